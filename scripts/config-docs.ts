@@ -1,0 +1,8 @@
+// Prints the settings table of docs/configuration.md from the one settings list (src/server/config.ts).
+// Usage: node --import tsx scripts/config-docs.ts
+import { SETTINGS } from "../src/server/config.ts";
+
+const rows = SETTINGS.map(
+  (s) => `| \`--${s.flag}\` | \`${s.env}\` | \`${s.default === "" ? '""' : s.default}\` | ${s.help} |`,
+);
+process.stdout.write(["| flag | environment | default | meaning |", "|---|---|---|---|", ...rows, ""].join("\n"));

@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import type { AppendResult, Bus, BusStatus, ReplayResult } from "../core/bus.ts";
+import { encodeEvent } from "../core/encoder.ts";
+import { badRequest, HeraldError } from "../core/errors.ts";
+import type { HeraldEvent, PublishInput } from "../core/event.ts";
+import { History, type HistoryOptions } from "../core/history.ts";
+import { formatHubId, parseHubId } from "../core/ids.ts";
+
+export interface MemoryBusOptions {
+  readonly history: HistoryOptions;
+  /** The log's epoch; a new random one per process by default, so ids from before a restart are recognised as lost. */
+  readonly epoch?: string;
+}
+
+/**
+ * The embedded bus: one process, history in memory. `append` is synchronous underneath: the
+ * listener sees the events before `append` resolves, so a publish answer always comes after local
+ * delivery. History does not survive a restart (the epoch changes, so old ids report `epoch-changed`).
+ */
+export class MemoryBus implements Bus {
+  readonly epoch: string;
+  private readonly history: History;
+  private headPos = 0;
+  private listener: ((events: readonly HeraldEvent[]) => void) | undefined;
+  private closed = false;
+  private readonly now: () => number;
+
+  constructor(options: MemoryBusOptions) {
+    this.epoch = options.epoch ?? randomBytes(5).toString("hex");
+    this.history = new History(options.history);
+    this.now = options.history.now ?? Date.now;
+  }
+
+  async start(listener: (events: readonly HeraldEvent[]) => void): Promise<void> {
+    this.listener = listener;
+  }
+
+  async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
+    if (this.closed)
+      throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
+    for (const input of inputs) {
+      if (input.id !== undefined && parseHubId(input.id)?.epoch === this.epoch) {
+        throw badRequest(
+          `"id" ${JSON.stringify(input.id)} has the form of an id the hub makes; choose another`,
+        );
+      }
+    }
+    const results: AppendResult[] = [];
+    const stored: HeraldEvent[] = [];
+    const time = this.now();
+    for (const input of inputs) {
+      const held = input.id === undefined ? undefined : this.history.get(input.id);
+      if (held !== undefined) {
+        results.push({ event: held, duplicate: true });
+        continue;
+      }
+      const pos = ++this.headPos;
+      const id = input.id ?? formatHubId(this.epoch, pos);
+      const event: HeraldEvent = {
+        pos,
+        id,
+        topics: input.topics,
+        data: input.data,
+        type: input.type,
+        retry: input.retry,
+        private: input.private === true,
+        time,
+        bytes: encodeEvent({ id, type: input.type, retry: input.retry, data: input.data }),
+      };
+      this.history.add(event);
+      stored.push(event);
+      results.push({ event, duplicate: false });
+    }
+    if (stored.length > 0) this.listener?.(stored);
+    return results;
+  }
+
+  async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
+    const headId = formatHubId(this.epoch, this.headPos);
+    const held = this.history.get(lastEventId);
+    if (held !== undefined) return this.history.after(held.pos, limit, headId);
+    const hubId = parseHubId(lastEventId);
+    if (hubId === undefined) return { kind: "missed", reason: "unknown-id", headId };
+    if (hubId.epoch !== this.epoch) return { kind: "missed", reason: "epoch-changed", headId };
+    this.history.trim();
+    const oldestPos = this.history.oldest()?.pos ?? this.headPos + 1;
+    if (hubId.pos > this.headPos || hubId.pos < oldestPos - 1) {
+      return { kind: "missed", reason: "unknown-id", headId };
+    }
+    return this.history.after(hubId.pos, limit, headId);
+  }
+
+  status(): BusStatus {
+    return this.closed ? { ready: false, reason: "closed" } : { ready: true };
+  }
+
+  historySize(): number {
+    return this.history.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,55 @@
+import type { HeraldEvent, PublishInput } from "./event.ts";
+
+/** What `Bus.append` answers for one input, in the order of the inputs. */
+export interface AppendResult {
+  /** The stored event (for a retry: the event stored the first time). */
+  readonly event: HeraldEvent;
+  /** True when the input's id was already held: nothing was stored or delivered again. */
+  readonly duplicate: boolean;
+}
+
+/** Why a `Last-Event-ID` cannot be resumed from. */
+export type MissedReason =
+  | "unknown-id" // the history never held this id, or no longer does
+  | "too-old" // the id is held but more events follow it than a replay may send
+  | "epoch-changed"; // the id comes from a log that was lost (restart, flushed store)
+
+export type ReplayResult =
+  /** Every event after the given id, in log order, up to the head when the call was made. */
+  | { readonly kind: "events"; readonly events: readonly HeraldEvent[] }
+  /** The id cannot be resumed from; `headId` is where the client stands if it starts live now. */
+  | { readonly kind: "missed"; readonly reason: MissedReason; readonly headId: string };
+
+export interface BusStatus {
+  readonly ready: boolean;
+  /** Why not ready (broker unreachable, ...), for /readyz. */
+  readonly reason?: string;
+}
+
+/**
+ * The Bus: one ordered, bounded log of events that every node tails. It is both the fan-out between
+ * nodes and the history that replays serve from.
+ *
+ * Contract, for every implementation (checked by test/bus-contract.ts):
+ * - `append` stores inputs in the given order and resolves only once they are stored; each stored
+ *   event gets a `pos` greater than every event stored before it, and an `id` that is unique in the
+ *   log. An input whose `id` the log still holds is not stored again (a safe retry): its result is
+ *   the held event with `duplicate: true`. When the log cannot store, `append` rejects with a
+ *   `HeraldError` of code `unavailable` and nothing of that call is acknowledged.
+ *   Inputs are validated by the caller (`validatePublish`) before they reach `append`.
+ * - the listener given to `start` receives every stored event exactly once on this node, in log
+ *   order (the same order on every node), in batches; never a duplicate, never a gap.
+ * - `replay(id, limit)` answers the events stored after the event with that id, in log order, up
+ *   to the head at the time of the call; or `missed` when the id is unknown, expired, from another
+ *   epoch, or followed by more than `limit` events.
+ */
+export interface Bus {
+  start(listener: (events: readonly HeraldEvent[]) => void): Promise<void>;
+  append(inputs: readonly PublishInput[]): Promise<AppendResult[]>;
+  replay(lastEventId: string, limit: number): Promise<ReplayResult>;
+  status(): BusStatus;
+  /** How many events the history holds now (for metrics). */
+  historySize(): number;
+  /** Stops tailing and releases connections. Appends after `close` reject. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,95 @@
+import { badRequest } from "./errors.ts";
+
+/**
+ * What a publisher asks to publish, after the server turned its request (JSON, form, seed
+ * broadcast) into this shape. `validatePublish` is the one place that checks it; nothing unchecked
+ * reaches the log or the wire.
+ */
+export interface PublishInput {
+  /** One or more topics; the event reaches subscribers of any of them. */
+  readonly topics: readonly string[];
+  /** The text sent as `data:`; line breaks become several `data:` lines. */
+  readonly data: string;
+  /** The SSE `event:` field (the type the client listens for). Absent means `message`. */
+  readonly type?: string | undefined;
+  /** A publisher-chosen id. A publish whose id the history still holds is a retry, not a new event. */
+  readonly id?: string | undefined;
+  /** The SSE `retry:` field in milliseconds. */
+  readonly retry?: number | undefined;
+  /** Private events only reach subscribers authorized for one of their topics. */
+  readonly private?: boolean | undefined;
+}
+
+/** An event once the log has stored it. Immutable; shared by every subscriber. */
+export interface HeraldEvent {
+  /** Position in the log: strictly increasing in log order, the same on every node. */
+  readonly pos: number;
+  /** The id sent as `id:`: the publisher's, or one the hub made (`<epoch>-<pos>`). */
+  readonly id: string;
+  readonly topics: readonly string[];
+  readonly data: string;
+  readonly type: string | undefined;
+  readonly retry: number | undefined;
+  readonly private: boolean;
+  /** When the log stored it (ms since the Unix epoch); history max-age is measured from here. */
+  readonly time: number;
+  /** The event's wire bytes, encoded once and written to every subscriber. */
+  readonly bytes: Uint8Array;
+}
+
+export interface PublishLimits {
+  /** Longest accepted topic, in characters. */
+  readonly maxTopicLength: number;
+  /** Most topics one event may carry. */
+  readonly maxTopicsPerEvent: number;
+  /** Longest accepted id or event type, in characters. */
+  readonly maxIdLength: number;
+}
+
+export const DEFAULT_PUBLISH_LIMITS: PublishLimits = {
+  maxTopicLength: 256,
+  maxTopicsPerEvent: 32,
+  maxIdLength: 256,
+};
+
+// CR, LF and NUL would end or corrupt an SSE field line: they never reach the wire in `id`/`event`.
+const FIELD_BREAKERS = /[\r\n\0]/;
+
+/** Checks a topic (of a publish or a subscription). Throws `bad_request` naming the problem. */
+export function validateTopic(topic: unknown, limits: PublishLimits, where = "topic"): string {
+  if (typeof topic !== "string") throw badRequest(`${where} must be a string, got ${typeof topic}`);
+  if (topic.length === 0) throw badRequest(`${where} must not be empty`);
+  if (topic.length > limits.maxTopicLength) {
+    throw badRequest(`${where} is ${topic.length} characters long; the limit is ${limits.maxTopicLength}`);
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  if (/[\0-\x1f\x7f]/.test(topic)) throw badRequest(`${where} must not contain control characters`);
+  return topic;
+}
+
+/** Checks a publish. Throws `bad_request` with a message that says what to change. */
+export function validatePublish(input: PublishInput, limits: PublishLimits = DEFAULT_PUBLISH_LIMITS): void {
+  if (input.topics.length === 0) throw badRequest('"topic" is required: a topic string or an array of them');
+  if (input.topics.length > limits.maxTopicsPerEvent) {
+    throw badRequest(
+      `an event may have at most ${limits.maxTopicsPerEvent} topics, got ${input.topics.length}`,
+    );
+  }
+  for (const topic of input.topics) validateTopic(topic, limits, '"topic"');
+  if (typeof input.data !== "string") throw badRequest('"data" is required');
+  checkField("id", input.id, limits.maxIdLength);
+  checkField("event", input.type, limits.maxIdLength);
+  if (input.retry !== undefined && !(Number.isSafeInteger(input.retry) && input.retry >= 0)) {
+    throw badRequest('"retry" must be a whole number of milliseconds, 0 or more');
+  }
+}
+
+function checkField(name: string, value: string | undefined, maxLength: number): void {
+  if (value === undefined) return;
+  if (typeof value !== "string") throw badRequest(`"${name}" must be a string`);
+  if (value.length === 0) throw badRequest(`"${name}" must not be empty; leave it out instead`);
+  if (value.length > maxLength) throw badRequest(`"${name}" is longer than ${maxLength} characters`);
+  if (FIELD_BREAKERS.test(value)) {
+    throw badRequest(`"${name}" must not contain CR, LF or NUL: they would break the event-stream format`);
+  }
+}

@@ -1,0 +1,194 @@
+import type { Bus, MissedReason } from "./bus.ts";
+import { encodeEvent } from "./encoder.ts";
+import {
+  DEFAULT_PUBLISH_LIMITS,
+  type HeraldEvent,
+  type PublishInput,
+  type PublishLimits,
+  validatePublish,
+} from "./event.ts";
+import { type CloseReason, type Sink, Subscriber } from "./subscriber.ts";
+import type { TopicSelector } from "./topic.ts";
+
+export interface HubOptions {
+  readonly bus: Bus;
+  /** Most events one replay may send; further back is answered as "missed". */
+  readonly replayLimit: number;
+  /** Most bytes queued for one subscriber while its replay runs. */
+  readonly maxPendingBytes: number;
+  readonly limits?: PublishLimits;
+}
+
+export interface PublishResult {
+  readonly id: string;
+  /** Local subscribers the event was written or queued to (for a retry: as the first time). */
+  readonly queued: number;
+  readonly duplicate: boolean;
+}
+
+export interface SubscribeRequest {
+  readonly selectors: readonly TopicSelector[];
+  readonly privateSelectors?: readonly TopicSelector[];
+  readonly sink: Sink;
+  /** Resume after this id (the client's Last-Event-ID); absent = live only. */
+  readonly lastEventId?: string | undefined;
+}
+
+/** The event type of the documented "events may have been missed" signal (docs/concepts.md). */
+export const MISSED_EVENT_TYPE = "herald.missed";
+
+export interface HubCounters {
+  published: number;
+  delivered: number;
+  replayed: number;
+  slowDisconnects: number;
+  missedSignals: number;
+}
+
+/**
+ * The hub: routes events from the bus to subscribers and runs replays.
+ *
+ * Ordering: events reach each subscriber in bus order, each at most once (`Subscriber.lastPos`).
+ * Replay joins the live stream with no gap: the subscriber is registered (queuing live events)
+ * before history is read, then released.
+ * Fan-out cost: exact topics are found through a map; only subscribers with pattern selectors are
+ * checked one by one.
+ */
+export class Hub {
+  private readonly bus: Bus;
+  private readonly exact = new Map<string, Set<Subscriber>>();
+  private readonly patterns = new Set<Subscriber>();
+  private readonly all = new Set<Subscriber>();
+  private readonly queuedCounts = new WeakMap<HeraldEvent, number>();
+  private readonly limits: PublishLimits;
+  readonly counters: HubCounters = {
+    published: 0,
+    delivered: 0,
+    replayed: 0,
+    slowDisconnects: 0,
+    missedSignals: 0,
+  };
+
+  constructor(private readonly options: HubOptions) {
+    this.bus = options.bus;
+    this.limits = options.limits ?? DEFAULT_PUBLISH_LIMITS;
+  }
+
+  /** Starts tailing the bus. */
+  start(): Promise<void> {
+    return this.bus.start((events) => this.deliver(events));
+  }
+
+  get subscriberCount(): number {
+    return this.all.size;
+  }
+
+  /** Exact-topic index entries (for leak checks: 0 when nobody is subscribed). */
+  get indexSize(): number {
+    return this.exact.size + this.patterns.size;
+  }
+
+  /** Validates, stores (through the bus) and delivers. Rejects with HeraldError; nothing is stored then. */
+  async publish(inputs: readonly PublishInput[]): Promise<PublishResult[]> {
+    for (const input of inputs) validatePublish(input, this.limits);
+    const results = await this.bus.append(inputs);
+    return results.map(({ event, duplicate }) => ({
+      id: event.id,
+      queued: this.queuedCounts.get(event) ?? 0,
+      duplicate,
+    }));
+  }
+
+  /** Registers a subscriber, replays what it missed when it resumes, then streams live events. */
+  async subscribe(request: SubscribeRequest): Promise<Subscriber> {
+    const subscriber = new Subscriber({
+      selectors: request.selectors,
+      privateSelectors: request.privateSelectors,
+      sink: request.sink,
+      maxPendingBytes: this.options.maxPendingBytes,
+    });
+    this.register(subscriber);
+    if (request.lastEventId !== undefined) {
+      try {
+        const result = await this.bus.replay(request.lastEventId, this.options.replayLimit);
+        if (subscriber.closed) return subscriber;
+        if (result.kind === "events") {
+          for (const event of result.events) {
+            if (subscriber.closed) return subscriber;
+            const outcome = subscriber.replayed(event);
+            if (outcome === "skipped") continue;
+            this.counters.replayed++;
+            if (outcome === "full") await subscriber.sink.drained();
+          }
+        } else {
+          this.counters.missedSignals++;
+          subscriber.sink.write(missedEvent(request.lastEventId, result.reason, result.headId));
+        }
+      } catch (error) {
+        this.unsubscribe(subscriber, "error");
+        throw error;
+      }
+    }
+    subscriber.release();
+    return subscriber;
+  }
+
+  /** Removes a subscriber and ends its sink. Idempotent; leaves no index entry behind. */
+  unsubscribe(subscriber: Subscriber, reason: CloseReason): void {
+    if (subscriber.closed) return;
+    subscriber.closed = true;
+    if (reason === "slow") this.counters.slowDisconnects++;
+    this.all.delete(subscriber);
+    this.patterns.delete(subscriber);
+    for (const selector of subscriber.selectors) {
+      if (selector.kind !== "exact") continue;
+      const set = this.exact.get(selector.topic);
+      if (set === undefined) continue;
+      set.delete(subscriber);
+      if (set.size === 0) this.exact.delete(selector.topic);
+    }
+    subscriber.sink.end(reason);
+  }
+
+  /** Ends every stream (shutdown). */
+  closeAll(reason: CloseReason): void {
+    for (const subscriber of [...this.all]) this.unsubscribe(subscriber, reason);
+  }
+
+  private register(subscriber: Subscriber): void {
+    this.all.add(subscriber);
+    for (const selector of subscriber.selectors) {
+      if (selector.kind !== "exact") {
+        this.patterns.add(subscriber);
+        continue;
+      }
+      let set = this.exact.get(selector.topic);
+      if (set === undefined) {
+        set = new Set();
+        this.exact.set(selector.topic, set);
+      }
+      set.add(subscriber);
+    }
+  }
+
+  private deliver(events: readonly HeraldEvent[]): void {
+    for (const event of events) {
+      this.counters.published++;
+      let queued = 0;
+      for (const topic of event.topics) {
+        const set = this.exact.get(topic);
+        if (set === undefined) continue;
+        for (const subscriber of set) if (subscriber.offer(event)) queued++;
+      }
+      for (const subscriber of this.patterns) {
+        if (subscriber.accepts(event) && subscriber.offer(event)) queued++;
+      }
+      this.counters.delivered += queued;
+      this.queuedCounts.set(event, queued);
+    }
+  }
+}
+
+function missedEvent(lastEventId: string, reason: MissedReason, headId: string): Uint8Array {
+  return encodeEvent({ id: headId, type: MISSED_EVENT_TYPE, data: JSON.stringify({ lastEventId, reason }) });
+}

@@ -1,0 +1,16 @@
+/**
+ * Ids the hub makes: `<epoch>-<pos>`. The epoch names one life of the log (a new one after history
+ * was lost), so an id from an earlier life is recognised and never resumed from the wrong place.
+ * Epochs are lowercase letters and digits; positions are decimal.
+ */
+const HUB_ID = /^([0-9a-z]{1,32})-(\d{1,16})$/;
+
+export function formatHubId(epoch: string, pos: number): string {
+  return `${epoch}-${pos}`;
+}
+
+export function parseHubId(id: string): { epoch: string; pos: number } | undefined {
+  const match = HUB_ID.exec(id);
+  if (match === null) return undefined;
+  return { epoch: match[1] as string, pos: Number(match[2]) };
+}

@@ -1,0 +1,100 @@
+import type { HeraldEvent } from "./event.ts";
+import { anySelectorMatches, type TopicSelector } from "./topic.ts";
+
+/**
+ * Where a subscriber's bytes go: the server's SSE response writer implements it.
+ * Contract: `write` never blocks and never throws; the sink enforces its own byte bound and calls
+ * back `Subscriber.close` (through the hub) when the client is too slow or gone.
+ */
+export interface Sink {
+  /** Queues bytes for the client; false when the client's buffer is above its high-water mark. */
+  write(bytes: Uint8Array): boolean;
+  /** Resolves when the buffer has drained below the high-water mark, or the sink has ended. */
+  drained(): Promise<void>;
+  /** Ends the stream (`reason` is for logs and metrics). Idempotent. */
+  end(reason: CloseReason): void;
+}
+
+export type CloseReason = "client-closed" | "slow" | "shutdown" | "expired" | "error";
+
+export interface SubscriberOptions {
+  readonly selectors: readonly TopicSelector[];
+  /** Selectors this subscriber is authorized to read private events on (none by default). */
+  readonly privateSelectors?: readonly TopicSelector[];
+  readonly sink: Sink;
+  /** Most bytes queued while a replay runs before the subscriber is dropped as slow. */
+  readonly maxPendingBytes: number;
+}
+
+/**
+ * One subscriber. Starts in "replaying" state: live events are queued until `release`, so a replay
+ * and the live stream join with no gap; `lastPos` makes each event reach it at most once, in order.
+ */
+export class Subscriber {
+  readonly selectors: readonly TopicSelector[];
+  readonly privateSelectors: readonly TopicSelector[];
+  readonly sink: Sink;
+  /** Position of the last event written; events at or before it are skipped. */
+  lastPos = 0;
+  closed = false;
+  private replaying = true;
+  private pending: HeraldEvent[] = [];
+  private pendingBytes = 0;
+  private readonly maxPendingBytes: number;
+
+  constructor(options: SubscriberOptions) {
+    this.selectors = options.selectors;
+    this.privateSelectors = options.privateSelectors ?? [];
+    this.sink = options.sink;
+    this.maxPendingBytes = options.maxPendingBytes;
+  }
+
+  /** Whether this subscriber may and wants to receive `event`. */
+  accepts(event: HeraldEvent): boolean {
+    if (!anySelectorMatches(this.selectors, event.topics)) return false;
+    return !event.private || anySelectorMatches(this.privateSelectors, event.topics);
+  }
+
+  /**
+   * Offers a live event the caller already matched against the topic index (`accepts` is
+   * checked here only for private events). Returns true when it was written or queued.
+   */
+  offer(event: HeraldEvent): boolean {
+    if (event.pos <= this.lastPos || this.closed) return false;
+    if (event.private && !anySelectorMatches(this.privateSelectors, event.topics)) return false;
+    if (this.replaying) {
+      if (this.pending[this.pending.length - 1] === event) return false;
+      this.pending.push(event);
+      this.pendingBytes += event.bytes.length;
+      if (this.pendingBytes > this.maxPendingBytes) this.sink.end("slow");
+      return true;
+    }
+    this.lastPos = event.pos;
+    this.sink.write(event.bytes);
+    return true;
+  }
+
+  /**
+   * Writes a replayed event (already in log order). Returns "skipped", "written", or "full" (written,
+   * and the caller should await `sink.drained()` before the next one).
+   */
+  replayed(event: HeraldEvent): "skipped" | "written" | "full" {
+    if (event.pos <= this.lastPos || !this.accepts(event)) return "skipped";
+    this.lastPos = event.pos;
+    return this.sink.write(event.bytes) ? "written" : "full";
+  }
+
+  /** Ends replay: writes the live events queued meanwhile that the replay did not cover. */
+  release(): void {
+    this.replaying = false;
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const event of pending) {
+      if (event.pos > this.lastPos && !this.closed) {
+        this.lastPos = event.pos;
+        this.sink.write(event.bytes);
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import type { ServerResponse } from "node:http";
+import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
+
+/** The one map from error codes to HTTP statuses. */
+export const STATUS_OF: Record<HeraldErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_requests: 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+export function toHeraldError(error: unknown): HeraldError {
+  if (error instanceof HeraldError) return error;
+  return new HeraldError("internal", "internal error; see the server log", { cause: error });
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+  });
+  res.end(text);
+}
+
+/** Herald's error body: `{"error": "<code>", "message": "<what is wrong and how to fix it>"}`. */
+export function sendError(
+  res: ServerResponse,
+  error: HeraldError,
+  headers: Record<string, string> = {},
+): void {
+  const extra = { ...headers };
+  if (error.retryAfterSeconds !== undefined) extra["Retry-After"] = String(error.retryAfterSeconds);
+  sendJson(res, STATUS_OF[error.code], { error: error.code, message: error.message }, extra);
+}

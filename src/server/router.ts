@@ -1,0 +1,44 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { HeraldError } from "../core/errors.ts";
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+/** Routes by exact path, then by method. Unknown path: 404; known path, other method: 405 with Allow. */
+export class Router {
+  private readonly routes = new Map<string, Map<string, Handler>>();
+
+  add(method: string, path: string, handler: Handler): this {
+    let methods = this.routes.get(path);
+    if (methods === undefined) {
+      methods = new Map();
+      this.routes.set(path, methods);
+    }
+    methods.set(method, handler);
+    return this;
+  }
+
+  /** Methods served on `path` (with OPTIONS), or undefined when the path is unknown. */
+  allowed(path: string): string | undefined {
+    const methods = this.routes.get(path);
+    return methods === undefined ? undefined : [...methods.keys(), "OPTIONS"].join(", ");
+  }
+
+  /** The handler for a request; throws `not_found` / `method_not_allowed` with the fix in the message. */
+  find(method: string, path: string): Handler {
+    const methods = this.routes.get(path);
+    if (methods === undefined) {
+      throw new HeraldError(
+        "not_found",
+        `no route ${path}; Herald serves ${[...this.routes.keys()].join(", ")}`,
+      );
+    }
+    const handler = methods.get(method === "HEAD" ? "GET" : method);
+    if (handler === undefined) {
+      throw new HeraldError(
+        "method_not_allowed",
+        `${method} is not allowed on ${path}; use ${[...methods.keys()].join(" or ")}`,
+      );
+    }
+    return handler;
+  }
+}

@@ -1,0 +1,31 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Hub } from "../../core/hub.ts";
+import { parseJson, readBody } from "../body.ts";
+import type { HeraldConfig } from "../config.ts";
+import { STATUS_OF, sendJson, toHeraldError } from "../http-errors.ts";
+
+/**
+ * The seed article's `POST /broadcast`: any JSON body is sent, as compact JSON text, as `data:` to
+ * every `/stream` client (topic `broadcastTopic`). Answers in the seed's shape:
+ * `{"success":true,"code":200}` or `{"success":false,"code":<status>,"message":"..."}`.
+ * Any Content-Type is accepted, as the seed did: the body itself must be JSON.
+ */
+export async function handleBroadcast(
+  hub: Hub,
+  config: HeraldConfig,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
+  try {
+    const body = parseJson(await readBody(req, config.maxBodyBytes));
+    await hub.publish([{ topics: [config.broadcastTopic], data: JSON.stringify(body) }]);
+    sendJson(res, 200, { success: true, code: 200 });
+  } catch (error) {
+    const herald = toHeraldError(error);
+    const status = STATUS_OF[herald.code];
+    const headers: Record<string, string> = {};
+    if (herald.retryAfterSeconds !== undefined) headers["Retry-After"] = String(herald.retryAfterSeconds);
+    if (herald.code === "internal") throw error;
+    sendJson(res, status, { success: false, code: status, message: herald.message }, headers);
+  }
+}

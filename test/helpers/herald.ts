@@ -1,0 +1,121 @@
+import { request } from "node:http";
+import { type Herald, startHerald } from "../../src/server/app.ts";
+import { configWith, type HeraldConfig } from "../../src/server/config.ts";
+import { createLogger } from "../../src/server/logger.ts";
+
+/** Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook. */
+export function startTestHerald(overrides: Partial<HeraldConfig> = {}): Promise<Herald> {
+  const config = configWith({ port: 0, host: "127.0.0.1", logLevel: "silent", ...overrides });
+  return startHerald(config, { log: createLogger(config.logLevel) });
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  text: string;
+}
+
+/** Sends a request with a raw body and parses the JSON answer (when it is JSON). */
+export async function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<JsonResponse> {
+  const response = await fetch(url, {
+    method: options.method ?? "GET",
+    headers: options.headers,
+    body: options.body,
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: Object.fromEntries(response.headers), body, text };
+}
+
+export function publish(baseUrl: string, payload: unknown): Promise<JsonResponse> {
+  return httpRequest(`${baseUrl}/publish`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+}
+
+/**
+ * A raw SSE reader over node:http: collects the stream's text so tests can check exact bytes.
+ * `paused` leaves the socket unread (a slow client).
+ */
+export class RawStream {
+  text = "";
+  status = 0;
+  headers: Record<string, string | string[] | undefined> = {};
+  closed = false;
+  private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
+  private readonly req;
+
+  constructor(url: string, headers: Record<string, string> = {}, paused = false) {
+    this.req = request(url, { headers: { accept: "text/event-stream", ...headers } }, (res) => {
+      this.status = res.statusCode ?? 0;
+      this.headers = res.headers;
+      if (paused) {
+        res.pause();
+        this.check();
+        return;
+      }
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        this.text += chunk;
+        this.check();
+      });
+      res.on("close", () => {
+        this.closed = true;
+        this.check();
+      });
+    });
+    this.req.on("error", () => {
+      this.closed = true;
+      this.check();
+    });
+    this.req.end();
+  }
+
+  /** Resolves once `test()` holds; rejects after `ms`. */
+  until(test: () => boolean, ms = 5000): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out; stream so far: ${this.text.slice(-500)}`)), ms);
+      this.waiters.push({
+        test,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  opened(): Promise<void> {
+    return this.until(() => this.text.includes(": ok\n"));
+  }
+
+  /** The `data` of every event with an id, parsed naively (one data line per event). */
+  ids(): string[] {
+    return [...this.text.matchAll(/^id: (.*)$/gm)].map((m) => m[1] as string);
+  }
+
+  close(): void {
+    this.req.destroy();
+  }
+
+  private check(): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.test()) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { encodeComment, encodeEvent, encodeEventText, encodeRetry } from "../../src/core/encoder.ts";
+
+/** Feeds bytes to a real WHATWG parser (eventsource-parser) after an opening comment, as Herald sends. */
+function parse(...chunks: Uint8Array[]): { events: EventSourceMessage[]; comments: string[]; retries: number[] } {
+  const events: EventSourceMessage[] = [];
+  const comments: string[] = [];
+  const retries: number[] = [];
+  const parser = createParser({
+    onEvent: (e) => events.push(e),
+    onComment: (c) => comments.push(c),
+    onRetry: (r) => retries.push(r),
+  });
+  const decoder = new TextDecoder();
+  parser.feed(": ok\n\n");
+  for (const chunk of chunks) parser.feed(decoder.decode(chunk, { stream: true }));
+  return { events, comments, retries };
+}
+
+describe("encodeEvent", () => {
+  it("writes id, event, retry and data fields, ending with a blank line", () => {
+    assert.equal(
+      encodeEventText({ id: "7", type: "price", retry: 1500, data: "hello" }),
+      "id: 7\nevent: price\nretry: 1500\ndata: hello\n\n",
+    );
+    assert.equal(encodeEventText({ data: "x" }), "data: x\n\n");
+  });
+
+  it("splits LF, CR and CRLF into data lines that a parser joins back with LF", () => {
+    const text = "a\nb\rc\r\nd";
+    assert.equal(encodeEventText({ data: text }), "data: a\ndata: b\ndata: c\ndata: d\n\n");
+    assert.equal(parse(encodeEvent({ id: "1", data: text })).events[0]?.data, "a\nb\nc\nd");
+  });
+
+  it("keeps leading spaces, colons, empty lines and trailing breaks exactly", () => {
+    for (const text of [" lead", "  two", ":colon", "a\n\nb", "end\n", "\n", "", "tab\tx", "data: fake\nid: 9"]) {
+      // Empty data is still one `data:` line, so the event is dispatched with data "".
+      const { events } = parse(encodeEvent({ id: "1", data: text }));
+      assert.equal(events[0]?.data, text.replace(/\r\n|\r/g, "\n"), JSON.stringify(text));
+      assert.equal(events[0]?.id, "1");
+    }
+  });
+
+  it("keeps a U+FEFF at the start of data (only the stream's first BOM is stripped)", () => {
+    const { events } = parse(encodeEvent({ id: "1", data: "\uFEFFbom" }));
+    assert.equal(events[0]?.data, "\uFEFFbom");
+  });
+
+  it("keeps multibyte text across chunk splits", () => {
+    const bytes = encodeEvent({ id: "1", data: "€ 😀 ü" });
+    const { events } = parse(bytes.subarray(0, 9), bytes.subarray(9, 10), bytes.subarray(10));
+    assert.equal(events[0]?.data, "€ 😀 ü");
+  });
+
+  it("encodes comments on one line and the retry hint", () => {
+    assert.equal(new TextDecoder().decode(encodeComment("a\r\nb")), ": a b\n\n");
+    assert.deepEqual(
+      parse(encodeComment("hb")).comments.map((c) => c.trim()),
+      ["ok", "hb"],
+    );
+    assert.deepEqual(parse(encodeRetry(2500)).retries, [2500]);
+  });
+});
