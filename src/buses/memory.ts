@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { AppendResult, Bus, BusStatus, ReplayResult } from "../core/bus.ts";
+import { type AppendResult, type Bus, type BusStatus, EARLIEST, type ReplayResult } from "../core/bus.ts";
 import { encodeEvent } from "../core/encoder.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
@@ -77,6 +77,10 @@ export class MemoryBus implements Bus {
 
   async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
     const headId = formatHubId(this.epoch, this.headPos);
+    if (lastEventId === EARLIEST) {
+      this.history.trim();
+      return this.history.after((this.history.oldest()?.pos ?? this.headPos + 1) - 1, limit, headId);
+    }
     const held = this.history.get(lastEventId);
     if (held !== undefined) return this.history.after(held.pos, limit, headId);
     const hubId = parseHubId(lastEventId);

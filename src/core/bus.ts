@@ -1,5 +1,11 @@
 import type { HeraldEvent, PublishInput } from "./event.ts";
 
+/**
+ * The reserved resume point "everything the history holds" (Mercure's `earliest`): `replay(EARLIEST)`
+ * answers every held event, or `missed/too-old` when they are more than the replay limit.
+ */
+export const EARLIEST = "earliest";
+
 /** What `Bus.append` answers for one input, in the order of the inputs. */
 export interface AppendResult {
   /** The stored event (for a retry: the event stored the first time). */
@@ -41,7 +47,7 @@ export interface BusStatus {
  *   order (the same order on every node), in batches; never a duplicate, never a gap.
  * - `replay(id, limit)` answers the events stored after the event with that id, in log order, up
  *   to the head at the time of the call; or `missed` when the id is unknown, expired, from another
- *   epoch, or followed by more than `limit` events.
+ *   epoch, or followed by more than `limit` events. `replay(EARLIEST, limit)` answers every held event.
  */
 export interface Bus {
   start(listener: (events: readonly HeraldEvent[]) => void): Promise<void>;
