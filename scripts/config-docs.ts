@@ -5,4 +5,6 @@ import { SETTINGS } from "../src/server/config.ts";
 const rows = SETTINGS.map(
   (s) => `| \`--${s.flag}\` | \`${s.env}\` | \`${s.default === "" ? '""' : s.default}\` | ${s.help} |`,
 );
-process.stdout.write(["| flag | environment | default | meaning |", "|---|---|---|---|", ...rows, ""].join("\n"));
+process.stdout.write(
+  ["| flag | environment | default | meaning |", "|---|---|---|---|", ...rows, ""].join("\n"),
+);

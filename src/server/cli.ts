@@ -12,7 +12,10 @@ const program = new Command("herald")
   .version("0.1.0")
   .showHelpAfterError();
 for (const spec of SETTINGS) {
-  program.option(`--${spec.flag} <value>`, `${spec.help} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`);
+  program.option(
+    `--${spec.flag} <value>`,
+    `${spec.help} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`,
+  );
 }
 program.parse();
 

@@ -19,7 +19,11 @@ export interface JsonResponse {
 /** Sends a request with a raw body and parses the JSON answer (when it is JSON). */
 export async function httpRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Uint8Array<ArrayBuffer>;
+  } = {},
 ): Promise<JsonResponse> {
   const response = await fetch(url, {
     method: options.method ?? "GET",
@@ -86,7 +90,10 @@ export class RawStream {
   until(test: () => boolean, ms = 5000): Promise<void> {
     if (test()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out; stream so far: ${this.text.slice(-500)}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out; stream so far: ${this.text.slice(-500)}`)),
+        ms,
+      );
       this.waiters.push({
         test,
         resolve: () => {

@@ -4,7 +4,11 @@ import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { encodeComment, encodeEvent, encodeEventText, encodeRetry } from "../../src/core/encoder.ts";
 
 /** Feeds bytes to a real WHATWG parser (eventsource-parser) after an opening comment, as Herald sends. */
-function parse(...chunks: Uint8Array[]): { events: EventSourceMessage[]; comments: string[]; retries: number[] } {
+function parse(...chunks: Uint8Array[]): {
+  events: EventSourceMessage[];
+  comments: string[];
+  retries: number[];
+} {
   const events: EventSourceMessage[] = [];
   const comments: string[] = [];
   const retries: number[] = [];
@@ -35,7 +39,17 @@ describe("encodeEvent", () => {
   });
 
   it("keeps leading spaces, colons, empty lines and trailing breaks exactly", () => {
-    for (const text of [" lead", "  two", ":colon", "a\n\nb", "end\n", "\n", "", "tab\tx", "data: fake\nid: 9"]) {
+    for (const text of [
+      " lead",
+      "  two",
+      ":colon",
+      "a\n\nb",
+      "end\n",
+      "\n",
+      "",
+      "tab\tx",
+      "data: fake\nid: 9",
+    ]) {
       // Empty data is still one `data:` line, so the event is dispatched with data "".
       const { events } = parse(encodeEvent({ id: "1", data: text }));
       assert.equal(events[0]?.data, text.replace(/\r\n|\r/g, "\n"), JSON.stringify(text));
