@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { parseDuration, parseSize } from "./units.ts";
 
 /**
@@ -22,9 +23,11 @@ export interface HeraldConfig {
   broadcastTopic: string;
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** Processes serving HTTP (node:cluster); 1 = no cluster. Read by the CLI only. */
+  workers: number;
 }
 
-type Kind = "port" | "string" | "duration" | "size" | "count" | "list" | "level" | "bus";
+type Kind = "port" | "string" | "duration" | "size" | "count" | "list" | "level" | "bus" | "workers";
 
 export interface SettingSpec {
   readonly key: keyof HeraldConfig;
@@ -164,6 +167,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "info",
     help: "fatal, error, warn, info, debug, trace or silent",
   },
+  {
+    key: "workers",
+    flag: "workers",
+    env: "HERALD_WORKERS",
+    kind: "workers",
+    default: "auto",
+    help: "processes sharing the port (node:cluster); auto = one per CPU; 1 = a single process",
+  },
 ];
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -177,6 +188,7 @@ const ACCEPTS: Record<Kind, string> = {
   list: "a comma-separated list",
   level: LEVELS.join(", "),
   bus: '"memory"',
+  workers: '"auto" (one per CPU) or a whole number of 1 or more',
 };
 
 export class ConfigError extends Error {
@@ -225,6 +237,12 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
       return text;
     case "string":
       return text;
+    case "workers": {
+      if (text === "auto") return availableParallelism();
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw bad();
+      return n;
+    }
   }
 }
 

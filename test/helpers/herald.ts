@@ -5,7 +5,7 @@ import { createLogger } from "../../src/server/logger.ts";
 
 /** Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook. */
 export function startTestHerald(overrides: Partial<HeraldConfig> = {}): Promise<Herald> {
-  const config = configWith({ port: 0, host: "127.0.0.1", logLevel: "silent", ...overrides });
+  const config = configWith({ port: 0, host: "127.0.0.1", logLevel: "silent", workers: 1, ...overrides });
   return startHerald(config, { log: createLogger(config.logLevel) });
 }
 

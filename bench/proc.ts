@@ -1,0 +1,50 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * Reading a process's cost from /proc (Linux): CPU time (utime + stime, in ms) and resident memory.
+ * For a cluster, `tree` adds the descendants (workers) of the primary.
+ */
+const TICK_MS = 10; // CLK_TCK is 100 on Linux
+
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state): utime is field 14, stime field 15
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+export function rssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match === null ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pid and every descendant's pid. */
+export function tree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, "utf8").trim();
+      if (children !== "") for (const child of children.split(" ")) out.push(Number(child));
+    } catch {
+      // the process is gone
+    }
+  }
+  return out;
+}
+
+export function treeCpuMs(pid: number): number {
+  return tree(pid).reduce((sum, p) => sum + cpuMs(p), 0);
+}
+
+export function treeRss(pid: number): number {
+  return tree(pid).reduce((sum, p) => sum + rssBytes(p), 0);
+}

@@ -1,0 +1,356 @@
+/**
+ * The benchmark scenarios (issue 2 and issue 6). Each returns one `Row` per run; bench/run.ts
+ * prints the median (min..max) of each figure over the runs.
+ */
+import {
+  clock,
+  eventData,
+  HOST,
+  LoadPool,
+  postJson,
+  publishEvent,
+  type ServerHandle,
+  sleep,
+  startServer,
+} from "./harness.ts";
+import { runPipeline } from "./pipeline.ts";
+import { percentile } from "./stats.ts";
+
+export type Row = Record<string, number>;
+
+export interface Options {
+  runs: number;
+  /** Seconds of publishing in the saturation and publishing-rate scenarios. */
+  duration: number;
+  /** Workers of the scenarios that use several processes. */
+  workers: number;
+  size: number;
+}
+
+const TOPIC = "bench";
+const PATH = `/events?topic=${TOPIC}`;
+
+/** Server CPU and load-generator CPU around `work`. */
+async function measured<T>(server: ServerHandle, pool: LoadPool, work: () => Promise<T>) {
+  const serverBefore = server.cpuMs();
+  const genBefore = pool.cpuMs();
+  const selfBefore = process.cpuUsage();
+  const value = await work();
+  const self = process.cpuUsage(selfBefore);
+  return {
+    value,
+    serverCpuMs: server.cpuMs() - serverBefore,
+    genCpuMs: pool.cpuMs() - genBefore,
+    publisherCpuMs: (self.user + self.system) / 1000,
+  };
+}
+
+/** Waits until the pool received `target` events, or `ms` passed with no progress. */
+async function waitFor(pool: LoadPool, target: number, ms = 5000): Promise<void> {
+  let last = -1;
+  let since = Date.now();
+  while (pool.received < target) {
+    if (pool.received !== last) {
+      last = pool.received;
+      since = Date.now();
+    } else if (Date.now() - since > ms) return;
+    await sleep(10);
+  }
+}
+
+/** Publishes `events` at `rate`/s to `subs` subscribers: latency, losses, CPU per delivery. */
+async function paced(
+  pool: LoadPool,
+  server: ServerHandle,
+  subs: number,
+  events: number,
+  rate: number,
+  size: number,
+  seq0: number,
+): Promise<Row> {
+  await pool.reset();
+  await pool.progress(true);
+  const started = clock();
+  const { serverCpuMs, genCpuMs } = await measured(server, pool, async () => {
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < events; i++) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - clock();
+      if (wait > 0) await sleep(wait);
+      pending.push(publishEvent(server, TOPIC, seq0 + i, size));
+    }
+    await Promise.all(pending);
+    await waitFor(pool, events * subs);
+  });
+  const elapsed = (clock() - started) / 1000;
+  await pool.progress(false);
+  const report = await pool.report(events);
+  return {
+    deliveries: report.received,
+    "deliveries/s": report.received / elapsed,
+    "p50 ms": percentile(report.hist, 0.5),
+    "p99 ms": percentile(report.hist, 0.99),
+    lost: report.lost,
+    "dup/reorder": report.extra + report.disorder,
+    "server µs/delivery": (serverCpuMs * 1000) / Math.max(1, report.received),
+    "loadgen µs/delivery": (genCpuMs * 1000) / Math.max(1, report.received),
+  };
+}
+
+/** Closed loop: keeps `window` events ahead of the slowest delivery, for `seconds`. */
+async function saturate(
+  pool: LoadPool,
+  server: ServerHandle,
+  subs: number,
+  seconds: number,
+  size: number,
+  seq0: number,
+): Promise<Row> {
+  await pool.reset();
+  await pool.progress(true);
+  const window = 64;
+  let published = 0;
+  const started = clock();
+  const { serverCpuMs, genCpuMs } = await measured(server, pool, async () => {
+    const inFlight = new Set<Promise<void>>();
+    while (clock() - started < seconds * 1000) {
+      const deliveredEvents = pool.received / subs;
+      if (published - deliveredEvents < window && inFlight.size < 8) {
+        const p = publishEvent(server, TOPIC, seq0 + published, size).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        published++;
+      } else {
+        await Promise.race([sleep(2), ...inFlight]);
+      }
+    }
+    await Promise.all(inFlight);
+    await waitFor(pool, published * subs);
+  });
+  const elapsed = (clock() - started) / 1000;
+  await pool.progress(false);
+  const report = await pool.report(published);
+  return {
+    events: published,
+    "deliveries/s": report.received / elapsed,
+    "server µs/delivery": (serverCpuMs * 1000) / Math.max(1, report.received),
+    "loadgen µs/delivery": (genCpuMs * 1000) / Math.max(1, report.received),
+    lost: report.lost,
+    "dup/reorder": report.extra + report.disorder,
+    "p50 ms": percentile(report.hist, 0.5),
+    "p99 ms": percentile(report.hist, 0.99),
+  };
+}
+
+async function withSubscribers<T>(
+  args: string[],
+  subs: number,
+  work: (server: ServerHandle, pool: LoadPool) => Promise<T>,
+): Promise<T> {
+  const server = await startServer(args);
+  try {
+    const pool = await LoadPool.open(server, subs, PATH);
+    try {
+      return await work(server, pool);
+    } finally {
+      await pool.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+let seq = 1;
+const nextSeq = (n: number) => {
+  const first = seq;
+  seq += n;
+  return first;
+};
+
+export const SCENARIOS: Record<string, { title: string; run: (o: Options) => Promise<Row[]> }> = {
+  light: {
+    title:
+      "10,000 subscribers, 25 events of ~200 B at 5/s, 1 worker (targets: all delivered, p99 < 200 ms (issue 2), < 50 ms (issue 6))",
+    run: (o) =>
+      withSubscribers(["--workers", "1"], 10_000, async (server, pool) => {
+        const rows: Row[] = [];
+        for (let r = 0; r < o.runs; r++)
+          rows.push(await paced(pool, server, 10_000, 25, 5, o.size, nextSeq(25)));
+        return rows;
+      }),
+  },
+  rate50: {
+    title:
+      "10,000 subscribers, 25 events of ~200 B at 50/s, 1 worker (target: all delivered; CPU per delivery)",
+    run: (o) =>
+      withSubscribers(["--workers", "1"], 10_000, async (server, pool) => {
+        const rows: Row[] = [];
+        for (let r = 0; r < o.runs; r++)
+          rows.push(await paced(pool, server, 10_000, 25, 50, o.size, nextSeq(25)));
+        return rows;
+      }),
+  },
+  saturation: {
+    title:
+      "10,000 subscribers, ~200 B events published as fast as delivered, 1 worker (target: < 3 µs server CPU per delivery, 0 lost)",
+    run: (o) =>
+      withSubscribers(["--workers", "1"], 10_000, async (server, pool) => {
+        const rows: Row[] = [];
+        for (let r = 0; r < o.runs; r++)
+          rows.push(await saturate(pool, server, 10_000, o.duration, o.size, nextSeq(1_000_000)));
+        return rows;
+      }),
+  },
+  idle: {
+    title:
+      "19,000 idle connections, 1 worker: server RSS per connection (targets: < 12 KiB (issue 2), < 9 KB (issue 6))",
+    run: async (o) => {
+      const rows: Row[] = [];
+      const n = 19_000;
+      for (let r = 0; r < o.runs; r++) {
+        const server = await startServer(["--workers", "1"]);
+        try {
+          // warm up the code paths (and the heap) with a few connections, then take the baseline
+          const warm = await LoadPool.open(server, 200, PATH);
+          await warm.close();
+          await sleep(1000);
+          const before = server.rss();
+          const pool = await LoadPool.open(server, n, PATH);
+          await sleep(2000);
+          const after = server.rss();
+          rows.push({
+            "RSS before MB": before / 2 ** 20,
+            "RSS after MB": after / 2 ** 20,
+            "KB per connection": (after - before) / n / 1000,
+            "KiB per connection": (after - before) / n / 1024,
+          });
+          await pool.close();
+        } finally {
+          await server.stop();
+        }
+      }
+      return rows;
+    },
+  },
+  publish: {
+    title: "publishing rate, one subscriber, pipelined keep-alive POST /publish (target: > 30,000/s)",
+    run: async (o) => {
+      const rows: Row[] = [];
+      for (const workers of [1, o.workers]) {
+        if (workers === o.workers && workers === 1) break;
+        await withSubscribers(["--workers", String(workers)], 1, async (server, pool) => {
+          for (let r = 0; r < o.runs; r++) {
+            await pool.reset();
+            const first = nextSeq(10_000_000);
+            const { value, serverCpuMs } = await measured(server, pool, () =>
+              runPipeline({
+                host: HOST,
+                port: server.port,
+                path: "/publish",
+                connections: 8,
+                depth: 16,
+                durationMs: o.duration * 1000,
+                body: (i) => JSON.stringify({ topic: TOPIC, data: eventData(first + i, o.size) }),
+              }),
+            );
+            await pool.progress(true);
+            await waitFor(pool, value.ok, 3000);
+            await pool.progress(false);
+            const report = await pool.report(value.ok);
+            rows.push({
+              workers,
+              "publishes/s": value.ok / (value.elapsedMs / 1000),
+              failed: value.failed,
+              lost: report.lost,
+              "server µs/publish": (serverCpuMs * 1000) / Math.max(1, value.ok),
+            });
+          }
+        });
+      }
+      return rows;
+    },
+  },
+  "publish-batch": {
+    title: "publishing rate through POST /publish/batch (100 events per request), one subscriber, 1 worker",
+    run: (o) =>
+      withSubscribers(["--workers", "1"], 1, async (server, pool) => {
+        const rows: Row[] = [];
+        const per = 100;
+        for (let r = 0; r < o.runs; r++) {
+          await pool.reset();
+          const first = nextSeq(100_000_000);
+          const { value, serverCpuMs } = await measured(server, pool, () =>
+            runPipeline({
+              host: HOST,
+              port: server.port,
+              path: "/publish/batch",
+              connections: 2,
+              depth: 4,
+              durationMs: o.duration * 1000,
+              body: (i) =>
+                JSON.stringify({
+                  events: Array.from({ length: per }, (_, k) => ({
+                    topic: TOPIC,
+                    data: eventData(first + i * per + k, o.size),
+                  })),
+                }),
+            }),
+          );
+          const events = value.ok * per;
+          await pool.progress(true);
+          await waitFor(pool, events, 3000);
+          await pool.progress(false);
+          const report = await pool.report(events);
+          rows.push({
+            "events/s": events / (value.elapsedMs / 1000),
+            failed: value.failed,
+            lost: report.lost,
+            "server µs/event": (serverCpuMs * 1000) / Math.max(1, events),
+          });
+        }
+        return rows;
+      }),
+  },
+  scaling: {
+    title: "how cost grows: saturation at 1,000 / 10,000 / 50,000 subscribers (50,000 needs workers)",
+    run: async (o) => {
+      const rows: Row[] = [];
+      for (const subs of [1_000, 10_000, 50_000]) {
+        const workers = subs > 15_000 ? Math.max(o.workers, Math.ceil(subs / 15_000)) : 1;
+        await withSubscribers(["--workers", String(workers)], subs, async (server, pool) => {
+          for (let r = 0; r < o.runs; r++) {
+            const row = await saturate(pool, server, subs, o.duration, o.size, nextSeq(1_000_000));
+            rows.push({ subscribers: subs, workers, ...row });
+          }
+        });
+      }
+      return rows;
+    },
+  },
+  "100k": {
+    title:
+      "100,000 subscribers on workers, 10 broadcasts of ~200 B at 2/s: every one delivered; RSS of all processes",
+    run: async (o) => {
+      const rows: Row[] = [];
+      const subs = 100_000;
+      const workers = Math.max(o.workers, 7);
+      for (let r = 0; r < o.runs; r++) {
+        await withSubscribers(["--workers", String(workers)], subs, async (server, pool) => {
+          await sleep(1000);
+          const rssIdle = server.rss();
+          const row = await paced(pool, server, subs, 10, 2, o.size, nextSeq(10));
+          rows.push({
+            subscribers: subs,
+            workers,
+            ...row,
+            "server RSS MB (all processes)": rssIdle / 2 ** 20,
+            "server KB per connection": rssIdle / subs / 1000,
+            "loadgen RSS MB": pool.rss() / 2 ** 20,
+          });
+        });
+      }
+      return rows;
+    },
+  },
+};
+
+export { postJson };
