@@ -7,6 +7,7 @@ import {
   type PublishLimits,
   validatePublish,
 } from "./event.ts";
+import { fanOutBatch, fanOutOne, type SubscriberIndex } from "./fanout.ts";
 import { type CloseReason, type Sink, Subscriber } from "./subscriber.ts";
 import type { TopicSelector } from "./topic.ts";
 
@@ -17,6 +18,14 @@ export interface HubOptions {
   /** Most bytes queued for one subscriber while its replay runs. */
   readonly maxPendingBytes: number;
   readonly limits?: PublishLimits;
+  /**
+   * Schedules the write of the events the bus delivered in this turn (the batching bound). The
+   * server passes `setImmediate`: events that arrive during one event-loop iteration (all the I/O
+   * callbacks of its poll phase) are written together at the end of that same iteration, never
+   * later, and there is no timer. Default `queueMicrotask`: batches only what arrives within one
+   * callback (one bus batch, one batch publish).
+   */
+  readonly defer?: (flush: () => void) => void;
 }
 
 export interface PublishResult {
@@ -53,11 +62,21 @@ export interface HubCounters {
  * before history is read, then released.
  * Fan-out cost: exact topics are found through a map; only subscribers with pattern selectors are
  * checked one by one.
+ * Batching: events the bus hands over are held until `defer` runs the flush (at most the end of the
+ * current event-loop turn with the server's `setImmediate`; see `HubOptions.defer`); then each
+ * subscriber gets all of its events in one write (src/core/fanout.ts). A publish is answered only
+ * after the flush that wrote its events, so an answer still means "written to local subscribers".
  */
 export class Hub {
   private readonly bus: Bus;
   private readonly exact = new Map<string, Set<Subscriber>>();
   private readonly patterns = new Set<Subscriber>();
+  private readonly index: SubscriberIndex = { exact: this.exact, patterns: this.patterns };
+  private readonly defer: (flush: () => void) => void;
+  /** Events delivered by the bus and not yet written (this turn's batch). */
+  private turn: HeraldEvent[] = [];
+  private turnDone: Promise<void> | undefined;
+  private endTurn: (() => void) | undefined;
   private readonly all = new Set<Subscriber>();
   private readonly queuedCounts = new WeakMap<HeraldEvent, number>();
   private readonly limits: PublishLimits;
@@ -72,6 +91,7 @@ export class Hub {
   constructor(private readonly options: HubOptions) {
     this.bus = options.bus;
     this.limits = options.limits ?? DEFAULT_PUBLISH_LIMITS;
+    this.defer = options.defer ?? queueMicrotask;
   }
 
   /** Starts tailing the bus. */
@@ -88,10 +108,16 @@ export class Hub {
     return this.exact.size + this.patterns.size;
   }
 
+  /** Checks one input against the hub's limits; throws `bad_request` naming the problem. */
+  validate(input: PublishInput): void {
+    validatePublish(input, this.limits);
+  }
+
   /** Validates, stores (through the bus) and delivers. Rejects with HeraldError; nothing is stored then. */
   async publish(inputs: readonly PublishInput[]): Promise<PublishResult[]> {
     for (const input of inputs) validatePublish(input, this.limits);
     const results = await this.bus.append(inputs);
+    if (this.turnDone !== undefined) await this.turnDone;
     return results.map(({ event, duplicate }) => ({
       id: event.id,
       queued: this.queuedCounts.get(event) ?? 0,
@@ -152,6 +178,7 @@ export class Hub {
 
   /** Ends every stream (shutdown). */
   closeAll(reason: CloseReason): void {
+    this.flush();
     for (const subscriber of [...this.all]) this.unsubscribe(subscriber, reason);
   }
 
@@ -171,21 +198,38 @@ export class Hub {
     }
   }
 
+  /** The bus listener: queues the events for this turn's flush. */
   private deliver(events: readonly HeraldEvent[]): void {
-    for (const event of events) {
-      this.counters.published++;
-      let queued = 0;
-      for (const topic of event.topics) {
-        const set = this.exact.get(topic);
-        if (set === undefined) continue;
-        for (const subscriber of set) if (subscriber.offer(event)) queued++;
-      }
-      for (const subscriber of this.patterns) {
-        if (subscriber.accepts(event) && subscriber.offer(event)) queued++;
-      }
-      this.counters.delivered += queued;
-      this.queuedCounts.set(event, queued);
+    if (events.length === 0) return;
+    for (const event of events) this.turn.push(event);
+    if (this.turnDone !== undefined) return;
+    this.turnDone = new Promise((resolve) => {
+      this.endTurn = resolve;
+    });
+    this.defer(() => this.flush());
+  }
+
+  /** Writes this turn's events (see `fanOutBatch`). Safe to call at any time; a no-op when empty. */
+  flush(): void {
+    const events = this.turn;
+    const endTurn = this.endTurn;
+    this.turn = [];
+    this.turnDone = undefined;
+    this.endTurn = undefined;
+    if (events.length === 1) {
+      const event = events[0] as HeraldEvent;
+      this.count(event, fanOutOne(this.index, event));
+    } else if (events.length > 1) {
+      const counts = fanOutBatch(this.index, events);
+      for (let i = 0; i < events.length; i++) this.count(events[i] as HeraldEvent, counts[i] as number);
     }
+    endTurn?.();
+  }
+
+  private count(event: HeraldEvent, queued: number): void {
+    this.counters.published++;
+    this.counters.delivered += queued;
+    this.queuedCounts.set(event, queued);
   }
 }
 

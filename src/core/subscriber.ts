@@ -26,27 +26,44 @@ export interface SubscriberOptions {
   readonly maxPendingBytes: number;
 }
 
+const NONE: readonly TopicSelector[] = [];
+
 /**
  * One subscriber. Starts in "replaying" state: live events are queued until `release`, so a replay
  * and the live stream join with no gap; `lastPos` makes each event reach it at most once, in order.
+ * Memory: a few fields per subscriber; the replay queue is allocated only when something waits in it.
  */
 export class Subscriber {
   readonly selectors: readonly TopicSelector[];
   readonly privateSelectors: readonly TopicSelector[];
   readonly sink: Sink;
+  /**
+   * True when the subscription is one exact topic with no private rights: the hub may then write
+   * it a batch's bytes shared with every other such subscriber of that topic.
+   */
+  readonly single: boolean;
   /** Position of the last event written; events at or before it are skipped. */
   lastPos = 0;
   closed = false;
   private replaying = true;
-  private pending: HeraldEvent[] = [];
+  private pending: HeraldEvent[] | undefined;
   private pendingBytes = 0;
   private readonly maxPendingBytes: number;
 
   constructor(options: SubscriberOptions) {
     this.selectors = options.selectors;
-    this.privateSelectors = options.privateSelectors ?? [];
+    this.privateSelectors = options.privateSelectors ?? NONE;
     this.sink = options.sink;
     this.maxPendingBytes = options.maxPendingBytes;
+    this.single =
+      this.selectors.length === 1 &&
+      this.selectors[0]?.kind === "exact" &&
+      this.privateSelectors.length === 0;
+  }
+
+  /** False while the replay runs (live events are queued, not written). */
+  get live(): boolean {
+    return !this.replaying;
   }
 
   /** Whether this subscriber may and wants to receive `event`. */
@@ -62,15 +79,41 @@ export class Subscriber {
   offer(event: HeraldEvent): boolean {
     if (event.pos <= this.lastPos || this.closed) return false;
     if (event.private && !anySelectorMatches(this.privateSelectors, event.topics)) return false;
-    if (this.replaying) {
-      if (this.pending[this.pending.length - 1] === event) return false;
-      this.pending.push(event);
-      this.pendingBytes += event.bytes.length;
-      if (this.pendingBytes > this.maxPendingBytes) this.sink.end("slow");
-      return true;
-    }
+    if (this.replaying) return this.queue(event);
     this.lastPos = event.pos;
     this.sink.write(event.bytes);
+    return true;
+  }
+
+  /**
+   * Like `offer` for one event of a batch, but a live event's bytes are pushed to `out` (written
+   * by the caller in one go, in order) instead of being written. Checks every selector.
+   */
+  collect(event: HeraldEvent, out: Uint8Array[]): boolean {
+    if (event.pos <= this.lastPos || this.closed || !this.accepts(event)) return false;
+    if (this.replaying) return this.queue(event);
+    this.lastPos = event.pos;
+    out.push(event.bytes);
+    return true;
+  }
+
+  /**
+   * Writes the bytes of consecutive live events ending at `lastPos`, built once and shared by
+   * every `single` subscriber of their topic. The caller checked `live` and that the first event
+   * is after this subscriber's `lastPos`.
+   */
+  writeShared(bytes: Uint8Array, lastPos: number): void {
+    this.lastPos = lastPos;
+    this.sink.write(bytes);
+  }
+
+  private queue(event: HeraldEvent): boolean {
+    if (this.pending === undefined) this.pending = [];
+    const pending = this.pending;
+    if (pending[pending.length - 1] === event) return false;
+    pending.push(event);
+    this.pendingBytes += event.bytes.length;
+    if (this.pendingBytes > this.maxPendingBytes) this.sink.end("slow");
     return true;
   }
 
@@ -88,8 +131,9 @@ export class Subscriber {
   release(): void {
     this.replaying = false;
     const pending = this.pending;
-    this.pending = [];
+    this.pending = undefined;
     this.pendingBytes = 0;
+    if (pending === undefined) return;
     for (const event of pending) {
       if (event.pos > this.lastPos && !this.closed) {
         this.lastPos = event.pos;

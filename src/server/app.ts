@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { Router } from "./router.ts";
 import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./routes/events.ts";
 import { handlePublish } from "./routes/publish.ts";
+import { handlePublishBatch } from "./routes/publish-batch.ts";
 import { handleBroadcast } from "./routes/seed.ts";
 import type { SseConnection } from "./sse-connection.ts";
 
@@ -43,6 +44,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     bus,
     replayLimit: config.replayLimit,
     maxPendingBytes: config.maxBufferedBytes,
+    defer: setImmediate, // batching bound: the end of the current event-loop iteration
     limits: {
       ...DEFAULT_PUBLISH_LIMITS,
       maxTopicLength: config.maxTopicLength,
@@ -86,6 +88,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       await openStream(ctx, req, res, [parseSelector(config.broadcastTopic)], lastEventIdOf(req, url));
     })
     .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res)))
+    .add("POST", "/publish/batch", (req, res) => tracked(() => handlePublishBatch(hub, config, req, res)))
     .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res)))
     .add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }))
     .add("GET", "/readyz", (_req, res) => {

@@ -1,5 +1,7 @@
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { CloseReason, Sink } from "../core/subscriber.ts";
+import { frameChunk } from "./chunk.ts";
 
 /** Headers of every SSE response. No `Connection`/`Transfer-Encoding`: they are illegal in HTTP/2. */
 export const SSE_HEADERS = {
@@ -15,27 +17,50 @@ export interface SseConnectionOptions {
   readonly onEnd: (reason: CloseReason) => void;
 }
 
+const CONNECTION = Symbol("herald.sseConnection");
+type Tagged = { [CONNECTION]?: SseConnection };
+
+// One listener function for every connection (no closure per connection): `this` is the emitter.
+function onDrain(this: Tagged): void {
+  this[CONNECTION]?.flush();
+}
+function onClose(this: Tagged): void {
+  this[CONNECTION]?.closed();
+}
+
 /**
  * The SSE response writer: the `Sink` of one subscriber.
  *
- * Backpressure: once `res.write` returns false, further chunks wait in our queue until 'drain',
- * then go out in one corked batch. When Node's buffer plus our queue exceed `maxBufferedBytes` the
- * socket is destroyed at once (reason "slow"): a slow reader costs at most that much memory and never
- * delays anyone else. The client can reconnect and resume from history.
+ * Writes go straight to the socket once the headers are out (framed as HTTP/1.1 chunks when the
+ * response is chunked, which `frameChunk` shares between connections); they go through
+ * `res.write` only while the response has no socket yet (a pipelined request).
+ *
+ * Backpressure: once a write returns false, further chunks wait in our queue until 'drain', then
+ * go out in one corked batch. When Node's buffer plus our queue exceed `maxBufferedBytes` the
+ * socket is destroyed at once (reason "slow"): a slow reader costs at most that much memory and
+ * never delays anyone else. The client can reconnect and resume from history.
+ *
+ * Memory: no closure or timer per connection; the queue and waiter list exist only while blocked.
  */
 export class SseConnection implements Sink {
-  private queue: Uint8Array[] = [];
+  private queue: Uint8Array[] | undefined;
   private queuedBytes = 0;
   private blocked = false;
   private ended = false;
-  private waiters: (() => void)[] = [];
+  private waiters: (() => void)[] | undefined;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly options: SseConnectionOptions,
   ) {
-    res.on("drain", () => this.flush());
-    res.on("close", () => this.finish("client-closed"));
+    (res as Tagged)[CONNECTION] = this;
+    res.on("close", onClose);
+    res.on("drain", onDrain);
+    const socket = res.socket as (Socket & Tagged) | null;
+    if (socket !== null) {
+      socket[CONNECTION] = this;
+      socket.on("drain", onDrain);
+    }
   }
 
   get isEnded(): boolean {
@@ -45,12 +70,13 @@ export class SseConnection implements Sink {
   write(bytes: Uint8Array): boolean {
     if (this.ended) return true;
     if (this.blocked) {
+      if (this.queue === undefined) this.queue = [];
       this.queue.push(bytes);
       this.queuedBytes += bytes.length;
-    } else if (!this.res.write(bytes)) {
+    } else if (!this.send(bytes)) {
       this.blocked = true;
     }
-    if (this.queuedBytes + this.res.writableLength > this.options.maxBufferedBytes) {
+    if (this.queuedBytes + this.buffered() > this.options.maxBufferedBytes) {
       this.end("slow");
       return true;
     }
@@ -59,7 +85,10 @@ export class SseConnection implements Sink {
 
   drained(): Promise<void> {
     if (!this.blocked || this.ended) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => {
+      if (this.waiters === undefined) this.waiters = [];
+      this.waiters.push(resolve);
+    });
   }
 
   end(reason: CloseReason): void {
@@ -67,38 +96,66 @@ export class SseConnection implements Sink {
     if (reason === "slow" || reason === "error" || reason === "client-closed") {
       this.res.destroy();
     } else {
-      for (const chunk of this.queue) this.res.write(chunk);
+      for (const chunk of this.queue ?? []) this.send(chunk);
       this.res.end();
     }
     this.finish(reason);
   }
 
-  private flush(): void {
-    if (this.ended) return;
-    const queue = this.queue;
-    this.queue = [];
+  /** 'drain': writes what waited, in one corked batch. */
+  flush(): void {
+    if (this.ended || !this.blocked) return;
+    const queue = this.queue ?? [];
+    this.queue = undefined;
     this.queuedBytes = 0;
     this.blocked = false;
     if (queue.length > 0) {
-      this.res.cork();
-      for (const chunk of queue) if (!this.res.write(chunk)) this.blocked = true;
-      this.res.uncork();
+      const target = this.target();
+      target.cork();
+      for (const chunk of queue) if (!this.send(chunk)) this.blocked = true;
+      target.uncork();
     }
     if (!this.blocked) this.wake();
+  }
+
+  /** 'close' of the response or its socket. */
+  closed(): void {
+    this.finish("client-closed");
+  }
+
+  /** The socket once the response owns it and its headers are out; else the response. */
+  private target(): Socket | ServerResponse {
+    const socket = this.res.socket;
+    return socket !== null && this.res.headersSent ? socket : this.res;
+  }
+
+  private send(bytes: Uint8Array): boolean {
+    const socket = this.res.socket;
+    if (socket === null || !this.res.headersSent) return this.res.write(bytes);
+    return socket.write(this.res.chunkedEncoding ? frameChunk(bytes) : bytes);
+  }
+
+  private buffered(): number {
+    return this.res.socket?.writableLength ?? this.res.writableLength;
   }
 
   private finish(reason: CloseReason): void {
     if (this.ended) return;
     this.ended = true;
-    this.queue = [];
+    this.queue = undefined;
     this.queuedBytes = 0;
+    const socket = this.res.socket as (Socket & Tagged) | null;
+    if (socket !== null) {
+      socket.off("drain", onDrain);
+      socket[CONNECTION] = undefined;
+    }
     this.wake();
     this.options.onEnd(reason);
   }
 
   private wake(): void {
     const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
+    this.waiters = undefined;
+    for (const resolve of waiters ?? []) resolve();
   }
 }

@@ -52,6 +52,10 @@ export async function openStream(
   lastEventId: string | undefined,
 ): Promise<void> {
   res.writeHead(200, SSE_HEADERS);
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
   res.write(Buffer.concat([encodeComment("ok"), encodeRetry(ctx.config.retryMs)]));
   let subscriber: Subscriber | undefined;
   const connection = new SseConnection(res, {
