@@ -44,8 +44,10 @@ function send(message: unknown): void {
   process.send?.(message);
 }
 
-/** Parses the complete events in `buf`; returns the index where an incomplete one starts (or -1). */
-function parse(index: number, buf: Buffer, now: number): number {
+const END = Buffer.from("\n\n");
+
+/** Parses the complete events in `buf` (those ending before the last blank line). */
+function parse(index: number, buf: Buffer, now: number): void {
   let at = buf.indexOf(MARK, 0);
   while (at !== -1) {
     // the id line ends just before: `id: <epoch>-<pos>\n`
@@ -64,7 +66,6 @@ function parse(index: number, buf: Buffer, now: number): number {
     i += 5;
     const start = i;
     while (i < buf.length && buf[i] !== 44 /* , */ && buf[i] !== 125 /* } */) i++;
-    if (i >= buf.length) return at; // incomplete: wait for the rest
     const t = Number(buf.toString("latin1", start, i));
     if (pos <= (lastPos[index] as number)) disorder++;
     lastPos[index] = pos;
@@ -76,7 +77,6 @@ function parse(index: number, buf: Buffer, now: number): number {
     hist[bucket] = (hist[bucket] as number) + 1;
     at = buf.indexOf(MARK, i);
   }
-  return -1;
 }
 
 function open(command: ConnectCommand): Promise<{ ok: number; failed: number; error?: string }> {
@@ -131,8 +131,14 @@ function open(command: ConnectCommand): Promise<{ ok: number; failed: number; er
             ok++;
             done();
           }
-          const rest = parse(index, buf, now);
-          if (rest !== -1) carry[index] = Buffer.from(buf.subarray(rest));
+          // events end with a blank line: parse up to the last one, keep the rest for the next chunk
+          const end = buf.lastIndexOf(END);
+          if (end === -1) {
+            carry[index] = Buffer.from(buf);
+            return;
+          }
+          parse(index, end + 2 === buf.length ? buf : buf.subarray(0, end + 2), now);
+          if (end + 2 < buf.length) carry[index] = Buffer.from(buf.subarray(end + 2));
         });
         socket.on("error", (error) => {
           firstError ??= error.message;

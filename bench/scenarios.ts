@@ -235,8 +235,7 @@ export const SCENARIOS: Record<string, { title: string; run: (o: Options) => Pro
     title: "publishing rate, one subscriber, pipelined keep-alive POST /publish (target: > 30,000/s)",
     run: async (o) => {
       const rows: Row[] = [];
-      for (const workers of [1, o.workers]) {
-        if (workers === o.workers && workers === 1) break;
+      for (const workers of new Set([1, o.workers])) {
         await withSubscribers(["--workers", String(workers)], 1, async (server, pool) => {
           for (let r = 0; r < o.runs; r++) {
             await pool.reset();
