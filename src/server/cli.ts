@@ -1,7 +1,12 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
 import { Command } from "commander";
-import { startHerald } from "./app.ts";
+import { ClusterBus } from "../buses/cluster.ts";
+import type { ToPrimary, ToWorker } from "../buses/cluster-wire.ts";
+import { type HeraldDeps, startHerald } from "./app.ts";
+import { startPrimary } from "./cluster-primary.ts";
 import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config.ts";
+import { createLogger } from "./logger.ts";
 
 /**
  * The `herald` command. Every setting is a flag and a HERALD_* environment variable (flags win);
@@ -37,7 +42,21 @@ try {
   throw error;
 }
 
-const herald = await startHerald(config).catch((error: unknown) => {
+// --workers N (N > 1): this process becomes the node:cluster primary; the workers run this same
+// command and serve HTTP (src/server/cluster-primary.ts).
+let deps: HeraldDeps = {};
+if (cluster.isWorker && config.bus === "memory") {
+  const bus = new ClusterBus({
+    send: (message: ToPrimary) => process.send?.(message),
+    onMessage: (listener) => process.on("message", (message: ToWorker) => listener(message)),
+  });
+  process.once("disconnect", () => bus.lost()); // the primary is gone: publishes fail fast
+  deps = { bus };
+}
+const herald = await (config.workers > 1 && cluster.isPrimary
+  ? startPrimary(config, createLogger(config.logLevel))
+  : startHerald(config, deps)
+).catch((error: unknown) => {
   process.stderr.write(`herald: cannot start: ${(error as Error).message}\n`);
   process.exit(1);
 });
@@ -54,3 +73,4 @@ const stop = (signal: string) => {
 };
 process.once("SIGTERM", () => stop("SIGTERM"));
 process.once("SIGINT", () => stop("SIGINT"));
+if (cluster.isWorker) process.once("disconnect", () => stop("primary gone"));

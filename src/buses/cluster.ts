@@ -1,0 +1,151 @@
+import type { AppendResult, Bus, BusStatus, MissedReason, ReplayResult } from "../core/bus.ts";
+import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
+import type { HeraldEvent, PublishInput } from "../core/event.ts";
+import {
+  type Answer,
+  type AppendRequest,
+  fromWire,
+  type ToPrimary,
+  type ToWorker,
+  type WireEvent,
+} from "./cluster-wire.ts";
+
+/** How a worker talks to its primary: node:cluster's `process.send` and 'message' in production. */
+export interface ClusterChannel {
+  send(message: ToPrimary): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+}
+
+/** Events kept by position so an append's answer reuses the object the hub delivered. */
+const RECENT = 4096;
+
+/**
+ * The Bus of a cluster worker (`--workers N` with the memory bus): the primary owns the one log
+ * (src/server/cluster-primary.ts, a MemoryBus); workers send it their appends and replays.
+ *
+ * Contract (the Bus contract, with the primary as the log): the primary assigns positions and ids in
+ * one order and sends every stored event to every worker in that order, so an event published
+ * through any worker reaches every subscriber on every worker exactly once, in one order, with the
+ * same ids and the same history as one process. The events of an append reach this worker's
+ * listener before `append` resolves. Replays are answered by the primary from the one history, up
+ * to the head when it answers; events stored before that answer reach this worker before it (one
+ * ordered channel), so the hub's replay-then-live join has no gap.
+ * Appends of one event-loop turn travel in one message. If the primary is gone, `append` and
+ * `replay` reject with `unavailable`.
+ */
+export class ClusterBus implements Bus {
+  private listener: ((events: readonly HeraldEvent[]) => void) | undefined;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (answer: Answer) => void; reject: (e: Error) => void }
+  >();
+  private readonly recent = new Map<number, HeraldEvent>();
+  private outgoing: AppendRequest[] = [];
+  private nextRid = 1;
+  private size = 0;
+  private closed = false;
+
+  constructor(private readonly channel: ClusterChannel) {
+    channel.onMessage((message) => {
+      if (message?.herald === "turn") this.onTurn(message);
+    });
+  }
+
+  async start(listener: (events: readonly HeraldEvent[]) => void): Promise<void> {
+    this.listener = listener;
+  }
+
+  async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
+    const rid = this.nextRid++;
+    if (this.outgoing.length === 0) setImmediate(() => this.sendAppends());
+    this.outgoing.push({ rid, inputs });
+    const answer = await this.ask(rid);
+    if (!("appended" in answer))
+      throw new HeraldError("internal", "the cluster primary answered out of turn");
+    return answer.appended.map(({ event, duplicate }) => ({ event: this.event(event), duplicate }));
+  }
+
+  async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
+    const rid = this.nextRid++;
+    const answer = this.ask(rid);
+    this.post({ herald: "replay", rid, lastEventId, limit });
+    const result = await answer;
+    if (!("replayed" in result))
+      throw new HeraldError("internal", "the cluster primary answered out of turn");
+    const replayed = result.replayed;
+    if (replayed.kind === "events")
+      return { kind: "events", events: replayed.events.map((e) => this.event(e)) };
+    return { kind: "missed", reason: replayed.reason as MissedReason, headId: replayed.headId };
+  }
+
+  status(): BusStatus {
+    return this.closed ? { ready: false, reason: "closed" } : { ready: true };
+  }
+
+  historySize(): number {
+    return this.size;
+  }
+
+  /** The primary is gone: every waiting call rejects with `unavailable`. */
+  lost(): void {
+    this.closed = true;
+    for (const { reject } of this.waiting.values()) reject(unavailable());
+    this.waiting.clear();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private ask(rid: number): Promise<Answer> {
+    if (this.closed) return Promise.reject(unavailable());
+    return new Promise((resolve, reject) => this.waiting.set(rid, { resolve, reject }));
+  }
+
+  private sendAppends(): void {
+    const requests = this.outgoing;
+    this.outgoing = [];
+    if (requests.length > 0) this.post({ herald: "append", requests });
+  }
+
+  private post(message: ToPrimary): void {
+    try {
+      this.channel.send(message);
+    } catch {
+      this.lost();
+    }
+  }
+
+  private onTurn(message: ToWorker): void {
+    this.size = message.historySize;
+    if (message.events.length > 0) {
+      const events = message.events.map((wire) => {
+        const event = fromWire(wire);
+        this.recent.set(event.pos, event);
+        return event;
+      });
+      while (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as number);
+      this.listener?.(events);
+    }
+    for (const answer of message.answers) {
+      const waiter = this.waiting.get(answer.rid);
+      this.waiting.delete(answer.rid);
+      if (waiter === undefined) continue;
+      if ("error" in answer)
+        waiter.reject(new HeraldError(answer.error.code as HeraldErrorCode, answer.error.message));
+      else waiter.resolve(answer);
+    }
+  }
+
+  /** The object the hub already delivered for this position, when still known. */
+  private event(wire: WireEvent): HeraldEvent {
+    const known = this.recent.get(wire.pos);
+    return known !== undefined && known.id === wire.id ? known : fromWire(wire);
+  }
+}
+
+function unavailable(): HeraldError {
+  return new HeraldError("unavailable", "the cluster primary is gone; retry against another node", {
+    retryAfterSeconds: 1,
+  });
+}

@@ -1,0 +1,135 @@
+import cluster, { type Worker } from "node:cluster";
+import { type Answer, replayToWire, type ToPrimary, toWire, type WireEvent } from "../buses/cluster-wire.ts";
+import { MemoryBus } from "../buses/memory.ts";
+import { HeraldError } from "../core/errors.ts";
+import type { HeraldConfig } from "./config.ts";
+import type { Logger } from "./logger.ts";
+
+export interface Primary {
+  /** Stops the workers (each shuts down gracefully), then the log. */
+  close(): Promise<void>;
+}
+
+/**
+ * The node:cluster primary of `--workers N`. It serves no HTTP: the N workers share the port
+ * (round robin) and serve every request. With the memory bus the primary owns the one log (a
+ * MemoryBus): workers send it appends and replays (src/buses/cluster.ts), it assigns positions and
+ * ids, and at the end of each of its event-loop turns sends every worker the events stored in that
+ * turn followed by that worker's answers. With another bus (Redis, RabbitMQ) each worker is simply
+ * a node of that bus and the primary only starts and restarts workers.
+ * A worker that dies is replaced (its streams reconnect and resume through another worker).
+ */
+export async function startPrimary(config: HeraldConfig, log: Logger): Promise<Primary> {
+  const ownsLog = config.bus === "memory";
+  const bus = ownsLog
+    ? new MemoryBus({ history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs } })
+    : undefined;
+  let stopping = false;
+  let events: WireEvent[] = [];
+  const answers = new Map<Worker, Answer[]>();
+  let scheduled = false;
+
+  const flush = () => {
+    scheduled = false;
+    const turn = events;
+    events = [];
+    const historySize = bus?.historySize() ?? 0;
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (worker === undefined || !worker.isConnected()) continue;
+      const mine = answers.get(worker) ?? [];
+      if (turn.length === 0 && mine.length === 0) continue;
+      worker.send({ herald: "turn", events: turn, answers: mine, historySize });
+    }
+    answers.clear();
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+  const answer = (worker: Worker, message: Answer) => {
+    const list = answers.get(worker);
+    if (list === undefined) answers.set(worker, [message]);
+    else list.push(message);
+    schedule();
+  };
+  const failed = (rid: number, error: unknown): Answer => {
+    const herald =
+      error instanceof HeraldError
+        ? error
+        : new HeraldError("internal", "the cluster primary failed to store");
+    return { rid, error: { code: herald.code, message: herald.message } };
+  };
+
+  if (bus !== undefined) {
+    await bus.start((stored) => {
+      for (const event of stored) events.push(toWire(event));
+      schedule();
+    });
+    cluster.on("message", (worker: Worker, message: ToPrimary) => {
+      if (message?.herald === "append") {
+        // appended in arrival order: MemoryBus stores synchronously, so positions follow this loop
+        for (const { rid, inputs } of message.requests) {
+          bus.append(inputs).then(
+            (results) =>
+              answer(worker, {
+                rid,
+                appended: results.map((r) => ({ event: toWire(r.event), duplicate: r.duplicate })),
+              }),
+            (error: unknown) => answer(worker, failed(rid, error)),
+          );
+        }
+      } else if (message?.herald === "replay") {
+        bus.replay(message.lastEventId, message.limit).then(
+          (result) => answer(worker, { rid: message.rid, replayed: replayToWire(result) }),
+          (error: unknown) => answer(worker, failed(message.rid, error)),
+        );
+      }
+    });
+  }
+
+  let listening = 0;
+  cluster.on("listening", () => {
+    listening++;
+    if (listening === config.workers) {
+      log.info({ workers: config.workers, pid: process.pid }, "all workers listening");
+    }
+  });
+  cluster.on("exit", (worker, code, signal) => {
+    answers.delete(worker);
+    if (stopping) return;
+    log.error({ pid: worker.process.pid, code, signal }, "worker died; starting another");
+    cluster.fork();
+  });
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () => {
+      closing ??= (async () => {
+        stopping = true;
+        const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+        await Promise.all(
+          workers.map(
+            (worker) =>
+              new Promise<void>((resolve) => {
+                if (worker.isDead()) return resolve();
+                const timer = setTimeout(
+                  () => worker.process.kill("SIGKILL"),
+                  config.shutdownTimeoutMs + 5000,
+                );
+                worker.once("exit", () => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+                worker.process.kill("SIGTERM");
+              }),
+          ),
+        );
+        await bus?.close();
+        log.info("Herald primary stopped");
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { httpRequest, publish, RawStream } from "../helpers/herald.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** `node bin/herald.js --workers 2` as a real child process; resolves with its URL once all workers listen. */
+function startCluster(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ["bin/herald.js", "--port", "0", "--host", "127.0.0.1", "--workers", "2", "--log-level", "info"],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  return new Promise((resolve, reject) => {
+    let url: string | undefined;
+    let all = false;
+    let text = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      text += chunk;
+      for (const line of text.split("\n")) {
+        if (line.includes('"Herald listening"')) url ??= (JSON.parse(line) as { url: string }).url;
+        if (line.includes('"all workers listening"')) all = true;
+      }
+      if (url !== undefined && all) resolve({ child, url });
+    });
+    child.once("exit", (code) => reject(new Error(`herald exited with ${code}: ${text}`)));
+  });
+}
+
+describe("--workers 2 (node:cluster, memory bus owned by the primary)", () => {
+  let child: ChildProcess;
+  let url: string;
+  before(async () => {
+    ({ child, url } = await startCluster());
+  });
+  after(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  const posOf = (id: string) => Number(id.slice(id.lastIndexOf("-") + 1));
+
+  it("delivers every event to every subscriber on every worker once, in one order, with one history", async () => {
+    const streams = Array.from({ length: 6 }, () => new RawStream(`${url}/events?topic=news`));
+    await Promise.all(streams.map((s) => s.opened()));
+
+    const ids: string[] = [];
+    const queued: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => publish(url, { topic: "news", data: `${round}/${i}` })),
+      );
+      for (const a of answers) {
+        assert.equal(a.status, 200, a.text);
+        const body = a.body as { id: string; queued: number };
+        ids.push(body.id);
+        queued.push(body.queued);
+      }
+      const batch = await httpRequest(`${url}/publish/batch`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          events: [
+            { topic: "news", data: `b${round}` },
+            { topic: "other", data: "x" },
+          ],
+        }),
+      });
+      assert.equal(batch.status, 200, batch.text);
+      ids.push((batch.body as { results: { id: string }[] }).results[0]!.id);
+    }
+    ids.sort((a, b) => posOf(a) - posOf(b));
+    assert.equal(new Set(ids).size, ids.length, "ids are unique across workers");
+    for (const stream of streams) {
+      await stream.until(() => stream.ids().length >= ids.length);
+      assert.deepEqual(stream.ids(), ids);
+    }
+    assert.ok(
+      queued.some((q) => q < streams.length),
+      "queued counts local subscribers: the streams are spread over both workers",
+    );
+
+    // resume through whichever worker takes the new connection: the same history
+    const resumed = new RawStream(`${url}/events?topic=news`, { "last-event-id": ids[4]! });
+    await resumed.until(() => resumed.ids().length >= ids.length - 5);
+    assert.deepEqual(resumed.ids(), ids.slice(5));
+    for (const stream of [...streams, resumed]) stream.close();
+  });
+
+  it("stops cleanly on SIGTERM (primary and workers)", async () => {
+    const code = await new Promise<number | null>((resolve) => {
+      child.once("exit", (c) => resolve(c));
+      child.kill("SIGTERM");
+    });
+    assert.equal(code, 0);
+  });
+});
