@@ -40,21 +40,36 @@ export interface ServerHandle {
 /** Starts `node bin/herald.js` with `args` and waits until /readyz answers 200. */
 export async function startServer(args: string[]): Promise<ServerHandle> {
   const port = await freePort();
+  // info level for the one line "all workers listening"; only warnings and errors are printed
   const child = spawn(
     process.execPath,
-    ["bin/herald.js", "--port", String(port), "--host", HOST, "--log-level", "warn", ...args],
-    { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] },
+    ["bin/herald.js", "--port", String(port), "--host", HOST, "--log-level", "info", ...args],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
+  let allListening = false;
+  let text = "";
+  child.stdout?.setEncoding("utf8");
+  child.stdout?.on("data", (chunk: string) => {
+    text += chunk;
+    const lines = text.split("\n");
+    text = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line.includes('"all workers listening"')) allListening = true;
+      else if (/"level":(4|5|6)0/.test(line)) console.log(`  server: ${line}`);
+    }
+  });
+  const workersAt = args.indexOf("--workers");
+  const clustered = workersAt !== -1 && Number(args[workersAt + 1]) > 1;
   const url = `http://${HOST}:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`herald exited with code ${child.exitCode}`);
     const status = await fetch(`${url}/readyz`).then(
       (r) => r.status,
       () => 0,
     );
-    if (status === 200) break;
-    if (Date.now() > deadline) throw new Error("herald did not become ready in 20 s");
+    if (status === 200 && (!clustered || allListening)) break;
+    if (Date.now() > deadline) throw new Error("herald did not become ready in 30 s");
     await sleep(100);
   }
   const pid = child.pid as number;

@@ -169,14 +169,18 @@ const nextSeq = (n: number) => {
 export const SCENARIOS: Record<string, { title: string; run: (o: Options) => Promise<Row[]> }> = {
   light: {
     title:
-      "10,000 subscribers, 25 events of ~200 B at 5/s, 1 worker (targets: all delivered, p99 < 200 ms (issue 2), < 50 ms (issue 6))",
-    run: (o) =>
-      withSubscribers(["--workers", "1"], 10_000, async (server, pool) => {
-        const rows: Row[] = [];
-        for (let r = 0; r < o.runs; r++)
-          rows.push(await paced(pool, server, 10_000, 25, 5, o.size, nextSeq(25)));
-        return rows;
-      }),
+      "10,000 subscribers, 25 events of ~200 B at 5/s, on 1 worker then N (targets: all delivered, p99 < 200 ms (issue 2), < 50 ms (issue 6))",
+    run: async (o) => {
+      const rows: Row[] = [];
+      for (const workers of new Set([1, o.workers])) {
+        await withSubscribers(["--workers", String(workers)], 10_000, async (server, pool) => {
+          for (let r = 0; r < o.runs; r++) {
+            rows.push({ workers, ...(await paced(pool, server, 10_000, 25, 5, o.size, nextSeq(25))) });
+          }
+        });
+      }
+      return rows;
+    },
   },
   rate50: {
     title:
