@@ -76,7 +76,7 @@ function print(rows: Row[]): void {
     else console.log(`- ${group.length} runs`);
     for (const col of Object.keys(first)) {
       if (keyCols.includes(col)) continue;
-      const digits = Number.isInteger(first[col]) && !col.includes("ms") ? 0 : col.includes("µs") ? 2 : 1;
+      const digits = col.includes("µs") ? 2 : Number.isInteger(first[col]) && !col.includes("ms") ? 0 : 1;
       console.log(
         `    ${col}: ${summary(
           group.map((r) => r[col] as number),
