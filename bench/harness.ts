@@ -33,6 +33,8 @@ export interface ServerHandle {
   readonly port: number;
   readonly url: string;
   cpuMs(): number;
+  /** The kernel (system) part of `cpuMs`. */
+  sysMs(): number;
   rss(): number;
   stop(): Promise<void>;
 }
@@ -78,6 +80,7 @@ export async function startServer(args: string[]): Promise<ServerHandle> {
     port,
     url,
     cpuMs: () => treeCpuMs(pid),
+    sysMs: () => treeCpuMs(pid, true),
     rss: () => treeRss(pid),
     stop: () => stopChild(child),
   };

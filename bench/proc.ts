@@ -6,12 +6,13 @@ import { readFileSync } from "node:fs";
  */
 const TICK_MS = 10; // CLK_TCK is 100 on Linux
 
-export function cpuMs(pid: number): number {
+/** CPU time in ms; `kernel` only: stime (system calls: socket writes and the loopback TCP path). */
+export function cpuMs(pid: number, kernel = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // fields[0] is field 3 (state): utime is field 14, stime field 15
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    return ((kernel ? 0 : Number(fields[11])) + Number(fields[12])) * TICK_MS;
   } catch {
     return 0;
   }
@@ -41,8 +42,8 @@ export function tree(pid: number): number[] {
   return out;
 }
 
-export function treeCpuMs(pid: number): number {
-  return tree(pid).reduce((sum, p) => sum + cpuMs(p), 0);
+export function treeCpuMs(pid: number, kernel = false): number {
+  return tree(pid).reduce((sum, p) => sum + cpuMs(p, kernel), 0);
 }
 
 export function treeRss(pid: number): number {

@@ -33,6 +33,7 @@ const PATH = `/events?topic=${TOPIC}`;
 /** Server CPU and load-generator CPU around `work`. */
 async function measured<T>(server: ServerHandle, pool: LoadPool, work: () => Promise<T>) {
   const serverBefore = server.cpuMs();
+  const sysBefore = server.sysMs();
   const genBefore = pool.cpuMs();
   const selfBefore = process.cpuUsage();
   const value = await work();
@@ -40,6 +41,7 @@ async function measured<T>(server: ServerHandle, pool: LoadPool, work: () => Pro
   return {
     value,
     serverCpuMs: server.cpuMs() - serverBefore,
+    serverSysMs: server.sysMs() - sysBefore,
     genCpuMs: pool.cpuMs() - genBefore,
     publisherCpuMs: (self.user + self.system) / 1000,
   };
@@ -71,7 +73,7 @@ async function paced(
   await pool.reset();
   await pool.progress(true);
   const started = clock();
-  const { serverCpuMs, genCpuMs } = await measured(server, pool, async () => {
+  const { serverCpuMs, serverSysMs, genCpuMs } = await measured(server, pool, async () => {
     const pending: Promise<void>[] = [];
     for (let i = 0; i < events; i++) {
       const due = started + (i * 1000) / rate;
@@ -93,6 +95,7 @@ async function paced(
     lost: report.lost,
     "dup/reorder": report.extra + report.disorder,
     "server µs/delivery": (serverCpuMs * 1000) / Math.max(1, report.received),
+    "server kernel share %": (100 * serverSysMs) / Math.max(1, serverCpuMs),
     "loadgen µs/delivery": (genCpuMs * 1000) / Math.max(1, report.received),
   };
 }
@@ -111,7 +114,7 @@ async function saturate(
   const window = 64;
   let published = 0;
   const started = clock();
-  const { serverCpuMs, genCpuMs } = await measured(server, pool, async () => {
+  const { serverCpuMs, serverSysMs, genCpuMs } = await measured(server, pool, async () => {
     const inFlight = new Set<Promise<void>>();
     while (clock() - started < seconds * 1000) {
       const deliveredEvents = pool.received / subs;
@@ -133,6 +136,7 @@ async function saturate(
     events: published,
     "deliveries/s": report.received / elapsed,
     "server µs/delivery": (serverCpuMs * 1000) / Math.max(1, report.received),
+    "server kernel share %": (100 * serverSysMs) / Math.max(1, serverCpuMs),
     "loadgen µs/delivery": (genCpuMs * 1000) / Math.max(1, report.received),
     lost: report.lost,
     "dup/reorder": report.extra + report.disorder,
@@ -244,7 +248,7 @@ export const SCENARIOS: Record<string, { title: string; run: (o: Options) => Pro
           for (let r = 0; r < o.runs; r++) {
             await pool.reset();
             const first = nextSeq(10_000_000);
-            const { value, serverCpuMs } = await measured(server, pool, () =>
+            const { value, serverCpuMs, serverSysMs, publisherCpuMs } = await measured(server, pool, () =>
               runPipeline({
                 host: HOST,
                 port: server.port,
@@ -265,6 +269,8 @@ export const SCENARIOS: Record<string, { title: string; run: (o: Options) => Pro
               failed: value.failed,
               lost: report.lost,
               "server µs/publish": (serverCpuMs * 1000) / Math.max(1, value.ok),
+              "server kernel share %": (100 * serverSysMs) / Math.max(1, serverCpuMs),
+              "publisher µs/publish": (publisherCpuMs * 1000) / Math.max(1, value.ok),
             });
           }
         });
