@@ -15,7 +15,7 @@ import { summary } from "./stats.ts";
 const { values } = parseArgs({
   options: {
     scenario: { type: "string", default: "light,rate50,saturation,idle,publish,publish-batch,scaling,100k" },
-    runs: { type: "string", default: "3" },
+    runs: { type: "string" },
     duration: { type: "string", default: "3" },
     workers: { type: "string", default: String(availableParallelism()) },
     size: { type: "string", default: "200" },
@@ -24,13 +24,13 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    `npm run bench -- [--scenario ${Object.keys(SCENARIOS).join(",")}] [--runs 3] [--duration 3] [--workers N] [--size 200]`,
+    `npm run bench -- [--scenario ${Object.keys(SCENARIOS).join(",")}] [--runs 3 (100k: 1)] [--duration 3] [--workers N] [--size 200]`,
   );
   for (const [name, scenario] of Object.entries(SCENARIOS)) console.log(`  ${name}: ${scenario.title}`);
   process.exit(0);
 }
 const options: Options = {
-  runs: Number(values.runs),
+  runs: Number(values.runs ?? 3),
   duration: Number(values.duration),
   workers: Number(values.workers),
   size: Number(values.size),
@@ -50,7 +50,8 @@ for (const name of names) {
   const scenario = SCENARIOS[name] as (typeof SCENARIOS)[string];
   console.log(`\n## ${name}: ${scenario.title}`);
   try {
-    const rows = await scenario.run(options);
+    const runs = values.runs === undefined ? (scenario.runs ?? options.runs) : options.runs;
+    const rows = await scenario.run({ ...options, runs });
     print(rows);
   } catch (error) {
     console.log(`FAILED: ${(error as Error).message}`);

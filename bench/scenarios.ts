@@ -170,7 +170,10 @@ const nextSeq = (n: number) => {
   return first;
 };
 
-export const SCENARIOS: Record<string, { title: string; run: (o: Options) => Promise<Row[]> }> = {
+export const SCENARIOS: Record<
+  string,
+  { title: string; run: (o: Options) => Promise<Row[]> /** runs when --runs is not given */; runs?: number }
+> = {
   light: {
     title:
       "10,000 subscribers, 25 events of ~200 B at 5/s, on 1 worker then N (targets: all delivered, p99 < 200 ms (issue 2), < 50 ms (issue 6))",
@@ -336,6 +339,7 @@ export const SCENARIOS: Record<string, { title: string; run: (o: Options) => Pro
     },
   },
   "100k": {
+    runs: 1,
     title:
       "100,000 subscribers on workers, 5 broadcasts of ~200 B, one every 2 s: every one delivered; RSS of all processes",
     run: async (o) => {
