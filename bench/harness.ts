@@ -291,6 +291,11 @@ export function postJson(url: string, body: unknown): Promise<{ status: number; 
 
 /** Publishes one benchmark event (data is a raw JSON string so it goes out as is). */
 export async function publishEvent(server: ServerHandle, topic: string, seq: number, size: number) {
-  const result = await postJson(`${server.url}/publish`, { topic, data: eventData(seq, size) });
+  const body = { topic, data: eventData(seq, size) };
+  // a keep-alive socket the server closed as idle (5 s) just as it was reused: nothing was processed
+  const result = await postJson(`${server.url}/publish`, body).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ECONNRESET") throw error;
+    return postJson(`${server.url}/publish`, body);
+  });
   if (result.status !== 200) throw new Error(`publish answered ${result.status}: ${result.text}`);
 }
