@@ -4,9 +4,10 @@ import { badRequest } from "../../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS, validateTopic } from "../../core/event.ts";
 import type { Hub } from "../../core/hub.ts";
 import type { Subscriber } from "../../core/subscriber.ts";
-import { parseSelector, type TopicSelector } from "../../core/topic.ts";
+import type { TopicSelector } from "../../core/topic.ts";
 import type { HeraldConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import { selectorsOf } from "../selector-cache.ts";
 import { SSE_HEADERS, SseConnection } from "../sse-connection.ts";
 
 export interface StreamContext {
@@ -18,7 +19,7 @@ export interface StreamContext {
 }
 
 /** Topic selectors of `GET /events`: repeated `topic` query parameters. Validated here. */
-export function topicsFromQuery(url: URL, config: HeraldConfig): TopicSelector[] {
+export function topicsFromQuery(url: URL, config: HeraldConfig): readonly TopicSelector[] {
   const topics = url.searchParams.getAll("topic");
   if (topics.length === 0 || topics.every((t) => t === "")) {
     throw badRequest("at least one topic is required: GET /events?topic=<name>[&topic=<other>]");
@@ -29,7 +30,7 @@ export function topicsFromQuery(url: URL, config: HeraldConfig): TopicSelector[]
     );
   }
   const limits = { ...DEFAULT_PUBLISH_LIMITS, maxTopicLength: config.maxTopicLength };
-  return [...new Set(topics)].map((topic) => parseSelector(validateTopic(topic, limits, "topic")));
+  return selectorsOf([...new Set(topics)].map((topic) => validateTopic(topic, limits, "topic")));
 }
 
 /** The client's resume point: the `Last-Event-ID` header wins over the `lastEventId` query parameter. */
