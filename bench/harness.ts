@@ -256,10 +256,11 @@ export class LoadPool {
 export const clock = () => performance.timeOrigin + performance.now();
 
 /** `{"s":seq,"t":ms,"p":"xxx"}`: padded so the encoded event is about `size` bytes. */
+const PAD = "x".repeat(65_536);
 export function eventData(seq: number, size: number): string {
   const head = `{"s":${seq},"t":${clock().toFixed(3)},"p":"`;
   const pad = Math.max(0, size - head.length - 2 - 24); // ~24 bytes of "id: ...\ndata: \n\n"
-  return `${head}${"x".repeat(pad)}"}`;
+  return `${head}${PAD.slice(0, pad)}"}`;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
