@@ -220,21 +220,25 @@ export const SCENARIOS: Record<
       for (let r = 0; r < o.runs; r++) {
         const server = await startServer(["--workers", "1"]);
         try {
-          // warm up the code paths (and the heap) with a few connections, then take the baseline
+          // warm up the code paths with 200 streams opened and closed, then take the baseline
           const warm = await LoadPool.open(server, 200, PATH);
           await warm.close();
           await sleep(1000);
           const before = server.rss();
-          const pool = await LoadPool.open(server, n, PATH);
+          const first = await LoadPool.open(server, n / 2, PATH);
+          await sleep(1000);
+          const half = server.rss();
+          const second = await LoadPool.open(server, n / 2, PATH);
           await sleep(2000);
           const after = server.rss();
           rows.push({
             "RSS before MB": before / 2 ** 20,
-            "RSS after MB": after / 2 ** 20,
+            "RSS at 19,000 MB": after / 2 ** 20,
             "KB per connection": (after - before) / n / 1000,
             "KiB per connection": (after - before) / n / 1024,
+            "KB per connection, 9,500 -> 19,000": (after - half) / (n / 2) / 1000,
           });
-          await pool.close();
+          await Promise.all([first.close(), second.close()]);
         } finally {
           await server.stop();
         }
