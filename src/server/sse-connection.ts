@@ -56,11 +56,7 @@ export class SseConnection implements Sink {
     (res as Tagged)[CONNECTION] = this;
     res.on("close", onClose);
     res.on("drain", onDrain);
-    const socket = res.socket as (Socket & Tagged) | null;
-    if (socket !== null) {
-      socket[CONNECTION] = this;
-      socket.on("drain", onDrain);
-    }
+    if (res.socket !== null) this.attach(res.socket);
   }
 
   get isEnded(): boolean {
@@ -130,9 +126,16 @@ export class SseConnection implements Sink {
   }
 
   private send(bytes: Uint8Array): boolean {
-    const socket = this.res.socket;
+    const socket = this.res.socket as (Socket & Tagged) | null;
     if (socket === null || !this.res.headersSent) return this.res.write(bytes);
+    if (socket[CONNECTION] !== this) this.attach(socket); // a pipelined response got its socket later
     return socket.write(this.res.chunkedEncoding ? frameChunk(bytes) : bytes);
+  }
+
+  /** Listens for the socket's 'drain' (direct writes bypass the response's own 'drain'). */
+  private attach(socket: Socket & Tagged): void {
+    socket[CONNECTION] = this;
+    socket.on("drain", onDrain);
   }
 
   private buffered(): number {

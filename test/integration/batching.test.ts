@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { EventSource } from "eventsource";
 import type { Herald } from "../../src/server/app.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 
@@ -76,6 +77,37 @@ describe("batched fan-out over HTTP", () => {
     await eventually(() => herald.hub.counters.slowDisconnects >= 1);
     assert.equal(herald.hub.subscriberCount, 3);
     for (const s of [one, two, all]) s.close();
+  });
+
+  it("a batch arrives intact at the eventsource client (multi-line data, event types, ids)", async () => {
+    const source = new EventSource(`${herald.url}/events?topic=es`);
+    const got: { type: string; id: string; data: string }[] = [];
+    const opened = new Promise<void>((resolve) => {
+      source.onopen = () => resolve();
+    });
+    const record = (event: MessageEvent) =>
+      got.push({ type: event.type, id: event.lastEventId, data: event.data });
+    source.addEventListener("message", record);
+    source.addEventListener("note", record);
+    await opened;
+    const events = [
+      { topic: "es", data: "one" },
+      { topic: "es", event: "note", data: "two\nlines" },
+      { topic: "es", data: { three: 3 } },
+    ];
+    const answer = await httpRequest(`${herald.url}/publish/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ events }),
+    });
+    const ids = (answer.body as { results: { id: string }[] }).results.map((r) => r.id);
+    await eventually(() => got.length >= 3);
+    source.close();
+    assert.deepEqual(got, [
+      { type: "message", id: ids[0], data: "one" },
+      { type: "note", id: ids[1], data: "two\nlines" },
+      { type: "message", id: ids[2], data: '{"three":3}' },
+    ]);
   });
 
   it("refuses a bad batch with 400 naming the event, and stores nothing", async () => {
