@@ -102,6 +102,11 @@ export class MemoryBus implements Bus {
     return this.history.size;
   }
 
+  /** The listener is called inside `append`: never behind. */
+  lagSeconds(): number {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -56,6 +56,11 @@ export interface Bus {
   status(): BusStatus;
   /** How many events the history holds now (for metrics). */
   historySize(): number;
+  /**
+   * How far this node's tail is behind the log's head, in seconds (for metrics); 0 when it is up to
+   * date or the bus cannot tell. Optional: absent counts as 0.
+   */
+  lagSeconds?(): number;
   /** Stops tailing and releases connections. Appends after `close` reject. */
   close(): Promise<void>;
 }

@@ -43,6 +43,12 @@ export interface HubCounters {
   replayed: number;
   slowDisconnects: number;
   missedSignals: number;
+  /** Events queued for a subscriber and thrown away when it was cut off as slow (the server adds its own queue's). */
+  dropped: number;
+  /** Subscribers registered since start. */
+  subscribed: number;
+  /** Subscribers removed since start, by reason (a closed set: bounded metric labels). */
+  closed: Record<CloseReason, number>;
 }
 
 /**
@@ -67,7 +73,11 @@ export class Hub {
     replayed: 0,
     slowDisconnects: 0,
     missedSignals: 0,
+    dropped: 0,
+    subscribed: 0,
+    closed: { "client-closed": 0, slow: 0, shutdown: 0, expired: 0, error: 0 },
   };
+  private selectorTotal = 0;
 
   constructor(private readonly options: HubOptions) {
     this.bus = options.bus;
@@ -81,6 +91,11 @@ export class Hub {
 
   get subscriberCount(): number {
     return this.all.size;
+  }
+
+  /** Topic selectors over all subscribers (a subscriber of `a` and `b/*` counts 2). */
+  get selectorCount(): number {
+    return this.selectorTotal;
   }
 
   /** Exact-topic index entries (for leak checks: 0 when nobody is subscribed). */
@@ -137,7 +152,12 @@ export class Hub {
   unsubscribe(subscriber: Subscriber, reason: CloseReason): void {
     if (subscriber.closed) return;
     subscriber.closed = true;
-    if (reason === "slow") this.counters.slowDisconnects++;
+    if (reason === "slow") {
+      this.counters.slowDisconnects++;
+      this.counters.dropped += subscriber.pendingCount;
+    }
+    this.counters.closed[reason]++;
+    this.selectorTotal -= subscriber.selectors.length;
     this.all.delete(subscriber);
     this.patterns.delete(subscriber);
     for (const selector of subscriber.selectors) {
@@ -157,6 +177,8 @@ export class Hub {
 
   private register(subscriber: Subscriber): void {
     this.all.add(subscriber);
+    this.counters.subscribed++;
+    this.selectorTotal += subscriber.selectors.length;
     for (const selector of subscriber.selectors) {
       if (selector.kind !== "exact") {
         this.patterns.add(subscriber);

@@ -49,6 +49,11 @@ export class Subscriber {
     this.maxPendingBytes = options.maxPendingBytes;
   }
 
+  /** Live events queued while the replay runs. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** Whether this subscriber may and wants to receive `event`. */
   accepts(event: HeraldEvent): boolean {
     if (!anySelectorMatches(this.selectors, event.topics)) return false;

@@ -9,12 +9,17 @@ import { Hub } from "../core/hub.ts";
 import { parseSelector } from "../core/topic.ts";
 import type { HeraldConfig } from "./config.ts";
 import { Cors } from "./cors.ts";
+import { startDemoFeed } from "./demo.ts";
+import { readFigures } from "./figures.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { createMetrics } from "./metrics.ts";
 import { Router } from "./router.ts";
 import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./routes/events.ts";
+import { handleMetrics, handleStatus } from "./routes/metrics.ts";
 import { handlePublish } from "./routes/publish.ts";
 import { handleBroadcast } from "./routes/seed.ts";
+import { addWebRoutes } from "./routes/web.ts";
 import type { SseConnection } from "./sse-connection.ts";
 
 export interface Herald {
@@ -56,6 +61,9 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const cors = new Cors(config.corsOrigins);
   const inFlight = new Set<Promise<void>>();
   let shuttingDown = false;
+  const startedAt = Date.now();
+  const figures = () => readFigures(hub, bus, connections);
+  const metrics = createMetrics(figures);
 
   const refuseWhenStopping = () => {
     if (shuttingDown) {
@@ -94,7 +102,10 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       else if (!busStatus.ready)
         sendJson(res, 503, { ready: false, reason: busStatus.reason ?? "bus not ready" });
       else sendJson(res, 200, { ready: true });
-    });
+    })
+    .add("GET", "/metrics", (req, res) => handleMetrics(metrics, req, res))
+    .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res));
+  addWebRoutes(router);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
@@ -150,12 +161,14 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         : address.address;
   const url = `http://${host}:${address.port}`;
   log.info({ url, bus: config.bus }, "Herald listening");
+  const stopDemo = config.demo ? startDemoFeed(hub, log) : () => {};
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true;
       clearInterval(timer);
+      stopDemo();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([Promise.all(inFlight), deadline]);

@@ -13,17 +13,18 @@ const program = new Command("herald")
   .showHelpAfterError();
 for (const spec of SETTINGS) {
   program.option(
-    `--${spec.flag} <value>`,
+    spec.kind === "boolean" ? `--${spec.flag} [value]` : `--${spec.flag} <value>`,
     `${spec.help} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`,
   );
 }
 program.parse();
 
-const options = program.opts<Record<string, string>>();
+const options = program.opts<Record<string, string | true>>();
 const flags: Partial<Record<keyof HeraldConfig, string>> = {};
 for (const spec of SETTINGS) {
   const camel = spec.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-  if (options[camel] !== undefined) flags[spec.key] = options[camel];
+  const value = options[camel];
+  if (value !== undefined) flags[spec.key] = value === true ? "true" : value;
 }
 
 let config: HeraldConfig;

@@ -22,9 +22,10 @@ export interface HeraldConfig {
   broadcastTopic: string;
   shutdownTimeoutMs: number;
   logLevel: string;
+  demo: boolean;
 }
 
-type Kind = "port" | "string" | "duration" | "size" | "count" | "list" | "level" | "bus";
+type Kind = "port" | "string" | "duration" | "size" | "count" | "list" | "level" | "bus" | "boolean";
 
 export interface SettingSpec {
   readonly key: keyof HeraldConfig;
@@ -164,6 +165,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "info",
     help: "fatal, error, warn, info, debug, trace or silent",
   },
+  {
+    key: "demo",
+    flag: "demo",
+    env: "HERALD_DEMO",
+    kind: "boolean",
+    default: "false",
+    help: "run the demo feed: a price tick every second on topic `prices` (`--demo` alone means true)",
+  },
 ];
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -177,6 +186,7 @@ const ACCEPTS: Record<Kind, string> = {
   list: "a comma-separated list",
   level: LEVELS.join(", "),
   bus: '"memory"',
+  boolean: "true, false, 1, 0, yes or no",
 };
 
 export class ConfigError extends Error {
@@ -225,6 +235,12 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
       return text;
     case "string":
       return text;
+    case "boolean": {
+      const lower = text.toLowerCase();
+      if (["true", "1", "yes"].includes(lower)) return true;
+      if (["false", "0", "no", ""].includes(lower)) return false;
+      throw bad();
+    }
   }
 }
 

@@ -11,8 +11,11 @@ export const SSE_HEADERS = {
 export interface SseConnectionOptions {
   /** Bytes buffered for this client (Node's buffer + ours) above which it is cut off as slow. */
   readonly maxBufferedBytes: number;
-  /** Called once when the stream has ended, whatever ended it. */
-  readonly onEnd: (reason: CloseReason) => void;
+  /**
+   * Called once when the stream has ended, whatever ended it. `dropped`: chunks (events, heartbeats)
+   * still in our queue that a slow client never got.
+   */
+  readonly onEnd: (reason: CloseReason, dropped: number) => void;
 }
 
 /**
@@ -90,10 +93,11 @@ export class SseConnection implements Sink {
   private finish(reason: CloseReason): void {
     if (this.ended) return;
     this.ended = true;
+    const dropped = reason === "slow" ? this.queue.length : 0;
     this.queue = [];
     this.queuedBytes = 0;
     this.wake();
-    this.options.onEnd(reason);
+    this.options.onEnd(reason, dropped);
   }
 
   private wake(): void {

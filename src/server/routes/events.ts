@@ -56,7 +56,8 @@ export async function openStream(
   let subscriber: Subscriber | undefined;
   const connection = new SseConnection(res, {
     maxBufferedBytes: ctx.config.maxBufferedBytes,
-    onEnd: (reason) => {
+    onEnd: (reason, dropped) => {
+      ctx.hub.counters.dropped += dropped;
       ctx.connections.delete(connection);
       if (subscriber !== undefined) ctx.hub.unsubscribe(subscriber, reason);
       if (reason === "slow") ctx.log.warn({ ip: req.socket.remoteAddress }, "slow client disconnected");

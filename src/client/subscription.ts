@@ -1,0 +1,264 @@
+import { Backoff } from "./backoff.ts";
+import { eventSourceTransport } from "./eventsource-transport.ts";
+import { fetchTransport } from "./fetch-transport.ts";
+import {
+  type ConnectionEnd,
+  HeraldClientError,
+  type Transport,
+  type TransportHandlers,
+} from "./transport.ts";
+import {
+  type ConnectionState,
+  type EventSourceLike,
+  type HeraldMessage,
+  MISSED_EVENT_TYPE,
+  type MissedInfo,
+  type StateChange,
+  type SubscribeOptions,
+} from "./types.ts";
+
+/**
+ * A live subscription to Herald topics. It connects at once and keeps reconnecting (backoff with
+ * jitter, the server's `retry:` as base) until `close()`, the `signal` aborts, or the server answers
+ * with an error retrying cannot fix (4xx). Every reconnect resumes after the last id received, so
+ * the hub replays what was published meanwhile: no gap, no duplicate. When the hub cannot resume it
+ * sends herald.missed, reported to `onMissed`.
+ *
+ * Read events with callbacks (`onEvent`), or as an async iterator (one consumer):
+ * `for await (const message of subscribe<Price>({...})) ...`; leaving the loop closes the subscription;
+ * a fatal error is thrown from the loop.
+ */
+export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>> {
+  private currentState: ConnectionState = "connecting";
+  private lastId: string | undefined;
+  private readonly controller = new AbortController();
+  private readonly backoff: Backoff;
+  private readonly transport: Transport;
+  private readonly url: URL;
+  private readonly parse: (text: string) => T;
+  private readonly bufferSize: number;
+  private iterating = false;
+  private queue: HeraldMessage<T>[] = [];
+  private wakeReader: (() => void) | undefined;
+  private wakeWriter: (() => void) | undefined;
+  private fatal: Error | undefined;
+  private finish!: (error: Error | undefined) => void;
+  /** Resolves once the subscription is closed, with the fatal error if one closed it. */
+  readonly closed: Promise<Error | undefined>;
+
+  constructor(private readonly options: SubscribeOptions<T>) {
+    const topics = typeof options.topics === "string" ? [options.topics] : [...options.topics];
+    if (topics.length === 0 || topics.some((t) => t === "")) {
+      throw new TypeError('subscribe: "topics" needs at least one non-empty topic, e.g. ["news"]');
+    }
+    const base = String(options.url);
+    this.url = new URL("events", base.endsWith("/") ? base : `${base}/`);
+    for (const topic of topics) this.url.searchParams.append("topic", topic);
+    this.lastId = options.lastEventId;
+    this.parse = options.parse ?? parseJsonOrText<T>;
+    this.bufferSize = options.bufferSize ?? 1000;
+    this.backoff = new Backoff(options.initialDelayMs ?? 1000, options.maxDelayMs ?? 30_000);
+    this.transport = chooseTransport(options);
+    this.closed = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+    if (options.signal?.aborted) {
+      this.close();
+      return;
+    }
+    options.signal?.addEventListener("abort", () => this.close(), { once: true });
+    void this.run();
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** The id of the last event received: where the next reconnect resumes. */
+  get lastEventId(): string | undefined {
+    return this.lastId;
+  }
+
+  /** Closes the stream and stops reconnecting. Idempotent. */
+  close(): void {
+    this.end(undefined);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<HeraldMessage<T>> {
+    if (this.iterating)
+      throw new Error("a Subscription can be iterated only once; use onEvent for more listeners");
+    this.iterating = true;
+    return {
+      next: async () => {
+        for (;;) {
+          const message = this.queue.shift();
+          if (message !== undefined) {
+            if (this.queue.length < this.bufferSize) this.wake("writer");
+            return { value: message, done: false };
+          }
+          if (this.currentState === "closed") {
+            if (this.fatal !== undefined) throw this.fatal;
+            return { value: undefined, done: true };
+          }
+          await new Promise<void>((resolve) => {
+            this.wakeReader = resolve;
+          });
+        }
+      },
+      return: async () => {
+        this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  private async run(): Promise<void> {
+    const handlers: TransportHandlers = {
+      onOpen: () => {
+        this.backoff.reset();
+        this.setState({ state: "open" });
+      },
+      onEvent: (event) => this.receive(event.id, event.event ?? "message", event.data),
+      onRetry: (ms) => this.backoff.setBase(ms),
+      room: () => this.room(),
+    };
+    this.options.onStateChange?.({ state: "connecting" });
+    while (!this.controller.signal.aborted) {
+      let end: ConnectionEnd;
+      try {
+        const token = await resolveToken(this.options.token);
+        end = await this.transport(
+          {
+            url: this.url,
+            lastEventId: this.lastId,
+            token,
+            headers: this.options.headers ?? {},
+            withCredentials: this.options.withCredentials ?? false,
+            idleTimeoutMs: this.options.idleTimeoutMs ?? 45_000,
+            signal: this.controller.signal,
+          },
+          handlers,
+        );
+      } catch (error) {
+        // a token function that throws, or a bug in a callback: end for good with that error
+        end = { fatal: true, error: error instanceof Error ? error : new Error(String(error)) };
+      }
+      if (this.controller.signal.aborted) return;
+      if (end.fatal) {
+        this.end(end.error ?? new HeraldClientError("the subscription failed"));
+        return;
+      }
+      const delayMs = end.retryAfterMs ?? this.backoff.next();
+      this.setState({ state: "reconnecting", error: end.error, delayMs, attempt: this.backoff.attempt });
+      await sleep(delayMs, this.controller.signal);
+    }
+  }
+
+  private receive(id: string | undefined, type: string, text: string): void {
+    if (this.currentState === "closed") return;
+    if (type === MISSED_EVENT_TYPE) {
+      const body = safeJson(text) as { lastEventId?: unknown; reason?: unknown } | undefined;
+      const info: MissedInfo = {
+        lastEventId: typeof body?.lastEventId === "string" ? body.lastEventId : (this.lastId ?? ""),
+        reason: typeof body?.reason === "string" ? body.reason : "unknown",
+        resumeId: id ?? "",
+      };
+      if (id !== undefined) this.lastId = id;
+      this.options.onMissed?.(info);
+      return;
+    }
+    if (id !== undefined) this.lastId = id;
+    const message: HeraldMessage<T> = { id: id ?? "", type, data: this.parse(text), text };
+    this.options.onEvent?.(message);
+    if (this.iterating) {
+      this.queue.push(message);
+      this.wake("reader");
+    }
+  }
+
+  private room(): Promise<void> {
+    if (!this.iterating || this.queue.length < this.bufferSize || this.currentState === "closed") {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.wakeWriter = resolve;
+    });
+  }
+
+  private wake(who: "reader" | "writer"): void {
+    const resolve = who === "reader" ? this.wakeReader : this.wakeWriter;
+    if (who === "reader") this.wakeReader = undefined;
+    else this.wakeWriter = undefined;
+    resolve?.();
+  }
+
+  private setState(change: StateChange): void {
+    if (this.currentState === "closed") return;
+    if (change.state === this.currentState && change.state === "open") return;
+    this.currentState = change.state;
+    this.options.onStateChange?.(change);
+  }
+
+  private end(error: Error | undefined): void {
+    if (this.currentState === "closed") return;
+    this.fatal = error;
+    this.controller.abort();
+    this.setState({ state: "closed", error });
+    this.currentState = "closed";
+    if (error !== undefined) this.options.onError?.(error);
+    this.wake("reader");
+    this.wake("writer");
+    this.finish(error);
+  }
+}
+
+function chooseTransport<T>(options: SubscribeOptions<T>): Transport {
+  const kind = options.transport ?? "auto";
+  const EventSourceClass =
+    options.EventSource ?? (globalThis as unknown as { EventSource?: EventSourceLike }).EventSource;
+  const needsHeaders = options.token !== undefined || options.headers !== undefined;
+  if (kind === "eventsource" || (kind === "auto" && EventSourceClass !== undefined && !needsHeaders)) {
+    if (EventSourceClass === undefined) {
+      throw new TypeError(
+        'subscribe: transport "eventsource" needs an EventSource class: pass options.EventSource',
+      );
+    }
+    if (needsHeaders)
+      throw new TypeError('subscribe: transport "eventsource" cannot send a token or headers; use "fetch"');
+    return eventSourceTransport(EventSourceClass, options.eventTypes ?? []);
+  }
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  if (fetchImpl === undefined) throw new TypeError("subscribe: no fetch here; pass options.fetch");
+  return fetchTransport(fetchImpl.bind(globalThis));
+}
+
+async function resolveToken(token: SubscribeOptions["token"]): Promise<string | undefined> {
+  return typeof token === "function" ? await token() : token;
+}
+
+/** The default `parse`: JSON when the text is JSON, else the text itself. */
+export function parseJsonOrText<T>(text: string): T {
+  const value = safeJson(text);
+  return (value === undefined ? text : value) as T;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}
