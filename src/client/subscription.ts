@@ -26,7 +26,9 @@ import {
  *
  * Read events with callbacks (`onEvent`), or as an async iterator (one consumer):
  * `for await (const message of subscribe<Price>({...})) ...`; leaving the loop closes the subscription;
- * a fatal error is thrown from the loop.
+ * a fatal error is thrown from the loop. Without `onEvent`, events are held for the iterator from the
+ * start (up to `bufferSize`, then the fetch transport stops reading); with `onEvent`, the iterator
+ * gets the events that arrive after it was started.
  */
 export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>> {
   private currentState: ConnectionState = "connecting";
@@ -38,6 +40,8 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   private readonly parse: (text: string) => T;
   private readonly bufferSize: number;
   private iterating = false;
+  /** Whether events are queued for the iterator: from the start without `onEvent`, else once iterated. */
+  private buffering: boolean;
   private queue: HeraldMessage<T>[] = [];
   private wakeReader: (() => void) | undefined;
   private wakeWriter: (() => void) | undefined;
@@ -57,6 +61,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     this.lastId = options.lastEventId;
     this.parse = options.parse ?? parseJsonOrText<T>;
     this.bufferSize = options.bufferSize ?? 1000;
+    this.buffering = options.onEvent === undefined;
     this.backoff = new Backoff(options.initialDelayMs ?? 1000, options.maxDelayMs ?? 30_000);
     this.transport = chooseTransport(options);
     this.closed = new Promise((resolve) => {
@@ -88,6 +93,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     if (this.iterating)
       throw new Error("a Subscription can be iterated only once; use onEvent for more listeners");
     this.iterating = true;
+    this.buffering = true;
     return {
       next: async () => {
         for (;;) {
@@ -170,14 +176,14 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     if (id !== undefined) this.lastId = id;
     const message: HeraldMessage<T> = { id: id ?? "", type, data: this.parse(text), text };
     this.options.onEvent?.(message);
-    if (this.iterating) {
+    if (this.buffering) {
       this.queue.push(message);
       this.wake("reader");
     }
   }
 
   private room(): Promise<void> {
-    if (!this.iterating || this.queue.length < this.bufferSize || this.currentState === "closed") {
+    if (!this.buffering || this.queue.length < this.bufferSize || this.currentState === "closed") {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
