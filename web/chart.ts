@@ -6,13 +6,14 @@ const SVG = "http://www.w3.org/2000/svg";
  */
 export class RateChart {
   private readonly lines: SVGPolylineElement[];
-  private readonly series: number[][] = [[], []];
+  private readonly series: number[][];
   private readonly svg: SVGSVGElement;
 
   constructor(
     container: HTMLElement,
     private readonly size = 60,
   ) {
+    this.series = [new Array<number>(size).fill(0), new Array<number>(size).fill(0)];
     this.svg = document.createElementNS(SVG, "svg");
     this.svg.setAttribute("viewBox", `0 0 ${size - 1} 100`);
     this.svg.setAttribute("preserveAspectRatio", "none");
@@ -26,6 +27,7 @@ export class RateChart {
       return line;
     });
     container.append(this.svg);
+    this.push([0, 0]);
   }
 
   push(values: readonly number[]): void {
