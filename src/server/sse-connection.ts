@@ -12,8 +12,9 @@ export interface SseConnectionOptions {
   /** Bytes buffered for this client (Node's buffer + ours) above which it is cut off as slow. */
   readonly maxBufferedBytes: number;
   /**
-   * Called once when the stream has ended, whatever ended it. `dropped`: chunks (events, heartbeats)
-   * still in our queue that a slow client never got.
+   * Called once when the stream has ended, whatever ended it. `dropped`: for a slow client, the
+   * chunks (events, heartbeats) in our queue plus the one whose write crossed the limit; chunks Node
+   * had already buffered before are not counted (so: a lower bound).
    */
   readonly onEnd: (reason: CloseReason, dropped: number) => void;
 }
@@ -32,6 +33,7 @@ export class SseConnection implements Sink {
   private blocked = false;
   private ended = false;
   private waiters: (() => void)[] = [];
+  private lostInSocket = 0;
 
   constructor(
     private readonly res: ServerResponse,
@@ -47,13 +49,15 @@ export class SseConnection implements Sink {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended) return true;
-    if (this.blocked) {
+    const queued = this.blocked;
+    if (queued) {
       this.queue.push(bytes);
       this.queuedBytes += bytes.length;
     } else if (!this.res.write(bytes)) {
       this.blocked = true;
     }
     if (this.queuedBytes + this.res.writableLength > this.options.maxBufferedBytes) {
+      if (!queued) this.lostInSocket = 1; // this chunk went to Node's buffer, which is destroyed
       this.end("slow");
       return true;
     }
@@ -93,7 +97,7 @@ export class SseConnection implements Sink {
   private finish(reason: CloseReason): void {
     if (this.ended) return;
     this.ended = true;
-    const dropped = reason === "slow" ? this.queue.length : 0;
+    const dropped = reason === "slow" ? this.queue.length + this.lostInSocket : 0;
     this.queue = [];
     this.queuedBytes = 0;
     this.wake();
