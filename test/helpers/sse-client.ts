@@ -40,7 +40,12 @@ export class RecordingClient {
     if (test()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`timed out; got ${this.events.length} events: ${JSON.stringify(this.events.slice(-3))}`)),
+        () =>
+          reject(
+            new Error(
+              `timed out; got ${this.events.length} events: ${JSON.stringify(this.events.slice(-3))}`,
+            ),
+          ),
         ms,
       );
       this.waiters.push({

@@ -97,7 +97,10 @@ describe("memory bus history", () => {
 
   it("refuses publisher ids shaped like its own ids, storing nothing of the batch", async () => {
     const b = bus();
-    await assert.rejects(b.append([input("a"), input("b", "e1-7")]), (e: unknown) => e instanceof HeraldError);
+    await assert.rejects(
+      b.append([input("a"), input("b", "e1-7")]),
+      (e: unknown) => e instanceof HeraldError,
+    );
     assert.equal(b.historySize(), 0);
   });
 });

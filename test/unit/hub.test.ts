@@ -88,7 +88,10 @@ describe("hub", () => {
     const sink = new MemorySink();
     await hub.subscribe({ selectors: sel("t"), sink, lastEventId: "nope" });
     await hub.publish([{ topics: ["t"], data: "2" }]);
-    assert.match(sink.text, new RegExp(`id: ep-1\nevent: ${MISSED_EVENT_TYPE.replace(".", "\\.")}\ndata: .*"unknown-id"`));
+    assert.match(
+      sink.text,
+      new RegExp(`id: ep-1\nevent: ${MISSED_EVENT_TYPE.replace(".", "\\.")}\ndata: .*"unknown-id"`),
+    );
     assert.deepEqual(sink.datas().slice(1), ["2"]);
     assert.equal(hub.counters.missedSignals, 1);
   });
@@ -115,7 +118,10 @@ describe("hub", () => {
       { topics: [""], data: "x" },
       { topics: ["t"], data: "x", retry: -1 },
     ]) {
-      await assert.rejects(hub.publish([bad]), (e: unknown) => e instanceof HeraldError && e.code === "bad_request");
+      await assert.rejects(
+        hub.publish([bad]),
+        (e: unknown) => e instanceof HeraldError && e.code === "bad_request",
+      );
     }
     assert.equal(hub.counters.published, 0);
   });
