@@ -13,8 +13,8 @@ export interface SseConnectionOptions {
   readonly maxBufferedBytes: number;
   /**
    * Called once when the stream has ended, whatever ended it. `dropped`: for a slow client, the
-   * chunks (events, heartbeats) in our queue plus the one whose write crossed the limit; chunks Node
-   * had already buffered before are not counted (so: a lower bound).
+   * chunks (events, heartbeats) in our queue plus the one that found the buffer over the limit; chunks
+   * already in Node's socket buffer are not counted (so: a lower bound).
    */
   readonly onEnd: (reason: CloseReason, dropped: number) => void;
 }
@@ -23,8 +23,8 @@ export interface SseConnectionOptions {
  * The SSE response writer: the `Sink` of one subscriber.
  *
  * Backpressure: once `res.write` returns false, further chunks wait in our queue until 'drain',
- * then go out in one corked batch. When Node's buffer plus our queue exceed `maxBufferedBytes` the
- * socket is destroyed at once (reason "slow"): a slow reader costs at most that much memory and never
+ * then go out in one corked batch. When Node's buffer plus our queue already exceed `maxBufferedBytes`
+ * as a new chunk arrives, the socket is destroyed at once (reason "slow"): a slow reader costs at most that much memory and never
  * delays anyone else. The client can reconnect and resume from history.
  */
 export class SseConnection implements Sink {
@@ -33,7 +33,7 @@ export class SseConnection implements Sink {
   private blocked = false;
   private ended = false;
   private waiters: (() => void)[] = [];
-  private lostInSocket = 0;
+  private lostNow = 0;
 
   constructor(
     private readonly res: ServerResponse,
@@ -49,17 +49,17 @@ export class SseConnection implements Sink {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended) return true;
-    const queued = this.blocked;
-    if (queued) {
+    // Checked before writing, so one event larger than the bound still goes to a client that keeps up.
+    if (this.queuedBytes + this.res.writableLength > this.options.maxBufferedBytes) {
+      this.lostNow = 1; // this chunk is thrown away too
+      this.end("slow");
+      return true;
+    }
+    if (this.blocked) {
       this.queue.push(bytes);
       this.queuedBytes += bytes.length;
     } else if (!this.res.write(bytes)) {
       this.blocked = true;
-    }
-    if (this.queuedBytes + this.res.writableLength > this.options.maxBufferedBytes) {
-      if (!queued) this.lostInSocket = 1; // this chunk went to Node's buffer, which is destroyed
-      this.end("slow");
-      return true;
     }
     return !this.blocked;
   }
@@ -97,7 +97,7 @@ export class SseConnection implements Sink {
   private finish(reason: CloseReason): void {
     if (this.ended) return;
     this.ended = true;
-    const dropped = reason === "slow" ? this.queue.length + this.lostInSocket : 0;
+    const dropped = reason === "slow" ? this.queue.length + this.lostNow : 0;
     this.queue = [];
     this.queuedBytes = 0;
     this.wake();
