@@ -15,6 +15,11 @@ const missed = $("missed");
 const topicsInput = $<HTMLInputElement>("topics");
 
 let subscription: Subscription | undefined;
+let topics: string[] = [];
+/** Resolves when the current subscription first opens. */
+let opened: Promise<void> = Promise.resolve();
+/** Event types besides `message` the page listens for (the native EventSource needs them named): `?event=` and those published from the form. */
+const eventTypes = new Set(new URLSearchParams(location.search).getAll("event").filter((t) => t !== ""));
 
 function topicsFromLocation(): string[] {
   const topics = new URLSearchParams(location.search).getAll("topic").filter((t) => t !== "");
@@ -53,12 +58,21 @@ function show(message: HeraldMessage): void {
   empty.hidden = true;
 }
 
-function watch(topics: string[]): void {
+/** (Re)subscribes; `resume` carries the previous subscription's position over, so nothing is lost in between. */
+function watch(next: string[], resume = false): void {
+  const lastEventId = resume ? subscription?.lastEventId : undefined;
   subscription?.close();
+  topics = next;
+  let markOpen = () => {};
+  opened = new Promise((resolve) => {
+    markOpen = resolve;
+  });
   topicsInput.value = topics.join(", ");
   subscription = subscribe({
     url: location.origin,
     topics,
+    lastEventId,
+    eventTypes: [...eventTypes],
     initialDelayMs: 500,
     maxDelayMs: 5000,
     onEvent: show,
@@ -67,6 +81,7 @@ function watch(topics: string[]): void {
       missed.textContent = `Some events may have been missed (${info.reason}); showing live events from ${info.resumeId}.`;
     },
     onStateChange: (change) => {
+      if (change.state === "open") markOpen();
       stateEl.dataset.state = change.state;
       stateEl.textContent =
         change.state === "open"
@@ -80,11 +95,11 @@ function watch(topics: string[]): void {
 
 $<HTMLFormElement>("watch").addEventListener("submit", (event) => {
   event.preventDefault();
-  const topics = topicsInput.value
+  const next = topicsInput.value
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t !== "");
-  if (topics.length > 0) watch(topics);
+  if (next.length > 0) watch(next);
 });
 
 $<HTMLFormElement>("publish").addEventListener("submit", (event) => {
@@ -93,15 +108,24 @@ $<HTMLFormElement>("publish").addEventListener("submit", (event) => {
   const topic = $<HTMLInputElement>("pub-topic").value.trim();
   const type = $<HTMLInputElement>("pub-event").value.trim();
   const data = $<HTMLTextAreaElement>("pub-data").value;
+  let ready = Promise.resolve();
+  if (type !== "" && type !== "message" && !eventTypes.has(type)) {
+    // listen for the new type too; resume where we were, or wait for the new stream if we have no id yet
+    eventTypes.add(type);
+    watch(topics, true);
+    if (subscription?.lastEventId === undefined) ready = opened;
+  }
   result.textContent = "publishing…";
-  publish({ url: location.origin, topic, data, event: type === "" ? undefined : type }).then(
-    (answer) => {
-      result.textContent = `published ${answer.id} to ${answer.queued} subscriber(s)`;
-    },
-    (error: Error) => {
-      result.textContent = error.message;
-    },
-  );
+  ready
+    .then(() => publish({ url: location.origin, topic, data, event: type === "" ? undefined : type }))
+    .then(
+      (answer) => {
+        result.textContent = `published ${answer.id} to ${answer.queued} subscriber(s)`;
+      },
+      (error: Error) => {
+        result.textContent = error.message;
+      },
+    );
 });
 
 watch(topicsFromLocation());

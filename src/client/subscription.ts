@@ -128,7 +128,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       onRetry: (ms) => this.backoff.setBase(ms),
       room: () => this.room(),
     };
-    this.options.onStateChange?.({ state: "connecting" });
+    this.call(this.options.onStateChange, { state: "connecting" });
     while (!this.controller.signal.aborted) {
       let end: ConnectionEnd;
       try {
@@ -170,12 +170,12 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
         resumeId: id ?? "",
       };
       if (id !== undefined) this.lastId = id;
-      this.options.onMissed?.(info);
+      this.call(this.options.onMissed, info);
       return;
     }
     if (id !== undefined) this.lastId = id;
     const message: HeraldMessage<T> = { id: id ?? "", type, data: this.parse(text), text };
-    this.options.onEvent?.(message);
+    this.call(this.options.onEvent, message);
     if (this.buffering) {
       this.queue.push(message);
       this.wake("reader");
@@ -198,11 +198,26 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     resolve?.();
   }
 
+  /**
+   * Calls an application callback. An exception it throws does not break the stream: it is
+   * rethrown on its own task (reported like an uncaught error in an EventSource listener).
+   */
+  private call<A>(callback: ((arg: A) => void) | undefined, arg: A): void {
+    if (callback === undefined) return;
+    try {
+      callback(arg);
+    } catch (error) {
+      setTimeout(() => {
+        throw error;
+      });
+    }
+  }
+
   private setState(change: StateChange): void {
     if (this.currentState === "closed") return;
     if (change.state === this.currentState && change.state === "open") return;
     this.currentState = change.state;
-    this.options.onStateChange?.(change);
+    this.call(this.options.onStateChange, change);
   }
 
   private end(error: Error | undefined): void {
@@ -211,7 +226,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     this.controller.abort();
     this.setState({ state: "closed", error });
     this.currentState = "closed";
-    if (error !== undefined) this.options.onError?.(error);
+    if (error !== undefined) this.call(this.options.onError, error);
     this.wake("reader");
     this.wake("writer");
     this.finish(error);

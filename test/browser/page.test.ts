@@ -62,16 +62,33 @@ describe("the page at / in Chromium", { skip }, () => {
     assert.deepEqual(errors, []);
   });
 
-  test("the publish form publishes, and the panel shows the hub's figures", async () => {
+  test("the publish form publishes (a new event type too), and the panel shows the hub's figures", async () => {
+    const shown = (text: string) =>
+      page.waitForFunction(
+        (t) => [...document.querySelectorAll("#messages .text")].some((el) => el.textContent === t),
+        text,
+      );
     await page.fill("#pub-topic", "news");
+    await page.fill("#pub-event", "alert");
+    await page.fill("#pub-data", "an alert from the form");
+    await page.click("#publish button[type=submit]");
+    await shown("an alert from the form");
+    assert.equal(await page.textContent("#messages .message:first-child .type"), "alert");
+    await page.fill("#pub-event", "");
     await page.fill("#pub-data", "typed in the page");
     await page.click("#publish button[type=submit]");
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll("#messages .text")].some((el) => el.textContent === "typed in the page"),
-    );
+    await shown("typed in the page");
     await page.waitForFunction(() => /^\d/.test(document.getElementById("f-in")?.textContent ?? ""));
-    assert.equal(await page.textContent("#f-connections"), "1");
+    await page.waitForFunction(() => document.getElementById("f-connections")?.textContent === "1");
     assert.match((await page.textContent("#pub-result")) ?? "", /^published \S+ to 1 subscriber/);
+  });
+
+  test("/herald-client.js is the SDK as one ES module", async () => {
+    const exported = await page.evaluate(async () => {
+      const sdk = await import(`${location.origin}/herald-client.js`);
+      return [typeof sdk.subscribe, typeof sdk.publish];
+    });
+    assert.deepEqual(exported, ["function", "function"]);
   });
 
   test("after the server restarts, the page resumes with no missed event", async () => {
