@@ -2,6 +2,7 @@ import { createParser } from "eventsource-parser";
 import {
   type ConnectionEnd,
   type ConnectRequest,
+  errorFromResponse,
   HeraldClientError,
   type TransportHandlers,
 } from "./transport.ts";
@@ -114,24 +115,4 @@ async function failure(response: Response): Promise<ConnectionEnd> {
     error,
     retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
   };
-}
-
-/** Herald answers errors as `{"error": code, "message": text}`; the message says how to fix it. */
-export async function errorFromResponse(response: Response): Promise<HeraldClientError> {
-  let text = "";
-  try {
-    text = await response.text();
-  } catch {
-    // the body is only for the message
-  }
-  let code: string | undefined;
-  let message = text.slice(0, 500) || response.statusText;
-  try {
-    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
-    if (typeof body.error === "string") code = body.error;
-    if (typeof body.message === "string") message = body.message;
-  } catch {
-    // not JSON: keep the text
-  }
-  return new HeraldClientError(`Herald answered ${response.status}: ${message}`, response.status, code);
 }

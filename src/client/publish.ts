@@ -1,5 +1,6 @@
-import { errorFromResponse } from "./fetch-transport.ts";
+import { errorFromResponse } from "./transport.ts";
 import type { TokenSource } from "./types.ts";
+import { routeUrl } from "./url.ts";
 
 export interface PublishOptions<T = unknown> {
   /** Herald's base URL (the SDK adds `/publish`). */
@@ -36,8 +37,7 @@ export interface PublishAnswer {
  * token in a browser page is visible to its users.
  */
 export async function publish<T>(options: PublishOptions<T>): Promise<PublishAnswer> {
-  const base = String(options.url);
-  const url = new URL("publish", base.endsWith("/") ? base : `${base}/`);
+  const url = routeUrl(options.url, "publish");
   const token = typeof options.token === "function" ? await options.token() : options.token;
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;

@@ -16,6 +16,7 @@ import {
   type StateChange,
   type SubscribeOptions,
 } from "./types.ts";
+import { routeUrl } from "./url.ts";
 
 /**
  * A live subscription to Herald topics. It connects at once and keeps reconnecting (backoff with
@@ -55,8 +56,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     if (topics.length === 0 || topics.some((t) => t === "")) {
       throw new TypeError('subscribe: "topics" needs at least one non-empty topic, e.g. ["news"]');
     }
-    const base = String(options.url);
-    this.url = new URL("events", base.endsWith("/") ? base : `${base}/`);
+    this.url = routeUrl(options.url, "events");
     for (const topic of topics) this.url.searchParams.append("topic", topic);
     this.lastId = options.lastEventId;
     this.parse = options.parse ?? parseJsonOrText<T>;
@@ -246,7 +246,8 @@ function chooseTransport<T>(options: SubscribeOptions<T>): Transport {
     }
     if (needsHeaders)
       throw new TypeError('subscribe: transport "eventsource" cannot send a token or headers; use "fetch"');
-    return eventSourceTransport(EventSourceClass, options.eventTypes ?? []);
+    const probe = options.fetch ?? globalThis.fetch;
+    return eventSourceTransport(EventSourceClass, options.eventTypes ?? [], probe?.bind(globalThis));
   }
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (fetchImpl === undefined) throw new TypeError("subscribe: no fetch here; pass options.fetch");

@@ -47,7 +47,7 @@ export interface StateChange {
 export type TokenSource = string | (() => string | undefined | Promise<string | undefined>);
 
 export interface SubscribeOptions<T = unknown> {
-  /** Herald's base URL, e.g. "https://hub.example.com" (the SDK adds `/events`). In a browser page served by Herald: `location.origin`. */
+  /** Herald's base URL, e.g. "https://hub.example.com" or "https://example.com/hub/"; in a browser it may be relative ("/"). The SDK adds `events`. */
   readonly url: string | URL;
   /** Topics or selectors (`news`, `prices/*`, `*`); at least one. */
   readonly topics: string | readonly string[];

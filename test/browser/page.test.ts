@@ -86,9 +86,11 @@ describe("the page at / in Chromium", { skip }, () => {
   test("/herald-client.js is the SDK as one ES module", async () => {
     const exported = await page.evaluate(async () => {
       const sdk = await import(`${location.origin}/herald-client.js`);
-      return [typeof sdk.subscribe, typeof sdk.publish];
+      // a bad topic: the native EventSource cannot read the 400, the SDK's probe can
+      const error = await sdk.subscribe({ url: "/", topics: "x".repeat(300) }).closed;
+      return [typeof sdk.subscribe, typeof sdk.publish, error?.status];
     });
-    assert.deepEqual(exported, ["function", "function"]);
+    assert.deepEqual(exported, ["function", "function", 400]);
   });
 
   test("after the server restarts, the page resumes with no missed event", async () => {

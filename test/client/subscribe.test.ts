@@ -204,6 +204,14 @@ describe("client SDK against a real Herald", () => {
     assert.equal(sub.state, "closed");
   });
 
+  test("the eventsource transport, which cannot read a status, asks once with fetch and ends on a 400 too", async () => {
+    const herald = await start(0, undefined, { maxTopicLength: 8 });
+    const sub = subscribe({ url: herald.url, topics: "much-too-long-topic", EventSource, onEvent: () => {} });
+    const error = (await sub.closed) as Error & { status?: number };
+    assert.equal(error.status, 400);
+    assert.match(error.message, /limit is 8/);
+  });
+
   test("publish() answers the id and queued count; a bad publish rejects with status and message", async () => {
     const herald = await start(0);
     const sub = subscribe({ url: herald.url, topics: "p" });
