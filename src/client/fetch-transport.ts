@@ -60,7 +60,7 @@ export function fetchTransport(fetchImpl: typeof fetch) {
           ),
         };
       }
-      handlers.onOpen();
+      handlers.onOpen(response.headers.get("last-event-id") ?? undefined);
       let parseError: Error | undefined;
       const parser = createParser({
         onEvent: (event) => handlers.onEvent(event),

@@ -120,7 +120,8 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
 
   private async run(): Promise<void> {
     const handlers: TransportHandlers = {
-      onOpen: () => {
+      onOpen: (standsAt) => {
+        if (this.lastId === undefined && standsAt !== undefined && standsAt !== "") this.lastId = standsAt;
         this.backoff.reset();
         this.setState({ state: "open" });
       },

@@ -1,7 +1,10 @@
 /** What a transport reports while one connection lives. Called in stream order. */
 export interface TransportHandlers {
-  /** The server accepted the stream (200, text/event-stream). */
-  onOpen(): void;
+  /**
+   * The server accepted the stream (200, text/event-stream). `standsAt`: the hub's `Last-Event-ID`
+   * response header, sent to a live-only subscriber: where it can resume from before its first event.
+   */
+  onOpen(standsAt?: string): void;
   /** One parsed event; `event` undefined means `message`. */
   onEvent(event: { id?: string | undefined; event?: string | undefined; data: string }): void;
   /** The server's `retry:` field. */

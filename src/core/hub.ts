@@ -78,6 +78,7 @@ export class Hub {
     closed: { "client-closed": 0, slow: 0, shutdown: 0, expired: 0, error: 0 },
   };
   private selectorTotal = 0;
+  private lastPublicId: string | undefined;
 
   constructor(private readonly options: HubOptions) {
     this.bus = options.bus;
@@ -96,6 +97,16 @@ export class Hub {
   /** Topic selectors over all subscribers (a subscriber of `a` and `b/*` counts 2). */
   get selectorCount(): number {
     return this.selectorTotal;
+  }
+
+  /**
+   * The id of the last non-private event delivered on this node, or undefined before the first.
+   * Read in the same tick as `subscribe` registers a live-only subscriber, it is where that
+   * subscriber stands: resuming after it replays exactly the events it would have received.
+   * (Like Mercure's Last-Event-ID response header, it tells any subscriber the newest public id.)
+   */
+  get resumePoint(): string | undefined {
+    return this.lastPublicId;
   }
 
   /** Exact-topic index entries (for leak checks: 0 when nobody is subscribed). */
@@ -196,6 +207,7 @@ export class Hub {
   private deliver(events: readonly HeraldEvent[]): void {
     for (const event of events) {
       this.counters.published++;
+      if (!event.private) this.lastPublicId = event.id;
       let queued = 0;
       for (const topic of event.topics) {
         const set = this.exact.get(topic);

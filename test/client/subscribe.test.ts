@@ -138,6 +138,23 @@ describe("client SDK against a real Herald", () => {
     sub.close();
   });
 
+  test("a live-only subscriber that drops before its first event resumes from where it stood (Last-Event-ID response header)", async () => {
+    const bus = new SurvivingBus();
+    let herald: Herald = await start(0, bus, { retryMs: 50 });
+    const port = portOf(herald);
+    await publishTicks(herald.url, "other", [0]); // the hub's newest event, on a topic we do not read
+    const seen: number[] = [];
+    const sub = subscribe<Tick>({ url: herald.url, topics: "quiet", onEvent: (m) => seen.push(m.data.n) });
+    await until(() => sub.state === "open", "open");
+    assert.notEqual(sub.lastEventId, undefined, "the client knows where it stands");
+    await herald.close();
+    await bus.append([{ topics: ["quiet"], data: '{"n":1}' }]);
+    herald = await start(port, bus, { retryMs: 50 });
+    await until(() => seen.length === 1, "the event published while down");
+    assert.deepEqual(seen, [1]);
+    sub.close();
+  });
+
   test("a restart that lost the history: herald.missed is surfaced, then the stream goes on", async () => {
     let herald: Herald = await start(0, undefined, { retryMs: 50 });
     const port = portOf(herald);

@@ -51,7 +51,12 @@ export async function openStream(
   selectors: readonly TopicSelector[],
   lastEventId: string | undefined,
 ): Promise<void> {
-  res.writeHead(200, SSE_HEADERS);
+  // A live-only subscriber learns where it stands, so it can resume even before its first event.
+  // No await until hub.subscribe registers it: no event can be delivered in between.
+  // Sent only when it is printable ASCII (a header value cannot carry every id a publisher may choose).
+  const point = lastEventId === undefined ? ctx.hub.resumePoint : undefined;
+  const standsAt = point !== undefined && /^[\x20-\x7e]+$/.test(point) ? point : undefined;
+  res.writeHead(200, standsAt === undefined ? SSE_HEADERS : { ...SSE_HEADERS, "Last-Event-ID": standsAt });
   res.write(Buffer.concat([encodeComment("ok"), encodeRetry(ctx.config.retryMs)]));
   let subscriber: Subscriber | undefined;
   const connection = new SseConnection(res, {
