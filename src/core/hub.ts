@@ -17,6 +17,8 @@ export interface HubOptions {
   /** Most bytes queued for one subscriber while its replay runs. */
   readonly maxPendingBytes: number;
   readonly limits?: PublishLimits;
+  /** Topics whose published events are counted one by one (`counters.byTopic`); none by default, so metric labels stay bounded. */
+  readonly countedTopics?: readonly string[];
 }
 
 export interface PublishResult {
@@ -49,6 +51,8 @@ export interface HubCounters {
   subscribed: number;
   /** Subscribers removed since start, by reason (a closed set: bounded metric labels). */
   closed: Record<CloseReason, number>;
+  /** Events published per topic, for the topics in `HubOptions.countedTopics` only. */
+  byTopic: Map<string, number>;
 }
 
 /**
@@ -76,6 +80,7 @@ export class Hub {
     dropped: 0,
     subscribed: 0,
     closed: { "client-closed": 0, slow: 0, shutdown: 0, expired: 0, error: 0 },
+    byTopic: new Map(),
   };
   private selectorTotal = 0;
   private lastPublicId: string | undefined;
@@ -83,6 +88,7 @@ export class Hub {
   constructor(private readonly options: HubOptions) {
     this.bus = options.bus;
     this.limits = options.limits ?? DEFAULT_PUBLISH_LIMITS;
+    for (const topic of options.countedTopics ?? []) this.counters.byTopic.set(topic, 0);
   }
 
   /** Starts tailing the bus. */
@@ -204,10 +210,18 @@ export class Hub {
     }
   }
 
+  private countTopics(event: HeraldEvent): void {
+    for (const topic of event.topics) {
+      const n = this.counters.byTopic.get(topic);
+      if (n !== undefined) this.counters.byTopic.set(topic, n + 1);
+    }
+  }
+
   private deliver(events: readonly HeraldEvent[]): void {
     for (const event of events) {
       this.counters.published++;
       if (!event.private) this.lastPublicId = event.id;
+      if (this.counters.byTopic.size > 0) this.countTopics(event);
       let queued = 0;
       for (const topic of event.topics) {
         const set = this.exact.get(topic);

@@ -53,6 +53,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       maxTopicLength: config.maxTopicLength,
       maxTopicsPerEvent: config.maxTopics,
     },
+    countedTopics: config.metricsTopics,
   });
   await hub.start();
 

@@ -23,6 +23,7 @@ export interface HeraldConfig {
   shutdownTimeoutMs: number;
   logLevel: string;
   demo: boolean;
+  metricsTopics: string[];
 }
 
 type Kind = "port" | "string" | "duration" | "size" | "count" | "list" | "level" | "bus" | "boolean";
@@ -172,6 +173,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "boolean",
     default: "false",
     help: "run the demo feed: a price tick every second on topic `prices` (`--demo` alone means true)",
+  },
+  {
+    key: "metricsTopics",
+    flag: "metrics-topics",
+    env: "HERALD_METRICS_TOPICS",
+    kind: "list",
+    default: "",
+    help: "comma-separated topics counted one by one in /metrics (label `topic`); empty = no per-topic label",
   },
 ];
 

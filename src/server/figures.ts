@@ -25,6 +25,8 @@ export interface Figures {
   readonly historySize: number;
   /** How far this node's bus tail is behind, in seconds (0 for the memory bus). */
   readonly busLagSeconds: number;
+  /** Events published per topic, for the topics of HERALD_METRICS_TOPICS only. */
+  readonly publishedByTopic: Readonly<Record<string, number>>;
 }
 
 export function readFigures(hub: Hub, bus: Bus, connections: ReadonlySet<unknown>): Figures {
@@ -42,5 +44,6 @@ export function readFigures(hub: Hub, bus: Bus, connections: ReadonlySet<unknown
     connectionsClosed: { ...c.closed },
     historySize: bus.historySize(),
     busLagSeconds: bus.lagSeconds?.() ?? 0,
+    publishedByTopic: Object.fromEntries(c.byTopic),
   };
 }

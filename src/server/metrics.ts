@@ -4,8 +4,8 @@ import type { Figures } from "./figures.ts";
 /**
  * Herald's Prometheus metrics (prom-client), in a Registry of its own: the hub's figures, read at
  * scrape time, plus prom-client's default process metrics (CPU, memory, event loop lag, handles).
- * Labels are bounded: the only one is `reason` on closed connections (five values); no label per
- * topic or per client. Names and meanings: docs/metrics.md.
+ * Labels are bounded: `reason` on closed connections (five values), and `topic` only for the topics
+ * an operator lists in HERALD_METRICS_TOPICS; no label per client. Names and meanings: docs/metrics.md.
  */
 export function createMetrics(read: () => Figures): Registry {
   const registry = new Registry();
@@ -68,6 +68,16 @@ export function createMetrics(read: () => Figures): Registry {
     collect() {
       this.reset();
       for (const [reason, n] of Object.entries(read().connectionsClosed)) this.inc({ reason }, n);
+    },
+  });
+  new Counter({
+    name: "herald_topic_events_published_total",
+    help: "Events published, per topic, for the topics listed in HERALD_METRICS_TOPICS only",
+    labelNames: ["topic"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [topic, n] of Object.entries(read().publishedByTopic)) this.inc({ topic }, n);
     },
   });
   return registry;

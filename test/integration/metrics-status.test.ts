@@ -80,6 +80,22 @@ describe("GET /metrics and GET /status", () => {
   });
 });
 
+describe("per-topic metrics", () => {
+  test("only the topics listed in HERALD_METRICS_TOPICS get a `topic` label", async () => {
+    const herald = await startTestHerald({ metricsTopics: ["orders"] });
+    try {
+      await publish(herald.url, { topic: "orders", data: "1" });
+      await publish(herald.url, { topic: ["orders", "audit"], data: "2" });
+      await publish(herald.url, { topic: "user/42", data: "3" });
+      const text = (await httpRequest(`${herald.url}/metrics`)).text;
+      assert.equal(sample(text, 'herald_topic_events_published_total{topic="orders"}'), 2);
+      assert.deepEqual(text.match(/topic="[^"]*"/g), ['topic="orders"']);
+    } finally {
+      await herald.close();
+    }
+  });
+});
+
 describe("the demo feed", () => {
   test("HERALD_DEMO / --demo is a boolean setting, off by default", () => {
     assert.equal(loadConfig({}, {}).demo, false);
