@@ -62,6 +62,7 @@ function show(message: HeraldMessage): void {
 function watch(next: string[], resume = false): void {
   const lastEventId = resume ? subscription?.lastEventId : undefined;
   subscription?.close();
+  missed.hidden = true;
   topics = next;
   let markOpen = () => {};
   opened = new Promise((resolve) => {
@@ -76,6 +77,10 @@ function watch(next: string[], resume = false): void {
     initialDelayMs: 500,
     maxDelayMs: 5000,
     onEvent: show,
+    onError: (error) => {
+      missed.hidden = false;
+      missed.textContent = `Stopped: ${error.message}`;
+    },
     onMissed: (info) => {
       missed.hidden = false;
       missed.textContent = `Some events may have been missed (${info.reason}); showing live events from ${info.resumeId}.`;
