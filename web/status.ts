@@ -17,15 +17,18 @@ const text = (id: string, value: string) => {
   if (el !== null) el.textContent = value;
 };
 
+/** Readings a rate spans (one a second). */
+const WINDOW = 5;
+
 const rate = (n: number) => (n >= 100 ? Math.round(n).toString() : n.toFixed(1));
 
 /**
  * The hub panel: polls `GET /status` every `intervalMs` and shows the figures; events/s in and out
- * are the differences of the `published` and `delivered` counters between two readings.
+ * are the differences of the `published` and `delivered` counters over the last few readings.
  */
 export function startStatusPanel(chartContainer: HTMLElement, intervalMs = 1000): void {
   const chart = new RateChart(chartContainer);
-  let previous: Status | undefined;
+  let readings: Status[] = []; // the last few, so a rate spans up to WINDOW seconds and does not flicker
   const tick = async () => {
     try {
       const response = await fetch("/status", { cache: "no-store" });
@@ -37,6 +40,8 @@ export function startStatusPanel(chartContainer: HTMLElement, intervalMs = 1000)
       text("f-replayed", String(status.replayed));
       text("f-dropped", String(status.dropped));
       text("f-history", String(status.historySize));
+      const previous = readings[0];
+      readings = [...readings, status].slice(-WINDOW - 1);
       if (previous !== undefined && status.time > previous.time && status.published >= previous.published) {
         const seconds = (status.time - previous.time) / 1000;
         const inRate = (status.published - previous.published) / seconds;
@@ -45,10 +50,9 @@ export function startStatusPanel(chartContainer: HTMLElement, intervalMs = 1000)
         text("f-out", rate(outRate));
         chart.push([inRate, outRate]);
       }
-      previous = status;
     } catch {
       text("f-connections", "offline");
-      previous = undefined;
+      readings = [];
     }
   };
   void tick();
