@@ -4,6 +4,7 @@ import { publish as sdkPublish, subscribe } from "../../src/client/index.ts";
 import type { Herald } from "../../src/server/app.ts";
 import { loadConfig } from "../../src/server/config.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
+import { spawnHerald } from "../helpers/process.ts";
 import { until } from "../helpers/restart.ts";
 
 /** The value of one sample line of the Prometheus text, e.g. `herald_connections` or `x{reason="slow"}`. */
@@ -105,6 +106,21 @@ describe("the demo feed", () => {
       () => loadConfig({}, { HERALD_DEMO: "maybe" }),
       /HERALD_DEMO.*true, false, 1, 0, yes or no/,
     );
+  });
+
+  test("`herald --demo` (a flag with no value) starts the feed", async () => {
+    const herald = await spawnHerald(["--demo"]);
+    try {
+      const sub = subscribe<{ symbol: string }>({ url: herald.url, topics: "prices" });
+      for await (const { data } of sub) {
+        assert.equal(typeof data.symbol, "string");
+        break;
+      }
+      assert.match(herald.output(), /demo feed on/);
+    } finally {
+      herald.child.kill("SIGTERM");
+      await herald.exited;
+    }
   });
 
   test("with demo on, price ticks flow on topic `prices`", async () => {
