@@ -86,7 +86,11 @@ describe("limits: each is hit while other clients are still served", () => {
     await stillServed();
     sixth.close();
     await new Promise<void>((resolve) => {
-      const poll = setInterval(() => herald.streamLimits.open === 5 && (clearInterval(poll), resolve()), 10);
+      const poll = setInterval(() => {
+        if (herald.streamLimits.open !== 5) return;
+        clearInterval(poll);
+        resolve();
+      }, 10);
     });
     assert.equal((await open("10.0.0.4")).status, 200, "a freed slot is usable");
   });
