@@ -1,20 +1,27 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryBus } from "../buses/memory.ts";
+import type { Authorizer } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS } from "../core/event.ts";
 import { Hub } from "../core/hub.ts";
-import { parseSelector } from "../core/topic.ts";
+import { parseSelector, type TopicSelector } from "../core/topic.ts";
+import { Access } from "./access.ts";
+import { setupAuth } from "./auth-setup.ts";
+import { clientIp } from "./client-ip.ts";
 import type { HeraldConfig } from "./config.ts";
+import { ConnectionLimiter } from "./connection-limiter.ts";
 import { Cors } from "./cors.ts";
 import { startDemoFeed } from "./demo.ts";
 import { readFigures } from "./figures.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
-import { Router } from "./router.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import { parseTarget, Router } from "./router.ts";
+import { handleDeleteCookie, handleSetCookie } from "./routes/auth-cookie.ts";
 import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./routes/events.ts";
 import { handleMetrics, handleStatus } from "./routes/metrics.ts";
 import { handlePublish } from "./routes/publish.ts";
@@ -27,6 +34,12 @@ export interface Herald {
   readonly hub: Hub;
   readonly config: HeraldConfig;
   readonly connections: ReadonlySet<SseConnection>;
+  /** Verifies tokens (src/auth/ JWT implementation of the core's Authorizer port). */
+  readonly authorizer: Authorizer;
+  /** Open streams, total and per IP (HERALD_MAX_CONNECTIONS*). */
+  readonly streamLimits: ConnectionLimiter;
+  /** Set when no key was configured: a token of this run that may publish and read everything. */
+  readonly devToken: string | undefined;
   /** The base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   /** Graceful stop: not ready, no new streams, in-flight publishes finish, streams end, bus closes. */
@@ -41,6 +54,7 @@ export interface HeraldDeps {
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
 export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): Promise<Herald> {
   const log = deps.log ?? createLogger(config.logLevel);
+  const auth = await setupAuth(config);
   const bus =
     deps.bus ??
     new MemoryBus({ history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs } });
@@ -52,7 +66,9 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       ...DEFAULT_PUBLISH_LIMITS,
       maxTopicLength: config.maxTopicLength,
       maxTopicsPerEvent: config.maxTopics,
+      maxDataBytes: config.maxEventBytes,
     },
+    privateTopics: config.privateTopics.map(parseSelector),
     countedTopics: config.metricsTopics,
   });
   await hub.start();
@@ -61,6 +77,37 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const ctx: StreamContext = { hub, config, log, connections };
   const cors = new Cors(config.corsOrigins);
   const inFlight = new Set<Promise<void>>();
+  const publishRate = new RateLimiter({ ratePerSec: config.publishRate, burst: config.publishBurst });
+  const streamLimits = new ConnectionLimiter({
+    total: config.maxConnections,
+    perIp: config.maxConnectionsPerIp,
+  });
+  const access = new Access({
+    authorizer: auth.authorizer,
+    allowAnonymousPublish: config.allowAnonymousPublish,
+    allowAnonymousSubscribe: config.allowAnonymousSubscribe,
+    cookieName: config.authCookie,
+    trustProxy: config.trustProxy,
+    publishRate,
+  });
+  const gate = (req: IncomingMessage) => access.publisher(req);
+  /** Opens a stream after the connection limits and the subscriber's token are checked. */
+  const stream = async (req: IncomingMessage, res: ServerResponse, url: URL, selectors: TopicSelector[]) => {
+    refuseWhenStopping();
+    const release = streamLimits.acquire(clientIp(req, config.trustProxy));
+    try {
+      const principal = await access.subscriber(req);
+      const streamAccess = {
+        privateSelectors: principal.subscribe,
+        expiresAt: principal.expiresAt,
+        onEnd: release,
+      };
+      await openStream(ctx, req, res, selectors, lastEventIdOf(req, url), streamAccess);
+    } catch (error) {
+      if (!res.headersSent) release();
+      throw error;
+    }
+  };
   let shuttingDown = false;
   const startedAt = Date.now();
   const figures = () => readFigures(hub, bus, connections);
@@ -86,16 +133,12 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   };
 
   const router = new Router()
-    .add("GET", "/events", async (req, res, url) => {
-      refuseWhenStopping();
-      await openStream(ctx, req, res, topicsFromQuery(url, config), lastEventIdOf(req, url));
-    })
-    .add("GET", "/stream", async (req, res, url) => {
-      refuseWhenStopping();
-      await openStream(ctx, req, res, [parseSelector(config.broadcastTopic)], lastEventIdOf(req, url));
-    })
-    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res)))
-    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res)))
+    .add("GET", "/events", (req, res, url) => stream(req, res, url, topicsFromQuery(url, config)))
+    .add("GET", "/stream", (req, res, url) => stream(req, res, url, [parseSelector(config.broadcastTopic)]))
+    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res, gate)))
+    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res, gate)))
+    .add("POST", "/auth/cookie", (req, res) => handleSetCookie(auth.authorizer, config, req, res))
+    .add("DELETE", "/auth/cookie", (req, res) => handleDeleteCookie(config, req, res))
     .add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }))
     .add("GET", "/readyz", (_req, res) => {
       const busStatus = bus.status();
@@ -110,7 +153,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = parseRequestUrl(req.url);
+      const url = parseTarget(req.url);
       if (req.method === "OPTIONS") {
         const allowed = router.allowed(url.pathname);
         if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
@@ -124,18 +167,37 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
       const headers: Record<string, string> = {};
       if (herald.code === "method_not_allowed") {
-        headers.Allow = router.allowed(parseRequestUrl(req.url).pathname) ?? "";
+        headers.Allow = router.allowed(parseTarget(req.url).pathname) ?? "";
       }
       sendError(res, herald, headers);
     }
   };
 
-  const server = createServer({ headersTimeout: 15_000, requestTimeout: 30_000 }, (req, res) => {
-    void handle(req, res);
-  });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  // Slow-loris: a client gets headersTimeout to send its headers and requestTimeout for the whole
+  // request; Node checks both every connectionsCheckingInterval. Streams are not affected (the
+  // request is complete once its headers are in).
+  const server = createServer(
+    {
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "408 Request Timeout"
+          : "400 Bad Request";
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   const heartbeat = encodeComment("heartbeat");
@@ -143,6 +205,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     for (const connection of connections) connection.write(heartbeat);
   }, config.heartbeatMs);
   timer.unref();
+  const sweeper = setInterval(() => publishRate.sweep(), 60_000);
+  sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -161,7 +225,18 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         ? "127.0.0.1"
         : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info({ url, bus: config.bus }, "Herald listening");
+  log.info({ url, bus: config.bus, keys: auth.keyDescription }, "Herald listening");
+  if (config.allowAnonymousPublish) {
+    log.warn(
+      "UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true): anyone who reaches this hub may publish to any topic",
+    );
+  }
+  if (auth.devToken !== undefined) {
+    log.warn(
+      { token: auth.devToken },
+      "no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL): tokens are signed with a random secret of this run; this publisher token allows every topic",
+    );
+  }
   const stopDemo = config.demo ? startDemoFeed(hub, log) : () => {};
 
   let closing: Promise<void> | undefined;
@@ -169,6 +244,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     closing ??= (async () => {
       shuttingDown = true;
       clearInterval(timer);
+      clearInterval(sweeper);
       stopDemo();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
@@ -183,14 +259,15 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     return closing;
   };
 
-  return { server, hub, config, connections, url, close };
-}
-
-/** The request target as a URL; a target that does not parse is a 400, not a crash. */
-function parseRequestUrl(target: string | undefined): URL {
-  try {
-    return new URL(target ?? "/", "http://herald.local");
-  } catch {
-    throw new HeraldError("bad_request", "the request target is not a valid URL path");
-  }
+  return {
+    server,
+    hub,
+    config,
+    connections,
+    url,
+    close,
+    authorizer: auth.authorizer,
+    streamLimits,
+    devToken: auth.devToken,
+  };
 }

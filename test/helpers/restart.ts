@@ -49,7 +49,17 @@ export function startHeraldOn(
   bus?: Bus,
   overrides: Partial<HeraldConfig> = {},
 ): Promise<Herald> {
-  const config = configWith({ port, host: "127.0.0.1", logLevel: "silent", ...overrides });
+  // as startTestHerald: anonymous publishing on, publish rate and per-IP limits out of the way
+  const config = configWith({
+    port,
+    host: "127.0.0.1",
+    logLevel: "silent",
+    allowAnonymousPublish: true,
+    publishRate: 1_000_000,
+    publishBurst: 1_000_000,
+    maxConnectionsPerIp: 1_000_000,
+    ...overrides,
+  });
   return startHerald(config, { log: createLogger("silent"), bus });
 }
 

@@ -102,10 +102,7 @@ describe("the demo feed", () => {
     assert.equal(loadConfig({}, {}).demo, false);
     assert.equal(loadConfig({ demo: "true" }, {}).demo, true);
     assert.equal(loadConfig({}, { HERALD_DEMO: "1" }).demo, true);
-    assert.throws(
-      () => loadConfig({}, { HERALD_DEMO: "maybe" }),
-      /HERALD_DEMO.*true, false, 1, 0, yes or no/,
-    );
+    assert.throws(() => loadConfig({}, { HERALD_DEMO: "maybe" }), /HERALD_DEMO.*true or false/);
   });
 
   test("`herald --demo` (a flag with no value) starts the feed", async () => {
