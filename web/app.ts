@@ -113,6 +113,7 @@ $<HTMLFormElement>("publish").addEventListener("submit", (event) => {
   const topic = $<HTMLInputElement>("pub-topic").value.trim();
   const type = $<HTMLInputElement>("pub-event").value.trim();
   const data = $<HTMLTextAreaElement>("pub-data").value;
+  const token = $<HTMLInputElement>("pub-token").value.trim();
   let ready = Promise.resolve();
   if (type !== "" && type !== "message" && !eventTypes.has(type)) {
     // listen for the new type too; resume where we were, or wait for the new stream if we have no id yet
@@ -122,7 +123,15 @@ $<HTMLFormElement>("publish").addEventListener("submit", (event) => {
   }
   result.textContent = "publishing…";
   ready
-    .then(() => publish({ url: location.origin, topic, data, event: type === "" ? undefined : type }))
+    .then(() =>
+      publish({
+        url: location.origin,
+        topic,
+        data,
+        event: type === "" ? undefined : type,
+        token: token === "" ? undefined : token,
+      }),
+    )
     .then(
       (answer) => {
         result.textContent = `published ${answer.id} to ${answer.queued} subscriber(s)`;
