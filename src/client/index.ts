@@ -6,8 +6,9 @@ import { Subscription } from "./subscription.ts";
 import type { SubscribeOptions } from "./types.ts";
 
 export { Backoff } from "./backoff.ts";
+export { parseJsonOrText } from "./parse.ts";
 export { type PublishAnswer, type PublishOptions, publish } from "./publish.ts";
-export { parseJsonOrText, Subscription } from "./subscription.ts";
+export { Subscription } from "./subscription.ts";
 export { HeraldClientError } from "./transport.ts";
 export * from "./types.ts";
 

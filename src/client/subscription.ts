@@ -1,6 +1,7 @@
 import { Backoff } from "./backoff.ts";
-import { eventSourceTransport } from "./eventsource-transport.ts";
-import { fetchTransport } from "./fetch-transport.ts";
+import { chooseTransport } from "./choose-transport.ts";
+import { parseJsonOrText, safeJson } from "./parse.ts";
+import { MessageQueue } from "./queue.ts";
 import {
   type ConnectionEnd,
   HeraldClientError,
@@ -9,7 +10,6 @@ import {
 } from "./transport.ts";
 import {
   type ConnectionState,
-  type EventSourceLike,
   type HeraldMessage,
   MISSED_EVENT_TYPE,
   type MissedInfo,
@@ -39,14 +39,10 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   private readonly transport: Transport;
   private readonly url: URL;
   private readonly parse: (text: string) => T;
-  private readonly bufferSize: number;
+  private readonly queue: MessageQueue<HeraldMessage<T>>;
   private iterating = false;
   /** Whether events are queued for the iterator: from the start without `onEvent`, else once iterated. */
   private buffering: boolean;
-  private queue: HeraldMessage<T>[] = [];
-  private wakeReader: (() => void) | undefined;
-  private wakeWriter: (() => void) | undefined;
-  private fatal: Error | undefined;
   private finish!: (error: Error | undefined) => void;
   /** Resolves once the subscription is closed, with the fatal error if one closed it. */
   readonly closed: Promise<Error | undefined>;
@@ -60,7 +56,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     for (const topic of topics) this.url.searchParams.append("topic", topic);
     this.lastId = options.lastEventId;
     this.parse = options.parse ?? parseJsonOrText<T>;
-    this.bufferSize = options.bufferSize ?? 1000;
+    this.queue = new MessageQueue(options.bufferSize ?? 1000);
     this.buffering = options.onEvent === undefined;
     this.backoff = new Backoff(options.initialDelayMs ?? 1000, options.maxDelayMs ?? 30_000);
     this.transport = chooseTransport(options);
@@ -95,22 +91,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     this.iterating = true;
     this.buffering = true;
     return {
-      next: async () => {
-        for (;;) {
-          const message = this.queue.shift();
-          if (message !== undefined) {
-            if (this.queue.length < this.bufferSize) this.wake("writer");
-            return { value: message, done: false };
-          }
-          if (this.currentState === "closed") {
-            if (this.fatal !== undefined) throw this.fatal;
-            return { value: undefined, done: true };
-          }
-          await new Promise<void>((resolve) => {
-            this.wakeReader = resolve;
-          });
-        }
-      },
+      next: () => this.queue.next(),
       return: async () => {
         this.close();
         return { value: undefined, done: true };
@@ -127,7 +108,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       },
       onEvent: (event) => this.receive(event.id, event.event ?? "message", event.data),
       onRetry: (ms) => this.backoff.setBase(ms),
-      room: () => this.room(),
+      room: () => (this.buffering ? this.queue.room() : Promise.resolve()),
     };
     this.call(this.options.onStateChange, { state: "connecting" });
     while (!this.controller.signal.aborted) {
@@ -175,28 +156,16 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       return;
     }
     if (id !== undefined) this.lastId = id;
-    const message: HeraldMessage<T> = { id: id ?? "", type, data: this.parse(text), text };
+    let data: T;
+    try {
+      data = this.parse(text);
+    } catch (error) {
+      this.rethrow(error); // a `parse` that refuses the event: it is skipped, the stream goes on
+      return;
+    }
+    const message: HeraldMessage<T> = { id: id ?? "", type, data, text };
     this.call(this.options.onEvent, message);
-    if (this.buffering) {
-      this.queue.push(message);
-      this.wake("reader");
-    }
-  }
-
-  private room(): Promise<void> {
-    if (!this.buffering || this.queue.length < this.bufferSize || this.currentState === "closed") {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.wakeWriter = resolve;
-    });
-  }
-
-  private wake(who: "reader" | "writer"): void {
-    const resolve = who === "reader" ? this.wakeReader : this.wakeWriter;
-    if (who === "reader") this.wakeReader = undefined;
-    else this.wakeWriter = undefined;
-    resolve?.();
+    if (this.buffering) this.queue.push(message);
   }
 
   /**
@@ -208,10 +177,14 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     try {
       callback(arg);
     } catch (error) {
-      setTimeout(() => {
-        throw error;
-      });
+      this.rethrow(error);
     }
+  }
+
+  private rethrow(error: unknown): void {
+    setTimeout(() => {
+      throw error;
+    });
   }
 
   private setState(change: StateChange): void {
@@ -223,54 +196,17 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
 
   private end(error: Error | undefined): void {
     if (this.currentState === "closed") return;
-    this.fatal = error;
     this.controller.abort();
     this.setState({ state: "closed", error });
     this.currentState = "closed";
     if (error !== undefined) this.call(this.options.onError, error);
-    this.wake("reader");
-    this.wake("writer");
+    this.queue.close(error);
     this.finish(error);
   }
 }
 
-function chooseTransport<T>(options: SubscribeOptions<T>): Transport {
-  const kind = options.transport ?? "auto";
-  const EventSourceClass =
-    options.EventSource ?? (globalThis as unknown as { EventSource?: EventSourceLike }).EventSource;
-  const needsHeaders = options.token !== undefined || options.headers !== undefined;
-  if (kind === "eventsource" || (kind === "auto" && EventSourceClass !== undefined && !needsHeaders)) {
-    if (EventSourceClass === undefined) {
-      throw new TypeError(
-        'subscribe: transport "eventsource" needs an EventSource class: pass options.EventSource',
-      );
-    }
-    if (needsHeaders)
-      throw new TypeError('subscribe: transport "eventsource" cannot send a token or headers; use "fetch"');
-    const probe = options.fetch ?? globalThis.fetch;
-    return eventSourceTransport(EventSourceClass, options.eventTypes ?? [], probe?.bind(globalThis));
-  }
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  if (fetchImpl === undefined) throw new TypeError("subscribe: no fetch here; pass options.fetch");
-  return fetchTransport(fetchImpl.bind(globalThis));
-}
-
 async function resolveToken(token: SubscribeOptions["token"]): Promise<string | undefined> {
   return typeof token === "function" ? await token() : token;
-}
-
-/** The default `parse`: JSON when the text is JSON, else the text itself. */
-export function parseJsonOrText<T>(text: string): T {
-  const value = safeJson(text);
-  return (value === undefined ? text : value) as T;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

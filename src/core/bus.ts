@@ -59,6 +59,13 @@ export interface Bus {
   /** How many events the history holds now (for metrics). */
   historySize(): number;
   /**
+   * The id of the last event this node's listener received, in a form `replay` accepts even when
+   * that event's own id was chosen by its publisher (the memory bus answers `<epoch>-<pos>`). It must
+   * reveal nothing about the event (no publisher id). Optional: without it the hub falls back on
+   * the last public event's id. Used as a live-only subscriber's resume point.
+   */
+  headId?(): string;
+  /**
    * How far this node's tail is behind the log's head, in seconds (for metrics); 0 when it is up to
    * date or the bus cannot tell. Optional: absent counts as 0.
    */

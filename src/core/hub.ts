@@ -111,13 +111,13 @@ export class Hub {
   }
 
   /**
-   * The id of the last non-private event delivered on this node, or undefined before the first.
-   * Read in the same tick as `subscribe` registers a live-only subscriber, it is where that
-   * subscriber stands: resuming after it replays exactly the events it would have received.
-   * (Like Mercure's Last-Event-ID response header, it tells any subscriber the newest public id.)
+   * Where a live-only subscriber registered in this tick stands: resuming after this id replays
+   * exactly the events it would have received. The bus's `headId()` (a position that reveals
+   * nothing), else the id of the last non-private event delivered on this node (like Mercure's
+   * Last-Event-ID response header), else undefined (nothing delivered yet).
    */
   get resumePoint(): string | undefined {
-    return this.lastPublicId;
+    return this.bus.headId?.() ?? this.lastPublicId;
   }
 
   /** Exact-topic index entries (for leak checks: 0 when nobody is subscribed). */

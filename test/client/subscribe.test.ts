@@ -74,8 +74,8 @@ describe("client SDK against a real Herald", () => {
       for await (const m of sub) seen.push(m.data);
       return seen;
     })();
-    await publish({ url: herald.url, topic: "a", data: 1 });
-    await until(() => sub.lastEventId !== undefined, "the event");
+    const { id } = await publish({ url: herald.url, topic: "a", data: 1 });
+    await until(() => sub.lastEventId === id, "the event");
     controller.abort();
     assert.deepEqual(await loop, [1]);
     assert.equal(await sub.closed, undefined);
@@ -205,6 +205,31 @@ describe("client SDK against a real Herald", () => {
     await until(() => seen.length === 4, "4");
     assert.deepEqual(seen, [1, 2, 3, 4]);
     sub.close();
+  });
+
+  test("an iterator that reads slowly: the SDK holds bufferSize events, the hub cuts it off, it resumes: all arrive, in order", async () => {
+    const herald = await start(0, undefined, { maxBufferedBytes: 16 * 1024, retryMs: 20 });
+    const sub = subscribe<Tick>({ url: herald.url, topics: "flood", bufferSize: 10, initialDelayMs: 20 });
+    await until(() => sub.state === "open", "open");
+    const total = 2000;
+    const pad = "p".repeat(2000);
+    for (let i = 0; i < total; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, k) => ({
+        topics: ["flood"],
+        data: JSON.stringify({ n: i + k, note: pad }),
+      }));
+      await herald.hub.publish(batch);
+    }
+    const seen: number[] = [];
+    for await (const m of sub) {
+      seen.push(m.data.n);
+      if (seen.length === total) break;
+    }
+    assert.deepEqual(
+      seen,
+      Array.from({ length: total }, (_, n) => n),
+    );
+    assert.ok(herald.hub.counters.slowDisconnects >= 1, "the hub cut the reader off at least once");
   });
 
   test("a 400 answer closes the subscription for good with Herald's message; the iterator throws it", async () => {

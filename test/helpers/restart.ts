@@ -34,6 +34,10 @@ export class SurvivingBus implements Bus {
     return this.inner.status();
   }
 
+  headId(): string {
+    return this.inner.headId();
+  }
+
   historySize(): number {
     return this.inner.historySize();
   }
