@@ -74,9 +74,12 @@ export class Hub {
     this.limits = options.limits ?? DEFAULT_PUBLISH_LIMITS;
   }
 
-  /** Starts tailing the bus. */
+  /** Starts tailing the bus. When the bus reports its log lost, every stream ends (clients resume). */
   start(): Promise<void> {
-    return this.bus.start((events) => this.deliver(events));
+    return this.bus.start(
+      (events) => this.deliver(events),
+      () => this.closeAll("error"),
+    );
   }
 
   get subscriberCount(): number {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MemoryBus } from "../buses/memory.ts";
+import { createBus } from "../buses/index.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
@@ -36,18 +36,24 @@ export interface HeraldDeps {
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
 export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): Promise<Herald> {
   const log = deps.log ?? createLogger(config.logLevel);
+  const limits = {
+    ...DEFAULT_PUBLISH_LIMITS,
+    maxTopicLength: config.maxTopicLength,
+    maxTopicsPerEvent: config.maxTopics,
+  };
   const bus =
     deps.bus ??
-    new MemoryBus({ history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs } });
+    createBus({
+      bus: config.bus,
+      history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs },
+      limits,
+      log,
+    });
   const hub = new Hub({
     bus,
     replayLimit: config.replayLimit,
     maxPendingBytes: config.maxBufferedBytes,
-    limits: {
-      ...DEFAULT_PUBLISH_LIMITS,
-      maxTopicLength: config.maxTopicLength,
-      maxTopicsPerEvent: config.maxTopics,
-    },
+    limits,
   });
   await hub.start();
 

@@ -58,7 +58,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "HERALD_BUS",
     kind: "bus",
     default: "memory",
-    help: "event bus: memory (embedded, one process)",
+    help: "event bus: memory (embedded, one process), redis://host:port/db or amqp://user:pass@host:port/vhost (several nodes share it; docs/buses.md)",
   },
   {
     key: "heartbeatMs",
@@ -176,7 +176,7 @@ const ACCEPTS: Record<Kind, string> = {
   count: "a whole number of 1 or more",
   list: "a comma-separated list",
   level: LEVELS.join(", "),
-  bus: '"memory"',
+  bus: '"memory", a Redis URL (redis://host:6379/0) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
 };
 
 export class ConfigError extends Error {
@@ -221,7 +221,12 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
       if (!LEVELS.includes(text)) throw bad();
       return text;
     case "bus":
-      if (text !== "memory") throw bad();
+      if (text === "memory") return text;
+      try {
+        if (!["redis:", "rediss:", "amqp:", "amqps:"].includes(new URL(text).protocol)) throw bad();
+      } catch {
+        throw bad();
+      }
       return text;
     case "string":
       return text;

@@ -1,0 +1,28 @@
+import type { Bus } from "../core/bus.ts";
+import type { PublishLimits } from "../core/event.ts";
+import type { HistoryOptions } from "../core/history.ts";
+import type { BusLog } from "./log-bus.ts";
+import { MemoryBus } from "./memory.ts";
+import { RabbitMqBus } from "./rabbitmq.ts";
+import { RedisBus } from "./redis.ts";
+
+export interface BusSettings {
+  /** `memory`, `redis://host:port/db` or `amqp://user:pass@host:port/vhost` (checked by the config). */
+  readonly bus: string;
+  readonly history: HistoryOptions;
+  readonly limits?: PublishLimits;
+  readonly log?: BusLog;
+}
+
+/** Builds the bus named by `--bus` / HERALD_BUS. */
+export function createBus(settings: BusSettings): Bus {
+  const { bus } = settings;
+  if (bus === "memory") return new MemoryBus({ history: settings.history });
+  if (/^rediss?:\/\//.test(bus)) {
+    return new RedisBus({ url: bus, history: settings.history, limits: settings.limits, log: settings.log });
+  }
+  if (/^amqps?:\/\//.test(bus)) {
+    return new RabbitMqBus({ url: bus, history: settings.history, limits: settings.limits, log: settings.log });
+  }
+  throw new Error(`unknown bus ${JSON.stringify(bus)}: use memory, redis://host:port/db or amqp://user:pass@host:port/vhost`);
+}

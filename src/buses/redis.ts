@@ -1,0 +1,313 @@
+import { randomBytes } from "node:crypto";
+import { createClient, ErrorReply, type RedisClientType } from "redis";
+import type { AppendResult, BusStatus } from "../core/bus.ts";
+import { HeraldError } from "../core/errors.ts";
+import type { PublishInput } from "../core/event.ts";
+import { formatHubId } from "../core/ids.ts";
+import { backoffMs, type LogBusOptions, type LogEntry, LogBus, sleep, unavailable } from "./log-bus.ts";
+
+export interface RedisBusOptions extends LogBusOptions {
+  /** redis://[user:pass@]host:port[/db] */
+  readonly url: string;
+  /** Prefix of Herald's keys (default `herald`): `<prefix>:log` is the stream producers XADD to. */
+  readonly keyPrefix?: string;
+}
+
+/**
+ * Positions are Redis stream ids `<ms>-<seq>` as one number: `ms * 1024 + seq`. They increase in log
+ * order and keep increasing across a lost log (they follow the clock). Up to 1024 entries per
+ * millisecond are supported (a direct producer writing more in one millisecond is refused on read).
+ */
+const SEQ_PER_MS = 1024;
+
+export function streamIdToPos(streamId: string): number | undefined {
+  const match = /^(\d+)-(\d+)$/.exec(streamId);
+  if (match === null) return undefined;
+  const seq = Number(match[2]);
+  if (seq >= SEQ_PER_MS) return undefined;
+  return Number(match[1]) * SEQ_PER_MS + seq;
+}
+
+/**
+ * The publish script: stores inputs in order, deduplicating publisher ids, in one atomic step.
+ * KEYS: stream, ids hash (id -> stream id), ids zset (id by position), epoch.
+ * ARGV: maxlen, candidate epoch, then 7 per input: id, topics (JSON), data, event, retry, private, token
+ * ('' = absent). Answers {epoch, streamId1, duplicate1, ...}. Ids whose entry was trimmed are forgotten.
+ */
+const PUBLISH_SCRIPT = `
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then redis.call('SET', KEYS[4], ARGV[2]); epoch = ARGV[2] end
+local out = {epoch}
+local function score(sid)
+  local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
+  return tonumber(ms) * 1024 + tonumber(seq)
+end
+local i = 3
+while i + 6 <= #ARGV do
+  local id = ARGV[i]
+  local held = false
+  if id ~= '' then held = redis.call('HGET', KEYS[2], id) end
+  if held and #redis.call('XRANGE', KEYS[1], held, held) > 0 then
+    table.insert(out, held); table.insert(out, 1)
+  else
+    local fields = {'topics', ARGV[i+1], 'data', ARGV[i+2]}
+    if id ~= '' then table.insert(fields, 'id'); table.insert(fields, id) end
+    if ARGV[i+3] ~= '' then table.insert(fields, 'event'); table.insert(fields, ARGV[i+3]) end
+    if ARGV[i+4] ~= '' then table.insert(fields, 'retry'); table.insert(fields, ARGV[i+4]) end
+    if ARGV[i+5] ~= '' then table.insert(fields, 'private'); table.insert(fields, ARGV[i+5]) end
+    if ARGV[i+6] ~= '' then table.insert(fields, 'herald-token'); table.insert(fields, ARGV[i+6]) end
+    local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+    if id ~= '' then
+      redis.call('HSET', KEYS[2], id, sid)
+      redis.call('ZADD', KEYS[3], score(sid), id)
+    end
+    table.insert(out, sid); table.insert(out, 0)
+  end
+  i = i + 7
+end
+local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+if oldest then
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. score(oldest[1]), 'LIMIT', 0, 100)
+  if #gone > 0 then
+    redis.call('HDEL', KEYS[2], unpack(gone))
+    redis.call('ZREM', KEYS[3], unpack(gone))
+  end
+end
+return out
+`;
+
+type Client = RedisClientType;
+type RawEntry = [string, string[]];
+
+/**
+ * The Redis bus: the log is a Redis stream (`XADD ... MAXLEN ~`, read back with `XREVRANGE` at start
+ * and tailed with `XREAD BLOCK` on a second connection); the epoch is a key beside it, so a flushed
+ * or lost Redis is recognised. Publishes go through one Lua script (atomic id deduplication) and
+ * answer once Redis replied; for the guarantee to survive a Redis crash, run Redis with
+ * `appendonly yes` and `appendfsync always`.
+ * When Redis is unreachable, appends reject with `unavailable` at once (no offline queue), the tail
+ * retries with backoff and resumes after the last stream id it delivered.
+ */
+export class RedisBus extends LogBus {
+  private readonly writer: Client;
+  private readonly reader: Client;
+  private readonly keys: { log: string; ids: string; idPos: string; epoch: string };
+  /** The stream id the tail continues after; undefined = load the history first. */
+  private lastId: string | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly redisOptions: RedisBusOptions) {
+    super(redisOptions);
+    const prefix = redisOptions.keyPrefix ?? "herald";
+    this.keys = {
+      log: `${prefix}:log`,
+      ids: `${prefix}:ids`,
+      idPos: `${prefix}:id-pos`,
+      epoch: `${prefix}:epoch`,
+    };
+    const make = (): Client =>
+      createClient({
+        url: redisOptions.url,
+        disableOfflineQueue: true,
+        socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => backoffMs(retries) },
+      }) as Client;
+    this.writer = make();
+    this.reader = make();
+    for (const client of [this.writer, this.reader]) {
+      client.on("error", (error: Error) => {
+        this.notReadyReason = `Redis at ${this.where()} is unreachable: ${error.message}`;
+      });
+    }
+  }
+
+  override status(): BusStatus {
+    const status = super.status();
+    if (status.ready && !this.writer.isReady) {
+      return { ready: false, reason: `Redis at ${this.where()} is unreachable (reconnecting)` };
+    }
+    return status;
+  }
+
+  protected async connect(): Promise<void> {
+    this.loop = this.tail();
+  }
+
+  protected async disconnect(): Promise<void> {
+    for (const client of [this.reader, this.writer]) {
+      try {
+        client.destroy();
+      } catch {
+        // already closed
+      }
+    }
+    await this.loop;
+  }
+
+  async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
+    this.checkIds(inputs);
+    if (!this.writer.isReady) throw unavailable(`Redis at ${this.where()}`);
+    const args: string[] = [
+      String(this.options.history.maxEvents),
+      randomBytes(5).toString("hex"),
+    ];
+    for (const input of inputs) {
+      args.push(
+        input.id ?? "",
+        JSON.stringify(input.topics),
+        input.data,
+        input.type ?? "",
+        input.retry === undefined ? "" : String(input.retry),
+        input.private === true ? "true" : "",
+        "",
+      );
+    }
+    let reply: string[];
+    try {
+      reply = (await this.writer.sendCommand([
+        "EVAL",
+        PUBLISH_SCRIPT,
+        "4",
+        this.keys.log,
+        this.keys.ids,
+        this.keys.idPos,
+        this.keys.epoch,
+        ...args,
+      ])) as unknown as string[];
+    } catch (error) {
+      if (error instanceof ErrorReply) {
+        throw new HeraldError("internal", `Redis refused the publish: ${error.message}`, { cause: error });
+      }
+      throw unavailable(`Redis at ${this.where()}`, error);
+    }
+    const epoch = reply[0] as string;
+    const stored = inputs.map((input, i) => {
+      const streamId = reply[1 + 2 * i] as string;
+      return { input, streamId, pos: streamIdToPos(streamId) ?? 0, duplicate: Number(reply[2 + 2 * i]) === 1 };
+    });
+    await this.waitForPos(Math.max(...stored.map((s) => s.pos)));
+    return stored.map(({ input, streamId, pos, duplicate }) => {
+      const id = input.id ?? formatHubId(epoch, pos);
+      const event = this.history.get(id) ?? this.toEvent({ pos, input: { ...input, id }, time: msOf(streamId) });
+      return { event, duplicate };
+    });
+  }
+
+  private where(): string {
+    const url = new URL(this.redisOptions.url);
+    return `${url.hostname}:${url.port || "6379"}`;
+  }
+
+  /** Reads the epoch (creating it on a new log), loads the history if needed, then tails. */
+  private async tail(): Promise<void> {
+    let attempt = 0;
+    let synced = false;
+    while (!this.closed) {
+      try {
+        if (!this.reader.isOpen) await this.reader.connect();
+        if (!this.writer.isOpen) await this.writer.connect();
+        if (!synced) {
+          await this.syncEpoch();
+          if (this.lastId === undefined) await this.load();
+          synced = true;
+          this.notReadyReason = undefined;
+          if (attempt > 0) this.log.info({ redis: this.where() }, "Redis is back; tailing resumes");
+          attempt = 0;
+        }
+        const reply = (await this.reader.sendCommand([
+          "XREAD",
+          "COUNT",
+          "1000",
+          "BLOCK",
+          "1000",
+          "STREAMS",
+          this.keys.log,
+          this.lastId ?? "0-0",
+        ])) as [string, RawEntry[]][] | null;
+        const entries = reply?.[0]?.[1] ?? [];
+        if (entries.length > 0) this.take(entries);
+      } catch (error) {
+        if (this.closed) return;
+        synced = false;
+        this.notReadyReason = `Redis at ${this.where()} is unreachable: ${(error as Error).message}`;
+        if (attempt === 0) this.log.warn({ err: error }, "lost Redis; retrying with backoff");
+        await sleep(backoffMs(attempt++));
+      }
+    }
+  }
+
+  private async syncEpoch(): Promise<void> {
+    const candidate = randomBytes(5).toString("hex");
+    await this.reader.sendCommand(["SET", this.keys.epoch, candidate, "NX"]);
+    const epoch = (await this.reader.sendCommand(["GET", this.keys.epoch])) as unknown as string;
+    if (this.epoch !== undefined && this.epoch !== epoch) this.lastId = undefined;
+    this.adoptEpoch(epoch);
+  }
+
+  /** Loads the newest `history.maxEvents` entries (the history after a restart of every node). */
+  private async load(): Promise<void> {
+    const newest = (await this.reader.sendCommand([
+      "XREVRANGE",
+      this.keys.log,
+      "+",
+      "-",
+      "COUNT",
+      String(this.options.history.maxEvents),
+    ])) as RawEntry[];
+    this.lastId = "0-0";
+    this.take(newest.reverse());
+  }
+
+  private take(raw: readonly RawEntry[]): void {
+    const entries: LogEntry[] = [];
+    for (const [streamId, fields] of raw) {
+      this.lastId = streamId;
+      const pos = streamIdToPos(streamId);
+      if (pos === undefined) {
+        this.log.error({ streamId }, "skipped a stream entry: more than 1024 entries in one millisecond");
+        continue;
+      }
+      entries.push({ pos, time: msOf(streamId), ...parseFields(fields) });
+    }
+    this.deliverEntries(entries);
+  }
+}
+
+function msOf(streamId: string): number {
+  return Number(streamId.slice(0, streamId.indexOf("-")));
+}
+
+/**
+ * A stream entry's fields (docs/buses.md): `topic` (one) and/or `topics` (a JSON array), `data`,
+ * optional `event`, `id`, `retry` (ms), `private` (`true`/`1`). Unknown fields are ignored; the
+ * result is checked by `deliverEntries`.
+ */
+function parseFields(fields: readonly string[]): { input: PublishInput; token: string | undefined } {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
+  const topics: string[] = [];
+  const one = map.get("topic");
+  if (one !== undefined) topics.push(one);
+  const many = map.get("topics");
+  if (many !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(many);
+      if (Array.isArray(parsed)) for (const t of parsed) topics.push(t as string);
+      else topics.push(many);
+    } catch {
+      topics.push(many);
+    }
+  }
+  const retry = map.get("retry");
+  const priv = map.get("private");
+  return {
+    input: {
+      topics,
+      data: map.get("data") as string,
+      type: map.get("event"),
+      id: map.get("id"),
+      retry: retry === undefined ? undefined : Number(retry),
+      private: priv === "true" || priv === "1",
+    },
+    token: map.get("herald-token"),
+  };
+}
