@@ -40,6 +40,8 @@ export interface LogEntry {
   readonly time: number;
   /** Set by the node that published it, to find its own event in the tail. */
   readonly token?: string | undefined;
+  /** A node's catch-up marker, not an event: only advances the position and settles its token. */
+  readonly control?: boolean;
 }
 
 interface Waiter {
@@ -172,7 +174,7 @@ export abstract class LogBus implements Bus {
 
   /**
    * Resolves with the event the tail delivered for `token` (or the held one it was a retry of),
-   * or `undefined` after `deliveryWaitMs`. Register before publishing.
+   * or `undefined` for a control marker, or after `deliveryWaitMs`. Register before publishing.
    */
   protected waitForToken(token: string): Promise<{ event: HeraldEvent; duplicate: boolean } | undefined> {
     return new Promise((resolve) => {
@@ -219,6 +221,11 @@ export abstract class LogBus implements Bus {
     for (const entry of entries) {
       if (entry.pos <= this.headPos) continue;
       this.headPos = entry.pos;
+      if (entry.control === true) {
+        const marker = entry.token === undefined ? undefined : this.byToken.get(entry.token);
+        marker?.resolve(undefined);
+        continue;
+      }
       try {
         validatePublish(entry.input, this.limits);
         if (entry.input.id !== undefined && parseHubId(entry.input.id)?.epoch === this.epoch) {

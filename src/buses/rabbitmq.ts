@@ -30,6 +30,8 @@ export const RABBIT_HEADERS = {
   private: "x-herald-private",
   token: "x-herald-token",
   time: "x-herald-time",
+  /** Reserved: a node's catch-up marker (`sync`), skipped by every node. */
+  control: "x-herald-control",
 } as const;
 
 const STREAM_ARGUMENTS = {
@@ -198,9 +200,29 @@ export class RabbitMqBus extends LogBus {
       { queue: this.names.stream, noAck: false, arguments: { "x-stream-offset": offset } },
       (msg) => this.onMessage(ch, msg),
     );
+    await this.syncToHead();
     this.consuming = true;
     this.notReadyReason = undefined;
     this.log.info({ rabbitmq: this.where(), offset }, "tailing the RabbitMQ stream");
+  }
+
+  /**
+   * Waits until the tail has read the whole log as it was when this was called: AMQP gives no head
+   * offset for a stream, so the node appends a marker and waits to read it back (bounded).
+   */
+  private async syncToHead(): Promise<void> {
+    const token = randomBytes(8).toString("hex");
+    const seen = this.waitForToken(token);
+    await this.publisher.send(
+      {
+        exchange: this.names.exchange,
+        routingKey: "herald.sync",
+        durable: true,
+        headers: { [RABBIT_HEADERS.control]: "sync", [RABBIT_HEADERS.token]: token },
+      },
+      "",
+    );
+    await seen;
   }
 
   /** Reads the log's epoch; the first node to find none stores its own. */
@@ -262,6 +284,7 @@ function toEntry(pos: number, msg: AsyncMessage): LogEntry {
   const token = headers[RABBIT_HEADERS.token];
   return {
     pos,
+    control: headers[RABBIT_HEADERS.control] !== undefined,
     time: Number.isFinite(time) && time > 0 ? time : msg.timestamp ? msg.timestamp * 1000 : Date.now(),
     token: typeof token === "string" ? token : undefined,
     input: {
