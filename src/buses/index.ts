@@ -26,3 +26,15 @@ export function createBus(settings: BusSettings): Bus {
   }
   throw new Error(`unknown bus ${JSON.stringify(bus)}: use memory, redis://host:port/db or amqp://user:pass@host:port/vhost`);
 }
+
+/** The bus setting with any password replaced by `***`, for logs. */
+export function redactBusUrl(bus: string): string {
+  try {
+    const url = new URL(bus);
+    if (url.password === "") return bus;
+    url.password = "***";
+    return url.toString();
+  } catch {
+    return bus;
+  }
+}

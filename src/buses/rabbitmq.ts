@@ -188,6 +188,10 @@ export class RabbitMqBus extends LogBus {
     await ch.queueDeclare({ queue: this.names.stream, durable: true, arguments: STREAM_ARGUMENTS });
     await ch.queueBind({ exchange: this.names.exchange, queue: this.names.stream, routingKey: "#" });
     await ch.basicQos({ prefetchCount: 1000 });
+    ch.on("basic.cancel", () => {
+      // the stream was deleted under us: set up again (a new stream and epoch queue mean a new epoch)
+      if (this.tailChannel === ch && !this.closed) void ch.close().catch(() => undefined);
+    });
     ch.on("close", () => {
       if (this.tailChannel !== ch || this.closed) return;
       this.consuming = false;

@@ -192,6 +192,30 @@ export class RedisBus extends LogBus {
     });
   }
 
+  /**
+   * An id this node does not hold may be one another node already delivered: wait (bounded) until
+   * the tail reached the stream's newest entry before answering the replay.
+   */
+  protected override async catchUp(lastEventId: string): Promise<void> {
+    if (this.history.get(lastEventId) === undefined && this.writer.isReady) {
+      try {
+        const newest = (await this.writer.sendCommand([
+          "XREVRANGE",
+          this.keys.log,
+          "+",
+          "-",
+          "COUNT",
+          "1",
+        ])) as unknown as RawEntry[];
+        const pos = newest[0] === undefined ? undefined : streamIdToPos(newest[0][0]);
+        if (pos !== undefined) await this.waitForPos(pos);
+      } catch {
+        // Redis unreachable: answer from what this node holds
+      }
+    }
+    await super.catchUp(lastEventId);
+  }
+
   private where(): string {
     const url = new URL(this.redisOptions.url);
     return `${url.hostname}:${url.port || "6379"}`;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createBus } from "../buses/index.ts";
+import { createBus, redactBusUrl } from "../buses/index.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
@@ -155,7 +155,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         ? "127.0.0.1"
         : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info({ url, bus: config.bus }, "Herald listening");
+  log.info({ url, bus: redactBusUrl(config.bus) }, "Herald listening");
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -67,9 +67,9 @@ export interface RedisServer {
 }
 
 /** Starts redis-server; `durable` turns on appendonly with fsync on every write (no acknowledged loss). */
-export async function startRedis(options: { durable?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(options: { durable?: boolean; port?: number } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), "herald-redis-"));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
   if (options.durable) args.push("--appendonly", "yes", "--appendfsync", "always");
   let child: ChildProcess | undefined;
