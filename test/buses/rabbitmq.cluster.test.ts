@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { RABBIT_BIN, type RabbitServer, skipReason, startRabbit } from "../helpers/brokers.ts";
 import { Client, expectAllDelivered, type HeraldNode, publishTo, startNode } from "../helpers/cluster.ts";
@@ -71,6 +72,25 @@ describe("three Herald processes on one RabbitMQ", { skip }, () => {
       acked.push(data);
     }
     await expectAllDelivered(clients, acked);
+  });
+
+  it("ingest: the example price ticker publishes straight to RabbitMQ and every node delivers", async () => {
+    const watchers = [1, 2].map((i) => new Client(nodes, i, "prices/*", "price"));
+    await Promise.all(watchers.map((w) => w.open()));
+    const ticker = spawn(
+      process.execPath,
+      ["--import", "tsx", "examples/price-ticker.ts", rabbit.url, "--count", "3", "--interval", "50"],
+      { stdio: "ignore" },
+    );
+    const code = await new Promise((resolve) => ticker.once("exit", resolve));
+    assert.equal(code, 0);
+    for (const watcher of watchers) {
+      await until(() => watcher.data.length >= 9);
+      assert.equal(new Set(watcher.data).size, 9);
+      assert.match(watcher.data[0]!, /"symbol":"EURUSD","price":\d/);
+      watcher.close();
+    }
+    assert.deepEqual(watchers[0]!.data, watchers[1]!.data);
   });
 });
 

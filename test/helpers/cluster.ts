@@ -61,7 +61,7 @@ export class Client {
   missed = 0;
   private readonly source: EventSource;
 
-  constructor(nodes: readonly HeraldNode[], preferred: number, topic: string) {
+  constructor(nodes: readonly HeraldNode[], preferred: number, topic: string, type = "message") {
     const route = (input: string | URL): string => {
       const url = new URL(String(input));
       for (let i = 0; i < nodes.length; i++) {
@@ -73,7 +73,7 @@ export class Client {
     this.source = new EventSource(`${nodes[preferred]!.url}/events?topic=${encodeURIComponent(topic)}`, {
       fetch: (input, init) => fetch(route(input), init),
     });
-    this.source.addEventListener("message", (event) => this.data.push(event.data));
+    this.source.addEventListener(type, (event) => this.data.push(event.data));
     this.source.addEventListener("herald.missed", () => this.missed++);
   }
 
