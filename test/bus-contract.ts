@@ -49,7 +49,11 @@ export async function until(test: () => boolean, what: string, ms = 20_000): Pro
   }
 }
 
-const ev = (data: string, extra: Partial<PublishInput> = {}): PublishInput => ({ topics: ["t"], data, ...extra });
+const ev = (data: string, extra: Partial<PublishInput> = {}): PublishInput => ({
+  topics: ["t"],
+  data,
+  ...extra,
+});
 
 let logCounter = 0;
 const freshLog = () => `c${process.pid}x${++logCounter}x${Date.now().toString(36)}`;
@@ -117,22 +121,22 @@ export function runBusContract(
       await tail.has(4);
       const replay = await tail.bus.replay("two", 100);
       assert.equal(replay.kind, "events");
-      assert.deepEqual(
-        replay.kind === "events" ? replay.events.map((e) => e.data) : [],
-        ["3", "4"],
-      );
+      assert.deepEqual(replay.kind === "events" ? replay.events.map((e) => e.data) : [], ["3", "4"]);
       const fromHubId = await tail.bus.replay(results[0]!.event.id, 100);
-      assert.deepEqual(
-        fromHubId.kind === "events" ? fromHubId.events.map((e) => e.data) : fromHubId,
-        ["2", "3", "4"],
-      );
+      assert.deepEqual(fromHubId.kind === "events" ? fromHubId.events.map((e) => e.data) : fromHubId, [
+        "2",
+        "3",
+        "4",
+      ]);
       const tooMany = await tail.bus.replay(results[0]!.event.id, 2);
       assert.deepEqual(tooMany.kind === "missed" && tooMany.reason, "too-old");
       const everything = await tail.bus.replay(EARLIEST, 100);
-      assert.deepEqual(
-        everything.kind === "events" ? everything.events.map((e) => e.data) : everything,
-        ["1", "2", "3", "4"],
-      );
+      assert.deepEqual(everything.kind === "events" ? everything.events.map((e) => e.data) : everything, [
+        "1",
+        "2",
+        "3",
+        "4",
+      ]);
       const head = await tail.bus.replay(results[3]!.event.id, 100);
       assert.deepEqual(head.kind === "events" && head.events.length, 0);
     });
@@ -151,10 +155,11 @@ export function runBusContract(
       assert.deepEqual(otherEpoch.kind === "missed" && otherEpoch.reason, "epoch-changed");
       assert.ok(otherEpoch.kind === "missed" && otherEpoch.headId === results[4]!.event.id);
       const everything = await tail.bus.replay(EARLIEST, 100);
-      assert.deepEqual(
-        everything.kind === "events" ? everything.events.map((e) => e.data) : everything,
-        ["3", "4", "5"],
-      );
+      assert.deepEqual(everything.kind === "events" ? everything.events.map((e) => e.data) : everything, [
+        "3",
+        "4",
+        "5",
+      ]);
     });
 
     it("every node receives every event once, in one order", { skip: false }, async (t) => {
@@ -172,10 +177,7 @@ export function runBusContract(
       // a node that joins later replays the same history, and resumes from another node's id
       const c = await new Tail(open(log)).start();
       const replay = await c.bus.replay(a.ids()[9]!, 100);
-      assert.deepEqual(
-        replay.kind === "events" ? replay.events.map((e) => e.id) : replay,
-        a.ids().slice(10),
-      );
+      assert.deepEqual(replay.kind === "events" ? replay.events.map((e) => e.id) : replay, a.ids().slice(10));
       // a retry on another node is still a duplicate
       const [held] = await a.bus.append([ev("once", { id: "shared-id" })]);
       await b.has(41);
@@ -192,10 +194,7 @@ export function runBusContract(
       await first.bus.close();
       const second = await new Tail(open(log)).start();
       const replay = await second.bus.replay(one!.event.id, 100);
-      assert.deepEqual(
-        replay.kind === "events" ? replay.events.map((e) => e.id) : replay,
-        [two!.event.id],
-      );
+      assert.deepEqual(replay.kind === "events" ? replay.events.map((e) => e.id) : replay, [two!.event.id]);
       await fixture.lose!(log);
       await second.bus.close();
       const third = await new Tail(open(log)).start();

@@ -22,9 +22,16 @@ export function createBus(settings: BusSettings): Bus {
     return new RedisBus({ url: bus, history: settings.history, limits: settings.limits, log: settings.log });
   }
   if (/^amqps?:\/\//.test(bus)) {
-    return new RabbitMqBus({ url: bus, history: settings.history, limits: settings.limits, log: settings.log });
+    return new RabbitMqBus({
+      url: bus,
+      history: settings.history,
+      limits: settings.limits,
+      log: settings.log,
+    });
   }
-  throw new Error(`unknown bus ${JSON.stringify(bus)}: use memory, redis://host:port/db or amqp://user:pass@host:port/vhost`);
+  throw new Error(
+    `unknown bus ${JSON.stringify(bus)}: use memory, redis://host:port/db or amqp://user:pass@host:port/vhost`,
+  );
 }
 
 /** The bus setting with any password replaced by `***`, for logs. */

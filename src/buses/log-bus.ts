@@ -96,7 +96,9 @@ export abstract class LogBus implements Bus {
 
   status(): BusStatus {
     if (this.closed) return { ready: false, reason: "closed" };
-    return this.notReadyReason === undefined ? { ready: true } : { ready: false, reason: this.notReadyReason };
+    return this.notReadyReason === undefined
+      ? { ready: true }
+      : { ready: false, reason: this.notReadyReason };
   }
 
   historySize(): number {
@@ -146,10 +148,13 @@ export abstract class LogBus implements Bus {
 
   /** Refuses publisher ids that look like ids of this log (they would alias a position). */
   protected checkIds(inputs: readonly PublishInput[]): void {
-    if (this.closed) throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
+    if (this.closed)
+      throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
     for (const input of inputs) {
       if (input.id !== undefined && this.epoch !== undefined && parseHubId(input.id)?.epoch === this.epoch) {
-        throw badRequest(`"id" ${JSON.stringify(input.id)} has the form of an id the hub makes; choose another`);
+        throw badRequest(
+          `"id" ${JSON.stringify(input.id)} has the form of an id the hub makes; choose another`,
+        );
       }
     }
   }

@@ -3,7 +3,7 @@ import { type AsyncMessage, type Channel, Connection, type Publisher } from "rab
 import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
-import { backoffMs, type LogBusOptions, type LogEntry, LogBus, sleep, unavailable } from "./log-bus.ts";
+import { backoffMs, LogBus, type LogBusOptions, type LogEntry, sleep, unavailable } from "./log-bus.ts";
 
 export interface RabbitMqBusOptions extends LogBusOptions {
   /** amqp://user:pass@host:port/vhost */
@@ -108,7 +108,8 @@ export class RabbitMqBus extends LogBus {
     if (!this.rabbit.ready) throw unavailable(`RabbitMQ at ${this.where()}`);
     const sends = inputs.map((input) => {
       const held = input.id === undefined ? undefined : this.history.get(input.id);
-      if (held !== undefined) return { token: "", delivered: Promise.resolve({ event: held, duplicate: true }) };
+      if (held !== undefined)
+        return { token: "", delivered: Promise.resolve({ event: held, duplicate: true }) };
       const token = randomBytes(8).toString("hex");
       const delivered = this.waitForToken(token);
       const headers: Record<string, unknown> = {

@@ -4,7 +4,7 @@ import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import { formatHubId } from "../core/ids.ts";
-import { backoffMs, type LogBusOptions, type LogEntry, LogBus, sleep, unavailable } from "./log-bus.ts";
+import { backoffMs, LogBus, type LogBusOptions, type LogEntry, sleep, unavailable } from "./log-bus.ts";
 
 export interface RedisBusOptions extends LogBusOptions {
   /** redis://[user:pass@]host:port[/db] */
@@ -146,10 +146,7 @@ export class RedisBus extends LogBus {
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
     this.checkIds(inputs);
     if (!this.writer.isReady) throw unavailable(`Redis at ${this.where()}`);
-    const args: string[] = [
-      String(this.options.history.maxEvents),
-      randomBytes(5).toString("hex"),
-    ];
+    const args: string[] = [String(this.options.history.maxEvents), randomBytes(5).toString("hex")];
     for (const input of inputs) {
       args.push(
         input.id ?? "",
@@ -182,13 +179,20 @@ export class RedisBus extends LogBus {
     const epoch = reply[0] as string;
     const stored = inputs.map((input, i) => {
       const streamId = reply[1 + 2 * i] as string;
-      return { input, streamId, pos: streamIdToPos(streamId) ?? 0, duplicate: Number(reply[2 + 2 * i]) === 1 };
+      return {
+        input,
+        streamId,
+        pos: streamIdToPos(streamId) ?? 0,
+        duplicate: Number(reply[2 + 2 * i]) === 1,
+      };
     });
     await this.waitForPos(Math.max(...stored.map((s) => s.pos)));
     return stored.map(({ input, streamId, pos, duplicate }) => {
       const id = input.id ?? formatHubId(epoch, pos);
-      const event = this.history.get(id) ?? this.toEvent({ pos, input: { ...input, id }, time: msOf(streamId) });
-      return { event, duplicate };
+      const held = this.history.get(id);
+      // stored again by a direct producer's earlier XADD of this id: the tail skips it, the held one stands
+      if (held !== undefined) return { event: held, duplicate: duplicate || held.pos !== pos };
+      return { event: this.toEvent({ pos, input: { ...input, id }, time: msOf(streamId) }), duplicate };
     });
   }
 

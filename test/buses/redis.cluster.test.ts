@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type RedisServer, REDIS_BIN, skipReason, startRedis } from "../helpers/brokers.ts";
+import { REDIS_BIN, type RedisServer, skipReason, startRedis } from "../helpers/brokers.ts";
 import { Client, expectAllDelivered, type HeraldNode, publishTo, startNode } from "../helpers/cluster.ts";
 
 const skip = skipReason(REDIS_BIN, "redis-server");

@@ -14,7 +14,8 @@ export const RABBIT_BIN = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 
 export function skipReason(bin: string, pkg: string): string | false {
   if (existsSync(bin)) return false;
-  if (process.env.CI === "true") throw new Error(`${bin} is missing under CI: install the Debian package ${pkg}`);
+  if (process.env.CI === "true")
+    throw new Error(`${bin} is missing under CI: install the Debian package ${pkg}`);
   return `${bin} not found: install it (apt-get install ${pkg}) to run this test`;
 }
 

@@ -105,7 +105,10 @@ export async function publishTo(node: HeraldNode, topic: string, data: string): 
  * Checks the promise of the issue: every acknowledged event reached every client, none twice, and
  * every client saw them in one order.
  */
-export async function expectAllDelivered(clients: readonly Client[], acked: readonly string[]): Promise<void> {
+export async function expectAllDelivered(
+  clients: readonly Client[],
+  acked: readonly string[],
+): Promise<void> {
   for (const client of clients) {
     await until(() => {
       const got = new Set(client.data);

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createClient } from "redis";
+import type { Herald } from "../../src/server/app.ts";
+import { REDIS_BIN, type RedisServer, skipReason, startRedis } from "../helpers/brokers.ts";
+import { publish, RawStream, startTestHerald } from "../helpers/herald.ts";
+
+describe("ingest: a producer XADDs straight to Redis", {
+  skip: skipReason(REDIS_BIN, "redis-server"),
+}, () => {
+  let redis: RedisServer;
+  let herald: Herald;
+  before(async () => {
+    redis = await startRedis();
+    herald = await startTestHerald({ bus: redis.url });
+  });
+  after(async () => {
+    await herald?.close();
+    await redis?.stop();
+  });
+
+  it("delivers the documented fields like an HTTP publish; invalid entries and repeated ids are skipped", async () => {
+    const stream = new RawStream(`${herald.url}/events?topic=prices/*`);
+    await stream.opened();
+    const producer = createClient({ url: redis.url });
+    await producer.connect();
+    await producer.sendCommand(["XADD", "herald:log", "*", "topic", "prices/EURUSD", "data", "no id"]);
+    await producer.sendCommand([
+      "XADD",
+      "herald:log",
+      "*",
+      "topic",
+      "prices/EURUSD",
+      "event",
+      "x\ny",
+      "data",
+      "bad",
+    ]);
+    await producer.sendCommand(["XADD", "herald:log", "*", "topic", "prices/EURUSD"]);
+    const fields = ["topic", "prices/EURUSD", "event", "price", "id", "tick-1", "data", '{"bid":1.08}'];
+    await producer.sendCommand(["XADD", "herald:log", "MAXLEN", "~", "10000", "*", ...fields]);
+    await producer.sendCommand(["XADD", "herald:log", "*", ...fields]);
+    await producer.sendCommand(["XADD", "herald:log", "*", "topics", '["a","prices/GBPUSD"]', "data", "two"]);
+    await stream.until(() => stream.text.includes("data: two"));
+    const events = stream.text.split("\n\n").filter((block) => block.includes("data: "));
+    assert.equal(events.length, 3, stream.text);
+    assert.match(events[0]!, /^id: [0-9a-z]+-\d+\ndata: no id$/m);
+    assert.equal(events[1]!.trim(), 'id: tick-1\nevent: price\ndata: {"bid":1.08}');
+    assert.doesNotMatch(stream.text, /bad/);
+    // an HTTP retry of the id a producer wrote is a duplicate too
+    const retry = await publish(herald.url, { topic: "prices/EURUSD", id: "tick-1", data: "again" });
+    assert.equal(retry.status, 200);
+    assert.equal((retry.body as { id: string }).id, "tick-1");
+    await publish(herald.url, { topic: "prices/EURUSD", data: "last" });
+    await stream.until(() => stream.text.includes("data: last"));
+    assert.doesNotMatch(stream.text, /again/);
+    producer.destroy();
+    stream.close();
+  });
+});
