@@ -104,7 +104,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = new URL(req.url ?? "/", "http://herald.local");
+      const url = parseRequestUrl(req.url);
       if (req.method === "OPTIONS") {
         const allowed = router.allowed(url.pathname);
         if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
@@ -118,7 +118,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
       const headers: Record<string, string> = {};
       if (herald.code === "method_not_allowed") {
-        headers.Allow = router.allowed(new URL(req.url ?? "/", "http://herald.local").pathname) ?? "";
+        headers.Allow = router.allowed(parseRequestUrl(req.url).pathname) ?? "";
       }
       sendError(res, herald, headers);
     }
@@ -176,4 +176,13 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   };
 
   return { server, hub, config, connections, url, close };
+}
+
+/** The request target as a URL; a target that does not parse is a 400, not a crash. */
+function parseRequestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? "/", "http://herald.local");
+  } catch {
+    throw new HeraldError("bad_request", "the request target is not a valid URL path");
+  }
 }
