@@ -251,6 +251,13 @@ export class RedisBus extends LogBus {
           this.keys.log,
           this.lastId ?? "0-0",
         ])) as [string, RawEntry[]][] | null;
+        // A flushed Redis keeps the connection: check the epoch before delivering what was read, so
+        // no entry of a new log is delivered under the old epoch (one GET per batch or idle second).
+        const epoch = (await this.reader.sendCommand(["GET", this.keys.epoch])) as unknown as string | null;
+        if (epoch !== this.epoch) {
+          synced = false;
+          continue;
+        }
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length > 0) this.take(entries);
       } catch (error) {

@@ -57,4 +57,25 @@ describe("ingest: a producer XADDs straight to Redis", {
     producer.destroy();
     stream.close();
   });
+
+  it("a flushed Redis is a lost log: streams end, and an old id answers herald.missed epoch-changed", async () => {
+    const stream = new RawStream(`${herald.url}/events?topic=flush`);
+    await stream.opened();
+    const before = await publish(herald.url, { topic: "flush", data: "before" });
+    const oldId = (before.body as { id: string }).id;
+    await stream.until(() => stream.text.includes("data: before"));
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    await admin.flushAll();
+    admin.destroy();
+    await stream.until(() => stream.closed);
+    const resumed = new RawStream(`${herald.url}/events?topic=flush`, { "last-event-id": oldId });
+    await resumed.until(() => resumed.text.includes("event: herald.missed"));
+    assert.match(resumed.text, /"reason":"epoch-changed"/);
+    const after = await publish(herald.url, { topic: "flush", data: "after" });
+    assert.equal(after.status, 200);
+    assert.notEqual((after.body as { id: string }).id.split("-")[0], oldId.split("-")[0]);
+    await resumed.until(() => resumed.text.includes("data: after"));
+    resumed.close();
+  });
 });
