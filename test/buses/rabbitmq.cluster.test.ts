@@ -59,9 +59,26 @@ describe("three Herald processes on one RabbitMQ", { skip }, () => {
     });
     assert.equal(refusal.status, 503);
     assert.ok(Number(refusal.headers.get("retry-after")) > 0, "Retry-After is set");
+    // a node started while RabbitMQ is down starts, says why it is not ready, and becomes ready later
+    const late = await startNode(rabbit.url, [], false);
+    const lateReady = await fetch(`${late.url}/readyz`);
+    assert.equal(lateReady.status, 503);
+    assert.match(JSON.stringify(await lateReady.json()), /RabbitMQ at 127\.0\.0\.1/);
     await rabbit.start();
     await publisher;
     await expectAllDelivered(clients, acked);
+    let lateIsReady = false;
+    while (!lateIsReady) {
+      lateIsReady = (await fetch(`${late.url}/readyz`)).status === 200;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const lateClient = new Client([late], 0, "prices");
+    await lateClient.open();
+    assert.ok(await publishTo(nodes[1]!, "prices", "late"));
+    acked.push("late");
+    await expectAllDelivered([...clients, lateClient], ["late"]);
+    lateClient.close();
+    await late.kill("SIGTERM");
   });
 
   it("a node killed with SIGKILL: its clients resume on another node with no gap", async () => {
