@@ -59,6 +59,8 @@ export class RabbitMqBus extends LogBus {
   private setup: Promise<void> = Promise.resolve();
   private attempt = 0;
   private readonly names: ReturnType<typeof rabbitNames>;
+  /** The last connection error, for /readyz (the connection retries by itself). */
+  private lastError = "connecting";
 
   constructor(private readonly rabbitOptions: RabbitMqBusOptions) {
     super(rabbitOptions);
@@ -72,7 +74,7 @@ export class RabbitMqBus extends LogBus {
       connectionName: "herald",
     });
     this.rabbit.on("error", (error: Error) => {
-      this.notReadyReason = `RabbitMQ at ${this.where()} is unreachable: ${error.message}`;
+      this.lastError = error.message;
     });
     this.rabbit.on("connection", () => this.resubscribe());
     this.publisher = this.rabbit.createPublisher({
@@ -85,9 +87,13 @@ export class RabbitMqBus extends LogBus {
   }
 
   override status(): BusStatus {
+    if (this.closed) return super.status();
+    if (!this.rabbit.ready) {
+      return { ready: false, reason: `RabbitMQ at ${this.where()} is unreachable: ${this.lastError}` };
+    }
     const status = super.status();
-    if (status.ready && !(this.rabbit.ready && this.consuming)) {
-      return { ready: false, reason: `RabbitMQ at ${this.where()} is unreachable (reconnecting)` };
+    if (status.ready && !this.consuming) {
+      return { ready: false, reason: `RabbitMQ at ${this.where()}: catching up with the stream` };
     }
     return status;
   }
@@ -254,7 +260,11 @@ export class RabbitMqBus extends LogBus {
   }
 
   private onMessage(ch: Channel, msg: AsyncMessage): void {
-    ch.basicAck({ deliveryTag: msg.deliveryTag });
+    try {
+      ch.basicAck({ deliveryTag: msg.deliveryTag });
+    } catch {
+      // the channel closed meanwhile: a new subscription reads on from the last delivered offset
+    }
     if (this.tailChannel !== ch) return;
     const headers = msg.headers ?? {};
     const offset = Number(headers["x-stream-offset"]);

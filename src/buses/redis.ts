@@ -95,6 +95,8 @@ export class RedisBus extends LogBus {
   /** The stream id the tail continues after; undefined = load the history first. */
   private lastId: string | undefined;
   private loop: Promise<void> | undefined;
+  /** The last connection error, for /readyz (the clients reconnect by themselves). */
+  private lastError = "reconnecting";
 
   constructor(private readonly redisOptions: RedisBusOptions) {
     super(redisOptions);
@@ -115,17 +117,16 @@ export class RedisBus extends LogBus {
     this.reader = make();
     for (const client of [this.writer, this.reader]) {
       client.on("error", (error: Error) => {
-        this.notReadyReason = `Redis at ${this.where()} is unreachable: ${error.message}`;
+        this.lastError = error.message;
       });
     }
   }
 
   override status(): BusStatus {
-    const status = super.status();
-    if (status.ready && !this.writer.isReady) {
-      return { ready: false, reason: `Redis at ${this.where()} is unreachable (reconnecting)` };
+    if (!this.closed && !this.writer.isReady) {
+      return { ready: false, reason: `Redis at ${this.where()} is unreachable: ${this.lastError}` };
     }
-    return status;
+    return super.status();
   }
 
   protected async connect(): Promise<void> {
