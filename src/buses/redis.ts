@@ -25,7 +25,8 @@ export function streamIdToPos(streamId: string): number | undefined {
   if (match === null) return undefined;
   const seq = Number(match[2]);
   if (seq >= SEQ_PER_MS) return undefined;
-  return Number(match[1]) * SEQ_PER_MS + seq;
+  const pos = Number(match[1]) * SEQ_PER_MS + seq;
+  return Number.isSafeInteger(pos) ? pos : undefined; // safe until the year 2248
 }
 
 /**
@@ -299,7 +300,10 @@ export class RedisBus extends LogBus {
       this.lastId = streamId;
       const pos = streamIdToPos(streamId);
       if (pos === undefined) {
-        this.log.error({ streamId }, "skipped a stream entry: more than 1024 entries in one millisecond");
+        this.log.error(
+          { streamId },
+          "skipped a stream entry: its id maps to no position (more than 1024 entries in one millisecond?); XADD with *",
+        );
         continue;
       }
       entries.push({ pos, time: msOf(streamId), ...parseFields(fields) });
