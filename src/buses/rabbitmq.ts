@@ -186,7 +186,9 @@ export class RabbitMqBus extends LogBus {
   }
 
   private async subscribe(): Promise<void> {
-    await this.tailChannel?.close().catch(() => undefined);
+    const previous = this.tailChannel;
+    this.tailChannel = undefined; // its late messages and its "close" are ignored from here on
+    await previous?.close().catch(() => undefined);
     const epoch = await this.readEpoch();
     this.adoptEpoch(epoch);
     const ch = await this.rabbit.acquire();
