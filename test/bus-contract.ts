@@ -184,6 +184,16 @@ export function runBusContract(
       const [retry] = await b.bus.append([ev("once", { id: "shared-id" })]);
       assert.equal(retry!.duplicate, true);
       assert.equal(retry!.event.pos, held!.event.pos);
+      // two retries racing on two nodes: stored or delivered once, both answered with that event
+      const raced = await Promise.all([
+        a.bus.append([ev("race", { id: "raced-id" })]),
+        b.bus.append([ev("race", { id: "raced-id" })]),
+      ]);
+      await a.bus.append([ev("marker")]);
+      await until(() => a.events.at(-1)?.data === "marker" && b.events.at(-1)?.data === "marker", "marker");
+      assert.equal(a.events.filter((e) => e.id === "raced-id").length, 1);
+      assert.deepEqual(a.ids(), b.ids());
+      assert.equal(raced[0]![0]!.event.pos, raced[1]![0]!.event.pos);
     });
 
     it("history survives a restart of every node; a lost log is a new epoch", async (t) => {
