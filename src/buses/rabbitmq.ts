@@ -3,7 +3,9 @@ import { type AsyncMessage, type Channel, Connection, type Publisher } from "rab
 import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
-import { backoffMs, LogBus, type LogBusOptions, type LogEntry, sleep, unavailable } from "./log-bus.ts";
+import { LogBus, type LogBusOptions } from "./log-bus.ts";
+import { bodyText, RABBIT_HEADERS, rabbitNames, STREAM_ARGUMENTS, toEntry } from "./rabbitmq-wire.ts";
+import { backoffMs, sleep, unavailable } from "./retry.ts";
 
 export interface RabbitMqBusOptions extends LogBusOptions {
   /** amqp://user:pass@host:port/vhost */
@@ -11,34 +13,6 @@ export interface RabbitMqBusOptions extends LogBusOptions {
   /** Prefix of the exchange and queue names (default `herald`: exchange `herald`, `herald.log`, `herald.epoch`). */
   readonly prefix?: string;
 }
-
-/** The wire names producers use (docs/buses.md), for a name prefix (default `herald`). */
-export function rabbitNames(prefix = "herald") {
-  return {
-    /** Producers publish here (a durable topic exchange); any routing key. */
-    exchange: prefix,
-    /** The stream queue every node tails (bound to the exchange with `#`). */
-    stream: `${prefix}.log`,
-    /** Holds the log's epoch (one message); delete it together with the stream. */
-    epoch: `${prefix}.epoch`,
-  };
-}
-
-export const RABBIT_HEADERS = {
-  topics: "x-herald-topics",
-  retry: "x-herald-retry",
-  private: "x-herald-private",
-  token: "x-herald-token",
-  time: "x-herald-time",
-  /** Reserved: a node's catch-up marker (`sync`), skipped by every node. */
-  control: "x-herald-control",
-} as const;
-
-const STREAM_ARGUMENTS = {
-  "x-queue-type": "stream" as const,
-  "x-max-length-bytes": 200_000_000,
-  "x-stream-max-segment-size-bytes": 10_000_000,
-};
 
 /**
  * The RabbitMQ bus: the log is a stream queue fed by a topic exchange that HTTP publishes and
@@ -273,44 +247,4 @@ export class RabbitMqBus extends LogBus {
     if (!Number.isSafeInteger(offset)) return;
     this.deliverEntries([toEntry(offset + 1, msg)]);
   }
-}
-
-function bodyText(body: unknown): string {
-  if (typeof body === "string") return body;
-  if (Buffer.isBuffer(body)) return body.toString("utf8");
-  return JSON.stringify(body);
-}
-
-/**
- * A message's event (docs/buses.md): topics from the `x-herald-topics` header (a string or an
- * array) or else the routing key; `data` from the body (UTF-8); `type` and `messageId` properties
- * give the SSE event type and id. Checked afterwards by `deliverEntries`.
- */
-function toEntry(pos: number, msg: AsyncMessage): LogEntry {
-  const headers = msg.headers ?? {};
-  const rawTopics = headers[RABBIT_HEADERS.topics];
-  const topics =
-    rawTopics === undefined
-      ? [msg.routingKey]
-      : Array.isArray(rawTopics)
-        ? rawTopics.map(String)
-        : [String(rawTopics)];
-  const retry = headers[RABBIT_HEADERS.retry];
-  const priv = headers[RABBIT_HEADERS.private];
-  const time = Number(headers[RABBIT_HEADERS.time]);
-  const token = headers[RABBIT_HEADERS.token];
-  return {
-    pos,
-    control: headers[RABBIT_HEADERS.control] !== undefined,
-    time: Number.isFinite(time) && time > 0 ? time : msg.timestamp ? msg.timestamp * 1000 : Date.now(),
-    token: typeof token === "string" ? token : undefined,
-    input: {
-      topics,
-      data: bodyText(msg.body),
-      type: msg.type || undefined,
-      id: msg.messageId || undefined,
-      retry: retry === undefined ? undefined : Number(retry),
-      private: priv === true || priv === "true" || priv === 1,
-    },
-  };
 }

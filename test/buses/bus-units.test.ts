@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createBus, redactBusUrl } from "../../src/buses/index.ts";
 import { MemoryBus } from "../../src/buses/memory.ts";
-import { streamIdToPos } from "../../src/buses/redis.ts";
+import { streamIdToPos } from "../../src/buses/redis-log.ts";
 
 describe("bus helpers", () => {
   it("Redis stream ids become positions that increase in log order", () => {

@@ -1,5 +1,6 @@
 import { Connection } from "rabbitmq-client";
-import { RabbitMqBus, rabbitNames } from "../../src/buses/rabbitmq.ts";
+import { RabbitMqBus } from "../../src/buses/rabbitmq.ts";
+import { rabbitNames } from "../../src/buses/rabbitmq-wire.ts";
 import { runBusContract } from "../bus-contract.ts";
 import { RABBIT_BIN, skipReason, startRabbit } from "../helpers/brokers.ts";
 
