@@ -11,6 +11,7 @@ import {
 } from "../core/event.ts";
 import { History, type HistoryOptions } from "../core/history.ts";
 import { formatHubId, parseHubId } from "../core/ids.ts";
+import { sleep } from "./retry.ts";
 
 /** The few log calls a bus makes (pino's `Logger` fits). */
 export interface BusLog {
@@ -28,6 +29,8 @@ export interface LogBusOptions {
   readonly limits?: PublishLimits;
   /** Longest wait, in ms, for the local tail to deliver a just-stored event before `append` answers. */
   readonly deliveryWaitMs?: number;
+  /** Longest wait, in ms, in `start` for the first load of the log (a broker that is down is not waited for longer). */
+  readonly startWaitMs?: number;
   readonly log?: BusLog;
 }
 
@@ -76,6 +79,12 @@ export abstract class LogBus implements Bus {
   private onLost: (() => void) | undefined;
   private readonly byToken = new Map<string, Waiter>();
   private posWaiters: { pos: number; resolve: () => void }[] = [];
+  /** True once the log was loaded up to its head at least once: replays are answered from then on. */
+  private synced = false;
+  private resolveFirstSync: () => void = () => {};
+  private readonly firstSync = new Promise<void>((resolve) => {
+    this.resolveFirstSync = resolve;
+  });
 
   constructor(protected readonly options: LogBusOptions) {
     this.history = new History(options.history);
@@ -92,6 +101,15 @@ export abstract class LogBus implements Bus {
     this.listener = listener;
     this.onLost = onLost;
     await this.connect();
+    await Promise.race([this.firstSync, sleep(this.options.startWaitMs ?? 3000)]);
+  }
+
+  /** Subclasses call this once the tail has read the log up to its head (each time; only the first counts). */
+  protected markSynced(): void {
+    this.notReadyReason = undefined;
+    if (this.synced) return;
+    this.synced = true;
+    this.resolveFirstSync();
   }
 
   status(): BusStatus {
@@ -116,6 +134,16 @@ export abstract class LogBus implements Bus {
   }
 
   async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
+    if (!this.synced) {
+      await Promise.race([this.firstSync, sleep(this.deliveryWaitMs)]);
+      if (!this.synced) {
+        throw new HeraldError(
+          "unavailable",
+          "this node has not loaded the shared history yet (the bus broker is unreachable); reconnect in a moment",
+          { retryAfterSeconds: 2 },
+        );
+      }
+    }
     await this.catchUp(lastEventId);
     const headId = formatHubId(this.epoch ?? "0", this.headPos);
     if (lastEventId === EARLIEST) {

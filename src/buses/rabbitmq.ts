@@ -189,7 +189,7 @@ export class RabbitMqBus extends LogBus {
     );
     await this.syncToHead();
     this.consuming = true;
-    this.notReadyReason = undefined;
+    this.markSynced();
     this.log.info({ rabbitmq: this.where(), offset }, "tailing the RabbitMQ stream");
   }
 

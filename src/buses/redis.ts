@@ -176,7 +176,7 @@ export class RedisBus extends LogBus {
           await this.syncEpoch();
           if (this.lastId === undefined) await this.load();
           synced = true;
-          this.notReadyReason = undefined;
+          this.markSynced();
           if (attempt > 0) this.log.info({ redis: this.where() }, "Redis is back; tailing resumes");
           attempt = 0;
         }

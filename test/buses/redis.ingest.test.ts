@@ -78,4 +78,17 @@ describe("ingest: a producer XADDs straight to Redis", {
     await resumed.until(() => resumed.text.includes("data: after"));
     resumed.close();
   });
+
+  it("history survives a restart of the node: a client resumes with its Last-Event-ID", async () => {
+    const first = await publish(herald.url, { topic: "restart", data: "one" });
+    await publish(herald.url, { topic: "restart", data: "two" });
+    await herald.close();
+    herald = await startTestHerald({ bus: redis.url });
+    const resumed = new RawStream(`${herald.url}/events?topic=restart`, {
+      "last-event-id": (first.body as { id: string }).id,
+    });
+    await resumed.until(() => resumed.text.includes("data: two"));
+    assert.doesNotMatch(resumed.text, /data: one|herald\.missed/);
+    resumed.close();
+  });
 });
