@@ -170,8 +170,11 @@ export class RedisBus extends LogBus {
     let synced = false;
     while (!this.closed) {
       try {
+        // a destroyed client can connect again: look at `closed` after every wait
         if (!this.reader.isOpen) await this.reader.connect();
+        if (this.closed) return;
         if (!this.writer.isOpen) await this.writer.connect();
+        if (this.closed) return;
         if (!synced) {
           await this.syncEpoch();
           if (this.lastId === undefined) await this.load();
