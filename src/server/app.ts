@@ -1,17 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createBus, redactBusUrl } from "../buses/index.ts";
+import type { Authorizer } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS } from "../core/event.ts";
 import { Hub } from "../core/hub.ts";
-import { parseSelector } from "../core/topic.ts";
+import { parseSelector, type TopicSelector } from "../core/topic.ts";
+import { Access } from "./access.ts";
+import { setupAuth } from "./auth-setup.ts";
+import { clientIp } from "./client-ip.ts";
 import type { HeraldConfig } from "./config.ts";
+import { ConnectionLimiter } from "./connection-limiter.ts";
 import { Cors } from "./cors.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { Router } from "./router.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import { parseTarget, Router } from "./router.ts";
+import { handleDeleteCookie, handleSetCookie } from "./routes/auth-cookie.ts";
 import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./routes/events.ts";
 import { handlePublish } from "./routes/publish.ts";
 import { handleBroadcast } from "./routes/seed.ts";
@@ -22,6 +29,12 @@ export interface Herald {
   readonly hub: Hub;
   readonly config: HeraldConfig;
   readonly connections: ReadonlySet<SseConnection>;
+  /** Verifies tokens (src/auth/ JWT implementation of the core's Authorizer port). */
+  readonly authorizer: Authorizer;
+  /** Open streams, total and per IP (HERALD_MAX_CONNECTIONS*). */
+  readonly streamLimits: ConnectionLimiter;
+  /** Set when no key was configured: a token of this run that may publish and read everything. */
+  readonly devToken: string | undefined;
   /** The base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   /** Graceful stop: not ready, no new streams, in-flight publishes finish, streams end, bus closes. */
@@ -36,10 +49,12 @@ export interface HeraldDeps {
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
 export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): Promise<Herald> {
   const log = deps.log ?? createLogger(config.logLevel);
+  const auth = await setupAuth(config);
   const limits = {
     ...DEFAULT_PUBLISH_LIMITS,
     maxTopicLength: config.maxTopicLength,
     maxTopicsPerEvent: config.maxTopics,
+    maxDataBytes: config.maxEventBytes,
   };
   const bus =
     deps.bus ??
@@ -54,6 +69,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     replayLimit: config.replayLimit,
     maxPendingBytes: config.maxBufferedBytes,
     limits,
+    privateTopics: config.privateTopics.map(parseSelector),
   });
   await hub.start();
 
@@ -61,6 +77,37 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const ctx: StreamContext = { hub, config, log, connections };
   const cors = new Cors(config.corsOrigins);
   const inFlight = new Set<Promise<void>>();
+  const publishRate = new RateLimiter({ ratePerSec: config.publishRate, burst: config.publishBurst });
+  const streamLimits = new ConnectionLimiter({
+    total: config.maxConnections,
+    perIp: config.maxConnectionsPerIp,
+  });
+  const access = new Access({
+    authorizer: auth.authorizer,
+    allowAnonymousPublish: config.allowAnonymousPublish,
+    allowAnonymousSubscribe: config.allowAnonymousSubscribe,
+    cookieName: config.authCookie,
+    trustProxy: config.trustProxy,
+    publishRate,
+  });
+  const gate = (req: IncomingMessage) => access.publisher(req);
+  /** Opens a stream after the connection limits and the subscriber's token are checked. */
+  const stream = async (req: IncomingMessage, res: ServerResponse, url: URL, selectors: TopicSelector[]) => {
+    refuseWhenStopping();
+    const release = streamLimits.acquire(clientIp(req, config.trustProxy));
+    try {
+      const principal = await access.subscriber(req);
+      const streamAccess = {
+        privateSelectors: principal.subscribe,
+        expiresAt: principal.expiresAt,
+        onEnd: release,
+      };
+      await openStream(ctx, req, res, selectors, lastEventIdOf(req, url), streamAccess);
+    } catch (error) {
+      if (!res.headersSent) release();
+      throw error;
+    }
+  };
   let shuttingDown = false;
 
   const refuseWhenStopping = () => {
@@ -83,16 +130,12 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   };
 
   const router = new Router()
-    .add("GET", "/events", async (req, res, url) => {
-      refuseWhenStopping();
-      await openStream(ctx, req, res, topicsFromQuery(url, config), lastEventIdOf(req, url));
-    })
-    .add("GET", "/stream", async (req, res, url) => {
-      refuseWhenStopping();
-      await openStream(ctx, req, res, [parseSelector(config.broadcastTopic)], lastEventIdOf(req, url));
-    })
-    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res)))
-    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res)))
+    .add("GET", "/events", (req, res, url) => stream(req, res, url, topicsFromQuery(url, config)))
+    .add("GET", "/stream", (req, res, url) => stream(req, res, url, [parseSelector(config.broadcastTopic)]))
+    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res, gate)))
+    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res, gate)))
+    .add("POST", "/auth/cookie", (req, res) => handleSetCookie(auth.authorizer, config, req, res))
+    .add("DELETE", "/auth/cookie", (req, res) => handleDeleteCookie(config, req, res))
     .add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }))
     .add("GET", "/readyz", (_req, res) => {
       const busStatus = bus.status();
@@ -104,7 +147,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = parseRequestUrl(req.url);
+      const url = parseTarget(req.url);
       if (req.method === "OPTIONS") {
         const allowed = router.allowed(url.pathname);
         if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
@@ -118,18 +161,37 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
       const headers: Record<string, string> = {};
       if (herald.code === "method_not_allowed") {
-        headers.Allow = router.allowed(parseRequestUrl(req.url).pathname) ?? "";
+        headers.Allow = router.allowed(parseTarget(req.url).pathname) ?? "";
       }
       sendError(res, herald, headers);
     }
   };
 
-  const server = createServer({ headersTimeout: 15_000, requestTimeout: 30_000 }, (req, res) => {
-    void handle(req, res);
-  });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  // Slow-loris: a client gets headersTimeout to send its headers and requestTimeout for the whole
+  // request; Node checks both every connectionsCheckingInterval. Streams are not affected (the
+  // request is complete once its headers are in).
+  const server = createServer(
+    {
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "408 Request Timeout"
+          : "400 Bad Request";
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   const heartbeat = encodeComment("heartbeat");
@@ -137,6 +199,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     for (const connection of connections) connection.write(heartbeat);
   }, config.heartbeatMs);
   timer.unref();
+  const sweeper = setInterval(() => publishRate.sweep(), 60_000);
+  sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -155,13 +219,25 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         ? "127.0.0.1"
         : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info({ url, bus: redactBusUrl(config.bus) }, "Herald listening");
+  log.info({ url, bus: redactBusUrl(config.bus), keys: auth.keyDescription }, "Herald listening");
+  if (config.allowAnonymousPublish) {
+    log.warn(
+      "UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true): anyone who reaches this hub may publish to any topic",
+    );
+  }
+  if (auth.devToken !== undefined) {
+    log.warn(
+      { token: auth.devToken },
+      "no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL): tokens are signed with a random secret of this run; this publisher token allows every topic",
+    );
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true;
       clearInterval(timer);
+      clearInterval(sweeper);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([Promise.all(inFlight), deadline]);
@@ -175,14 +251,15 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     return closing;
   };
 
-  return { server, hub, config, connections, url, close };
-}
-
-/** The request target as a URL; a target that does not parse is a 400, not a crash. */
-function parseRequestUrl(target: string | undefined): URL {
-  try {
-    return new URL(target ?? "/", "http://herald.local");
-  } catch {
-    throw new HeraldError("bad_request", "the request target is not a valid URL path");
-  }
+  return {
+    server,
+    hub,
+    config,
+    connections,
+    url,
+    close,
+    authorizer: auth.authorizer,
+    streamLimits,
+    devToken: auth.devToken,
+  };
 }

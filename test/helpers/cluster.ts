@@ -21,7 +21,18 @@ export async function startNode(bus: string, extra: string[] = [], waitReady = t
       ...["--port", String(port), "--host", "127.0.0.1", "--bus", bus],
       ...["--retry", "200ms", "--log-level", "warn", ...extra],
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    {
+      // anonymous publishing, no per-IP limits (every test client is 127.0.0.1), as in startTestHerald
+      env: {
+        ...process.env,
+        HERALD_ALLOW_ANONYMOUS_PUBLISH: "true",
+        HERALD_PUBLISH_RATE: "1000000",
+        HERALD_PUBLISH_BURST: "1000000",
+        HERALD_MAX_CONNECTIONS: "1000000",
+        HERALD_MAX_CONNECTIONS_PER_IP: "1000000",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {

@@ -14,7 +14,8 @@ export interface HeraldProcess {
 /** Starts `herald` as a real child process on a free port; resolves once it logs that it listens. */
 export function spawnHerald(args: string[] = [], env: Record<string, string> = {}): Promise<HeraldProcess> {
   const child = spawn(process.execPath, [BIN, "--port", "0", "--host", "127.0.0.1", ...args], {
-    env: { ...process.env, ...env },
+    // Anonymous publishing on, as in startTestHerald, unless the test's env says otherwise.
+    env: { HERALD_ALLOW_ANONYMOUS_PUBLISH: "true", ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
