@@ -178,9 +178,18 @@ export function runBusContract(
       const c = await new Tail(open(log)).start();
       const replay = await c.bus.replay(a.ids()[9]!, 100);
       assert.deepEqual(replay.kind === "events" ? replay.events.map((e) => e.id) : replay, a.ids().slice(10));
+      // the private flag travels with the event to every node and into replays
+      const [secret] = await a.bus.append([ev("secret", { private: true })]);
+      await until(() => b.events.at(-1)?.id === secret!.event.id, "private event on b");
+      assert.equal(b.events.at(-1)!.private, true);
+      const replayed = await c.bus.replay(a.ids()[39]!, 100);
+      assert.deepEqual(
+        replayed.kind === "events" ? replayed.events.map((e) => [e.data, e.private]) : replayed,
+        [["secret", true]],
+      );
       // a retry on another node is still a duplicate
       const [held] = await a.bus.append([ev("once", { id: "shared-id" })]);
-      await b.has(41);
+      await b.has(42);
       const [retry] = await b.bus.append([ev("once", { id: "shared-id" })]);
       assert.equal(retry!.duplicate, true);
       assert.equal(retry!.event.pos, held!.event.pos);

@@ -1,6 +1,7 @@
 import type { Bus } from "../core/bus.ts";
 import type { PublishLimits } from "../core/event.ts";
 import type { HistoryOptions } from "../core/history.ts";
+import type { TopicSelector } from "../core/topic.ts";
 import type { BusLog } from "./log-bus.ts";
 import { MemoryBus } from "./memory.ts";
 import { RabbitMqBus } from "./rabbitmq.ts";
@@ -11,6 +12,8 @@ export interface BusSettings {
   readonly bus: string;
   readonly history: HistoryOptions;
   readonly limits?: PublishLimits;
+  /** Topics whose events are always private, applied to events producers write to the broker. */
+  readonly privateTopics?: readonly TopicSelector[];
   readonly log?: BusLog;
 }
 
@@ -19,15 +22,10 @@ export function createBus(settings: BusSettings): Bus {
   const { bus } = settings;
   if (bus === "memory") return new MemoryBus({ history: settings.history });
   if (/^rediss?:\/\//.test(bus)) {
-    return new RedisBus({ url: bus, history: settings.history, limits: settings.limits, log: settings.log });
+    return new RedisBus({ url: bus, ...settings });
   }
   if (/^amqps?:\/\//.test(bus)) {
-    return new RabbitMqBus({
-      url: bus,
-      history: settings.history,
-      limits: settings.limits,
-      log: settings.log,
-    });
+    return new RabbitMqBus({ url: bus, ...settings });
   }
   throw new Error(
     `unknown bus ${JSON.stringify(bus)}: use memory, redis://host:port/db or amqp://user:pass@host:port/vhost`,

@@ -11,6 +11,7 @@ import {
 } from "../core/event.ts";
 import { History, type HistoryOptions } from "../core/history.ts";
 import { formatHubId, parseHubId } from "../core/ids.ts";
+import { anySelectorMatches, type TopicSelector } from "../core/topic.ts";
 import { sleep } from "./retry.ts";
 
 /** The few log calls a bus makes (pino's `Logger` fits). */
@@ -27,6 +28,11 @@ export interface LogBusOptions {
   readonly history: HistoryOptions;
   /** Limits that events written straight to the broker (ingest) are checked against. */
   readonly limits?: PublishLimits;
+  /**
+   * Topics whose events are always private (HERALD_PRIVATE_TOPICS). The hub marks HTTP publishes;
+   * events written straight to the broker are marked here, so they cannot bypass it.
+   */
+  readonly privateTopics?: readonly TopicSelector[];
   /** Longest wait, in ms, for the local tail to deliver a just-stored event before `append` answers. */
   readonly deliveryWaitMs?: number;
   /** Longest wait, in ms, in `start` for the first load of the log (a broker that is down is not waited for longer). */
@@ -63,6 +69,7 @@ interface Waiter {
  *   each is checked with `validatePublish`; an invalid one is logged and skipped on every node;
  * - an entry whose publisher id the history already holds is a retry and is skipped, so a duplicate
  *   that slipped into the log (two concurrent retries, or a direct producer) is delivered once;
+ * - an entry on a topic of `privateTopics` is private, whoever wrote it;
  * - a new epoch (log lost) clears the local history and calls `onLost` before the new log's events.
  */
 export abstract class LogBus implements Bus {
@@ -274,7 +281,14 @@ export abstract class LogBus implements Bus {
         if (waiter !== undefined) settled.push([waiter, held, true]);
         continue;
       }
-      const event = this.toEvent(entry);
+      const privateTopics = this.options.privateTopics ?? [];
+      const event = this.toEvent(
+        entry.input.private !== true &&
+          privateTopics.length > 0 &&
+          anySelectorMatches(privateTopics, entry.input.topics)
+          ? { ...entry, input: { ...entry.input, private: true } }
+          : entry,
+      );
       this.history.add(event);
       batch.push(event);
       if (waiter !== undefined) settled.push([waiter, event, false]);

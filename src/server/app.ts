@@ -62,6 +62,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       bus: config.bus,
       history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs },
       limits,
+      privateTopics: config.privateTopics.map(parseSelector),
       log,
     });
   const hub = new Hub({

@@ -12,7 +12,7 @@ describe("ingest: a producer XADDs straight to Redis", {
   let herald: Herald;
   before(async () => {
     redis = await startRedis();
-    herald = await startTestHerald({ bus: redis.url });
+    herald = await startTestHerald({ bus: redis.url, privateTopics: ["secret/*"] });
   });
   after(async () => {
     await herald?.close();
@@ -55,6 +55,19 @@ describe("ingest: a producer XADDs straight to Redis", {
     await stream.until(() => stream.text.includes("data: last"));
     assert.doesNotMatch(stream.text, /again/);
     producer.destroy();
+    stream.close();
+  });
+
+  it("an event a producer writes on a private topic stays private (HERALD_PRIVATE_TOPICS)", async () => {
+    const stream = new RawStream(`${herald.url}/events?topic=secret/x&topic=open`);
+    await stream.opened();
+    const producer = createClient({ url: redis.url });
+    await producer.connect();
+    await producer.sendCommand(["XADD", "herald:log", "*", "topic", "secret/x", "data", "hidden"]);
+    await producer.sendCommand(["XADD", "herald:log", "*", "topic", "open", "data", "visible"]);
+    producer.destroy();
+    await stream.until(() => stream.text.includes("data: visible"));
+    assert.doesNotMatch(stream.text, /hidden/);
     stream.close();
   });
 
