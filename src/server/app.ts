@@ -11,6 +11,7 @@ import type { HeraldConfig } from "./config.ts";
 import { Cors } from "./cors.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
 import { Router } from "./router.ts";
 import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./routes/events.ts";
 import { handlePublish } from "./routes/publish.ts";
@@ -22,6 +23,8 @@ export interface Herald {
   readonly hub: Hub;
   readonly config: HeraldConfig;
   readonly connections: ReadonlySet<SseConnection>;
+  /** The Mercure protocol routes (docs/mercure.md). */
+  readonly mercure: MercureMount;
   /** The base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   /** Graceful stop: not ready, no new streams, in-flight publishes finish, streams end, bus closes. */
@@ -53,7 +56,9 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
 
   const connections = new Set<SseConnection>();
   const ctx: StreamContext = { hub, config, log, connections };
-  const cors = new Cors(config.corsOrigins);
+  const defaultCors = new Cors(config.corsOrigins);
+  const mercureCors =
+    config.mercureCorsOrigins.length > 0 ? new Cors(config.mercureCorsOrigins) : defaultCors;
   const inFlight = new Set<Promise<void>>();
   let shuttingDown = false;
 
@@ -95,10 +100,12 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         sendJson(res, 503, { ready: false, reason: busStatus.reason ?? "bus not ready" });
       else sendJson(res, 200, { ready: true });
     });
+  const mercure = await mountMercure(router, { hub, config, log, track: tracked, refuseWhenStopping });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = new URL(req.url ?? "/", "http://herald.local");
+      const cors = url.pathname.startsWith(MERCURE_PATH) ? mercureCors : defaultCors;
       if (req.method === "OPTIONS") {
         const allowed = router.allowed(url.pathname);
         if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
@@ -156,6 +163,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     closing ??= (async () => {
       shuttingDown = true;
       clearInterval(timer);
+      mercure.close();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([Promise.all(inFlight), deadline]);
@@ -169,5 +177,5 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     return closing;
   };
 
-  return { server, hub, config, connections, url, close };
+  return { server, hub, config, connections, mercure, url, close };
 }

@@ -1,0 +1,101 @@
+/**
+ * The Mercure protocol on Herald's hub (docs/mercure.md): `/.well-known/mercure` for publishing
+ * (POST) and subscribing (GET), and the subscriptions API under `/.well-known/mercure/subscriptions`.
+ * Everything goes through the same Hub as Herald's own routes: same topics, history, bus, limits.
+ *
+ *   const mercure = await mountMercure(router, { hub, config, log, track, refuseWhenStopping });
+ *
+ * Files: publish.ts, subscribe.ts, subscriptions*.ts (the routes); selectors.ts, uri-template.ts,
+ * nfa.ts (topic selectors); auth.ts, claims.ts, keys.ts (tokens, on the auth module's verifier).
+ */
+
+import { encodeComment } from "../../core/encoder.ts";
+import type { Hub } from "../../core/hub.ts";
+import type { HeraldConfig } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import type { Router } from "../router.ts";
+import type { SseConnection } from "../sse-connection.ts";
+import { MercureAuth } from "./auth.ts";
+import type { MercureContext } from "./context.ts";
+import { sendMercureError } from "./http.ts";
+import { mercureVerifiers } from "./keys.ts";
+import { handleMercurePublish } from "./publish.ts";
+import { MercureSelectors } from "./selectors.ts";
+import { handleMercureSubscribe } from "./subscribe.ts";
+import { SUBSCRIPTIONS_PATH, SubscriptionRegistry } from "./subscriptions.ts";
+import { handleSubscriptionsApi } from "./subscriptions-api.ts";
+
+export const MERCURE_PATH = "/.well-known/mercure";
+
+export interface MercureDeps {
+  readonly hub: Hub;
+  readonly config: HeraldConfig;
+  readonly log: Logger;
+  /** Runs a publish as in-flight work (graceful shutdown waits for it; refused while stopping). */
+  readonly track: (work: () => Promise<void>) => Promise<void>;
+  /** Throws `unavailable` while Herald shuts down. */
+  readonly refuseWhenStopping: () => void;
+}
+
+export interface MercureMount {
+  readonly context: MercureContext;
+  /** Stops the Mercure heartbeat timer. */
+  close(): void;
+}
+
+/** Adds the Mercure routes to `router`. Rejects when a MERCURE_* key does not load. */
+export async function mountMercure(router: Router, deps: MercureDeps): Promise<MercureMount> {
+  const { hub, config, log } = deps;
+  const selectors = new MercureSelectors({ maxTopicLength: config.maxTopicLength });
+  const verifiers = await mercureVerifiers(config);
+  const context: MercureContext = {
+    hub,
+    config,
+    log,
+    selectors,
+    auth: new MercureAuth({
+      verifiers,
+      selectors,
+      cookieName: config.mercureCookieName,
+      publishOrigins: config.mercurePublishOrigins,
+    }),
+    subscriptions: config.mercureSubscriptions ? new SubscriptionRegistry() : undefined,
+    connections: new Set<SseConnection>(),
+  };
+  if (verifiers.publisher === undefined) {
+    log.info("Mercure publishing is off: set MERCURE_PUBLISHER_JWT_KEY (or MERCURE_JWT_KEY) to enable it");
+  }
+
+  // Errors are answered here, as Mercure does (text/plain), not by Herald's JSON error writer.
+  const guarded =
+    (handler: typeof handleMercurePublish) =>
+    async (
+      req: Parameters<typeof handleMercurePublish>[1],
+      res: Parameters<typeof handleMercurePublish>[2],
+      url: URL,
+    ) => {
+      try {
+        await handler(context, req, res, url);
+      } catch (error) {
+        sendMercureError(res, error, log);
+      }
+    };
+  const publish = guarded(handleMercurePublish);
+  const subscribe = guarded(handleMercureSubscribe);
+  const subscriptions = guarded(handleSubscriptionsApi);
+  router
+    .add("GET", MERCURE_PATH, async (req, res, url) => {
+      deps.refuseWhenStopping();
+      await subscribe(req, res, url);
+    })
+    .add("POST", MERCURE_PATH, (req, res, url) => deps.track(() => publish(req, res, url)))
+    .add("GET", SUBSCRIPTIONS_PATH, subscriptions)
+    .addPrefix("GET", `${SUBSCRIPTIONS_PATH}/`, subscriptions);
+
+  const heartbeat = encodeComment("heartbeat");
+  const timer = setInterval(() => {
+    for (const connection of context.connections) connection.write(heartbeat);
+  }, config.mercureHeartbeatMs);
+  timer.unref();
+  return { context, close: () => clearInterval(timer) };
+}
