@@ -8,7 +8,7 @@ import {
   validatePublish,
 } from "./event.ts";
 import { type CloseReason, type Sink, Subscriber } from "./subscriber.ts";
-import type { TopicSelector } from "./topic.ts";
+import { anySelectorMatches, type TopicSelector } from "./topic.ts";
 
 export interface HubOptions {
   readonly bus: Bus;
@@ -17,6 +17,11 @@ export interface HubOptions {
   /** Most bytes queued for one subscriber while its replay runs. */
   readonly maxPendingBytes: number;
   readonly limits?: PublishLimits;
+  /**
+   * Topics whose events are always private: a publish with a topic matching one is stored with
+   * `private: true`, so every node and every replay filters it (HERALD_PRIVATE_TOPICS).
+   */
+  readonly privateTopics?: readonly TopicSelector[];
 }
 
 export interface PublishResult {
@@ -108,7 +113,16 @@ export class Hub {
   /** Validates, stores (through the bus) and delivers. Rejects with HeraldError; nothing is stored then. */
   async publish(inputs: readonly PublishInput[]): Promise<PublishResult[]> {
     for (const input of inputs) validatePublish(input, this.limits);
-    const results = await this.bus.append(inputs);
+    const privateTopics = this.options.privateTopics ?? [];
+    const marked =
+      privateTopics.length === 0
+        ? inputs
+        : inputs.map((input) =>
+            input.private !== true && anySelectorMatches(privateTopics, input.topics)
+              ? { ...input, private: true }
+              : input,
+          );
+    const results = await this.bus.append(marked);
     return results.map(({ event, duplicate }) => ({
       id: event.id,
       queued: this.queuedCounts.get(event) ?? 0,

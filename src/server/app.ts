@@ -1,18 +1,25 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryBus } from "../buses/memory.ts";
+import type { Authorizer } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS } from "../core/event.ts";
 import { Hub } from "../core/hub.ts";
-import { parseSelector } from "../core/topic.ts";
+import { parseSelector, type TopicSelector } from "../core/topic.ts";
+import { Access } from "./access.ts";
+import { setupAuth } from "./auth-setup.ts";
+import { clientIp } from "./client-ip.ts";
 import type { HeraldConfig } from "./config.ts";
+import { ConnectionLimiter } from "./connection-limiter.ts";
 import { Cors } from "./cors.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
+import { RateLimiter } from "./rate-limiter.ts";
 import { Router } from "./router.ts";
+import { handleDeleteCookie, handleSetCookie } from "./routes/auth-cookie.ts";
 import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./routes/events.ts";
 import { handlePublish } from "./routes/publish.ts";
 import { handleBroadcast } from "./routes/seed.ts";
@@ -25,6 +32,12 @@ export interface Herald {
   readonly connections: ReadonlySet<SseConnection>;
   /** The Mercure protocol routes (docs/mercure.md). */
   readonly mercure: MercureMount;
+  /** Verifies tokens (src/auth/ JWT implementation of the core's Authorizer port). */
+  readonly authorizer: Authorizer;
+  /** Open streams, total and per IP (HERALD_MAX_CONNECTIONS*). */
+  readonly streamLimits: ConnectionLimiter;
+  /** Set when no key was configured: a token of this run that may publish and read everything. */
+  readonly devToken: string | undefined;
   /** The base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   /** Graceful stop: not ready, no new streams, in-flight publishes finish, streams end, bus closes. */
@@ -39,6 +52,7 @@ export interface HeraldDeps {
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
 export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): Promise<Herald> {
   const log = deps.log ?? createLogger(config.logLevel);
+  const auth = await setupAuth(config);
   const bus =
     deps.bus ??
     new MemoryBus({ history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs } });
@@ -50,7 +64,9 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       ...DEFAULT_PUBLISH_LIMITS,
       maxTopicLength: config.maxTopicLength,
       maxTopicsPerEvent: config.maxTopics,
+      maxDataBytes: config.maxEventBytes,
     },
+    privateTopics: config.privateTopics.map(parseSelector),
   });
   await hub.start();
 
@@ -60,6 +76,37 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const mercureCors =
     config.mercureCorsOrigins.length > 0 ? new Cors(config.mercureCorsOrigins) : defaultCors;
   const inFlight = new Set<Promise<void>>();
+  const publishRate = new RateLimiter({ ratePerSec: config.publishRate, burst: config.publishBurst });
+  const streamLimits = new ConnectionLimiter({
+    total: config.maxConnections,
+    perIp: config.maxConnectionsPerIp,
+  });
+  const access = new Access({
+    authorizer: auth.authorizer,
+    allowAnonymousPublish: config.allowAnonymousPublish,
+    allowAnonymousSubscribe: config.allowAnonymousSubscribe,
+    cookieName: config.authCookie,
+    trustProxy: config.trustProxy,
+    publishRate,
+  });
+  const gate = (req: IncomingMessage) => access.publisher(req);
+  /** Opens a stream after the connection limits and the subscriber's token are checked. */
+  const stream = async (req: IncomingMessage, res: ServerResponse, url: URL, selectors: TopicSelector[]) => {
+    refuseWhenStopping();
+    const release = streamLimits.acquire(clientIp(req, config.trustProxy));
+    try {
+      const principal = await access.subscriber(req);
+      const streamAccess = {
+        privateSelectors: principal.subscribe,
+        expiresAt: principal.expiresAt,
+        onEnd: release,
+      };
+      await openStream(ctx, req, res, selectors, lastEventIdOf(req, url), streamAccess);
+    } catch (error) {
+      if (!res.headersSent) release();
+      throw error;
+    }
+  };
   let shuttingDown = false;
 
   const refuseWhenStopping = () => {
@@ -82,16 +129,12 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   };
 
   const router = new Router()
-    .add("GET", "/events", async (req, res, url) => {
-      refuseWhenStopping();
-      await openStream(ctx, req, res, topicsFromQuery(url, config), lastEventIdOf(req, url));
-    })
-    .add("GET", "/stream", async (req, res, url) => {
-      refuseWhenStopping();
-      await openStream(ctx, req, res, [parseSelector(config.broadcastTopic)], lastEventIdOf(req, url));
-    })
-    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res)))
-    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res)))
+    .add("GET", "/events", (req, res, url) => stream(req, res, url, topicsFromQuery(url, config)))
+    .add("GET", "/stream", (req, res, url) => stream(req, res, url, [parseSelector(config.broadcastTopic)]))
+    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res, gate)))
+    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res, gate)))
+    .add("POST", "/auth/cookie", (req, res) => handleSetCookie(auth.authorizer, config, req, res))
+    .add("DELETE", "/auth/cookie", (req, res) => handleDeleteCookie(config, req, res))
     .add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }))
     .add("GET", "/readyz", (_req, res) => {
       const busStatus = bus.status();
@@ -100,7 +143,15 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         sendJson(res, 503, { ready: false, reason: busStatus.reason ?? "bus not ready" });
       else sendJson(res, 200, { ready: true });
     });
-  const mercure = await mountMercure(router, { hub, config, log, track: tracked, refuseWhenStopping });
+  const mercure = await mountMercure(router, {
+    hub,
+    config,
+    log,
+    track: tracked,
+    refuseWhenStopping,
+    streamLimits,
+    publishRate,
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
@@ -125,12 +176,31 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     }
   };
 
-  const server = createServer({ headersTimeout: 15_000, requestTimeout: 30_000 }, (req, res) => {
-    void handle(req, res);
-  });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  // Slow-loris: a client gets headersTimeout to send its headers and requestTimeout for the whole
+  // request; Node checks both every connectionsCheckingInterval. Streams are not affected (the
+  // request is complete once its headers are in).
+  const server = createServer(
+    {
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "408 Request Timeout"
+          : "400 Bad Request";
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   const heartbeat = encodeComment("heartbeat");
@@ -138,6 +208,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     for (const connection of connections) connection.write(heartbeat);
   }, config.heartbeatMs);
   timer.unref();
+  const sweeper = setInterval(() => publishRate.sweep(), 60_000);
+  sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -156,7 +228,18 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         ? "127.0.0.1"
         : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info({ url, bus: config.bus }, "Herald listening");
+  log.info({ url, bus: config.bus, keys: auth.keyDescription }, "Herald listening");
+  if (config.allowAnonymousPublish) {
+    log.warn(
+      "UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true): anyone who reaches this hub may publish to any topic",
+    );
+  }
+  if (auth.devToken !== undefined) {
+    log.warn(
+      { token: auth.devToken },
+      "no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL): tokens are signed with a random secret of this run; this publisher token allows every topic",
+    );
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -164,6 +247,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       shuttingDown = true;
       clearInterval(timer);
       mercure.close();
+      clearInterval(sweeper);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([Promise.all(inFlight), deadline]);
@@ -177,5 +261,16 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     return closing;
   };
 
-  return { server, hub, config, connections, mercure, url, close };
+  return {
+    server,
+    hub,
+    config,
+    connections,
+    mercure,
+    url,
+    close,
+    authorizer: auth.authorizer,
+    streamLimits,
+    devToken: auth.devToken,
+  };
 }

@@ -42,6 +42,26 @@ const herald = await startHerald(config).catch((error: unknown) => {
   process.exit(1);
 });
 
+if (herald.devToken !== undefined) {
+  // Safe by default, still easy: the first publish works with this token (docs/auth.md).
+  const base = herald.url;
+  process.stderr.write(
+    [
+      "",
+      "herald: no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL), so tokens are",
+      "herald: signed with a random secret made for this run. This token may publish to and read every topic:",
+      "",
+      `TOKEN=${herald.devToken}`,
+      "",
+      `curl -X POST ${base}/publish -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"topic":"news","data":"hello"}'`,
+      "",
+    ].join("\n"),
+  );
+}
+if (config.allowAnonymousPublish) {
+  process.stderr.write("herald: UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true)\n");
+}
+
 const stop = (signal: string) => {
   process.stderr.write(`herald: ${signal} received, shutting down\n`);
   herald.close().then(

@@ -3,9 +3,19 @@ import { type Herald, startHerald } from "../../src/server/app.ts";
 import { configWith, type HeraldConfig } from "../../src/server/config.ts";
 import { createLogger } from "../../src/server/logger.ts";
 
-/** Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook. */
+/**
+ * Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook.
+ * Anonymous publishing is on unless the test says otherwise (`allowAnonymousPublish: false`), so
+ * tests about other things need no token.
+ */
 export function startTestHerald(overrides: Partial<HeraldConfig> = {}): Promise<Herald> {
-  const config = configWith({ port: 0, host: "127.0.0.1", logLevel: "silent", ...overrides });
+  const config = configWith({
+    port: 0,
+    host: "127.0.0.1",
+    logLevel: "silent",
+    allowAnonymousPublish: true,
+    ...overrides,
+  });
   return startHerald(config, { log: createLogger(config.logLevel) });
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { AuthError, invalidToken } from "../../core/auth.ts";
+import { readCookie } from "../cookies.ts";
 import { type MercureClaims, mercureClaims } from "./claims.ts";
 import type { MercureVerifiers } from "./keys.ts";
 import type { MercureSelectors } from "./selectors.ts";
@@ -51,7 +52,7 @@ export class MercureAuth {
       );
     }
     if (found.from === "cookie") this.checkOrigin(req);
-    return mercureClaims(await verifier.verify(found.token), this.options.selectors);
+    return mercureClaims(await verifier.verify(found.token), found.token, this.options.selectors);
   }
 
   /**
@@ -64,7 +65,7 @@ export class MercureAuth {
     if (verifier === undefined) return undefined;
     const found = this.token(req, url);
     if (found === undefined) return undefined;
-    return mercureClaims(await verifier.verify(found.token), this.options.selectors);
+    return mercureClaims(await verifier.verify(found.token), found.token, this.options.selectors);
   }
 
   private token(
@@ -113,21 +114,4 @@ export class MercureAuth {
       `origin ${JSON.stringify(origin)} may not publish with the cookie; add it to MERCURE_PUBLISH_ORIGINS`,
     );
   }
-}
-
-/** The value of cookie `name` in a Cookie header (percent-decoded when possible). */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      return value;
-    }
-  }
-  return undefined;
 }

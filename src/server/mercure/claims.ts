@@ -1,5 +1,5 @@
 import type { JWTPayload } from "jose";
-import { readRights } from "../../auth/index.ts";
+import { principalOf, readRights } from "../../auth/index.ts";
 import { invalidToken } from "../../core/auth.ts";
 import type { TopicSelector } from "../../core/topic.ts";
 import type { MercureSelectors } from "./selectors.ts";
@@ -7,6 +7,8 @@ import { TemplateTooComplex } from "./uri-template.ts";
 
 /** What a verified Mercure token grants. */
 export interface MercureClaims {
+  /** A stable key for rate limits and logs: `sub:<sub>`, else `token:<hash>` (never the token). */
+  readonly id: string;
   /** `mercure.publish`, as selectors (Mercure syntax); empty when absent. */
   readonly publish: readonly TopicSelector[];
   /** `mercure.subscribe`: the topics on which private updates may be received. */
@@ -23,7 +25,11 @@ export interface MercureClaims {
  * Selectors use Mercure's syntax (`*`, exact, URI templates: selectors.ts), not Herald's.
  * A malformed claim is a 401 `invalid_token` (the auth module's `readRights` checks the shape).
  */
-export function mercureClaims(payload: JWTPayload, selectors: MercureSelectors): MercureClaims {
+export function mercureClaims(
+  payload: JWTPayload,
+  token: string,
+  selectors: MercureSelectors,
+): MercureClaims {
   const claim = payload.mercure ?? payload["https://mercure.rocks/"];
   const rights = readRights(claim, "mercure");
   const parse = (list: readonly string[], where: string) =>
@@ -41,6 +47,7 @@ export function mercureClaims(payload: JWTPayload, selectors: MercureSelectors):
     });
   const record = typeof claim === "object" && claim !== null ? (claim as Record<string, unknown>) : {};
   return {
+    id: principalOf(payload, { publish: [], subscribe: [] }, token).id,
     publish: parse(rights.publish, "publish"),
     subscribe: parse(rights.subscribe, "subscribe"),
     payload: record.payload,

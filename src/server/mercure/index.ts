@@ -12,7 +12,9 @@
 import { encodeComment } from "../../core/encoder.ts";
 import type { Hub } from "../../core/hub.ts";
 import type { HeraldConfig } from "../config.ts";
+import type { ConnectionLimiter } from "../connection-limiter.ts";
 import type { Logger } from "../logger.ts";
+import type { RateLimiter } from "../rate-limiter.ts";
 import type { Router } from "../router.ts";
 import type { SseConnection } from "../sse-connection.ts";
 import { MercureAuth } from "./auth.ts";
@@ -35,6 +37,10 @@ export interface MercureDeps {
   readonly track: (work: () => Promise<void>) => Promise<void>;
   /** Throws `unavailable` while Herald shuts down. */
   readonly refuseWhenStopping: () => void;
+  /** Herald's open-stream limits (total and per IP): Mercure streams count in them. */
+  readonly streamLimits: ConnectionLimiter;
+  /** Herald's publish rate limit (per token): Mercure publishes take from it. */
+  readonly publishRate: RateLimiter;
 }
 
 export interface MercureMount {
@@ -60,6 +66,8 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
       publishOrigins: config.mercurePublishOrigins,
     }),
     subscriptions: config.mercureSubscriptions ? new SubscriptionRegistry() : undefined,
+    streamLimits: deps.streamLimits,
+    publishRate: deps.publishRate,
     connections: new Set<SseConnection>(),
   };
   if (verifiers.publisher === undefined) {

@@ -18,7 +18,8 @@ const FORM = "application/x-www-form-urlencoded";
  * its topics receive it too, and it is held in the same history.
  *
  * Refusals: 401 no/bad token; 403 a topic outside `mercure.publish`, or in the hub's reserved
- * `/.well-known/mercure` namespace; 400 a malformed field; 415 another Content-Type.
+ * `/.well-known/mercure` namespace; 400 a malformed field; 415 another Content-Type; 413 data over
+ * HERALD_MAX_EVENT_BYTES; 429 over the publish rate (HERALD_PUBLISH_RATE, per token).
  */
 export async function handleMercurePublish(
   ctx: MercureContext,
@@ -27,6 +28,7 @@ export async function handleMercurePublish(
   url: URL,
 ): Promise<void> {
   const claims = await ctx.auth.publisher(req, url);
+  ctx.publishRate.take(claims.id);
   const type = mediaType(req);
   if (type !== FORM) {
     throw new HeraldError(

@@ -8,7 +8,9 @@ import { DEFAULT_PUBLISH_LIMITS, validateTopic } from "../../core/event.ts";
 import type { ResumeOutcome } from "../../core/hub.ts";
 import type { Subscriber } from "../../core/subscriber.ts";
 import type { TopicSelector } from "../../core/topic.ts";
+import { clientIp } from "../client-ip.ts";
 import { SSE_HEADERS, SseConnection } from "../sse-connection.ts";
+import type { MercureClaims } from "./claims.ts";
 import type { MercureContext } from "./context.ts";
 import { type ActiveSubscriber, subscriptionUpdates } from "./subscriptions.ts";
 import { TemplateTooComplex } from "./uri-template.ts";
@@ -50,6 +52,27 @@ export async function handleMercureSubscribe(
   const topics = topicsOf(url, ctx);
   const selectors = topics.map((topic) => parseSelector(ctx, topic));
   const lastEventId = lastEventIdOf(req, url);
+  // Counted in Herald's stream limits (429/503 with Retry-After when reached).
+  const release = ctx.streamLimits.acquire(clientIp(req, ctx.config.trustProxy));
+  try {
+    await stream(ctx, res, { claims, topics, selectors, lastEventId, release });
+  } catch (error) {
+    if (!res.headersSent) release();
+    throw error;
+  }
+}
+
+interface StreamRequest {
+  readonly claims: MercureClaims | undefined;
+  readonly topics: string[];
+  readonly selectors: TopicSelector[];
+  readonly lastEventId: string | undefined;
+  /** Gives the stream's place in the connection limits back; idempotent. */
+  readonly release: () => void;
+}
+
+async function stream(ctx: MercureContext, res: ServerResponse, request: StreamRequest) {
+  const { claims, topics, selectors, lastEventId, release } = request;
   const me: ActiveSubscriber = {
     id: `urn:uuid:${randomUUID()}`,
     topics,
@@ -77,6 +100,7 @@ export async function handleMercureSubscribe(
     maxBufferedBytes: ctx.config.maxBufferedBytes,
     onEnd: (reason) => {
       ctx.connections.delete(connection);
+      release();
       clearTimeout(expiry);
       if (subscriber !== undefined) ctx.hub.unsubscribe(subscriber, reason);
       if (registry !== undefined) {

@@ -6,8 +6,11 @@ import type { Hub } from "../../core/hub.ts";
 import type { Subscriber } from "../../core/subscriber.ts";
 import { parseSelector, type TopicSelector } from "../../core/topic.ts";
 import type { HeraldConfig } from "../config.ts";
+import { atTime } from "../deadline.ts";
 import type { Logger } from "../logger.ts";
 import { SSE_HEADERS, SseConnection } from "../sse-connection.ts";
+
+const TOKEN_EXPIRED = encodeComment("token expired");
 
 export interface StreamContext {
   readonly hub: Hub;
@@ -40,6 +43,18 @@ export function lastEventIdOf(req: IncomingMessage, url: URL): string | undefine
   return query === null || query === "" ? undefined : query;
 }
 
+/** What a stream's subscriber may read and until when (from its token; public-only without one). */
+export interface StreamAccess {
+  /** Selectors on which it may receive private events (its token's subscribe claim). */
+  readonly privateSelectors: readonly TopicSelector[];
+  /** When its token expires (ms since the Unix epoch): the stream is ended then. */
+  readonly expiresAt: number | undefined;
+  /** Called once when the stream ends, whatever ended it (frees its connection slot). */
+  readonly onEnd?: () => void;
+}
+
+const PUBLIC_ONLY: StreamAccess = { privateSelectors: [], expiresAt: undefined };
+
 /**
  * Opens an SSE stream for `selectors` and hands it to the hub. Headers and an opening comment go
  * out at once so proxies pass the response on; then the replay (if resuming), then live events.
@@ -50,13 +65,17 @@ export async function openStream(
   res: ServerResponse,
   selectors: readonly TopicSelector[],
   lastEventId: string | undefined,
+  access: StreamAccess = PUBLIC_ONLY,
 ): Promise<void> {
   res.writeHead(200, SSE_HEADERS);
   res.write(Buffer.concat([encodeComment("ok"), encodeRetry(ctx.config.retryMs)]));
   let subscriber: Subscriber | undefined;
+  let cancelExpiry: (() => void) | undefined;
   const connection = new SseConnection(res, {
     maxBufferedBytes: ctx.config.maxBufferedBytes,
     onEnd: (reason) => {
+      cancelExpiry?.();
+      access.onEnd?.();
       ctx.connections.delete(connection);
       if (subscriber !== undefined) ctx.hub.unsubscribe(subscriber, reason);
       if (reason === "slow") ctx.log.warn({ ip: req.socket.remoteAddress }, "slow client disconnected");
@@ -64,7 +83,19 @@ export async function openStream(
     },
   });
   ctx.connections.add(connection);
+  if (access.expiresAt !== undefined) {
+    // The token's end is the stream's end: a client that reconnects must bring a fresh token.
+    cancelExpiry = atTime(access.expiresAt, () => {
+      connection.write(TOKEN_EXPIRED);
+      connection.end("expired");
+    });
+  }
   ctx.log.debug({ ip: req.socket.remoteAddress, url: req.url }, "stream opened");
-  subscriber = await ctx.hub.subscribe({ selectors, sink: connection, lastEventId });
+  subscriber = await ctx.hub.subscribe({
+    selectors,
+    privateSelectors: access.privateSelectors,
+    sink: connection,
+    lastEventId,
+  });
   if (connection.isEnded) ctx.hub.unsubscribe(subscriber, "client-closed");
 }
