@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { JwtAuthorizer } from "../auth/index.ts";
 import { MemoryBus } from "../buses/memory.ts";
 import type { Authorizer } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
@@ -151,6 +152,10 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     refuseWhenStopping,
     streamLimits,
     publishRate,
+    heraldVerifier:
+      auth.devToken === undefined && auth.authorizer instanceof JwtAuthorizer
+        ? auth.authorizer.verifier
+        : undefined,
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

@@ -622,4 +622,58 @@ describe("Mercure: anonymous subscribers refused, publishing off without a key",
       await herald.close();
     }
   });
+  it("falls back to Herald's own key when no MERCURE_* key is set", async () => {
+    const heraldSecret = "herald-secret-herald-secret-herald!";
+    const herald = await startMercureHerald({ mercureJwtKey: "", jwtSecret: heraldSecret });
+    try {
+      const token = await mercureToken({ publish: ["*"] }, { secret: heraldSecret });
+      const id = await published(herald.url, token, [
+        ["topic", "x"],
+        ["data", "d"],
+      ]);
+      assert.match(id, /^urn:uuid:/);
+    } finally {
+      await herald.close();
+    }
+  });
+
+  it("shares Herald's limits: publish rate per token, streams per IP, event size", async () => {
+    const herald = await startMercureHerald({
+      publishRate: 1,
+      publishBurst: 1,
+      maxConnectionsPerIp: 1,
+      maxEventBytes: 100,
+    });
+    try {
+      const token = await mercureToken({ publish: ["*"] });
+      const auth = { authorization: `Bearer ${token}` };
+      const big = await mercurePublish(
+        herald.url,
+        [
+          ["topic", "x"],
+          ["data", "x".repeat(101)],
+        ],
+        auth,
+      );
+      assert.equal(big.status, 413, big.text);
+      const second = await mercurePublish(
+        herald.url,
+        [
+          ["topic", "x"],
+          ["data", "d"],
+        ],
+        auth,
+      );
+      assert.equal(second.status, 429, second.text);
+      assert.ok(Number(second.headers.get("retry-after")) >= 1);
+      const first = new RawStream(`${herald.url}${HUB}?topic=x`);
+      await first.opened();
+      const over = await httpRequest(`${herald.url}/events?topic=x`);
+      assert.equal(over.status, 429, "a Mercure stream counts in Herald's per-IP limit");
+      first.close();
+      await first.until(() => first.closed);
+    } finally {
+      await herald.close();
+    }
+  });
 });

@@ -40,7 +40,7 @@ export class MercureAuth {
       throw new AuthError(
         "unauthorized",
         undefined,
-        "Mercure publishing is off: no key is configured; set MERCURE_PUBLISHER_JWT_KEY (or MERCURE_JWT_KEY)",
+        "Mercure publishing is off: no key is configured; set MERCURE_PUBLISHER_JWT_KEY, MERCURE_JWT_KEY or HERALD_JWT_SECRET",
       );
     }
     const found = this.token(req, url);

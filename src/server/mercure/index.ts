@@ -9,6 +9,7 @@
  * nfa.ts (topic selectors); auth.ts, claims.ts, keys.ts (tokens, on the auth module's verifier).
  */
 
+import type { JwtVerifier } from "../../auth/index.ts";
 import { encodeComment } from "../../core/encoder.ts";
 import type { Hub } from "../../core/hub.ts";
 import type { HeraldConfig } from "../config.ts";
@@ -41,6 +42,8 @@ export interface MercureDeps {
   readonly streamLimits: ConnectionLimiter;
   /** Herald's publish rate limit (per token): Mercure publishes take from it. */
   readonly publishRate: RateLimiter;
+  /** Herald's own configured key, used when no MERCURE_* key is set (not the random dev secret). */
+  readonly heraldVerifier?: JwtVerifier | undefined;
 }
 
 export interface MercureMount {
@@ -53,7 +56,7 @@ export interface MercureMount {
 export async function mountMercure(router: Router, deps: MercureDeps): Promise<MercureMount> {
   const { hub, config, log } = deps;
   const selectors = new MercureSelectors({ maxTopicLength: config.maxTopicLength });
-  const verifiers = await mercureVerifiers(config);
+  const verifiers = await mercureVerifiers(config, deps.heraldVerifier);
   const context: MercureContext = {
     hub,
     config,
@@ -71,7 +74,9 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
     connections: new Set<SseConnection>(),
   };
   if (verifiers.publisher === undefined) {
-    log.info("Mercure publishing is off: set MERCURE_PUBLISHER_JWT_KEY (or MERCURE_JWT_KEY) to enable it");
+    log.info(
+      "Mercure publishing is off: set MERCURE_PUBLISHER_JWT_KEY, MERCURE_JWT_KEY or a Herald key (HERALD_JWT_*) to enable it",
+    );
   }
 
   // Errors are answered here, as Mercure does (text/plain), not by Herald's JSON error writer.

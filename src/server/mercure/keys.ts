@@ -14,13 +14,18 @@ export interface MercureVerifiers {
 /**
  * Builds the verifiers of the Mercure routes from the MERCURE_* settings, as the Mercure hub reads
  * them: the publisher and subscriber keys default to MERCURE_JWT_KEY, their algorithms to
- * MERCURE_JWT_ALG (HS256). Verification itself is the auth module's (`JwtVerifier`, jose 6).
+ * MERCURE_JWT_ALG (HS256). Without any MERCURE_* key, `heraldVerifier` (Herald's own configured
+ * key: HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL, with its iss/aud checks) is
+ * used for both. Verification itself is the auth module's (`JwtVerifier`, jose 6).
  * Throws an Error naming the setting when a key does not fit its algorithm.
  */
-export async function mercureVerifiers(config: HeraldConfig): Promise<MercureVerifiers> {
+export async function mercureVerifiers(
+  config: HeraldConfig,
+  heraldVerifier?: JwtVerifier,
+): Promise<MercureVerifiers> {
   const build = async (role: "PUBLISHER" | "SUBSCRIBER", key: string, alg: string) => {
     const keyText = key !== "" ? key : config.mercureJwtKey;
-    if (keyText === "") return undefined;
+    if (keyText === "") return heraldVerifier;
     const algorithm = (alg !== "" ? alg : config.mercureJwtAlg).toUpperCase();
     return new JwtVerifier(await verificationKey(keyText, algorithm, `MERCURE_${role}_JWT_KEY`));
   };
