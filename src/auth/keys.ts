@@ -49,8 +49,16 @@ export async function loadKey(source: KeySource): Promise<VerificationKey> {
   switch (source.kind) {
     case "secret": {
       if (source.secret.length === 0) throw new Error("the HS256 secret is empty");
+      // Imported once: jose would otherwise import raw bytes on every verification (~2x slower).
+      const key = await crypto.subtle.importKey(
+        "raw",
+        new TextEncoder().encode(source.secret),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["verify"],
+      );
       return {
-        key: new TextEncoder().encode(source.secret),
+        key,
         algorithms: ["HS256"],
         description: "HS256 secret",
       };

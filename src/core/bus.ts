@@ -43,6 +43,8 @@ export interface BusStatus {
  *   the held event with `duplicate: true`. When the log cannot store, `append` rejects with a
  *   `HeraldError` of code `unavailable` and nothing of that call is acknowledged.
  *   Inputs are validated by the caller (`validatePublish`) before they reach `append`.
+ *   A stored event keeps every field of its input, `private` included: each node filters private
+ *   events on delivery and replay from that flag alone, so a bus that dropped it would leak them.
  * - the listener given to `start` receives every stored event exactly once on this node, in log
  *   order (the same order on every node), in batches; never a duplicate, never a gap.
  * - `replay(id, limit)` answers the events stored after the event with that id, in log order, up

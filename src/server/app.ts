@@ -19,7 +19,7 @@ import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { Router } from "./router.ts";
+import { parseTarget, Router } from "./router.ts";
 import { handleDeleteCookie, handleSetCookie } from "./routes/auth-cookie.ts";
 import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./routes/events.ts";
 import { handlePublish } from "./routes/publish.ts";
@@ -160,7 +160,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = new URL(req.url ?? "/", "http://herald.local");
+      const url = parseTarget(req.url);
       const cors = url.pathname.startsWith(MERCURE_PATH) ? mercureCors : defaultCors;
       if (req.method === "OPTIONS") {
         const allowed = router.allowed(url.pathname);
@@ -175,7 +175,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
       const headers: Record<string, string> = {};
       if (herald.code === "method_not_allowed") {
-        headers.Allow = router.allowed(new URL(req.url ?? "/", "http://herald.local").pathname) ?? "";
+        headers.Allow = router.allowed(parseTarget(req.url).pathname) ?? "";
       }
       sendError(res, herald, headers);
     }

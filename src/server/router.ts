@@ -62,3 +62,20 @@ export class Router {
     return handler;
   }
 }
+
+/**
+ * The URL of a request target. An origin-form target (`/path?query`) is taken as a path, so `//x`
+ * is the path `//x`, not the host `x`; an absolute-form target must be a valid URL. Anything else
+ * is a 400 saying so (never a 500).
+ */
+export function parseTarget(target: string | undefined): URL {
+  const raw = target ?? "/";
+  try {
+    return raw.startsWith("/") ? new URL(`http://herald.local${raw}`) : new URL(raw);
+  } catch {
+    throw new HeraldError(
+      "bad_request",
+      "the request target is not a valid URL; send a path such as /events?topic=news",
+    );
+  }
+}
