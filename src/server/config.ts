@@ -400,7 +400,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "MERCURE_PUBLISHER_JWT_KEY",
     kind: "string",
     default: "",
-    help: "Mercure: key that verifies publishers' tokens (default MERCURE_JWT_KEY; none = Mercure publishing off)",
+    help: "Mercure: key that verifies publishers' tokens (default MERCURE_JWT_KEY, else Herald's configured key; none = Mercure publishing off)",
   },
   {
     key: "mercurePublisherJwtAlg",
@@ -416,7 +416,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "MERCURE_SUBSCRIBER_JWT_KEY",
     kind: "string",
     default: "",
-    help: "Mercure: key that verifies subscribers' tokens (default MERCURE_JWT_KEY; none = every subscriber is anonymous)",
+    help: "Mercure: key that verifies subscribers' tokens (default MERCURE_JWT_KEY, else Herald's configured key; none = no subscriber tokens)",
   },
   {
     key: "mercureSubscriberJwtAlg",

@@ -140,6 +140,18 @@ describe("Mercure subscriptions API", () => {
     assert.equal(unknown.status, 404);
   });
 
+  it("still lets in a subscriber whose subscription topic would be too long for an event", async () => {
+    const long = `https://example.com/${"x".repeat(220)}`;
+    const sub = await listen(url, [["topic", long]]);
+    listeners.push(sub);
+    assert.equal(sub.status, 200);
+    const all = await httpRequest(`${url}/.well-known/mercure/subscriptions`, {
+      headers: { authorization: `Bearer ${watcherToken}` },
+    });
+    const topics = (all.body as { subscriptions: SubscriptionDoc[] }).subscriptions.map((s) => s.topic);
+    assert.ok(topics.includes(long), "listed by the API even without its event");
+  });
+
   it("answers 404 when the API is off", async () => {
     const plain = await startMercureHerald();
     try {

@@ -19,7 +19,7 @@ const FORM = "application/x-www-form-urlencoded";
  *
  * Refusals: 401 no/bad token; 403 a topic outside `mercure.publish`, or in the hub's reserved
  * `/.well-known/mercure` namespace; 400 a malformed field; 415 another Content-Type; 413 data over
- * HERALD_MAX_EVENT_BYTES; 429 over the publish rate (HERALD_PUBLISH_RATE, per token).
+ * HERALD_MAX_EVENT_SIZE; 429 over the publish rate (HERALD_PUBLISH_RATE, per token).
  */
 export async function handleMercurePublish(
   ctx: MercureContext,

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { AuthError } from "../../core/auth.ts";
 import { EARLIEST } from "../../core/bus.ts";
 import { encodeComment, encodeRetry } from "../../core/encoder.ts";
-import { badRequest } from "../../core/errors.ts";
+import { badRequest, HeraldError } from "../../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS, validateTopic } from "../../core/event.ts";
 import type { ResumeOutcome } from "../../core/hub.ts";
 import type { Subscriber } from "../../core/subscriber.ts";
@@ -80,7 +80,7 @@ async function stream(ctx: MercureContext, res: ServerResponse, request: StreamR
   };
   const registry = ctx.subscriptions;
   if (registry !== undefined) {
-    await ctx.hub.publish(subscriptionUpdates(me, true));
+    await announce(ctx, me, true);
     registry.add(me);
   }
 
@@ -105,7 +105,7 @@ async function stream(ctx: MercureContext, res: ServerResponse, request: StreamR
       if (subscriber !== undefined) ctx.hub.unsubscribe(subscriber, reason);
       if (registry !== undefined) {
         registry.remove(me.id);
-        ctx.hub.publish(subscriptionUpdates(me, false)).catch((error: unknown) => {
+        announce(ctx, me, false).catch((error: unknown) => {
           ctx.log.debug({ err: error }, "mercure: unsubscription event not published");
         });
       }
@@ -137,6 +137,27 @@ async function stream(ctx: MercureContext, res: ServerResponse, request: StreamR
     arm();
   }
   ctx.log.debug({ subscriber: me.id, topics, lastEventId }, "mercure stream opened");
+}
+
+/**
+ * Publishes the subscription events of `subscriber`. An event whose topic or data breaks Herald's
+ * limits (a selector near HERALD_MAX_TOPIC_LENGTH makes a longer subscription topic; a big
+ * `mercure.payload`) is skipped with a warning rather than refusing the subscriber; a bus that
+ * cannot store (`unavailable`) refuses it.
+ */
+async function announce(ctx: MercureContext, subscriber: ActiveSubscriber, active: boolean): Promise<void> {
+  const updates = subscriptionUpdates(subscriber, active);
+  for (const update of updates) {
+    try {
+      await ctx.hub.publish([update]);
+    } catch (error) {
+      if (error instanceof HeraldError && error.code === "unavailable") throw error;
+      ctx.log.warn(
+        { err: error, subscriber: subscriber.id, topic: update.topics[0] },
+        "mercure: subscription event not published (raise HERALD_MAX_TOPIC_LENGTH or HERALD_MAX_EVENT_SIZE)",
+      );
+    }
+  }
 }
 
 /** The `topic` query parameters: at least one, at most HERALD_MAX_TOPICS, each a valid topic. */
