@@ -258,6 +258,26 @@ describe("Mercure protocol: publish and subscribe", () => {
     assert.equal(live.headers?.get("last-event-id"), null, "no resume asked: no Last-Event-ID header");
   });
 
+  it("resumes from an id a header cannot carry, and percent-encodes it in Last-Event-ID", async () => {
+    const id = await published(url, publisher, [
+      ["topic", "odd-ids"],
+      ["id", "prix-10€-"],
+      ["data", "o1"],
+    ]);
+    assert.equal(id, "prix-10€-");
+    await published(url, publisher, [
+      ["topic", "odd-ids"],
+      ["data", "o2"],
+    ]);
+    const sub = await open(url, [
+      ["topic", "odd-ids"],
+      ["lastEventID", id],
+    ]);
+    await sub.receives("o2");
+    assert.deepEqual(sub.data, ["o2"]);
+    assert.equal(sub.headers?.get("last-event-id"), "prix-10%E2%82%AC-%01");
+  });
+
   it("sends everything the history holds for `earliest`", async () => {
     const topic = "earliest-topic";
     await published(url, publisher, [

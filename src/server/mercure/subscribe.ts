@@ -91,7 +91,7 @@ async function stream(ctx: MercureContext, res: ServerResponse, request: StreamR
     if (started) return;
     started = true;
     const headers: Record<string, string> = { ...MERCURE_SSE_HEADERS };
-    if (responseLastEventId !== undefined) headers["Last-Event-ID"] = responseLastEventId;
+    if (responseLastEventId !== undefined) headers["Last-Event-ID"] = headerSafe(responseLastEventId);
     res.writeHead(200, headers);
     res.write(Buffer.concat([encodeComment("ok"), encodeRetry(ctx.config.retryMs)]));
     ctx.connections.add(connection);
@@ -193,4 +193,15 @@ function lastEventIdOf(req: IncomingMessage, url: URL): string | undefined {
   if (typeof header === "string" && header !== "") return header;
   const query = url.searchParams.get("lastEventID");
   return query === null || query === "" ? undefined : query;
+}
+
+/**
+ * An id as a header value. Ids may hold characters a header cannot carry (control characters,
+ * non-ASCII): then those and `%` are percent-encoded (UTF-8). Printable ASCII ids are sent as is.
+ */
+function headerSafe(id: string): string {
+  if (/^[\t\x20-\x7e]*$/.test(id)) return id;
+  return id.replace(/[^\t\x20-\x7e]|%/gu, (ch) =>
+    [...Buffer.from(ch, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
+  );
 }
