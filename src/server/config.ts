@@ -351,7 +351,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: "publish-rate",
     env: "HERALD_PUBLISH_RATE",
     kind: "count",
-    default: "100",
+    default: "1000",
     help: "publishes per second allowed per token (per IP when anonymous); 429 + Retry-After above it",
   },
   {
@@ -359,7 +359,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: "publish-burst",
     env: "HERALD_PUBLISH_BURST",
     kind: "count",
-    default: "200",
+    default: "2000",
     help: "publishes allowed at once before the publish rate applies",
   },
   {

@@ -3,7 +3,8 @@ const MAX_DELAY = 2 ** 31 - 1;
 
 /**
  * Calls `fn` at time `when` (ms since the Unix epoch), or soon if it has passed. Returns a cancel
- * function; one timer at a time per deadline, unref'd so it never keeps the process alive.
+ * function; one timer at a time per deadline. Not unref'd: the owner must cancel it (a stream does on
+ * close), and a forgotten one shows up in `process.getActiveResourcesInfo()` instead of hiding.
  */
 export function atTime(when: number, fn: () => void, now: () => number = Date.now): () => void {
   let timer: NodeJS.Timeout | undefined;
@@ -15,7 +16,6 @@ export function atTime(when: number, fn: () => void, now: () => number = Date.no
       return;
     }
     timer = setTimeout(arm, Math.min(delay, MAX_DELAY));
-    timer.unref();
   };
   arm();
   return () => {

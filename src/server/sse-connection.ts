@@ -19,8 +19,8 @@ export interface SseConnectionOptions {
  * The SSE response writer: the `Sink` of one subscriber.
  *
  * Backpressure: once `res.write` returns false, further chunks wait in our queue until 'drain',
- * then go out in one corked batch. When Node's buffer plus our queue exceed `maxBufferedBytes` the
- * socket is destroyed at once (reason "slow"): a slow reader costs at most that much memory and never
+ * then go out in one corked batch. When Node's buffer plus our queue already exceed `maxBufferedBytes`
+ * as a new chunk arrives, the socket is destroyed at once (reason "slow"): a slow reader costs at most that much memory and never
  * delays anyone else. The client can reconnect and resume from history.
  */
 export class SseConnection implements Sink {
@@ -44,15 +44,16 @@ export class SseConnection implements Sink {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended) return true;
+    // Checked before writing, so one event larger than the bound still goes to a client that keeps up.
+    if (this.queuedBytes + this.res.writableLength > this.options.maxBufferedBytes) {
+      this.end("slow");
+      return true;
+    }
     if (this.blocked) {
       this.queue.push(bytes);
       this.queuedBytes += bytes.length;
     } else if (!this.res.write(bytes)) {
       this.blocked = true;
-    }
-    if (this.queuedBytes + this.res.writableLength > this.options.maxBufferedBytes) {
-      this.end("slow");
-      return true;
     }
     return !this.blocked;
   }

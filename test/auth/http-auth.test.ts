@@ -238,6 +238,36 @@ describe("subscriber tokens: header, cookie, expiry", () => {
   });
 });
 
+describe("expiry timers", () => {
+  it("leaves no timer behind when streams with tokens close", async () => {
+    const herald = await startTestHerald({ jwtSecret: TEST_SECRET });
+    try {
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      const before = timers();
+      const token = await heraldToken({ subscribe: ["*"] }, { expiresInSec: 3600 });
+      const streams = Array.from(
+        { length: 50 },
+        () => new RawStream(`${herald.url}/events?topic=a`, bearer(token)),
+      );
+      for (const stream of streams) await stream.opened();
+      assert.ok(timers() >= before + 50, "one expiry timer per stream with a token");
+      for (const stream of streams) stream.close();
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (herald.streamLimits.open > 0) return;
+          clearInterval(poll);
+          resolve();
+        }, 10);
+      });
+      assert.ok(timers() <= before + 1, `timers left: ${timers() - before}`);
+      assert.equal(herald.hub.subscriberCount, 0);
+      assert.equal(herald.streamLimits.trackedIps, 0);
+    } finally {
+      await herald.close();
+    }
+  });
+});
+
 describe("no key configured", () => {
   it("makes a random secret and a dev token that may publish anywhere", async () => {
     const herald = await startTestHerald({ allowAnonymousPublish: false });

@@ -5,8 +5,9 @@ import { createLogger } from "../../src/server/logger.ts";
 
 /**
  * Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook.
- * Anonymous publishing is on unless the test says otherwise (`allowAnonymousPublish: false`), so
- * tests about other things need no token.
+ * Anonymous publishing is on, and the publish rate and per-IP stream limits are out of the way
+ * (every test client is 127.0.0.1), unless the test says otherwise: tests about other things need
+ * no token and hit no limit. test/auth and test/limits set them.
  */
 export function startTestHerald(overrides: Partial<HeraldConfig> = {}): Promise<Herald> {
   const config = configWith({
@@ -14,6 +15,9 @@ export function startTestHerald(overrides: Partial<HeraldConfig> = {}): Promise<
     host: "127.0.0.1",
     logLevel: "silent",
     allowAnonymousPublish: true,
+    publishRate: 1_000_000,
+    publishBurst: 1_000_000,
+    maxConnectionsPerIp: 1_000_000,
     ...overrides,
   });
   return startHerald(config, { log: createLogger(config.logLevel) });

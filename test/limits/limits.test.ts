@@ -143,7 +143,7 @@ describe("limits: each is hit while other clients are still served", () => {
     await stillServed();
   });
 
-  it("cuts off clients sending headers byte by byte (slow-loris) with 408; others are served meanwhile", async () => {
+  it("cuts off clients sending headers or bodies byte by byte (slow-loris) with 408; others are served meanwhile", async () => {
     const slow: { socket: Socket; text: string; closed: boolean }[] = [];
     const timers: NodeJS.Timeout[] = [];
     for (let i = 0; i < 20; i++) {
@@ -158,7 +158,12 @@ describe("limits: each is hit while other clients are still served", () => {
         entry.closed = true;
       });
       socket.on("error", () => {});
-      socket.write("GET /events?topic=t HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+      // Half send their headers byte by byte; the other half a body (HERALD_REQUEST_TIMEOUT).
+      socket.write(
+        i % 2 === 0
+          ? "GET /events?topic=t HTTP/1.1\r\nHost: x\r\nX-Slow: "
+          : `POST /publish HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.5.0.${i}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"topic":"t","data":"`,
+      );
       timers.push(setInterval(() => socket.writable && socket.write("a"), 50));
     }
     try {
