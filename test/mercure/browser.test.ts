@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium } from "playwright-core";
 import type { Herald } from "../../src/server/app.ts";
@@ -125,5 +127,58 @@ describe("Mercure in a real browser (Chromium, native EventSource)", { skip }, (
       ["two"],
     );
     await sub.context.close();
+  });
+
+  it("subscribes cross-origin with the cookie when the page's origin is in MERCURE_CORS_ORIGINS", async () => {
+    // The page is served from another port of 127.0.0.1: another origin, the same site (so the
+    // Lax cookie is sent), and CORS decides.
+    const page = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>app</title>");
+    });
+    await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+    const hub = await startMercureHerald({ mercureCorsOrigins: [origin] });
+    const context = await browser.newContext();
+    try {
+      const reader = await mercureToken({ subscribe: ["cors-topic"] });
+      await context.addCookies([
+        { name: "mercureAuthorization", value: reader, url: hub.url, sameSite: "Lax" },
+      ]);
+      const tab = await context.newPage();
+      await tab.goto(origin);
+      const open = (hubUrl: string, topic: string) =>
+        tab.evaluate(`new Promise((resolve) => {
+          window.received = [];
+          const source = new EventSource(${JSON.stringify(hubUrl)} + "/.well-known/mercure?topic=" + ${JSON.stringify(topic)}, { withCredentials: true });
+          source.onmessage = (event) => window.received.push({ id: event.lastEventId, type: event.type, data: event.data });
+          source.onopen = () => resolve("open");
+          source.onerror = () => { source.close(); resolve("error"); };
+        })`);
+      assert.equal(await open(hub.url, "cors-topic"), "open");
+      const publisher = await mercureToken({ publish: ["*"] });
+      await published(hub.url, publisher, [
+        ["topic", "cors-topic"],
+        ["data", "private via cookie"],
+        ["private", "on"],
+      ]);
+      await tab.waitForFunction(
+        () => window.received.some((e) => e.data === "private via cookie"),
+        undefined,
+        {
+          timeout: 10_000,
+        },
+      );
+      // A hub that does not list the page's origin: the browser refuses the stream.
+      const closed = await startMercureHerald({ mercureCorsOrigins: ["https://other.example"] });
+      try {
+        assert.equal(await open(closed.url, "cors-topic"), "error");
+      } finally {
+        await closed.close();
+      }
+    } finally {
+      await context.close();
+      await hub.close();
+      await new Promise((resolve) => page.close(resolve));
+    }
   });
 });
