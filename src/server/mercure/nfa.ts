@@ -119,37 +119,63 @@ export class Nfa {
     );
   }
 
+  // Scratch space reused by every `matches` call (JavaScript runs one call at a time): a state is
+  // in the current set when mark[state] === generation.
+  private scratch: { mark: Int32Array; a: Int32Array; b: Int32Array; stack: Int32Array } | undefined;
+  private generation = 0;
+
   /** True when the whole of `input` matches. O(input.length x size); never throws. */
   matches(input: string): boolean {
     const n = this.kind.length;
-    const mark = new Int32Array(n).fill(-1);
-    let current: number[] = [];
-    let next: number[] = [];
-    const stack: number[] = [];
-    const close = (state: number, generation: number, into: number[]) => {
-      stack.push(state);
-      while (stack.length > 0) {
-        const s = stack.pop() as number;
+    this.scratch ??= {
+      mark: new Int32Array(n),
+      a: new Int32Array(n),
+      b: new Int32Array(n),
+      stack: new Int32Array(2 * n + 2),
+    };
+    const { mark, stack } = this.scratch;
+    let current = this.scratch.a;
+    let next = this.scratch.b;
+    if (this.generation > 0x3fffffff - input.length - 2) {
+      mark.fill(0);
+      this.generation = 0;
+    }
+    const kind = this.kind;
+    const out = this.out;
+    const out2 = this.out2;
+    // Adds `state` and every state reachable from it by epsilon moves to `into`; returns the new count.
+    const close = (state: number, generation: number, into: Int32Array, count: number): number => {
+      let top = 0;
+      stack[top++] = state;
+      while (top > 0) {
+        const s = stack[--top] as number;
         if (s < 0 || mark[s] === generation) continue;
         mark[s] = generation;
-        if (this.kind[s] === EPSILON) {
-          stack.push(this.out2[s] as number, this.out[s] as number);
+        if (kind[s] === EPSILON) {
+          stack[top++] = out2[s] as number;
+          stack[top++] = out[s] as number;
         } else {
-          into.push(s);
+          into[count++] = s;
         }
       }
+      return count;
     };
-    close(this.start, 0, current);
+    let generation = ++this.generation;
+    let size = close(this.start, generation, current, 0);
     for (let i = 0; i < input.length; i++) {
       const c = input.charCodeAt(i);
-      next.length = 0;
-      for (const s of current) {
-        if (this.accepts(s, c)) close(this.out[s] as number, i + 1, next);
+      generation = ++this.generation;
+      let nextSize = 0;
+      for (let j = 0; j < size; j++) {
+        const s = current[j] as number;
+        if (this.accepts(s, c)) nextSize = close(out[s] as number, generation, next, nextSize);
       }
-      if (next.length === 0) return false;
+      if (nextSize === 0) return false;
       [current, next] = [next, current];
+      size = nextSize;
     }
-    return current.some((s) => this.kind[s] === ACCEPT);
+    for (let j = 0; j < size; j++) if (kind[current[j] as number] === ACCEPT) return true;
+    return false;
   }
 
   private accepts(state: number, c: number): boolean {

@@ -40,7 +40,7 @@ export class MercureSelectors {
         maxTopicLength: this.options.maxTopicLength,
         maxStates: this.options.maxStates ?? 4096,
       });
-      selector = { kind: "match", source: text, test: (topic) => topic === text || matches(topic) };
+      selector = { kind: "match", source: text, test: memoized((topic) => topic === text || matches(topic)) };
     } catch (error) {
       if (!(error instanceof TemplateError) || error instanceof TemplateTooComplex) throw error;
       selector = { kind: "exact", topic: text };
@@ -52,4 +52,22 @@ export class MercureSelectors {
     this.cache.set(text, selector);
     return selector;
   }
+}
+
+/**
+ * Remembers the answers for the last few topics: one compiled selector is shared by every
+ * subscriber of that template, and the hub asks each of them about the same event in a row, so a
+ * thousand subscribers of one template cost one match per event topic, not a thousand.
+ */
+function memoized(test: (topic: string) => boolean, size = 64): (topic: string) => boolean {
+  const answers = new Map<string, boolean>();
+  return (topic) => {
+    let answer = answers.get(topic);
+    if (answer === undefined) {
+      if (answers.size >= size) answers.clear();
+      answer = test(topic);
+      answers.set(topic, answer);
+    }
+    return answer;
+  };
 }

@@ -109,7 +109,10 @@ export function compileTemplate(source: string, options: CompileOptions): (topic
     }
     throw error;
   }
-  return (topic) => nfa.matches(topic);
+  // Most templates start with a literal (`https://example.com/books/`): topics without it are
+  // refused without running the NFA.
+  const prefix = source.slice(0, source.indexOf("{") === -1 ? source.length : source.indexOf("{"));
+  return (topic) => topic.startsWith(prefix) && nfa.matches(topic);
 }
 
 function expression(body: string, options: CompileOptions): Pattern {
