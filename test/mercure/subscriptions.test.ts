@@ -86,6 +86,13 @@ describe("Mercure subscriptions API", () => {
       "the watchers and alice",
     );
 
+    const etag = all.headers.etag as string;
+    assert.ok(etag.startsWith('"'), "an ETag");
+    const unchanged = await httpRequest(`${url}/.well-known/mercure/subscriptions`, {
+      headers: { ...auth, "if-none-match": etag },
+    });
+    assert.equal(unchanged.status, 304);
+
     const byTopic = await httpRequest(
       `${url}/.well-known/mercure/subscriptions/${encodeURIComponent(SELECTOR)}`,
       {

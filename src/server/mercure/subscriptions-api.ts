@@ -11,7 +11,7 @@ import { JSONLD_CONTEXT, SUBSCRIPTIONS_PATH } from "./subscriptions.ts";
  * - `GET /.well-known/mercure/subscriptions/{topic}`: those of one topic selector;
  * - `GET /.well-known/mercure/subscriptions/{topic}/{subscriber}`: one subscription, or 404.
  * Answers `application/ld+json` with `lastEventID` (the newest event id, `earliest` if none), to
- * subscribe to subscription events from without a gap.
+ * subscribe to subscription events from without a gap, and an `ETag` (`If-None-Match` -> 304).
  *
  * Access: when a subscriber key is configured, the token's `mercure.subscribe` must match the
  * requested path (e.g. with the selector `/.well-known/mercure/subscriptions{/topic}{/subscriber}`);
@@ -45,14 +45,20 @@ export async function handleSubscriptionsApi(
     }
   }
   const lastEventID = ctx.hub.lastEventId ?? "earliest";
+  // The list changes only with subscription events, which are events: the newest id is the version.
+  const etag = `"${lastEventID.replace(/[%"]/g, (ch) => encodeURIComponent(ch)).replace(/[^\x21-\x7e]/g, "_")}"`;
+  if (req.headers["if-none-match"] === etag) {
+    res.writeHead(304, { ETag: etag, "Cache-Control": "must-revalidate" }).end();
+    return;
+  }
   const [topic, subscriber] = segments;
   if (subscriber !== undefined) {
     const [doc] = registry.list({ topic, subscriber });
     if (doc === undefined) throw new HeraldError("not_found", "no such active subscription");
-    sendJsonLd(res, { "@context": JSONLD_CONTEXT, ...doc, lastEventID });
+    sendJsonLd(res, etag, { "@context": JSONLD_CONTEXT, ...doc, lastEventID });
     return;
   }
-  sendJsonLd(res, {
+  sendJsonLd(res, etag, {
     "@context": JSONLD_CONTEXT,
     id: url.pathname,
     type: "Subscriptions",
@@ -79,9 +85,10 @@ function segmentsOf(pathname: string): string[] {
   }
 }
 
-function sendJsonLd(res: ServerResponse, body: unknown): void {
+function sendJsonLd(res: ServerResponse, etag: string, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(200, {
+    ETag: etag,
     "Content-Type": "application/ld+json",
     "Content-Length": Buffer.byteLength(text),
     "Cache-Control": "must-revalidate",
