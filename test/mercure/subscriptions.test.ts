@@ -1,11 +1,21 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../src/server/app.ts";
 import { httpRequest } from "../helpers/herald.ts";
-import { listen, type MercureListener, mercureToken, published, startMercureHerald } from "./helpers.ts";
+import { HUB, listen, type MercureListener, mercureToken, published, startMercureHerald } from "./helpers.ts";
 
 const WATCH = "/.well-known/mercure/subscriptions{/topic}{/subscriber}";
 const SELECTOR = "https://example.com/books/{id}";
+
+/** Waits until `test()` holds (checked every 20 ms); fails after `ms`. */
+async function eventually(test: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) assert.fail("condition not reached");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 interface SubscriptionDoc {
   "@context"?: string;
@@ -157,6 +167,34 @@ describe("Mercure subscriptions API", () => {
     });
     const topics = (all.body as { subscriptions: SubscriptionDoc[] }).subscriptions.map((s) => s.topic);
     assert.ok(topics.includes(long), "listed by the API even without its event");
+  });
+
+  it("leaves nothing behind when 200 clients connect and drop at once", async () => {
+    const before = { streams: herald.streamLimits.open, subscribers: herald.hub.subscriberCount };
+    const registered = (herald.mercure.context.subscriptions as { size: number }).size;
+    await Promise.all(
+      Array.from(
+        { length: 200 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const socket = connect(Number(new URL(url).port), "127.0.0.1", () => {
+              socket.write(`GET ${HUB}?topic=drop/${i % 7} HTTP/1.1\r\nHost: x\r\n\r\n`);
+              // Some leave at once, some once the stream has started.
+              if (i % 2 === 0) socket.destroy();
+              else socket.once("data", () => socket.destroy());
+            });
+            socket.on("close", () => resolve());
+            socket.on("error", () => resolve());
+          }),
+      ),
+    );
+    await eventually(
+      () =>
+        herald.streamLimits.open === before.streams &&
+        herald.hub.subscriberCount === before.subscribers &&
+        (herald.mercure.context.subscriptions as { size: number }).size === registered &&
+        herald.mercure.context.connections.size === before.streams,
+    );
   });
 
   it("answers 404 when the API is off", async () => {

@@ -113,6 +113,12 @@ async function stream(ctx: MercureContext, res: ServerResponse, request: StreamR
     },
   });
 
+  // The client may have left while its token was checked or the subscription announced: its
+  // 'close' then came before the connection listened for it.
+  if (res.socket === null || res.socket.destroyed) {
+    connection.end("client-closed");
+    return;
+  }
   if (lastEventId === undefined) start(undefined);
   // A failing replay (bus down) throws before `start`: the caller then answers the error, and the
   // response's end runs `onEnd` (registry and subscription events cleaned up).
