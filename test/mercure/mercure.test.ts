@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { mintHs256 } from "../../src/auth/index.ts";
 import type { Herald } from "../../src/server/app.ts";
 import { publish as heraldPublish, httpRequest, RawStream } from "../helpers/herald.ts";
 import {
@@ -652,6 +653,34 @@ describe("Mercure: anonymous subscribers refused, publishing off without a key",
         ["data", "d"],
       ]);
       assert.match(id, /^urn:uuid:/);
+    } finally {
+      await herald.close();
+    }
+  });
+
+  it("accepts Herald's own claim too, in Herald's selector syntax", async () => {
+    const herald = await startMercureHerald();
+    try {
+      const token = await mintHs256(SECRET, { herald: { publish: ["orders/*"] } });
+      const auth = { authorization: `Bearer ${token}` };
+      const ok = await mercurePublish(
+        herald.url,
+        [
+          ["topic", "orders/42"],
+          ["data", "d"],
+        ],
+        auth,
+      );
+      assert.equal(ok.status, 200, ok.text);
+      const refused = await mercurePublish(
+        herald.url,
+        [
+          ["topic", "invoices/1"],
+          ["data", "d"],
+        ],
+        auth,
+      );
+      assert.equal(refused.status, 403);
     } finally {
       await herald.close();
     }

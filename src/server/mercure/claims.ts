@@ -1,5 +1,5 @@
 import type { JWTPayload } from "jose";
-import { principalOf, readRights } from "../../auth/index.ts";
+import { heraldClaims, principalOf, readRights } from "../../auth/index.ts";
 import { invalidToken } from "../../core/auth.ts";
 import type { TopicSelector } from "../../core/topic.ts";
 import type { MercureSelectors } from "./selectors.ts";
@@ -23,7 +23,9 @@ export interface MercureClaims {
  * The claims mapper of Mercure tokens: `{"mercure": {"publish": [...], "subscribe": [...],
  * "payload": ...}}` (or the same under `https://mercure.rocks/`, which the Mercure hub also reads).
  * Selectors use Mercure's syntax (`*`, exact, URI templates: selectors.ts), not Herald's.
- * A malformed claim is a 401 `invalid_token` (the auth module's `readRights` checks the shape).
+ * Herald's own `herald` claim, when present, adds its rights in Herald's syntax (`orders/*`), so one
+ * token can serve both APIs. A malformed claim is a 401 `invalid_token` (the auth module's
+ * `readRights` checks the shape).
  */
 export function mercureClaims(
   payload: JWTPayload,
@@ -46,10 +48,11 @@ export function mercureClaims(
       }
     });
   const record = typeof claim === "object" && claim !== null ? (claim as Record<string, unknown>) : {};
+  const herald = principalOf(payload, heraldClaims(payload), token);
   return {
-    id: principalOf(payload, { publish: [], subscribe: [] }, token).id,
-    publish: parse(rights.publish, "publish"),
-    subscribe: parse(rights.subscribe, "subscribe"),
+    id: herald.id,
+    publish: [...parse(rights.publish, "publish"), ...herald.publish],
+    subscribe: [...parse(rights.subscribe, "subscribe"), ...herald.subscribe],
     payload: record.payload,
     expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : undefined,
   };
