@@ -208,6 +208,10 @@ describe("Mercure protocol: publish and subscribe", () => {
     assert.equal(json.status, 415);
     const empty = await mercurePublish(url, [["data", "no topic"]], { authorization: `Bearer ${publisher}` });
     assert.equal(empty.status, 400);
+    // HEAD answers the headers of a stream without opening one.
+    const head = await fetch(`${url}${HUB}?topic=x`, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get("content-type") ?? "", /^text\/event-stream/);
   });
 
   it("resumes from lastEventID (query) and Last-Event-ID (header, which wins), with the Last-Event-ID response header", async () => {

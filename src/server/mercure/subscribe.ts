@@ -52,6 +52,11 @@ export async function handleMercureSubscribe(
   const topics = topicsOf(url, ctx);
   const selectors = topics.map((topic) => parseSelector(ctx, topic));
   const lastEventId = lastEventIdOf(req, url);
+  if (req.method === "HEAD") {
+    // What a GET would answer, without opening a stream that nobody reads.
+    res.writeHead(200, MERCURE_SSE_HEADERS).end();
+    return;
+  }
   // Counted in Herald's stream limits (429/503 with Retry-After when reached).
   const release = ctx.streamLimits.acquire(clientIp(req, ctx.config.trustProxy));
   try {
