@@ -9,6 +9,7 @@
  * nfa.ts (topic selectors); auth.ts, claims.ts, keys.ts (tokens, on the auth module's verifier).
  */
 
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JwtVerifier } from "../../auth/index.ts";
 import { encodeComment } from "../../core/encoder.ts";
 import type { Hub } from "../../core/hub.ts";
@@ -16,7 +17,7 @@ import type { HeraldConfig } from "../config.ts";
 import type { ConnectionLimiter } from "../connection-limiter.ts";
 import type { Logger } from "../logger.ts";
 import type { RateLimiter } from "../rate-limiter.ts";
-import type { Router } from "../router.ts";
+import type { Handler, Router } from "../router.ts";
 import type { SseConnection } from "../sse-connection.ts";
 import { MercureAuth } from "./auth.ts";
 import type { MercureContext } from "./context.ts";
@@ -45,6 +46,13 @@ export interface MercureDeps {
   /** Herald's own configured key, used when no MERCURE_* key is set (not the random dev secret). */
   readonly heraldVerifier?: JwtVerifier | undefined;
 }
+
+type MercureHandler = (
+  ctx: MercureContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) => Promise<void>;
 
 export interface MercureMount {
   readonly context: MercureContext;
@@ -79,31 +87,32 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
     );
   }
 
-  // Errors are answered here, as Mercure does (text/plain), not by Herald's JSON error writer.
+  // Errors are answered here as the Mercure hub does (text/plain), not by Herald's JSON writer.
   const guarded =
-    (handler: typeof handleMercurePublish) =>
-    async (
-      req: Parameters<typeof handleMercurePublish>[1],
-      res: Parameters<typeof handleMercurePublish>[2],
-      url: URL,
-    ) => {
+    (handler: MercureHandler): Handler =>
+    async (req, res, url) => {
       try {
         await handler(context, req, res, url);
       } catch (error) {
         sendMercureError(res, error, log);
       }
     };
-  const publish = guarded(handleMercurePublish);
-  const subscribe = guarded(handleMercureSubscribe);
-  const subscriptions = guarded(handleSubscriptionsApi);
   router
-    .add("GET", MERCURE_PATH, async (req, res, url) => {
-      deps.refuseWhenStopping();
-      await subscribe(req, res, url);
-    })
-    .add("POST", MERCURE_PATH, (req, res, url) => deps.track(() => publish(req, res, url)))
-    .add("GET", SUBSCRIPTIONS_PATH, subscriptions)
-    .addPrefix("GET", `${SUBSCRIPTIONS_PATH}/`, subscriptions);
+    .add(
+      "GET",
+      MERCURE_PATH,
+      guarded((ctx, req, res, url) => {
+        deps.refuseWhenStopping();
+        return handleMercureSubscribe(ctx, req, res, url);
+      }),
+    )
+    .add(
+      "POST",
+      MERCURE_PATH,
+      guarded((ctx, req, res, url) => deps.track(() => handleMercurePublish(ctx, req, res, url))),
+    )
+    .add("GET", SUBSCRIPTIONS_PATH, guarded(handleSubscriptionsApi))
+    .addPrefix("GET", `${SUBSCRIPTIONS_PATH}/`, guarded(handleSubscriptionsApi));
 
   const heartbeat = encodeComment("heartbeat");
   const timer = setInterval(() => {
