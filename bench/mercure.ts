@@ -29,11 +29,11 @@ perOp("match https://example.com/movies/12345 (no, early)", 200_000, () =>
 const query = compileTemplate("https://example.com/users/alice/{?topic}", options);
 const long = `https://example.com/users/alice/?topic=${encodeURIComponent("https://example.com/books/1".repeat(6))}`;
 perOp(`match {?topic} against ${long.length} chars (yes)`, 50_000, () => query(long));
-const adversarial = `x${Array.from({ length: 60 }, (_, i) => `{v${i}}`).join("")}`;
-perOp("compile 60 adjacent variables", 200, () => compileTemplate(adversarial, options));
+const adversarial = `x${Array.from({ length: 30 }, (_, i) => `{v${i}}`).join("")}`;
+perOp("compile 30 adjacent variables", 200, () => compileTemplate(adversarial, options));
 const slow = compileTemplate(adversarial, options);
 const topic = `x${"a".repeat(250)}!`;
-perOp("match 60 adjacent variables against 252 chars (no)", 200, () => slow(topic));
+perOp("match 30 adjacent variables against 252 chars (no)", 200, () => slow(topic));
 
 // Fan-out: N Mercure subscribers of a template, M updates published with form posts.
 const subscribers = Number(process.argv[2] ?? 500);
