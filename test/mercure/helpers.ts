@@ -61,6 +61,8 @@ export class MercureListener {
   readonly events: Received[] = [];
   status = 0;
   headers: Headers | undefined;
+  /** The headers of every request the EventSource made (the first, then each reconnection). */
+  readonly requests: Record<string, string>[] = [];
   error: string | undefined;
   private readonly source: EventSource;
   private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
@@ -78,10 +80,9 @@ export class MercureListener {
     });
     this.source = new EventSource(url, {
       fetch: async (input, init) => {
-        const response = await fetch(input, {
-          ...init,
-          headers: { ...(init?.headers as Record<string, string>), ...options.headers },
-        });
+        const headers = { ...(init?.headers as Record<string, string>), ...options.headers };
+        this.requests.push(headers);
+        const response = await fetch(input, { ...init, headers });
         if (this.status === 0) {
           this.status = response.status;
           this.headers = response.headers;

@@ -283,6 +283,29 @@ describe("Mercure protocol: publish and subscribe", () => {
     assert.equal(sub.headers?.get("last-event-id"), "prix-10%E2%82%AC-%01");
   });
 
+  it("lets an EventSource reconnect by itself with Last-Event-ID and miss nothing", async () => {
+    const sub = await open(url, [["topic", "reconnect"]]);
+    // `retry` (ms) shortens the browser-side reconnection delay; Herald's default hint is 3 s.
+    const first = await published(url, publisher, [
+      ["topic", "reconnect"],
+      ["retry", "50"],
+      ["data", "before"],
+    ]);
+    await sub.receives("before");
+    // The server drops every Mercure stream (as a restarted proxy would)...
+    for (const connection of [...herald.mercure.context.connections]) connection.end("error");
+    // ...an update is published while the client is away...
+    await published(url, publisher, [
+      ["topic", "reconnect"],
+      ["data", "while away"],
+    ]);
+    // ...and the client comes back with Last-Event-ID: the id of "before".
+    await sub.receives("while away");
+    assert.deepEqual(sub.data, ["before", "while away"]);
+    assert.equal(sub.requests.length, 2, "one reconnection");
+    assert.equal(sub.requests[1]!["Last-Event-ID"], first);
+  });
+
   it("sends everything the history holds for `earliest`", async () => {
     const topic = "earliest-topic";
     await published(url, publisher, [
