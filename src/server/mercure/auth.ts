@@ -106,7 +106,7 @@ export class MercureAuth {
         throw invalidToken("the Referer header is not a URL");
       }
     }
-    const allowed = this.options.publishOrigins;
+    const allowed = this.options.publishOrigins.map((o) => o.replace(/\/$/, ""));
     if (allowed.includes("*") || allowed.includes(origin.replace(/\/$/, ""))) return;
     throw new AuthError(
       "forbidden",
