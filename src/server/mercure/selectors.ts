@@ -59,7 +59,7 @@ export class MercureSelectors {
  * subscriber of that template, and the hub asks each of them about the same event in a row, so a
  * thousand subscribers of one template cost one match per event topic, not a thousand.
  */
-function memoized(test: (topic: string) => boolean, size = 64): (topic: string) => boolean {
+function memoized(test: (topic: string) => boolean, size = 32): (topic: string) => boolean {
   const answers = new Map<string, boolean>();
   return (topic) => {
     let answer = answers.get(topic);
