@@ -5,6 +5,7 @@ import { badRequest, HeraldError } from "../../core/errors.ts";
 import type { PublishInput } from "../../core/event.ts";
 import { anySelectorMatches, type TopicSelector } from "../../core/topic.ts";
 import { mediaType, readBody } from "../body.ts";
+import { refuseReservedTopics } from "../reserved-topics.ts";
 import type { MercureContext } from "./context.ts";
 import { sendText } from "./http.ts";
 
@@ -49,15 +50,7 @@ export function parseMercureForm(form: URLSearchParams): PublishInput {
   if (topics.length === 0 || topics.every((t) => t === "")) {
     throw badRequest('missing "topic": send at least one topic field (the first is the canonical topic)');
   }
-  for (const topic of topics) {
-    if (isReserved(topic)) {
-      throw new AuthError(
-        "forbidden",
-        "insufficient_scope",
-        `topic ${JSON.stringify(topic)} is in /.well-known/mercure, which only the hub publishes to`,
-      );
-    }
-  }
+  refuseReservedTopics(topics);
   const id = nonEmpty(form.get("id"));
   if (id?.startsWith("#")) {
     throw badRequest('"id" must not start with "#": such ids are reserved for the hub; choose another');
@@ -94,17 +87,6 @@ function authorizeTopics(allowed: readonly TopicSelector[], topics: readonly str
           .map((t) => JSON.stringify(t))
           .join(", ")}; its "mercure.publish" claim must have a selector matching every topic of the update`,
   );
-}
-
-/** A topic whose path, resolved against the hub's URL, is in `/.well-known/mercure`. */
-function isReserved(topic: string): boolean {
-  let path: string;
-  try {
-    path = new URL(topic, "http://hub.invalid/").pathname;
-  } catch {
-    return false;
-  }
-  return path === "/.well-known/mercure" || path.startsWith("/.well-known/mercure/");
 }
 
 function nonEmpty(value: string | null): string | undefined {
