@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { JwtAuthorizer } from "../auth/index.ts";
 import { createBus, redactBusUrl } from "../buses/index.ts";
 import type { Authorizer } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
@@ -16,6 +17,7 @@ import { ConnectionLimiter } from "./connection-limiter.ts";
 import { Cors } from "./cors.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { parseTarget, Router } from "./router.ts";
 import { handleDeleteCookie, handleSetCookie } from "./routes/auth-cookie.ts";
@@ -29,6 +31,8 @@ export interface Herald {
   readonly hub: Hub;
   readonly config: HeraldConfig;
   readonly connections: ReadonlySet<SseConnection>;
+  /** The Mercure protocol routes (docs/mercure.md). */
+  readonly mercure: MercureMount;
   /** Verifies tokens (src/auth/ JWT implementation of the core's Authorizer port). */
   readonly authorizer: Authorizer;
   /** Open streams, total and per IP (HERALD_MAX_CONNECTIONS*). */
@@ -76,7 +80,9 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
 
   const connections = new Set<SseConnection>();
   const ctx: StreamContext = { hub, config, log, connections };
-  const cors = new Cors(config.corsOrigins);
+  const defaultCors = new Cors(config.corsOrigins);
+  const mercureCors =
+    config.mercureCorsOrigins.length > 0 ? new Cors(config.mercureCorsOrigins) : defaultCors;
   const inFlight = new Set<Promise<void>>();
   const publishRate = new RateLimiter({ ratePerSec: config.publishRate, burst: config.publishBurst });
   const streamLimits = new ConnectionLimiter({
@@ -145,10 +151,24 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         sendJson(res, 503, { ready: false, reason: busStatus.reason ?? "bus not ready" });
       else sendJson(res, 200, { ready: true });
     });
+  const mercure = await mountMercure(router, {
+    hub,
+    config,
+    log,
+    track: tracked,
+    refuseWhenStopping,
+    streamLimits,
+    publishRate,
+    heraldVerifier:
+      auth.devToken === undefined && auth.authorizer instanceof JwtAuthorizer
+        ? auth.authorizer.verifier
+        : undefined,
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = parseTarget(req.url);
+      const cors = url.pathname.startsWith(MERCURE_PATH) ? mercureCors : defaultCors;
       if (req.method === "OPTIONS") {
         const allowed = router.allowed(url.pathname);
         if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
@@ -238,6 +258,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     closing ??= (async () => {
       shuttingDown = true;
       clearInterval(timer);
+      mercure.close();
       clearInterval(sweeper);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
@@ -257,6 +278,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     hub,
     config,
     connections,
+    mercure,
     url,
     close,
     authorizer: auth.authorizer,
