@@ -47,12 +47,15 @@ export interface BusStatus {
  *   events on delivery and replay from that flag alone, so a bus that dropped it would leak them.
  * - the listener given to `start` receives every stored event exactly once on this node, in log
  *   order (the same order on every node), in batches; never a duplicate, never a gap.
+ * - when the log itself was lost (store flushed or deleted: a new epoch), the bus calls `onLost`
+ *   before delivering any event of the new log; positions may restart then, so the hub ends every
+ *   stream and clients resume with their old id, which answers `missed/epoch-changed`.
  * - `replay(id, limit)` answers the events stored after the event with that id, in log order, up
  *   to the head at the time of the call; or `missed` when the id is unknown, expired, from another
  *   epoch, or followed by more than `limit` events. `replay(EARLIEST, limit)` answers every held event.
  */
 export interface Bus {
-  start(listener: (events: readonly HeraldEvent[]) => void): Promise<void>;
+  start(listener: (events: readonly HeraldEvent[]) => void, onLost?: () => void): Promise<void>;
   append(inputs: readonly PublishInput[]): Promise<AppendResult[]>;
   replay(lastEventId: string, limit: number): Promise<ReplayResult>;
   status(): BusStatus;

@@ -39,7 +39,18 @@ export interface SubscribeRequest {
   readonly sink: Sink;
   /** Resume after this id (the client's Last-Event-ID); absent = live only. */
   readonly lastEventId?: string | undefined;
+  /**
+   * Called once the history has answered a resume and before anything is written to the sink (so
+   * a server can still set response headers, e.g. Mercure's `Last-Event-ID`). Not called without
+   * `lastEventId`. Must not throw.
+   */
+  readonly onResume?: (outcome: ResumeOutcome) => void;
 }
+
+/** How a resume went: replayed from the id, or the id could not be resumed from (`missed`). */
+export type ResumeOutcome =
+  | { readonly kind: "replay" }
+  | { readonly kind: "missed"; readonly reason: MissedReason; readonly headId: string };
 
 /** The event type of the documented "events may have been missed" signal (docs/concepts.md). */
 export const MISSED_EVENT_TYPE = "herald.missed";
@@ -76,6 +87,7 @@ export class Hub {
   private readonly all = new Set<Subscriber>();
   private readonly queuedCounts = new WeakMap<HeraldEvent, number>();
   private readonly limits: PublishLimits;
+  private newestId: string | undefined;
   readonly counters: HubCounters = {
     published: 0,
     delivered: 0,
@@ -96,9 +108,17 @@ export class Hub {
     for (const topic of options.countedTopics ?? []) this.counters.byTopic.set(topic, 0);
   }
 
-  /** Starts tailing the bus. */
+  /** Starts tailing the bus. When the bus reports its log lost, every stream ends (clients resume). */
   start(): Promise<void> {
-    return this.bus.start((events) => this.deliver(events));
+    return this.bus.start(
+      (events) => this.deliver(events),
+      () => this.closeAll("error"),
+    );
+  }
+
+  /** Id of the newest event this node received from the bus; undefined before the first. */
+  get lastEventId(): string | undefined {
+    return this.newestId;
   }
 
   get subscriberCount(): number {
@@ -158,6 +178,11 @@ export class Hub {
       try {
         const result = await this.bus.replay(request.lastEventId, this.options.replayLimit);
         if (subscriber.closed) return subscriber;
+        request.onResume?.(
+          result.kind === "events"
+            ? { kind: "replay" }
+            : { kind: "missed", reason: result.reason, headId: result.headId },
+        );
         if (result.kind === "events") {
           for (const event of result.events) {
             if (subscriber.closed) return subscriber;
@@ -247,6 +272,7 @@ export class Hub {
       }
       this.counters.delivered += queued;
       this.queuedCounts.set(event, queued);
+      this.newestId = event.id;
     }
   }
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MemoryBus } from "../buses/memory.ts";
+import { JwtAuthorizer } from "../auth/index.ts";
+import { createBus, redactBusUrl } from "../buses/index.ts";
 import type { Authorizer } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
@@ -18,6 +19,7 @@ import { startDemoFeed } from "./demo.ts";
 import { readFigures } from "./figures.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
 import { createMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { parseTarget, Router } from "./router.ts";
@@ -34,6 +36,8 @@ export interface Herald {
   readonly hub: Hub;
   readonly config: HeraldConfig;
   readonly connections: ReadonlySet<SseConnection>;
+  /** The Mercure protocol routes (docs/mercure.md). */
+  readonly mercure: MercureMount;
   /** Verifies tokens (src/auth/ JWT implementation of the core's Authorizer port). */
   readonly authorizer: Authorizer;
   /** Open streams, total and per IP (HERALD_MAX_CONNECTIONS*). */
@@ -55,19 +59,26 @@ export interface HeraldDeps {
 export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): Promise<Herald> {
   const log = deps.log ?? createLogger(config.logLevel);
   const auth = await setupAuth(config);
+  const limits = {
+    ...DEFAULT_PUBLISH_LIMITS,
+    maxTopicLength: config.maxTopicLength,
+    maxTopicsPerEvent: config.maxTopics,
+    maxDataBytes: config.maxEventBytes,
+  };
   const bus =
     deps.bus ??
-    new MemoryBus({ history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs } });
+    createBus({
+      bus: config.bus,
+      history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs },
+      limits,
+      privateTopics: config.privateTopics.map(parseSelector),
+      log,
+    });
   const hub = new Hub({
     bus,
     replayLimit: config.replayLimit,
     maxPendingBytes: config.maxBufferedBytes,
-    limits: {
-      ...DEFAULT_PUBLISH_LIMITS,
-      maxTopicLength: config.maxTopicLength,
-      maxTopicsPerEvent: config.maxTopics,
-      maxDataBytes: config.maxEventBytes,
-    },
+    limits,
     privateTopics: config.privateTopics.map(parseSelector),
     countedTopics: config.metricsTopics,
   });
@@ -75,7 +86,9 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
 
   const connections = new Set<SseConnection>();
   const ctx: StreamContext = { hub, config, log, connections };
-  const cors = new Cors(config.corsOrigins);
+  const defaultCors = new Cors(config.corsOrigins);
+  const mercureCors =
+    config.mercureCorsOrigins.length > 0 ? new Cors(config.mercureCorsOrigins) : defaultCors;
   const inFlight = new Set<Promise<void>>();
   const publishRate = new RateLimiter({ ratePerSec: config.publishRate, burst: config.publishBurst });
   const streamLimits = new ConnectionLimiter({
@@ -146,7 +159,21 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       else if (!busStatus.ready)
         sendJson(res, 503, { ready: false, reason: busStatus.reason ?? "bus not ready" });
       else sendJson(res, 200, { ready: true });
-    })
+    });
+  const mercure = await mountMercure(router, {
+    hub,
+    config,
+    log,
+    track: tracked,
+    refuseWhenStopping,
+    streamLimits,
+    publishRate,
+    heraldVerifier:
+      auth.devToken === undefined && auth.authorizer instanceof JwtAuthorizer
+        ? auth.authorizer.verifier
+        : undefined,
+  });
+  router
     .add("GET", "/metrics", (req, res) => handleMetrics(metrics, req, res))
     .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res));
   addWebRoutes(router);
@@ -154,6 +181,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = parseTarget(req.url);
+      const cors = url.pathname.startsWith(MERCURE_PATH) ? mercureCors : defaultCors;
       if (req.method === "OPTIONS") {
         const allowed = router.allowed(url.pathname);
         if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
@@ -225,7 +253,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         ? "127.0.0.1"
         : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info({ url, bus: config.bus, keys: auth.keyDescription }, "Herald listening");
+  log.info({ url, bus: redactBusUrl(config.bus), keys: auth.keyDescription }, "Herald listening");
   if (config.allowAnonymousPublish) {
     log.warn(
       "UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true): anyone who reaches this hub may publish to any topic",
@@ -244,6 +272,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     closing ??= (async () => {
       shuttingDown = true;
       clearInterval(timer);
+      mercure.close();
       clearInterval(sweeper);
       stopDemo();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -264,6 +293,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     hub,
     config,
     connections,
+    mercure,
     url,
     close,
     authorizer: auth.authorizer,

@@ -47,6 +47,19 @@ export interface HeraldConfig {
   // The page, the demo feed, metrics (docs/metrics.md)
   demo: boolean;
   metricsTopics: string[];
+  // Mercure protocol (docs/mercure.md): Mercure's names, MERCURE_* variables.
+  mercureJwtKey: string;
+  mercureJwtAlg: string;
+  mercurePublisherJwtKey: string;
+  mercurePublisherJwtAlg: string;
+  mercureSubscriberJwtKey: string;
+  mercureSubscriberJwtAlg: string;
+  mercureAnonymous: boolean;
+  mercureSubscriptions: boolean;
+  mercureCorsOrigins: string[];
+  mercurePublishOrigins: string[];
+  mercureHeartbeatMs: number;
+  mercureCookieName: string;
 }
 
 type Kind =
@@ -94,7 +107,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "HERALD_BUS",
     kind: "bus",
     default: "memory",
-    help: "event bus: memory (embedded, one process)",
+    help: "event bus: memory (one process), redis://host:port/db or amqp://user:pass@host:port/vhost (buses.md)",
   },
   {
     key: "heartbeatMs",
@@ -384,6 +397,102 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "",
     help: "comma-separated topics counted one by one in /metrics (label `topic`); empty = no per-topic label",
   },
+  {
+    key: "mercureJwtKey",
+    flag: "mercure-jwt-key",
+    env: "MERCURE_JWT_KEY",
+    kind: "string",
+    default: "",
+    help: "Mercure: key for publishers and subscribers alike (Mercure's jwt_key): an HMAC secret, or a PEM public key",
+  },
+  {
+    key: "mercureJwtAlg",
+    flag: "mercure-jwt-alg",
+    env: "MERCURE_JWT_ALG",
+    kind: "string",
+    default: "HS256",
+    help: "Mercure: algorithm of MERCURE_JWT_KEY: HS256, HS384, HS512, RS256, ES256, ES384 or ES512",
+  },
+  {
+    key: "mercurePublisherJwtKey",
+    flag: "mercure-publisher-jwt-key",
+    env: "MERCURE_PUBLISHER_JWT_KEY",
+    kind: "string",
+    default: "",
+    help: "Mercure: key that verifies publishers' tokens (default MERCURE_JWT_KEY, else Herald's configured key; none = Mercure publishing off)",
+  },
+  {
+    key: "mercurePublisherJwtAlg",
+    flag: "mercure-publisher-jwt-alg",
+    env: "MERCURE_PUBLISHER_JWT_ALG",
+    kind: "string",
+    default: "",
+    help: "Mercure: algorithm of the publisher key (default MERCURE_JWT_ALG)",
+  },
+  {
+    key: "mercureSubscriberJwtKey",
+    flag: "mercure-subscriber-jwt-key",
+    env: "MERCURE_SUBSCRIBER_JWT_KEY",
+    kind: "string",
+    default: "",
+    help: "Mercure: key that verifies subscribers' tokens (default MERCURE_JWT_KEY, else Herald's configured key; none = no subscriber tokens)",
+  },
+  {
+    key: "mercureSubscriberJwtAlg",
+    flag: "mercure-subscriber-jwt-alg",
+    env: "MERCURE_SUBSCRIBER_JWT_ALG",
+    kind: "string",
+    default: "",
+    help: "Mercure: algorithm of the subscriber key (default MERCURE_JWT_ALG)",
+  },
+  {
+    key: "mercureAnonymous",
+    flag: "mercure-anonymous",
+    env: "MERCURE_ANONYMOUS",
+    kind: "bool",
+    default: "false",
+    help: "Mercure: let subscribers without a token in (they receive public updates only)",
+  },
+  {
+    key: "mercureSubscriptions",
+    flag: "mercure-subscriptions",
+    env: "MERCURE_SUBSCRIPTIONS",
+    kind: "bool",
+    default: "false",
+    help: "Mercure: publish subscription events and serve the subscriptions API",
+  },
+  {
+    key: "mercureCorsOrigins",
+    flag: "mercure-cors-origins",
+    env: "MERCURE_CORS_ORIGINS",
+    kind: "list",
+    default: "",
+    help: "Mercure: CORS origins of /.well-known/mercure (Mercure's cors_origins); empty = HERALD_CORS_ORIGINS",
+  },
+  {
+    key: "mercurePublishOrigins",
+    flag: "mercure-publish-origins",
+    env: "MERCURE_PUBLISH_ORIGINS",
+    kind: "list",
+    default: "",
+    help: "Mercure: origins allowed to publish with the cookie (CSRF guard); * = any; empty = none",
+  },
+  {
+    key: "mercureHeartbeatMs",
+    flag: "mercure-heartbeat",
+    env: "MERCURE_HEARTBEAT",
+    kind: "duration",
+    default: "40s",
+    help: "Mercure: interval of heartbeat comments on Mercure streams",
+  },
+  {
+    key: "mercureCookieName",
+    flag: "mercure-cookie-name",
+    env: "MERCURE_COOKIE_NAME",
+    kind: "string",
+    default: "mercureAuthorization",
+    help: "Mercure: name of the cookie that carries the token",
+  },
 ];
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -396,7 +505,7 @@ const ACCEPTS: Record<Kind, string> = {
   count: "a whole number of 1 or more",
   list: "a comma-separated list",
   level: LEVELS.join(", "),
-  bus: '"memory"',
+  bus: '"memory", a Redis URL (redis://host:6379/0) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
   bool: "true or false",
   samesite: "Strict, Lax or None",
   url: "an http:// or https:// URL, or nothing",
@@ -444,7 +553,12 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
       if (!LEVELS.includes(text)) throw bad();
       return text;
     case "bus":
-      if (text !== "memory") throw bad();
+      if (text === "memory") return text;
+      try {
+        if (!["redis:", "rediss:", "amqp:", "amqps:"].includes(new URL(text).protocol)) throw bad();
+      } catch {
+        throw bad();
+      }
       return text;
     case "string":
       return text;
@@ -479,6 +593,8 @@ export function loadConfig(
   const result = config as unknown as HeraldConfig;
   if ((result.heartbeatMs as number) < 1)
     throw new ConfigError("invalid HERALD_HEARTBEAT / --heartbeat: must be at least 1ms");
+  if (result.mercureHeartbeatMs < 1)
+    throw new ConfigError("invalid MERCURE_HEARTBEAT / --mercure-heartbeat: must be at least 1ms");
   const keys = [result.jwtSecret, result.jwtPublicKey, result.jwksUrl].filter((k) => k !== "").length;
   if (keys > 1) {
     throw new ConfigError(

@@ -75,6 +75,17 @@ describe("publish and subscribe over HTTP", () => {
     client.close();
   });
 
+  it("refuses topics under /.well-known/mercure, where only the hub publishes subscription events", async () => {
+    for (const topic of [
+      "/.well-known/mercure/subscriptions/a/b",
+      "https://x.example/.well-known/mercure/x",
+    ]) {
+      const res = await publish(herald.url, { topic, data: "forged" });
+      assert.equal(res.status, 403);
+      assert.match((res.body as { message: string }).message, /only the hub publishes/);
+    }
+  });
+
   it("answers health and readiness", async () => {
     assert.equal((await httpRequest(`${herald.url}/healthz`)).status, 200);
     const ready = await httpRequest(`${herald.url}/readyz`);

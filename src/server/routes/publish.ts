@@ -5,6 +5,7 @@ import { parseJson, readBody, requireJson } from "../body.ts";
 import type { HeraldConfig } from "../config.ts";
 import { sendJson } from "../http-errors.ts";
 import { parsePublishBody } from "../publish-body.ts";
+import { refuseReservedTopics } from "../reserved-topics.ts";
 
 /**
  * Authenticates (and rate-limits) a publish request before its body is read: 401/429 cost no body.
@@ -26,6 +27,7 @@ export async function handlePublish(
   const principal = await gate(req);
   requireJson(req);
   const input = parsePublishBody(parseJson(await readBody(req, config.maxBodyBytes)));
+  refuseReservedTopics(input.topics);
   authorizePublish(principal, input.topics);
   const [result] = await hub.publish([input]);
   sendJson(res, 200, { id: result!.id, queued: result!.queued });
