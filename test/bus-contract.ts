@@ -141,6 +141,28 @@ export function runBusContract(
       assert.deepEqual(head.kind === "events" && head.events.length, 0);
     });
 
+    it("headId(), where a bus has it, is a resume point: a replay after it answers exactly what came later", async (t) => {
+      const tail = await new Tail(open(freshLog())).start();
+      if (tail.bus.headId === undefined) {
+        t.skip("this bus has no headId()");
+        return;
+      }
+      const empty = tail.bus.headId(); // undefined allowed: nothing held yet
+      await tail.bus.append([ev("a"), ev("b", { id: "publisher-chosen" })]);
+      await tail.has(2);
+      const head = tail.bus.headId();
+      assert.ok(head !== undefined && !head.includes("publisher-chosen"), "a position, no publisher id");
+      await tail.bus.append([ev("c")]);
+      await tail.has(3);
+      const datas = async (id: string) => {
+        const result = await tail.bus.replay(id, 100);
+        assert.equal(result.kind, "events", `replay after ${id}`);
+        return result.kind === "events" ? result.events.map((e) => e.data) : [];
+      };
+      assert.deepEqual(await datas(head), ["c"]);
+      if (empty !== undefined) assert.deepEqual(await datas(empty), ["a", "b", "c"]);
+    });
+
     it("an unknown or expired id, or one from another epoch, is a typed miss", async () => {
       const tail = await new Tail(open(freshLog(), { maxEvents: 3 })).start();
       const results = await tail.bus.append([ev("1", { id: "first" }), ev("2"), ev("3"), ev("4"), ev("5")]);

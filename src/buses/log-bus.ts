@@ -130,6 +130,15 @@ export abstract class LogBus implements Bus {
     return this.history.size;
   }
 
+  /**
+   * `<epoch>-<pos>` of the last entry handed to the listener (`Bus.headId`). Undefined while the
+   * history holds nothing: positions before the first held event may be control entries, which
+   * `replay` cannot tell from evicted events, so it would answer a (false) miss.
+   */
+  headId(): string | undefined {
+    return this.history.size === 0 ? undefined : formatHubId(this.epoch ?? "0", this.headPos);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -64,10 +64,11 @@ export interface Bus {
   /**
    * The id of the last event this node's listener received, in a form `replay` accepts even when
    * that event's own id was chosen by its publisher (the memory bus answers `<epoch>-<pos>`). It must
-   * reveal nothing about the event (no publisher id). Optional: without it the hub falls back on
-   * the last public event's id. Used as a live-only subscriber's resume point.
+   * reveal nothing about the event (no publisher id). Undefined when the bus cannot name a position
+   * a replay would accept (e.g. nothing held yet). Optional: without it the hub falls back on the
+   * last public event's id. Used as a live-only subscriber's resume point.
    */
-  headId?(): string;
+  headId?(): string | undefined;
   /**
    * How far this node's tail is behind the log's head, in seconds (for metrics); 0 when it is up to
    * date or the bus cannot tell. Optional: absent counts as 0.

@@ -34,7 +34,7 @@ export class SurvivingBus implements Bus {
     return this.inner.status();
   }
 
-  headId(): string {
+  headId(): string | undefined {
     return this.inner.headId();
   }
 
