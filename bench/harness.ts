@@ -26,6 +26,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The bench publishes anonymously and from few addresses: lift the per-IP and rate limits (docs/limits.md). */
+const BENCH_LIMITS = [
+  "--allow-anonymous-publish",
+  "true",
+  "--max-connections",
+  "1000000",
+  "--max-connections-per-ip",
+  "1000000",
+  "--publish-rate",
+  "1000000",
+  "--publish-burst",
+  "1000000",
+];
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface ServerHandle {
@@ -45,7 +59,17 @@ export async function startServer(args: string[]): Promise<ServerHandle> {
   // info level for the one line "all workers listening"; only warnings and errors are printed
   const child = spawn(
     process.execPath,
-    ["bin/herald.js", "--port", String(port), "--host", HOST, "--log-level", "info", ...args],
+    [
+      "bin/herald.js",
+      "--port",
+      String(port),
+      "--host",
+      HOST,
+      "--log-level",
+      "info",
+      ...BENCH_LIMITS,
+      ...args,
+    ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
   let allListening = false;

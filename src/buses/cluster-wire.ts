@@ -40,7 +40,14 @@ export type WireReplay =
   | { kind: "events"; events: WireEvent[] }
   | { kind: "missed"; reason: string; headId: string };
 
-export type ToWorker = { herald: "turn"; events: WireEvent[]; answers: Answer[]; historySize: number };
+export type ToWorker = {
+  herald: "turn";
+  events: WireEvent[];
+  answers: Answer[];
+  historySize: number;
+  /** The log's head after these events, as `replay` accepts it (`<epoch>-<pos>`). */
+  headId: string;
+};
 
 export function toWire(event: HeraldEvent): WireEvent {
   const wire: WireEvent = {

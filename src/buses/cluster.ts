@@ -43,6 +43,8 @@ export class ClusterBus implements Bus {
   private outgoing: AppendRequest[] = [];
   private nextRid = 1;
   private size = 0;
+  private head: string | undefined;
+  private onLost: (() => void) | undefined;
   private closed = false;
 
   constructor(private readonly channel: ClusterChannel) {
@@ -51,8 +53,14 @@ export class ClusterBus implements Bus {
     });
   }
 
-  async start(listener: (events: readonly HeraldEvent[]) => void): Promise<void> {
+  async start(listener: (events: readonly HeraldEvent[]) => void, onLost?: () => void): Promise<void> {
     this.listener = listener;
+    this.onLost = onLost;
+  }
+
+  /** The log's head as of the last events this worker received (undefined before the first). */
+  headId(): string | undefined {
+    return this.head;
   }
 
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
@@ -88,9 +96,11 @@ export class ClusterBus implements Bus {
 
   /** The primary is gone: every waiting call rejects with `unavailable`. */
   lost(): void {
+    const wasClosed = this.closed;
     this.closed = true;
     for (const { reject } of this.waiting.values()) reject(unavailable());
     this.waiting.clear();
+    if (!wasClosed) this.onLost?.();
   }
 
   async close(): Promise<void> {
@@ -125,6 +135,7 @@ export class ClusterBus implements Bus {
         return event;
       });
       while (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as number);
+      this.head = message.headId;
       this.listener?.(events);
     }
     for (const answer of message.answers) {

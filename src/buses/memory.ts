@@ -102,6 +102,16 @@ export class MemoryBus implements Bus {
     return this.history.size;
   }
 
+  /** `<epoch>-<pos>` of the newest event: the listener has it already (it is called inside `append`). */
+  headId(): string {
+    return formatHubId(this.epoch, this.headPos);
+  }
+
+  /** The listener is called inside `append`: never behind. */
+  lagSeconds(): number {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -43,19 +43,37 @@ export interface BusStatus {
  *   the held event with `duplicate: true`. When the log cannot store, `append` rejects with a
  *   `HeraldError` of code `unavailable` and nothing of that call is acknowledged.
  *   Inputs are validated by the caller (`validatePublish`) before they reach `append`.
+ *   A stored event keeps every field of its input, `private` included: each node filters private
+ *   events on delivery and replay from that flag alone, so a bus that dropped it would leak them.
  * - the listener given to `start` receives every stored event exactly once on this node, in log
  *   order (the same order on every node), in batches; never a duplicate, never a gap.
+ * - when the log itself was lost (store flushed or deleted: a new epoch), the bus calls `onLost`
+ *   before delivering any event of the new log; positions may restart then, so the hub ends every
+ *   stream and clients resume with their old id, which answers `missed/epoch-changed`.
  * - `replay(id, limit)` answers the events stored after the event with that id, in log order, up
  *   to the head at the time of the call; or `missed` when the id is unknown, expired, from another
  *   epoch, or followed by more than `limit` events. `replay(EARLIEST, limit)` answers every held event.
  */
 export interface Bus {
-  start(listener: (events: readonly HeraldEvent[]) => void): Promise<void>;
+  start(listener: (events: readonly HeraldEvent[]) => void, onLost?: () => void): Promise<void>;
   append(inputs: readonly PublishInput[]): Promise<AppendResult[]>;
   replay(lastEventId: string, limit: number): Promise<ReplayResult>;
   status(): BusStatus;
   /** How many events the history holds now (for metrics). */
   historySize(): number;
+  /**
+   * The id of the last event this node's listener received, in a form `replay` accepts even when
+   * that event's own id was chosen by its publisher (the memory bus answers `<epoch>-<pos>`). It must
+   * reveal nothing about the event (no publisher id). Undefined when the bus cannot name a position
+   * a replay would accept (e.g. nothing held yet). Optional: without it the hub falls back on the
+   * last public event's id. Used as a live-only subscriber's resume point.
+   */
+  headId?(): string | undefined;
+  /**
+   * How far this node's tail is behind the log's head, in seconds (for metrics); 0 when it is up to
+   * date or the bus cannot tell. Optional: absent counts as 0.
+   */
+  lagSeconds?(): number;
   /** Stops tailing and releases connections. Appends after `close` reject. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { badRequest } from "./errors.ts";
+import { badRequest, HeraldError } from "./errors.ts";
 
 /**
  * What a publisher asks to publish, after the server turned its request (JSON, form, seed
@@ -44,6 +44,8 @@ export interface PublishLimits {
   readonly maxTopicsPerEvent: number;
   /** Longest accepted id or event type, in characters. */
   readonly maxIdLength: number;
+  /** Largest accepted `data`, in UTF-8 bytes (`payload_too_large` above it); absent = no limit. */
+  readonly maxDataBytes?: number;
 }
 
 export const DEFAULT_PUBLISH_LIMITS: PublishLimits = {
@@ -77,6 +79,16 @@ export function validatePublish(input: PublishInput, limits: PublishLimits = DEF
   }
   for (const topic of input.topics) validateTopic(topic, limits, '"topic"');
   if (typeof input.data !== "string") throw badRequest('"data" is required');
+  const maxDataBytes = limits.maxDataBytes;
+  if (maxDataBytes !== undefined && input.data.length * 3 > maxDataBytes) {
+    const size = utf8Length(input.data);
+    if (size > maxDataBytes) {
+      throw new HeraldError(
+        "payload_too_large",
+        `event data is ${size} bytes; the limit is ${maxDataBytes} bytes: send smaller events (or a link to the content)`,
+      );
+    }
+  }
   checkField("id", input.id, limits.maxIdLength);
   checkField("event", input.type, limits.maxIdLength);
   if (input.retry !== undefined && !(Number.isSafeInteger(input.retry) && input.retry >= 0)) {
@@ -92,4 +104,22 @@ function checkField(name: string, value: string | undefined, maxLength: number):
   if (FIELD_BREAKERS.test(value)) {
     throw badRequest(`"${name}" must not contain CR, LF or NUL: they would break the event-stream format`);
   }
+}
+
+/** The UTF-8 size of `text` in bytes (a lone surrogate counts as the 3 bytes of U+FFFD). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
 }

@@ -9,7 +9,7 @@ import {
 } from "./event.ts";
 import { fanOutBatch, fanOutOne, type SubscriberIndex } from "./fanout.ts";
 import { type CloseReason, type Sink, Subscriber } from "./subscriber.ts";
-import type { TopicSelector } from "./topic.ts";
+import { anySelectorMatches, type TopicSelector } from "./topic.ts";
 
 export interface HubOptions {
   readonly bus: Bus;
@@ -26,6 +26,13 @@ export interface HubOptions {
    * callback (one bus batch, one batch publish).
    */
   readonly defer?: (flush: () => void) => void;
+  /** Topics whose published events are counted one by one (`counters.byTopic`); none by default, so metric labels stay bounded. */
+  readonly countedTopics?: readonly string[];
+  /**
+   * Topics whose events are always private: a publish with a topic matching one is stored with
+   * `private: true`, so every node and every replay filters it (HERALD_PRIVATE_TOPICS).
+   */
+  readonly privateTopics?: readonly TopicSelector[];
 }
 
 export interface PublishResult {
@@ -41,7 +48,18 @@ export interface SubscribeRequest {
   readonly sink: Sink;
   /** Resume after this id (the client's Last-Event-ID); absent = live only. */
   readonly lastEventId?: string | undefined;
+  /**
+   * Called once the history has answered a resume and before anything is written to the sink (so
+   * a server can still set response headers, e.g. Mercure's `Last-Event-ID`). Not called without
+   * `lastEventId`. Must not throw.
+   */
+  readonly onResume?: (outcome: ResumeOutcome) => void;
 }
+
+/** How a resume went: replayed from the id, or the id could not be resumed from (`missed`). */
+export type ResumeOutcome =
+  | { readonly kind: "replay" }
+  | { readonly kind: "missed"; readonly reason: MissedReason; readonly headId: string };
 
 /** The event type of the documented "events may have been missed" signal (docs/concepts.md). */
 export const MISSED_EVENT_TYPE = "herald.missed";
@@ -52,6 +70,14 @@ export interface HubCounters {
   replayed: number;
   slowDisconnects: number;
   missedSignals: number;
+  /** Events queued for a subscriber and thrown away when it was cut off as slow (the server adds its own queue's). */
+  dropped: number;
+  /** Subscribers registered since start. */
+  subscribed: number;
+  /** Subscribers removed since start, by reason (a closed set: bounded metric labels). */
+  closed: Record<CloseReason, number>;
+  /** Events published per topic, for the topics in `HubOptions.countedTopics` only. */
+  byTopic: Map<string, number>;
 }
 
 /**
@@ -80,27 +106,58 @@ export class Hub {
   private readonly all = new Set<Subscriber>();
   private readonly queuedCounts = new WeakMap<HeraldEvent, number>();
   private readonly limits: PublishLimits;
+  private newestId: string | undefined;
   readonly counters: HubCounters = {
     published: 0,
     delivered: 0,
     replayed: 0,
     slowDisconnects: 0,
     missedSignals: 0,
+    dropped: 0,
+    subscribed: 0,
+    closed: { "client-closed": 0, slow: 0, shutdown: 0, expired: 0, error: 0 },
+    byTopic: new Map(),
   };
+  private selectorTotal = 0;
+  private lastPublicId: string | undefined;
 
   constructor(private readonly options: HubOptions) {
     this.bus = options.bus;
     this.limits = options.limits ?? DEFAULT_PUBLISH_LIMITS;
     this.defer = options.defer ?? queueMicrotask;
+    for (const topic of options.countedTopics ?? []) this.counters.byTopic.set(topic, 0);
   }
 
-  /** Starts tailing the bus. */
+  /** Starts tailing the bus. When the bus reports its log lost, every stream ends (clients resume). */
   start(): Promise<void> {
-    return this.bus.start((events) => this.deliver(events));
+    return this.bus.start(
+      (events) => this.deliver(events),
+      () => this.closeAll("error"),
+    );
+  }
+
+  /** Id of the newest event this node received from the bus; undefined before the first. */
+  get lastEventId(): string | undefined {
+    return this.newestId;
   }
 
   get subscriberCount(): number {
     return this.all.size;
+  }
+
+  /** Topic selectors over all subscribers (a subscriber of `a` and `b/*` counts 2). */
+  get selectorCount(): number {
+    return this.selectorTotal;
+  }
+
+  /**
+   * Where a live-only subscriber registered in this tick stands: resuming after this id replays
+   * exactly the events it would have received. The bus's `headId()` (a position that reveals
+   * nothing), else the id of the last non-private event delivered on this node (like Mercure's
+   * Last-Event-ID response header), else undefined (nothing delivered yet).
+   */
+  get resumePoint(): string | undefined {
+    return this.bus.headId?.() ?? this.lastPublicId;
   }
 
   /** Exact-topic index entries (for leak checks: 0 when nobody is subscribed). */
@@ -116,7 +173,16 @@ export class Hub {
   /** Validates, stores (through the bus) and delivers. Rejects with HeraldError; nothing is stored then. */
   async publish(inputs: readonly PublishInput[]): Promise<PublishResult[]> {
     for (const input of inputs) validatePublish(input, this.limits);
-    const results = await this.bus.append(inputs);
+    const privateTopics = this.options.privateTopics ?? [];
+    const marked =
+      privateTopics.length === 0
+        ? inputs
+        : inputs.map((input) =>
+            input.private !== true && anySelectorMatches(privateTopics, input.topics)
+              ? { ...input, private: true }
+              : input,
+          );
+    const results = await this.bus.append(marked);
     if (this.turnDone !== undefined) await this.turnDone;
     return results.map(({ event, duplicate }) => ({
       id: event.id,
@@ -134,10 +200,20 @@ export class Hub {
       maxPendingBytes: this.options.maxPendingBytes,
     });
     this.register(subscriber);
+    // A live-only subscriber starts after what the bus already handed over (even if this turn's
+    // batch is not written yet): it gets exactly the events stored after it joined, as before batching.
+    if (request.lastEventId === undefined && this.turn.length > 0) {
+      subscriber.lastPos = (this.turn[this.turn.length - 1] as HeraldEvent).pos;
+    }
     if (request.lastEventId !== undefined) {
       try {
         const result = await this.bus.replay(request.lastEventId, this.options.replayLimit);
         if (subscriber.closed) return subscriber;
+        request.onResume?.(
+          result.kind === "events"
+            ? { kind: "replay" }
+            : { kind: "missed", reason: result.reason, headId: result.headId },
+        );
         if (result.kind === "events") {
           for (const event of result.events) {
             if (subscriber.closed) return subscriber;
@@ -163,7 +239,12 @@ export class Hub {
   unsubscribe(subscriber: Subscriber, reason: CloseReason): void {
     if (subscriber.closed) return;
     subscriber.closed = true;
-    if (reason === "slow") this.counters.slowDisconnects++;
+    if (reason === "slow") {
+      this.counters.slowDisconnects++;
+      this.counters.dropped += subscriber.pendingCount;
+    }
+    this.counters.closed[reason]++;
+    this.selectorTotal -= subscriber.selectors.length;
     this.all.delete(subscriber);
     this.patterns.delete(subscriber);
     for (const selector of subscriber.selectors) {
@@ -184,6 +265,8 @@ export class Hub {
 
   private register(subscriber: Subscriber): void {
     this.all.add(subscriber);
+    this.counters.subscribed++;
+    this.selectorTotal += subscriber.selectors.length;
     for (const selector of subscriber.selectors) {
       if (selector.kind !== "exact") {
         this.patterns.add(subscriber);
@@ -198,10 +281,23 @@ export class Hub {
     }
   }
 
+  private countTopics(event: HeraldEvent): void {
+    for (const topic of event.topics) {
+      const n = this.counters.byTopic.get(topic);
+      if (n !== undefined) this.counters.byTopic.set(topic, n + 1);
+    }
+  }
+
   /** The bus listener: queues the events for this turn's flush. */
   private deliver(events: readonly HeraldEvent[]): void {
     if (events.length === 0) return;
-    for (const event of events) this.turn.push(event);
+    for (const event of events) {
+      this.turn.push(event);
+      this.counters.published++;
+      if (!event.private) this.lastPublicId = event.id;
+      if (this.counters.byTopic.size > 0) this.countTopics(event);
+      this.newestId = event.id;
+    }
     if (this.turnDone !== undefined) return;
     this.turnDone = new Promise((resolve) => {
       this.endTurn = resolve;
@@ -227,7 +323,6 @@ export class Hub {
   }
 
   private count(event: HeraldEvent, queued: number): void {
-    this.counters.published++;
     this.counters.delivered += queued;
     this.queuedCounts.set(event, queued);
   }

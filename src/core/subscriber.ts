@@ -66,6 +66,11 @@ export class Subscriber {
     return !this.replaying;
   }
 
+  /** Live events queued while the replay runs. */
+  get pendingCount(): number {
+    return this.pending?.length ?? 0;
+  }
+
   /** Whether this subscriber may and wants to receive `event`. */
   accepts(event: HeraldEvent): boolean {
     if (!anySelectorMatches(this.selectors, event.topics)) return false;

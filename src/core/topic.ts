@@ -8,11 +8,17 @@
  * - anything else matches exactly that topic (case-sensitive, byte for byte).
  *
  * Selectors are validated by the caller (server) for length and count; this module only parses.
+ *
+ * A `match` selector carries a matcher an adapter compiled (e.g. a Mercure URI template, see
+ * src/server/mercure/selectors.ts), so the core stays free of any syntax but its own. Contract for
+ * `test`: pure, never throws, and bounded in time (linear in the topic's length): the hub calls it
+ * for every event on the fan-out path. The hub treats it like `prefix`: scanned, not indexed.
  */
 export type TopicSelector =
   | { readonly kind: "exact"; readonly topic: string }
   | { readonly kind: "all" }
-  | { readonly kind: "prefix"; readonly prefix: string };
+  | { readonly kind: "prefix"; readonly prefix: string }
+  | { readonly kind: "match"; readonly source: string; readonly test: (topic: string) => boolean };
 
 const PREFIX_MARKERS = ["/*", ":*", ".*"];
 
@@ -34,6 +40,8 @@ export function selectorMatches(selector: TopicSelector, topic: string): boolean
       return selector.topic === topic;
     case "prefix":
       return topic.startsWith(selector.prefix);
+    case "match":
+      return selector.test(topic);
   }
 }
 

@@ -1,21 +1,35 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MemoryBus } from "../buses/memory.ts";
+import { JwtAuthorizer } from "../auth/index.ts";
+import { createBus, redactBusUrl } from "../buses/index.ts";
+import type { Authorizer } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS } from "../core/event.ts";
 import { Hub } from "../core/hub.ts";
-import { parseSelector } from "../core/topic.ts";
+import { parseSelector, type TopicSelector } from "../core/topic.ts";
+import { Access } from "./access.ts";
+import { setupAuth } from "./auth-setup.ts";
+import { clientIp } from "./client-ip.ts";
 import type { HeraldConfig } from "./config.ts";
+import { ConnectionLimiter } from "./connection-limiter.ts";
 import { Cors } from "./cors.ts";
+import { startDemoFeed } from "./demo.ts";
+import { readFigures } from "./figures.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { Router } from "./router.ts";
+import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
+import { createMetrics } from "./metrics.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import { parseTarget, Router } from "./router.ts";
+import { handleDeleteCookie, handleSetCookie } from "./routes/auth-cookie.ts";
 import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./routes/events.ts";
+import { handleMetrics, handleStatus } from "./routes/metrics.ts";
 import { handlePublish } from "./routes/publish.ts";
 import { handlePublishBatch } from "./routes/publish-batch.ts";
 import { handleBroadcast } from "./routes/seed.ts";
+import { addWebRoutes } from "./routes/web.ts";
 import type { SseConnection } from "./sse-connection.ts";
 
 export interface Herald {
@@ -23,6 +37,14 @@ export interface Herald {
   readonly hub: Hub;
   readonly config: HeraldConfig;
   readonly connections: ReadonlySet<SseConnection>;
+  /** The Mercure protocol routes (docs/mercure.md). */
+  readonly mercure: MercureMount;
+  /** Verifies tokens (src/auth/ JWT implementation of the core's Authorizer port). */
+  readonly authorizer: Authorizer;
+  /** Open streams, total and per IP (HERALD_MAX_CONNECTIONS*). */
+  readonly streamLimits: ConnectionLimiter;
+  /** Set when no key was configured: a token of this run that may publish and read everything. */
+  readonly devToken: string | undefined;
   /** The base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   /** Graceful stop: not ready, no new streams, in-flight publishes finish, streams end, bus closes. */
@@ -37,27 +59,79 @@ export interface HeraldDeps {
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
 export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): Promise<Herald> {
   const log = deps.log ?? createLogger(config.logLevel);
+  const auth = await setupAuth(config);
+  const limits = {
+    ...DEFAULT_PUBLISH_LIMITS,
+    maxTopicLength: config.maxTopicLength,
+    maxTopicsPerEvent: config.maxTopics,
+    maxDataBytes: config.maxEventBytes,
+  };
   const bus =
     deps.bus ??
-    new MemoryBus({ history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs } });
+    createBus({
+      bus: config.bus,
+      history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs },
+      limits,
+      privateTopics: config.privateTopics.map(parseSelector),
+      log,
+    });
   const hub = new Hub({
     bus,
     replayLimit: config.replayLimit,
     maxPendingBytes: config.maxBufferedBytes,
     defer: setImmediate, // batching bound: the end of the current event-loop iteration
-    limits: {
-      ...DEFAULT_PUBLISH_LIMITS,
-      maxTopicLength: config.maxTopicLength,
-      maxTopicsPerEvent: config.maxTopics,
-    },
+    limits,
+    privateTopics: config.privateTopics.map(parseSelector),
+    countedTopics: config.metricsTopics,
   });
   await hub.start();
 
   const connections = new Set<SseConnection>();
   const ctx: StreamContext = { hub, config, log, connections };
-  const cors = new Cors(config.corsOrigins);
+  const defaultCors = new Cors(config.corsOrigins);
+  const mercureCors =
+    config.mercureCorsOrigins.length > 0 ? new Cors(config.mercureCorsOrigins) : defaultCors;
   const inFlight = new Set<Promise<void>>();
+  const publishRate = new RateLimiter({ ratePerSec: config.publishRate, burst: config.publishBurst });
+  const streamLimits = new ConnectionLimiter({
+    total: config.maxConnections,
+    perIp: config.maxConnectionsPerIp,
+  });
+  const access = new Access({
+    authorizer: auth.authorizer,
+    allowAnonymousPublish: config.allowAnonymousPublish,
+    allowAnonymousSubscribe: config.allowAnonymousSubscribe,
+    cookieName: config.authCookie,
+    trustProxy: config.trustProxy,
+    publishRate,
+  });
+  const gate = (req: IncomingMessage) => access.publisher(req);
+  /** Opens a stream after the connection limits and the subscriber's token are checked. */
+  const stream = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    selectors: readonly TopicSelector[],
+  ) => {
+    refuseWhenStopping();
+    const release = streamLimits.acquire(clientIp(req, config.trustProxy));
+    try {
+      const principal = await access.subscriber(req);
+      const streamAccess = {
+        privateSelectors: principal.subscribe,
+        expiresAt: principal.expiresAt,
+        onEnd: release,
+      };
+      await openStream(ctx, req, res, selectors, lastEventIdOf(req, url), streamAccess);
+    } catch (error) {
+      if (!res.headersSent) release();
+      throw error;
+    }
+  };
   let shuttingDown = false;
+  const startedAt = Date.now();
+  const figures = () => readFigures(hub, bus, connections);
+  const metrics = createMetrics(figures);
 
   const refuseWhenStopping = () => {
     if (shuttingDown) {
@@ -79,17 +153,15 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   };
 
   const router = new Router()
-    .add("GET", "/events", async (req, res, url) => {
-      refuseWhenStopping();
-      await openStream(ctx, req, res, topicsFromQuery(url, config), lastEventIdOf(req, url));
-    })
-    .add("GET", "/stream", async (req, res, url) => {
-      refuseWhenStopping();
-      await openStream(ctx, req, res, [parseSelector(config.broadcastTopic)], lastEventIdOf(req, url));
-    })
-    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res)))
-    .add("POST", "/publish/batch", (req, res) => tracked(() => handlePublishBatch(hub, config, req, res)))
-    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res)))
+    .add("GET", "/events", (req, res, url) => stream(req, res, url, topicsFromQuery(url, config)))
+    .add("GET", "/stream", (req, res, url) => stream(req, res, url, [parseSelector(config.broadcastTopic)]))
+    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res, gate)))
+    .add("POST", "/publish/batch", (req, res) =>
+      tracked(() => handlePublishBatch(hub, config, req, res, gate)),
+    )
+    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res, gate)))
+    .add("POST", "/auth/cookie", (req, res) => handleSetCookie(auth.authorizer, config, req, res))
+    .add("DELETE", "/auth/cookie", (req, res) => handleDeleteCookie(config, req, res))
     .add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }))
     .add("GET", "/readyz", (_req, res) => {
       const busStatus = bus.status();
@@ -98,10 +170,28 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         sendJson(res, 503, { ready: false, reason: busStatus.reason ?? "bus not ready" });
       else sendJson(res, 200, { ready: true });
     });
+  const mercure = await mountMercure(router, {
+    hub,
+    config,
+    log,
+    track: tracked,
+    refuseWhenStopping,
+    streamLimits,
+    publishRate,
+    heraldVerifier:
+      auth.devToken === undefined && auth.authorizer instanceof JwtAuthorizer
+        ? auth.authorizer.verifier
+        : undefined,
+  });
+  router
+    .add("GET", "/metrics", (req, res) => handleMetrics(metrics, req, res))
+    .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res));
+  addWebRoutes(router);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = new URL(req.url ?? "/", "http://herald.local");
+      const url = parseTarget(req.url);
+      const cors = url.pathname.startsWith(MERCURE_PATH) ? mercureCors : defaultCors;
       if (req.method === "OPTIONS") {
         const allowed = router.allowed(url.pathname);
         if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
@@ -115,18 +205,37 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
       const headers: Record<string, string> = {};
       if (herald.code === "method_not_allowed") {
-        headers.Allow = router.allowed(new URL(req.url ?? "/", "http://herald.local").pathname) ?? "";
+        headers.Allow = router.allowed(parseTarget(req.url).pathname) ?? "";
       }
       sendError(res, herald, headers);
     }
   };
 
-  const server = createServer({ headersTimeout: 15_000, requestTimeout: 30_000 }, (req, res) => {
-    void handle(req, res);
-  });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  // Slow-loris: a client gets headersTimeout to send its headers and requestTimeout for the whole
+  // request; Node checks both every connectionsCheckingInterval. Streams are not affected (the
+  // request is complete once its headers are in).
+  const server = createServer(
+    {
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "408 Request Timeout"
+          : "400 Bad Request";
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   const heartbeat = encodeComment("heartbeat");
@@ -134,6 +243,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     for (const connection of connections) connection.write(heartbeat);
   }, config.heartbeatMs);
   timer.unref();
+  const sweeper = setInterval(() => publishRate.sweep(), 60_000);
+  sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -152,13 +263,28 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         ? "127.0.0.1"
         : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info({ url, bus: config.bus }, "Herald listening");
+  log.info({ url, bus: redactBusUrl(config.bus), keys: auth.keyDescription }, "Herald listening");
+  if (config.allowAnonymousPublish) {
+    log.warn(
+      "UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true): anyone who reaches this hub may publish to any topic",
+    );
+  }
+  if (auth.devToken !== undefined) {
+    log.warn(
+      { token: auth.devToken },
+      "no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL): tokens are signed with a random secret of this run; this publisher token allows every topic",
+    );
+  }
+  const stopDemo = config.demo ? startDemoFeed(hub, log) : () => {};
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true;
       clearInterval(timer);
+      mercure.close();
+      clearInterval(sweeper);
+      stopDemo();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([Promise.all(inFlight), deadline]);
@@ -172,5 +298,16 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     return closing;
   };
 
-  return { server, hub, config, connections, url, close };
+  return {
+    server,
+    hub,
+    config,
+    connections,
+    mercure,
+    url,
+    close,
+    authorizer: auth.authorizer,
+    streamLimits,
+    devToken: auth.devToken,
+  };
 }

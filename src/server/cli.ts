@@ -18,17 +18,18 @@ const program = new Command("herald")
   .showHelpAfterError();
 for (const spec of SETTINGS) {
   program.option(
-    `--${spec.flag} <value>`,
+    spec.kind === "bool" ? `--${spec.flag} [value]` : `--${spec.flag} <value>`,
     `${spec.help} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`,
   );
 }
 program.parse();
 
-const options = program.opts<Record<string, string>>();
+const options = program.opts<Record<string, string | true>>();
 const flags: Partial<Record<keyof HeraldConfig, string>> = {};
 for (const spec of SETTINGS) {
   const camel = spec.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-  if (options[camel] !== undefined) flags[spec.key] = options[camel];
+  const value = options[camel];
+  if (value !== undefined) flags[spec.key] = value === true ? "true" : value;
 }
 
 let config: HeraldConfig;
@@ -60,6 +61,26 @@ const herald = await (config.workers > 1 && cluster.isPrimary
   process.stderr.write(`herald: cannot start: ${(error as Error).message}\n`);
   process.exit(1);
 });
+
+if (herald.devToken !== undefined) {
+  // Safe by default, still easy: the first publish works with this token (docs/auth.md).
+  const base = herald.url;
+  process.stderr.write(
+    [
+      "",
+      "herald: no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL), so tokens are",
+      "herald: signed with a random secret made for this run. This token may publish to and read every topic:",
+      "",
+      `TOKEN=${herald.devToken}`,
+      "",
+      `curl -X POST ${base}/publish -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"topic":"news","data":"hello"}'`,
+      "",
+    ].join("\n"),
+  );
+}
+if (config.allowAnonymousPublish) {
+  process.stderr.write("herald: UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true)\n");
+}
 
 const stop = (signal: string) => {
   process.stderr.write(`herald: ${signal} received, shutting down\n`);

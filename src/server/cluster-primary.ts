@@ -1,11 +1,17 @@
 import cluster, { type Worker } from "node:cluster";
+import { generateSecret } from "../auth/index.ts";
 import { type Answer, replayToWire, type ToPrimary, toWire, type WireEvent } from "../buses/cluster-wire.ts";
 import { MemoryBus } from "../buses/memory.ts";
 import { HeraldError } from "../core/errors.ts";
+import { mintDevToken, noKeyConfigured } from "./auth-setup.ts";
 import type { HeraldConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 
 export interface Primary {
+  /** Where the workers listen (for the start message). */
+  readonly url: string;
+  /** Set when no key was configured: the workers share one random secret; this token is signed with it. */
+  readonly devToken?: string;
   /** Stops the workers (each shuts down gracefully), then the log. */
   close(): Promise<void>;
 }
@@ -34,11 +40,12 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     const turn = events;
     events = [];
     const historySize = bus?.historySize() ?? 0;
+    const headId = bus?.headId() ?? "";
     for (const worker of Object.values(cluster.workers ?? {})) {
       if (worker === undefined || !worker.isConnected()) continue;
       const mine = answers.get(worker) ?? [];
       if (turn.length === 0 && mine.length === 0) continue;
-      worker.send({ herald: "turn", events: turn, answers: mine, historySize });
+      worker.send({ herald: "turn", events: turn, answers: mine, historySize, headId });
     }
     answers.clear();
   };
@@ -101,10 +108,19 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     log.error({ pid: worker.process.pid, code, signal }, "worker died; starting another");
     cluster.fork();
   });
+  // No key configured: every worker must verify with the same random secret, so the primary makes it.
+  let devToken: string | undefined;
+  if (noKeyConfigured(config)) {
+    const secret = generateSecret();
+    process.env.HERALD_JWT_SECRET = secret; // inherited by every worker (cluster.fork)
+    devToken = await mintDevToken(secret, config);
+  }
   for (let i = 0; i < config.workers; i++) cluster.fork();
 
   let closing: Promise<void> | undefined;
   return {
+    url: `http://${config.host === "" ? "localhost" : config.host}:${config.port}`,
+    devToken,
     close: () => {
       closing ??= (async () => {
         stopping = true;

@@ -23,11 +23,61 @@ export interface HeraldConfig {
   broadcastTopic: string;
   shutdownTimeoutMs: number;
   logLevel: string;
+  // Authorization and limits (docs/auth.md, docs/limits.md)
+  jwtSecret: string;
+  jwtPublicKey: string;
+  jwksUrl: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  jwtLeewayMs: number;
+  jwksCacheMs: number;
+  jwksCooldownMs: number;
+  allowAnonymousPublish: boolean;
+  allowAnonymousSubscribe: boolean;
+  privateTopics: string[];
+  authCookie: string;
+  cookieSameSite: string;
+  trustProxy: boolean;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  maxEventBytes: number;
+  publishRate: number;
+  publishBurst: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  // The page, the demo feed, metrics (docs/metrics.md)
+  demo: boolean;
+  metricsTopics: string[];
+  // Mercure protocol (docs/mercure.md): Mercure's names, MERCURE_* variables.
+  mercureJwtKey: string;
+  mercureJwtAlg: string;
+  mercurePublisherJwtKey: string;
+  mercurePublisherJwtAlg: string;
+  mercureSubscriberJwtKey: string;
+  mercureSubscriberJwtAlg: string;
+  mercureAnonymous: boolean;
+  mercureSubscriptions: boolean;
+  mercureCorsOrigins: string[];
+  mercurePublishOrigins: string[];
+  mercureHeartbeatMs: number;
+  mercureCookieName: string;
   /** Processes serving HTTP (node:cluster); 1 = no cluster. Read by the CLI only. */
   workers: number;
 }
 
-type Kind = "port" | "string" | "duration" | "size" | "count" | "list" | "level" | "bus" | "workers";
+type Kind =
+  | "port"
+  | "string"
+  | "duration"
+  | "size"
+  | "count"
+  | "list"
+  | "level"
+  | "bus"
+  | "bool"
+  | "samesite"
+  | "url"
+  | "workers";
 
 export interface SettingSpec {
   readonly key: keyof HeraldConfig;
@@ -61,7 +111,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "HERALD_BUS",
     kind: "bus",
     default: "memory",
-    help: "event bus: memory (embedded, one process)",
+    help: "event bus: memory (one process), redis://host:port/db or amqp://user:pass@host:port/vhost (buses.md)",
   },
   {
     key: "heartbeatMs",
@@ -168,6 +218,286 @@ export const SETTINGS: readonly SettingSpec[] = [
     help: "fatal, error, warn, info, debug, trace or silent",
   },
   {
+    key: "jwtSecret",
+    flag: "jwt-secret",
+    env: "HERALD_JWT_SECRET",
+    kind: "string",
+    default: "",
+    help: "HS256 secret verifying tokens; with no key at all, a random one is made at start and a token printed",
+  },
+  {
+    key: "jwtPublicKey",
+    flag: "jwt-public-key",
+    env: "HERALD_JWT_PUBLIC_KEY",
+    kind: "string",
+    default: "",
+    help: "RSA (RS256) or EC (ES256) public key verifying tokens: PEM text or the path of a PEM file",
+  },
+  {
+    key: "jwksUrl",
+    flag: "jwks-url",
+    env: "HERALD_JWKS_URL",
+    kind: "url",
+    default: "",
+    help: "JWKS URL whose keys verify tokens (cached; an unknown kid fetches it again: key rotation)",
+  },
+  {
+    key: "jwtIssuer",
+    flag: "jwt-issuer",
+    env: "HERALD_JWT_ISSUER",
+    kind: "string",
+    default: "",
+    help: "required iss claim of tokens; empty = not checked",
+  },
+  {
+    key: "jwtAudience",
+    flag: "jwt-audience",
+    env: "HERALD_JWT_AUDIENCE",
+    kind: "string",
+    default: "",
+    help: "required aud claim of tokens; empty = not checked",
+  },
+  {
+    key: "jwtLeewayMs",
+    flag: "jwt-leeway",
+    env: "HERALD_JWT_LEEWAY",
+    kind: "duration",
+    default: "0s",
+    help: "clock skew tolerated on exp and nbf",
+  },
+  {
+    key: "jwksCacheMs",
+    flag: "jwks-cache",
+    env: "HERALD_JWKS_CACHE",
+    kind: "duration",
+    default: "10m",
+    help: "how long fetched JWKS keys are used before fetching the JWKS again",
+  },
+  {
+    key: "jwksCooldownMs",
+    flag: "jwks-cooldown",
+    env: "HERALD_JWKS_COOLDOWN",
+    kind: "duration",
+    default: "30s",
+    help: "shortest time between two JWKS fetches caused by unknown key ids",
+  },
+  {
+    key: "allowAnonymousPublish",
+    flag: "allow-anonymous-publish",
+    env: "HERALD_ALLOW_ANONYMOUS_PUBLISH",
+    kind: "bool",
+    default: "false",
+    help: "let requests without a token publish to any topic (UNSAFE outside development)",
+  },
+  {
+    key: "allowAnonymousSubscribe",
+    flag: "allow-anonymous-subscribe",
+    env: "HERALD_ALLOW_ANONYMOUS_SUBSCRIBE",
+    kind: "bool",
+    default: "true",
+    help: "let clients without a token receive public events (false = every stream needs a token)",
+  },
+  {
+    key: "privateTopics",
+    flag: "private-topics",
+    env: "HERALD_PRIVATE_TOPICS",
+    kind: "list",
+    default: "",
+    help: "comma-separated topic selectors whose events are always private (e.g. users/*,billing)",
+  },
+  {
+    key: "authCookie",
+    flag: "auth-cookie",
+    env: "HERALD_AUTH_COOKIE",
+    kind: "string",
+    default: "heraldAuthorization",
+    help: "name of the cookie holding a subscriber token (set by POST /auth/cookie or by your app)",
+  },
+  {
+    key: "cookieSameSite",
+    flag: "cookie-samesite",
+    env: "HERALD_COOKIE_SAMESITE",
+    kind: "samesite",
+    default: "Strict",
+    help: "SameSite attribute of the cookie POST /auth/cookie sets: Strict, Lax or None (None implies Secure)",
+  },
+  {
+    key: "trustProxy",
+    flag: "trust-proxy",
+    env: "HERALD_TRUST_PROXY",
+    kind: "bool",
+    default: "false",
+    help: "take the client IP from the last X-Forwarded-For entry (only behind a proxy that sets it)",
+  },
+  {
+    key: "maxConnections",
+    flag: "max-connections",
+    env: "HERALD_MAX_CONNECTIONS",
+    kind: "count",
+    default: "10000",
+    help: "most open event streams on this node (503 + Retry-After above it)",
+  },
+  {
+    key: "maxConnectionsPerIp",
+    flag: "max-connections-per-ip",
+    env: "HERALD_MAX_CONNECTIONS_PER_IP",
+    kind: "count",
+    default: "100",
+    help: "most open event streams from one client IP (429 + Retry-After above it)",
+  },
+  {
+    key: "maxEventBytes",
+    flag: "max-event-size",
+    env: "HERALD_MAX_EVENT_SIZE",
+    kind: "size",
+    default: "256KiB",
+    help: "largest event data, in UTF-8 bytes (413 above it)",
+  },
+  {
+    key: "publishRate",
+    flag: "publish-rate",
+    env: "HERALD_PUBLISH_RATE",
+    kind: "count",
+    default: "1000",
+    help: "publishes per second allowed per token (per IP when anonymous); 429 + Retry-After above it",
+  },
+  {
+    key: "publishBurst",
+    flag: "publish-burst",
+    env: "HERALD_PUBLISH_BURST",
+    kind: "count",
+    default: "2000",
+    help: "publishes allowed at once before the publish rate applies",
+  },
+  {
+    key: "headersTimeoutMs",
+    flag: "headers-timeout",
+    env: "HERALD_HEADERS_TIMEOUT",
+    kind: "duration",
+    default: "10s",
+    help: "longest time a client may take to send request headers (slow-loris cut-off, 408)",
+  },
+  {
+    key: "requestTimeoutMs",
+    flag: "request-timeout",
+    env: "HERALD_REQUEST_TIMEOUT",
+    kind: "duration",
+    default: "30s",
+    help: "longest time a client may take to send a whole request (headers and body)",
+  },
+  {
+    key: "demo",
+    flag: "demo",
+    env: "HERALD_DEMO",
+    kind: "bool",
+    default: "false",
+    help: "run the demo feed: a price tick every second on topic `prices` (`--demo` alone means true)",
+  },
+  {
+    key: "metricsTopics",
+    flag: "metrics-topics",
+    env: "HERALD_METRICS_TOPICS",
+    kind: "list",
+    default: "",
+    help: "comma-separated topics counted one by one in /metrics (label `topic`); empty = no per-topic label",
+  },
+  {
+    key: "mercureJwtKey",
+    flag: "mercure-jwt-key",
+    env: "MERCURE_JWT_KEY",
+    kind: "string",
+    default: "",
+    help: "Mercure: key for publishers and subscribers alike (Mercure's jwt_key): an HMAC secret, or a PEM public key",
+  },
+  {
+    key: "mercureJwtAlg",
+    flag: "mercure-jwt-alg",
+    env: "MERCURE_JWT_ALG",
+    kind: "string",
+    default: "HS256",
+    help: "Mercure: algorithm of MERCURE_JWT_KEY: HS256, HS384, HS512, RS256, ES256, ES384 or ES512",
+  },
+  {
+    key: "mercurePublisherJwtKey",
+    flag: "mercure-publisher-jwt-key",
+    env: "MERCURE_PUBLISHER_JWT_KEY",
+    kind: "string",
+    default: "",
+    help: "Mercure: key that verifies publishers' tokens (default MERCURE_JWT_KEY, else Herald's configured key; none = Mercure publishing off)",
+  },
+  {
+    key: "mercurePublisherJwtAlg",
+    flag: "mercure-publisher-jwt-alg",
+    env: "MERCURE_PUBLISHER_JWT_ALG",
+    kind: "string",
+    default: "",
+    help: "Mercure: algorithm of the publisher key (default MERCURE_JWT_ALG)",
+  },
+  {
+    key: "mercureSubscriberJwtKey",
+    flag: "mercure-subscriber-jwt-key",
+    env: "MERCURE_SUBSCRIBER_JWT_KEY",
+    kind: "string",
+    default: "",
+    help: "Mercure: key that verifies subscribers' tokens (default MERCURE_JWT_KEY, else Herald's configured key; none = no subscriber tokens)",
+  },
+  {
+    key: "mercureSubscriberJwtAlg",
+    flag: "mercure-subscriber-jwt-alg",
+    env: "MERCURE_SUBSCRIBER_JWT_ALG",
+    kind: "string",
+    default: "",
+    help: "Mercure: algorithm of the subscriber key (default MERCURE_JWT_ALG)",
+  },
+  {
+    key: "mercureAnonymous",
+    flag: "mercure-anonymous",
+    env: "MERCURE_ANONYMOUS",
+    kind: "bool",
+    default: "false",
+    help: "Mercure: let subscribers without a token in (they receive public updates only)",
+  },
+  {
+    key: "mercureSubscriptions",
+    flag: "mercure-subscriptions",
+    env: "MERCURE_SUBSCRIPTIONS",
+    kind: "bool",
+    default: "false",
+    help: "Mercure: publish subscription events and serve the subscriptions API",
+  },
+  {
+    key: "mercureCorsOrigins",
+    flag: "mercure-cors-origins",
+    env: "MERCURE_CORS_ORIGINS",
+    kind: "list",
+    default: "",
+    help: "Mercure: CORS origins of /.well-known/mercure (Mercure's cors_origins); empty = HERALD_CORS_ORIGINS",
+  },
+  {
+    key: "mercurePublishOrigins",
+    flag: "mercure-publish-origins",
+    env: "MERCURE_PUBLISH_ORIGINS",
+    kind: "list",
+    default: "",
+    help: "Mercure: origins allowed to publish with the cookie (CSRF guard); * = any; empty = none",
+  },
+  {
+    key: "mercureHeartbeatMs",
+    flag: "mercure-heartbeat",
+    env: "MERCURE_HEARTBEAT",
+    kind: "duration",
+    default: "40s",
+    help: "Mercure: interval of heartbeat comments on Mercure streams",
+  },
+  {
+    key: "mercureCookieName",
+    flag: "mercure-cookie-name",
+    env: "MERCURE_COOKIE_NAME",
+    kind: "string",
+    default: "mercureAuthorization",
+    help: "Mercure: name of the cookie that carries the token",
+  },
+  {
     key: "workers",
     flag: "workers",
     env: "HERALD_WORKERS",
@@ -187,7 +517,10 @@ const ACCEPTS: Record<Kind, string> = {
   count: "a whole number of 1 or more",
   list: "a comma-separated list",
   level: LEVELS.join(", "),
-  bus: '"memory"',
+  bus: '"memory", a Redis URL (redis://host:6379/0) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
+  bool: "true or false",
+  samesite: "Strict, Lax or None",
+  url: "an http:// or https:// URL, or nothing",
   workers: '"auto" (one per CPU) or a whole number of 1 or more',
 };
 
@@ -233,7 +566,12 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
       if (!LEVELS.includes(text)) throw bad();
       return text;
     case "bus":
-      if (text !== "memory") throw bad();
+      if (text === "memory") return text;
+      try {
+        if (!["redis:", "rediss:", "amqp:", "amqps:"].includes(new URL(text).protocol)) throw bad();
+      } catch {
+        throw bad();
+      }
       return text;
     case "string":
       return text;
@@ -243,6 +581,18 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
       if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw bad();
       return n;
     }
+    case "bool":
+      if (text === "true" || text === "1") return true;
+      if (text === "false" || text === "0") return false;
+      throw bad();
+    case "samesite": {
+      const value = ["Strict", "Lax", "None"].find((v) => v.toLowerCase() === text.toLowerCase());
+      if (value === undefined) throw bad();
+      return value;
+    }
+    case "url":
+      if (text !== "" && !/^https?:\/\/[^\s]+$/.test(text)) throw bad();
+      return text;
   }
 }
 
@@ -262,6 +612,14 @@ export function loadConfig(
   const result = config as unknown as HeraldConfig;
   if ((result.heartbeatMs as number) < 1)
     throw new ConfigError("invalid HERALD_HEARTBEAT / --heartbeat: must be at least 1ms");
+  if (result.mercureHeartbeatMs < 1)
+    throw new ConfigError("invalid MERCURE_HEARTBEAT / --mercure-heartbeat: must be at least 1ms");
+  const keys = [result.jwtSecret, result.jwtPublicKey, result.jwksUrl].filter((k) => k !== "").length;
+  if (keys > 1) {
+    throw new ConfigError(
+      "set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWKS_URL: tokens are verified with one key source",
+    );
+  }
   return result;
 }
 

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { AuthError } from "../core/auth.ts";
 import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
 
 /** The one map from error codes to HTTP statuses. */
@@ -48,5 +49,6 @@ export function sendError(
 ): void {
   const extra = { ...headers };
   if (error.retryAfterSeconds !== undefined) extra["Retry-After"] = String(error.retryAfterSeconds);
+  if (error instanceof AuthError) extra["WWW-Authenticate"] = error.challenge;
   sendJson(res, STATUS_OF[error.code], { error: error.code, message: error.message }, extra);
 }

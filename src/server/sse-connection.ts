@@ -13,8 +13,12 @@ export const SSE_HEADERS = {
 export interface SseConnectionOptions {
   /** Bytes buffered for this client (Node's buffer + ours) above which it is cut off as slow. */
   readonly maxBufferedBytes: number;
-  /** Called once when the stream has ended, whatever ended it. */
-  readonly onEnd: (reason: CloseReason) => void;
+  /**
+   * Called once when the stream has ended, whatever ended it. `dropped`: for a slow client, the
+   * chunks (events, heartbeats) in our queue plus the one that found the buffer over the limit; chunks
+   * already in Node's socket buffer are not counted (so: a lower bound).
+   */
+  readonly onEnd: (reason: CloseReason, dropped: number) => void;
 }
 
 const CONNECTION = Symbol("herald.sseConnection");
@@ -36,9 +40,9 @@ function onClose(this: Tagged): void {
  * `res.write` only while the response has no socket yet (a pipelined request).
  *
  * Backpressure: once a write returns false, further chunks wait in our queue until 'drain', then
- * go out in one corked batch. When Node's buffer plus our queue exceed `maxBufferedBytes` the
- * socket is destroyed at once (reason "slow"): a slow reader costs at most that much memory and
- * never delays anyone else. The client can reconnect and resume from history.
+ * go out in one corked batch. When Node's buffer plus our queue already exceed `maxBufferedBytes`
+ * as a new chunk arrives, the socket is destroyed at once (reason "slow"): a slow reader costs at
+ * most that much memory and never delays anyone else. The client can reconnect and resume from history.
  *
  * Memory: no closure or timer per connection; the queue and waiter list exist only while blocked.
  */
@@ -48,6 +52,7 @@ export class SseConnection implements Sink {
   private blocked = false;
   private ended = false;
   private waiters: (() => void)[] | undefined;
+  private lostNow = 0;
 
   constructor(
     private readonly res: ServerResponse,
@@ -65,16 +70,18 @@ export class SseConnection implements Sink {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended) return true;
+    // Checked before writing, so one event larger than the bound still goes to a client that keeps up.
+    if (this.queuedBytes + this.buffered() > this.options.maxBufferedBytes) {
+      this.lostNow = 1; // this chunk is thrown away too
+      this.end("slow");
+      return true;
+    }
     if (this.blocked) {
       if (this.queue === undefined) this.queue = [];
       this.queue.push(bytes);
       this.queuedBytes += bytes.length;
     } else if (!this.send(bytes)) {
       this.blocked = true;
-    }
-    if (this.queuedBytes + this.buffered() > this.options.maxBufferedBytes) {
-      this.end("slow");
-      return true;
     }
     return !this.blocked;
   }
@@ -145,6 +152,7 @@ export class SseConnection implements Sink {
   private finish(reason: CloseReason): void {
     if (this.ended) return;
     this.ended = true;
+    const dropped = reason === "slow" ? (this.queue?.length ?? 0) + this.lostNow : 0;
     this.queue = undefined;
     this.queuedBytes = 0;
     const socket = this.res.socket as (Socket & Tagged) | null;
@@ -153,7 +161,7 @@ export class SseConnection implements Sink {
       socket[CONNECTION] = undefined;
     }
     this.wake();
-    this.options.onEnd(reason);
+    this.options.onEnd(reason, dropped);
   }
 
   private wake(): void {

@@ -3,9 +3,24 @@ import { type Herald, startHerald } from "../../src/server/app.ts";
 import { configWith, type HeraldConfig } from "../../src/server/config.ts";
 import { createLogger } from "../../src/server/logger.ts";
 
-/** Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook. */
+/**
+ * Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook.
+ * Anonymous publishing is on, and the publish rate and per-IP stream limits are out of the way
+ * (every test client is 127.0.0.1), unless the test says otherwise: tests about other things need
+ * no token and hit no limit. test/auth and test/limits set them.
+ */
 export function startTestHerald(overrides: Partial<HeraldConfig> = {}): Promise<Herald> {
-  const config = configWith({ port: 0, host: "127.0.0.1", logLevel: "silent", workers: 1, ...overrides });
+  const config = configWith({
+    port: 0,
+    host: "127.0.0.1",
+    logLevel: "silent",
+    workers: 1,
+    allowAnonymousPublish: true,
+    publishRate: 1_000_000,
+    publishBurst: 1_000_000,
+    maxConnectionsPerIp: 1_000_000,
+    ...overrides,
+  });
   return startHerald(config, { log: createLogger(config.logLevel) });
 }
 

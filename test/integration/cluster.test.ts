@@ -10,7 +10,11 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 function startCluster(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ["bin/herald.js", "--port", "0", "--host", "127.0.0.1", "--workers", "2", "--log-level", "info"],
+    [
+      "bin/herald.js",
+      ...["--port", "0", "--host", "127.0.0.1", "--workers", "2", "--log-level", "info"],
+      ...["--allow-anonymous-publish", "true"],
+    ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   return new Promise((resolve, reject) => {

@@ -6,9 +6,12 @@ import type { Hub } from "../../core/hub.ts";
 import type { Subscriber } from "../../core/subscriber.ts";
 import type { TopicSelector } from "../../core/topic.ts";
 import type { HeraldConfig } from "../config.ts";
+import { atTime } from "../deadline.ts";
 import type { Logger } from "../logger.ts";
 import { selectorsOf } from "../selector-cache.ts";
 import { SSE_HEADERS, SseConnection } from "../sse-connection.ts";
+
+const TOKEN_EXPIRED = encodeComment("token expired");
 
 export interface StreamContext {
   readonly hub: Hub;
@@ -62,6 +65,18 @@ function flattenHeader(res: ServerResponse): void {
   if (typeof head === "string") Number(head);
 }
 
+/** What a stream's subscriber may read and until when (from its token; public-only without one). */
+export interface StreamAccess {
+  /** Selectors on which it may receive private events (its token's subscribe claim). */
+  readonly privateSelectors: readonly TopicSelector[];
+  /** When its token expires (ms since the Unix epoch): the stream is ended then. */
+  readonly expiresAt: number | undefined;
+  /** Called once when the stream ends, whatever ended it (frees its connection slot). */
+  readonly onEnd?: () => void;
+}
+
+const PUBLIC_ONLY: StreamAccess = { privateSelectors: [], expiresAt: undefined };
+
 /**
  * Opens an SSE stream for `selectors` and hands it to the hub. Headers and an opening comment go
  * out at once so proxies pass the response on; then the replay (if resuming), then live events.
@@ -72,8 +87,14 @@ export async function openStream(
   res: ServerResponse,
   selectors: readonly TopicSelector[],
   lastEventId: string | undefined,
+  access: StreamAccess = PUBLIC_ONLY,
 ): Promise<void> {
-  res.writeHead(200, SSE_HEADERS);
+  // A live-only subscriber learns where it stands, so it can resume even before its first event.
+  // No await until hub.subscribe registers it: no event can be delivered in between.
+  // Sent only when it is printable ASCII (a header value cannot carry every id a publisher may choose).
+  const point = lastEventId === undefined ? ctx.hub.resumePoint : undefined;
+  const standsAt = point !== undefined && /^[\x20-\x7e]+$/.test(point) ? point : undefined;
+  res.writeHead(200, standsAt === undefined ? SSE_HEADERS : { ...SSE_HEADERS, "Last-Event-ID": standsAt });
   if (req.method === "HEAD") {
     res.end();
     return;
@@ -81,9 +102,13 @@ export async function openStream(
   res.write(opening(ctx.config.retryMs));
   flattenHeader(res);
   let subscriber: Subscriber | undefined;
+  let cancelExpiry: (() => void) | undefined;
   const connection = new SseConnection(res, {
     maxBufferedBytes: ctx.config.maxBufferedBytes,
-    onEnd: (reason) => {
+    onEnd: (reason, dropped) => {
+      ctx.hub.counters.dropped += dropped;
+      cancelExpiry?.();
+      access.onEnd?.();
       ctx.connections.delete(connection);
       if (subscriber !== undefined) ctx.hub.unsubscribe(subscriber, reason);
       if (reason === "slow") ctx.log.warn({ ip: req.socket.remoteAddress }, "slow client disconnected");
@@ -91,7 +116,19 @@ export async function openStream(
     },
   });
   ctx.connections.add(connection);
+  if (access.expiresAt !== undefined) {
+    // The token's end is the stream's end: a client that reconnects must bring a fresh token.
+    cancelExpiry = atTime(access.expiresAt, () => {
+      connection.write(TOKEN_EXPIRED);
+      connection.end("expired");
+    });
+  }
   ctx.log.debug({ ip: req.socket.remoteAddress, url: req.url }, "stream opened");
-  subscriber = await ctx.hub.subscribe({ selectors, sink: connection, lastEventId });
+  subscriber = await ctx.hub.subscribe({
+    selectors,
+    privateSelectors: access.privateSelectors,
+    sink: connection,
+    lastEventId,
+  });
   if (connection.isEnded) ctx.hub.unsubscribe(subscriber, "client-closed");
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { authorizePublish } from "../../core/auth.ts";
 import { badRequest, HeraldError } from "../../core/errors.ts";
 import type { PublishInput } from "../../core/event.ts";
 import type { Hub } from "../../core/hub.ts";
@@ -6,6 +7,8 @@ import { parseJson, readBody, requireJson } from "../body.ts";
 import type { HeraldConfig } from "../config.ts";
 import { sendJson } from "../http-errors.ts";
 import { parsePublishBody } from "../publish-body.ts";
+import { refuseReservedTopics } from "../reserved-topics.ts";
+import type { PublishGate } from "./publish.ts";
 
 /** Most events one `POST /publish/batch` may carry (the body limit, HERALD_MAX_BODY, applies too). */
 export const MAX_BATCH_EVENTS = 10_000;
@@ -16,13 +19,17 @@ export const MAX_BATCH_EVENTS = 10_000;
  * `POST /publish` body. All or nothing: one bad event answers 400 naming it (`events[3]: ...`) and
  * nothing is stored. The events are stored in one bus append, in the given order, and reach each
  * subscriber in one write. An event whose id the history holds is a retry, answered as the first time.
+ * Same gate as `POST /publish` (authentication and rate limit before the body is read), and the
+ * token's publish claim must match every topic of every event (403 naming the event otherwise).
  */
 export async function handlePublishBatch(
   hub: Hub,
   config: HeraldConfig,
   req: IncomingMessage,
   res: ServerResponse,
+  gate: PublishGate,
 ) {
+  const principal = await gate(req);
   requireJson(req);
   const body = parseJson(await readBody(req, config.maxBodyBytes));
   const events = (body as { events?: unknown } | null)?.events;
@@ -41,6 +48,8 @@ export async function handlePublishBatch(
     try {
       const input = parsePublishBody(event);
       hub.validate(input);
+      refuseReservedTopics(input.topics);
+      authorizePublish(principal, input.topics);
       return input;
     } catch (error) {
       if (error instanceof HeraldError) throw new HeraldError(error.code, `events[${i}]: ${error.message}`);

@@ -1,0 +1,328 @@
+import type { AppendResult, Bus, BusStatus, ReplayResult } from "../core/bus.ts";
+import { EARLIEST } from "../core/bus.ts";
+import { encodeEvent } from "../core/encoder.ts";
+import { badRequest, HeraldError } from "../core/errors.ts";
+import {
+  DEFAULT_PUBLISH_LIMITS,
+  type HeraldEvent,
+  type PublishInput,
+  type PublishLimits,
+  validatePublish,
+} from "../core/event.ts";
+import { History, type HistoryOptions } from "../core/history.ts";
+import { formatHubId, parseHubId } from "../core/ids.ts";
+import { anySelectorMatches, type TopicSelector } from "../core/topic.ts";
+import { sleep } from "./retry.ts";
+
+/** The few log calls a bus makes (pino's `Logger` fits). */
+export interface BusLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export const SILENT_LOG: BusLog = { info() {}, warn() {}, error() {} };
+
+export interface LogBusOptions {
+  /** The local copy of the shared log that replays are served from (same settings on every node). */
+  readonly history: HistoryOptions;
+  /** Limits that events written straight to the broker (ingest) are checked against. */
+  readonly limits?: PublishLimits;
+  /**
+   * Topics whose events are always private (HERALD_PRIVATE_TOPICS). The hub marks HTTP publishes;
+   * events written straight to the broker are marked here, so they cannot bypass it.
+   */
+  readonly privateTopics?: readonly TopicSelector[];
+  /** Longest wait, in ms, for the local tail to deliver a just-stored event before `append` answers. */
+  readonly deliveryWaitMs?: number;
+  /** Longest wait, in ms, in `start` for the first load of the log (a broker that is down is not waited for longer). */
+  readonly startWaitMs?: number;
+  readonly log?: BusLog;
+}
+
+/** One entry read from the broker's log, not yet checked: ingest producers write these directly. */
+export interface LogEntry {
+  /** Position: strictly increasing in log order, the same on every node. */
+  readonly pos: number;
+  readonly input: PublishInput;
+  /** When the broker stored it (ms since the Unix epoch). */
+  readonly time: number;
+  /** Set by the node that published it, to find its own event in the tail. */
+  readonly token?: string | undefined;
+  /** A node's catch-up marker, not an event: only advances the position and settles its token. */
+  readonly control?: boolean;
+}
+
+interface Waiter {
+  readonly resolve: (value: { event: HeraldEvent; duplicate: boolean } | undefined) => void;
+}
+
+/**
+ * What Redis and RabbitMQ buses share: the broker holds the log; every node tails it into a local
+ * `History` (bounded like the memory bus) and serves replays from it. A subclass connects, reads
+ * the epoch, loads and tails entries in log order and hands them to `deliverEntries`.
+ *
+ * Contracts kept here:
+ * - entries reach the listener once each, in log order: an entry at or before the last delivered
+ *   position is dropped (a broker redelivery after a reconnect);
+ * - who validates: entries from the broker are untrusted (a producer may write them directly), so
+ *   each is checked with `validatePublish`; an invalid one is logged and skipped on every node;
+ * - an entry whose publisher id the history already holds is a retry and is skipped, so a duplicate
+ *   that slipped into the log (two concurrent retries, or a direct producer) is delivered once;
+ * - an entry on a topic of `privateTopics` is private, whoever wrote it;
+ * - a new epoch (log lost) clears the local history and calls `onLost` before the new log's events.
+ */
+export abstract class LogBus implements Bus {
+  protected epoch: string | undefined;
+  protected history: History;
+  /** Position of the last entry handed to `deliverEntries` (delivered, skipped or invalid). */
+  protected headPos = 0;
+  protected closed = false;
+  protected readonly log: BusLog;
+  protected readonly limits: PublishLimits;
+  protected readonly deliveryWaitMs: number;
+  protected notReadyReason: string | undefined = "connecting to the broker";
+  private listener: ((events: readonly HeraldEvent[]) => void) | undefined;
+  private onLost: (() => void) | undefined;
+  private readonly byToken = new Map<string, Waiter>();
+  private posWaiters: { pos: number; resolve: () => void }[] = [];
+  /** True once the log was loaded up to its head at least once: replays are answered from then on. */
+  private synced = false;
+  private resolveFirstSync: () => void = () => {};
+  private readonly firstSync = new Promise<void>((resolve) => {
+    this.resolveFirstSync = resolve;
+  });
+
+  constructor(protected readonly options: LogBusOptions) {
+    this.history = new History(options.history);
+    this.log = options.log ?? SILENT_LOG;
+    this.limits = options.limits ?? DEFAULT_PUBLISH_LIMITS;
+    this.deliveryWaitMs = options.deliveryWaitMs ?? 5000;
+  }
+
+  abstract append(inputs: readonly PublishInput[]): Promise<AppendResult[]>;
+  protected abstract connect(): Promise<void>;
+  protected abstract disconnect(): Promise<void>;
+
+  async start(listener: (events: readonly HeraldEvent[]) => void, onLost?: () => void): Promise<void> {
+    this.listener = listener;
+    this.onLost = onLost;
+    await this.connect();
+    await Promise.race([this.firstSync, sleep(this.options.startWaitMs ?? 3000)]);
+  }
+
+  /** Subclasses call this once the tail has read the log up to its head (each time; only the first counts). */
+  protected markSynced(): void {
+    this.notReadyReason = undefined;
+    if (this.synced) return;
+    this.synced = true;
+    this.resolveFirstSync();
+  }
+
+  status(): BusStatus {
+    if (this.closed) return { ready: false, reason: "closed" };
+    return this.notReadyReason === undefined
+      ? { ready: true }
+      : { ready: false, reason: this.notReadyReason };
+  }
+
+  historySize(): number {
+    return this.history.size;
+  }
+
+  /**
+   * `<epoch>-<pos>` of the last entry handed to the listener (`Bus.headId`). Undefined while the
+   * history holds nothing: positions before the first held event may be control entries, which
+   * `replay` cannot tell from evicted events, so it would answer a (false) miss.
+   */
+  headId(): string | undefined {
+    return this.history.size === 0 ? undefined : formatHubId(this.epoch ?? "0", this.headPos);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const waiter of this.byToken.values()) waiter.resolve(undefined);
+    this.byToken.clear();
+    for (const waiter of this.posWaiters) waiter.resolve();
+    this.posWaiters = [];
+    await this.disconnect();
+  }
+
+  async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
+    if (!this.synced) {
+      await Promise.race([this.firstSync, sleep(this.deliveryWaitMs)]);
+      if (!this.synced) {
+        throw new HeraldError(
+          "unavailable",
+          "this node has not loaded the shared history yet (the bus broker is unreachable); reconnect in a moment",
+          { retryAfterSeconds: 2 },
+        );
+      }
+    }
+    await this.catchUp(lastEventId);
+    const headId = formatHubId(this.epoch ?? "0", this.headPos);
+    if (lastEventId === EARLIEST) {
+      this.history.trim();
+      return this.history.after((this.history.oldest()?.pos ?? this.headPos + 1) - 1, limit, headId);
+    }
+    const held = this.history.get(lastEventId);
+    if (held !== undefined) return this.history.after(held.pos, limit, headId);
+    const hubId = parseHubId(lastEventId);
+    if (hubId === undefined) return { kind: "missed", reason: "unknown-id", headId };
+    if (hubId.epoch !== this.epoch) return { kind: "missed", reason: "epoch-changed", headId };
+    this.history.trim();
+    const oldestPos = this.history.oldest()?.pos ?? this.headPos + 1;
+    if (hubId.pos > this.headPos || hubId.pos < oldestPos - 1) {
+      return { kind: "missed", reason: "unknown-id", headId };
+    }
+    return this.history.after(hubId.pos, limit, headId);
+  }
+
+  /**
+   * Before a replay: when the id names a position of this log the tail has not reached yet (the
+   * client came from a node that is ahead), wait for it, bounded by `deliveryWaitMs`.
+   */
+  protected async catchUp(lastEventId: string): Promise<void> {
+    const hubId = parseHubId(lastEventId);
+    if (hubId !== undefined && hubId.epoch === this.epoch && hubId.pos > this.headPos) {
+      await this.waitForPos(hubId.pos);
+    }
+  }
+
+  /** Refuses publisher ids that look like ids of this log (they would alias a position). */
+  protected checkIds(inputs: readonly PublishInput[]): void {
+    if (this.closed)
+      throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
+    for (const input of inputs) {
+      if (input.id !== undefined && this.epoch !== undefined && parseHubId(input.id)?.epoch === this.epoch) {
+        throw badRequest(
+          `"id" ${JSON.stringify(input.id)} has the form of an id the hub makes; choose another`,
+        );
+      }
+    }
+  }
+
+  /** Resolves once the tail delivered `pos` (or after `deliveryWaitMs`, or at close). */
+  protected waitForPos(pos: number): Promise<void> {
+    if (pos <= this.headPos || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { pos, resolve };
+      const timer = setTimeout(() => {
+        this.posWaiters = this.posWaiters.filter((w) => w !== waiter);
+        resolve();
+      }, this.deliveryWaitMs);
+      timer.unref();
+      waiter.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.posWaiters.push(waiter);
+    });
+  }
+
+  /**
+   * Resolves with the event the tail delivered for `token` (or the held one it was a retry of),
+   * or `undefined` for a control marker, or after `deliveryWaitMs`. Register before publishing.
+   */
+  protected waitForToken(token: string): Promise<{ event: HeraldEvent; duplicate: boolean } | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.byToken.delete(token);
+        resolve(undefined);
+      }, this.deliveryWaitMs);
+      timer.unref();
+      this.byToken.set(token, {
+        resolve: (value) => {
+          clearTimeout(timer);
+          this.byToken.delete(token);
+          resolve(value);
+        },
+      });
+    });
+  }
+
+  protected forgetToken(token: string): void {
+    this.byToken.get(token)?.resolve(undefined);
+  }
+
+  /** The event an entry becomes (no checks). */
+  protected toEvent(entry: LogEntry): HeraldEvent {
+    const { input, pos } = entry;
+    const id = input.id ?? formatHubId(this.epoch ?? "0", pos);
+    return {
+      pos,
+      id,
+      topics: input.topics,
+      data: input.data,
+      type: input.type,
+      retry: input.retry,
+      private: input.private === true,
+      time: entry.time,
+      bytes: encodeEvent({ id, type: input.type, retry: input.retry, data: input.data }),
+    };
+  }
+
+  /** Takes entries in log order (from the initial load or the tail) and delivers the new ones. */
+  protected deliverEntries(entries: readonly LogEntry[]): void {
+    const batch: HeraldEvent[] = [];
+    const settled: [Waiter, HeraldEvent, boolean][] = [];
+    for (const entry of entries) {
+      if (entry.pos <= this.headPos) continue;
+      this.headPos = entry.pos;
+      if (entry.control === true) {
+        const marker = entry.token === undefined ? undefined : this.byToken.get(entry.token);
+        marker?.resolve(undefined);
+        continue;
+      }
+      try {
+        validatePublish(entry.input, this.limits);
+        if (entry.input.id !== undefined && parseHubId(entry.input.id)?.epoch === this.epoch) {
+          throw badRequest(`"id" ${JSON.stringify(entry.input.id)} has the form of an id the hub makes`);
+        }
+      } catch (error) {
+        this.log.warn({ pos: entry.pos, err: error }, "skipped an invalid event from the broker");
+        continue;
+      }
+      const waiter = entry.token === undefined ? undefined : this.byToken.get(entry.token);
+      const held = entry.input.id === undefined ? undefined : this.history.get(entry.input.id);
+      if (held !== undefined) {
+        if (waiter !== undefined) settled.push([waiter, held, true]);
+        continue;
+      }
+      const privateTopics = this.options.privateTopics ?? [];
+      const event = this.toEvent(
+        entry.input.private !== true &&
+          privateTopics.length > 0 &&
+          anySelectorMatches(privateTopics, entry.input.topics)
+          ? { ...entry, input: { ...entry.input, private: true } }
+          : entry,
+      );
+      this.history.add(event);
+      batch.push(event);
+      if (waiter !== undefined) settled.push([waiter, event, false]);
+    }
+    if (batch.length > 0) this.listener?.(batch);
+    for (const [waiter, event, duplicate] of settled) waiter.resolve({ event, duplicate });
+    if (this.posWaiters.length > 0) {
+      const done = this.posWaiters.filter((w) => w.pos <= this.headPos);
+      this.posWaiters = this.posWaiters.filter((w) => w.pos > this.headPos);
+      for (const waiter of done) waiter.resolve();
+    }
+  }
+
+  /**
+   * Adopts the broker's epoch. A different epoch than the one held means the log was lost: the
+   * local history is dropped and the hub told, before any event of the new log is delivered.
+   */
+  protected adoptEpoch(epoch: string): void {
+    if (this.epoch === epoch) return;
+    if (this.epoch !== undefined) {
+      this.log.warn({ from: this.epoch, to: epoch }, "the broker's log was lost: a new epoch begins");
+      this.history = new History(this.options.history);
+      this.headPos = 0;
+      this.onLost?.();
+    }
+    this.epoch = epoch;
+  }
+}

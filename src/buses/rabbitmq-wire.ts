@@ -1,0 +1,72 @@
+import type { AsyncMessage } from "rabbitmq-client";
+import type { LogEntry } from "./log-bus.ts";
+
+/** The RabbitMQ log's wire format: names, headers, and how a message becomes an entry (docs/buses.md). */
+
+/** The wire names producers use (docs/buses.md), for a name prefix (default `herald`). */
+export function rabbitNames(prefix = "herald") {
+  return {
+    /** Producers publish here (a durable topic exchange); any routing key. */
+    exchange: prefix,
+    /** The stream queue every node tails (bound to the exchange with `#`). */
+    stream: `${prefix}.log`,
+    /** Holds the log's epoch (one message); delete it together with the stream. */
+    epoch: `${prefix}.epoch`,
+  };
+}
+
+export const RABBIT_HEADERS = {
+  topics: "x-herald-topics",
+  retry: "x-herald-retry",
+  private: "x-herald-private",
+  token: "x-herald-token",
+  time: "x-herald-time",
+  /** Reserved: a node's catch-up marker (`sync`), skipped by every node. */
+  control: "x-herald-control",
+} as const;
+
+export const STREAM_ARGUMENTS = {
+  "x-queue-type": "stream" as const,
+  "x-max-length-bytes": 200_000_000,
+  "x-stream-max-segment-size-bytes": 10_000_000,
+};
+
+export function bodyText(body: unknown): string {
+  if (typeof body === "string") return body;
+  if (Buffer.isBuffer(body)) return body.toString("utf8");
+  return JSON.stringify(body);
+}
+
+/**
+ * A message's event (docs/buses.md): topics from the `x-herald-topics` header (a string or an
+ * array) or else the routing key; `data` from the body (UTF-8); `type` and `messageId` properties
+ * give the SSE event type and id. Checked afterwards by `deliverEntries`.
+ */
+export function toEntry(pos: number, msg: AsyncMessage): LogEntry {
+  const headers = msg.headers ?? {};
+  const rawTopics = headers[RABBIT_HEADERS.topics];
+  const topics =
+    rawTopics === undefined
+      ? [msg.routingKey]
+      : Array.isArray(rawTopics)
+        ? rawTopics.map(String)
+        : [String(rawTopics)];
+  const retry = headers[RABBIT_HEADERS.retry];
+  const priv = headers[RABBIT_HEADERS.private];
+  const time = Number(headers[RABBIT_HEADERS.time]);
+  const token = headers[RABBIT_HEADERS.token];
+  return {
+    pos,
+    control: headers[RABBIT_HEADERS.control] !== undefined,
+    time: Number.isFinite(time) && time > 0 ? time : msg.timestamp ? msg.timestamp * 1000 : Date.now(),
+    token: typeof token === "string" ? token : undefined,
+    input: {
+      topics,
+      data: bodyText(msg.body),
+      type: msg.type || undefined,
+      id: msg.messageId || undefined,
+      retry: retry === undefined ? undefined : Number(retry),
+      private: priv === true || priv === "true" || priv === 1,
+    },
+  };
+}

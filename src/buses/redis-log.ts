@@ -1,0 +1,113 @@
+import type { PublishInput } from "../core/event.ts";
+
+/**
+ * The Redis log's wire format: stream ids as positions, the fields of an entry (what producers
+ * XADD, docs/buses.md), and the publish script.
+ */
+
+/** An entry as XREAD / XRANGE answer it: `[streamId, [field, value, ...]]`. */
+export type RawEntry = [string, string[]];
+
+/**
+ * Positions are Redis stream ids `<ms>-<seq>` as one number: `ms * 1024 + seq`. They increase in log
+ * order and keep increasing across a lost log (they follow the clock). Up to 1024 entries per
+ * millisecond are supported (a direct producer writing more in one millisecond is refused on read).
+ */
+const SEQ_PER_MS = 1024;
+
+export function streamIdToPos(streamId: string): number | undefined {
+  const match = /^(\d+)-(\d+)$/.exec(streamId);
+  if (match === null) return undefined;
+  const seq = Number(match[2]);
+  if (seq >= SEQ_PER_MS) return undefined;
+  const pos = Number(match[1]) * SEQ_PER_MS + seq;
+  return Number.isSafeInteger(pos) ? pos : undefined; // safe until the year 2248
+}
+
+/**
+ * The publish script: stores inputs in order, deduplicating publisher ids, in one atomic step.
+ * KEYS: stream, ids hash (id -> stream id), ids zset (id by position), epoch.
+ * ARGV: maxlen, candidate epoch, then 7 per input: id, topics (JSON), data, event, retry, private, token
+ * ('' = absent). Answers {epoch, streamId1, duplicate1, ...}. Ids whose entry was trimmed are forgotten.
+ */
+export const PUBLISH_SCRIPT = `
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then redis.call('SET', KEYS[4], ARGV[2]); epoch = ARGV[2] end
+local out = {epoch}
+local function score(sid)
+  local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
+  return tonumber(ms) * 1024 + tonumber(seq)
+end
+local i = 3
+while i + 6 <= #ARGV do
+  local id = ARGV[i]
+  local held = false
+  if id ~= '' then held = redis.call('HGET', KEYS[2], id) end
+  if held and #redis.call('XRANGE', KEYS[1], held, held) > 0 then
+    table.insert(out, held); table.insert(out, 1)
+  else
+    local fields = {'topics', ARGV[i+1], 'data', ARGV[i+2]}
+    if id ~= '' then table.insert(fields, 'id'); table.insert(fields, id) end
+    if ARGV[i+3] ~= '' then table.insert(fields, 'event'); table.insert(fields, ARGV[i+3]) end
+    if ARGV[i+4] ~= '' then table.insert(fields, 'retry'); table.insert(fields, ARGV[i+4]) end
+    if ARGV[i+5] ~= '' then table.insert(fields, 'private'); table.insert(fields, ARGV[i+5]) end
+    if ARGV[i+6] ~= '' then table.insert(fields, 'herald-token'); table.insert(fields, ARGV[i+6]) end
+    local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+    if id ~= '' then
+      redis.call('HSET', KEYS[2], id, sid)
+      redis.call('ZADD', KEYS[3], score(sid), id)
+    end
+    table.insert(out, sid); table.insert(out, 0)
+  end
+  i = i + 7
+end
+local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+if oldest then
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. score(oldest[1]), 'LIMIT', 0, 100)
+  if #gone > 0 then
+    redis.call('HDEL', KEYS[2], unpack(gone))
+    redis.call('ZREM', KEYS[3], unpack(gone))
+  end
+end
+return out
+`;
+
+export function msOf(streamId: string): number {
+  return Number(streamId.slice(0, streamId.indexOf("-")));
+}
+
+/**
+ * A stream entry's fields (docs/buses.md): `topic` (one) and/or `topics` (a JSON array), `data`,
+ * optional `event`, `id`, `retry` (ms), `private` (`true`/`1`). Unknown fields are ignored; the
+ * result is checked by `deliverEntries`.
+ */
+export function parseFields(fields: readonly string[]): { input: PublishInput; token: string | undefined } {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
+  const topics: string[] = [];
+  const one = map.get("topic");
+  if (one !== undefined) topics.push(one);
+  const many = map.get("topics");
+  if (many !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(many);
+      if (Array.isArray(parsed)) for (const t of parsed) topics.push(t as string);
+      else topics.push(many);
+    } catch {
+      topics.push(many);
+    }
+  }
+  const retry = map.get("retry");
+  const priv = map.get("private");
+  return {
+    input: {
+      topics,
+      data: map.get("data") as string,
+      type: map.get("event"),
+      id: map.get("id"),
+      retry: retry === undefined ? undefined : Number(retry),
+      private: priv === "true" || priv === "1",
+    },
+    token: map.get("herald-token"),
+  };
+}

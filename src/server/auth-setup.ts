@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { createJwtAuthorizer, generateSecret, type KeySource, mintHs256 } from "../auth/index.ts";
+import type { Authorizer } from "../core/auth.ts";
+import type { HeraldConfig } from "./config.ts";
+
+export interface AuthSetup {
+  readonly authorizer: Authorizer;
+  /** What verifies tokens, for the start log. */
+  readonly keyDescription: string;
+  /**
+   * Set when no key was configured: a token signed with the random secret of this run that may
+   * publish to and read private events on every topic. Printed at start; dies with the process.
+   */
+  readonly devToken?: string;
+}
+
+/** Builds the Authorizer from the config: one key source, or a random HS256 secret when none is set. */
+export async function setupAuth(config: HeraldConfig): Promise<AuthSetup> {
+  let source: KeySource;
+  let devSecret: string | undefined;
+  if (config.jwtSecret !== "") source = { kind: "secret", secret: config.jwtSecret };
+  else if (config.jwtPublicKey !== "") source = { kind: "pem", pem: readPem(config.jwtPublicKey) };
+  else if (config.jwksUrl !== "") {
+    source = {
+      kind: "jwks",
+      url: config.jwksUrl,
+      cacheMaxAgeMs: config.jwksCacheMs,
+      cooldownMs: config.jwksCooldownMs,
+    };
+  } else {
+    devSecret = generateSecret();
+    source = { kind: "secret", secret: devSecret };
+  }
+  const authorizer = await createJwtAuthorizer({
+    key: source,
+    issuer: config.jwtIssuer === "" ? undefined : config.jwtIssuer,
+    audience: config.jwtAudience === "" ? undefined : config.jwtAudience,
+    clockToleranceSec: config.jwtLeewayMs / 1000,
+  });
+  const keyDescription =
+    devSecret === undefined ? authorizer.verifier.key.description : "random HS256 secret";
+  if (devSecret === undefined) return { authorizer, keyDescription };
+  return { authorizer, keyDescription, devToken: await mintDevToken(devSecret, config) };
+}
+
+/** True when no key source is configured (a random secret is made for the run). */
+export function noKeyConfigured(config: HeraldConfig): boolean {
+  return config.jwtSecret === "" && config.jwtPublicKey === "" && config.jwksUrl === "";
+}
+
+/** The printed development token: may publish to and read every topic. */
+export function mintDevToken(secret: string, config: HeraldConfig): Promise<string> {
+  return mintHs256(
+    secret,
+    { herald: { publish: ["*"], subscribe: ["*"] } },
+    {
+      subject: "herald-dev",
+      issuer: config.jwtIssuer === "" ? undefined : config.jwtIssuer,
+      audience: config.jwtAudience === "" ? undefined : config.jwtAudience,
+    },
+  );
+}
+
+/** HERALD_JWT_PUBLIC_KEY: PEM text (literal `\n` allowed, for one-line env vars) or a file path. */
+function readPem(value: string): string {
+  if (value.includes("-----BEGIN")) return value.replace(/\\n/g, "\n");
+  try {
+    return readFileSync(value, "utf8");
+  } catch (error) {
+    throw new Error(
+      `HERALD_JWT_PUBLIC_KEY is neither PEM text nor a readable file: ${(error as Error).message}`,
+    );
+  }
+}

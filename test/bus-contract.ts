@@ -1,0 +1,248 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type Bus, EARLIEST } from "../src/core/bus.ts";
+import type { HeraldEvent, PublishInput } from "../src/core/event.ts";
+import { parseHubId } from "../src/core/ids.ts";
+
+/**
+ * What a test needs from one bus implementation. `open` makes a node's bus on a log named `log`
+ * (same name = same shared log; a fresh name = a fresh log).
+ */
+export interface BusFixture {
+  open(log: string, options?: { maxEvents?: number }): Bus;
+  /** True when two `open`s of one log share it (a broker); false for the embedded bus. */
+  readonly shared: boolean;
+  /** Makes the log lost (flush / delete), for the epoch test; only when `shared`. */
+  lose?(log: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A bus started with a listener that records what it delivers. */
+export class Tail {
+  readonly events: HeraldEvent[] = [];
+  lost = 0;
+  constructor(readonly bus: Bus) {}
+
+  async start(): Promise<this> {
+    await this.bus.start(
+      (events) => this.events.push(...events),
+      () => this.lost++,
+    );
+    await until(() => this.bus.status().ready, "bus ready");
+    return this;
+  }
+
+  ids(): string[] {
+    return this.events.map((e) => e.id);
+  }
+
+  has(n: number): Promise<void> {
+    return until(() => this.events.length >= n, `${n} events (have ${this.events.length})`);
+  }
+}
+
+export async function until(test: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const ev = (data: string, extra: Partial<PublishInput> = {}): PublishInput => ({
+  topics: ["t"],
+  data,
+  ...extra,
+});
+
+let logCounter = 0;
+const freshLog = () => `c${process.pid}x${++logCounter}x${Date.now().toString(36)}`;
+
+/** The Bus contract (src/core/bus.ts), run unchanged against every implementation. */
+export function runBusContract(
+  name: string,
+  makeFixture: () => Promise<BusFixture>,
+  options: { skip?: string | false } = {},
+): void {
+  describe(`Bus contract: ${name}`, { skip: options.skip ?? false }, () => {
+    let fixture: BusFixture;
+    const buses: Bus[] = [];
+    const open = (log: string, opts?: { maxEvents?: number }) => {
+      const bus = fixture.open(log, opts);
+      buses.push(bus);
+      return bus;
+    };
+    before(async () => {
+      fixture = await makeFixture();
+    });
+    after(async () => {
+      for (const bus of buses) await bus.close();
+      await fixture?.close();
+    });
+
+    it("stores in order, with increasing positions, and delivers each event once", async () => {
+      const tail = await new Tail(open(freshLog())).start();
+      const results = await tail.bus.append([ev("a"), ev("b")]);
+      const more = await tail.bus.append([ev("c")]);
+      await tail.has(3);
+      assert.deepEqual(
+        tail.events.map((e) => e.data),
+        ["a", "b", "c"],
+      );
+      const positions = tail.events.map((e) => e.pos);
+      assert.ok(positions[0]! < positions[1]! && positions[1]! < positions[2]!, `positions ${positions}`);
+      assert.deepEqual(
+        [...results, ...more].map((r) => r.event.id),
+        tail.ids(),
+      );
+      assert.ok(results.every((r) => !r.duplicate));
+      assert.ok(parseHubId(tail.ids()[0]!) !== undefined, "a hub-made id is <epoch>-<pos>");
+    });
+
+    it("a retry of a held id is not stored again", async () => {
+      const tail = await new Tail(open(freshLog())).start();
+      const [first] = await tail.bus.append([ev("x", { id: "order-1" })]);
+      const [retry] = await tail.bus.append([ev("x", { id: "order-1" })]);
+      await tail.bus.append([ev("after")]);
+      await tail.has(2);
+      assert.equal(first!.duplicate, false);
+      assert.equal(retry!.duplicate, true);
+      assert.equal(retry!.event.id, "order-1");
+      assert.equal(retry!.event.pos, first!.event.pos);
+      assert.deepEqual(
+        tail.events.map((e) => e.data),
+        ["x", "after"],
+      );
+    });
+
+    it("replays after an id, up to the head, within the limit", async () => {
+      const tail = await new Tail(open(freshLog())).start();
+      const results = await tail.bus.append([ev("1"), ev("2", { id: "two" }), ev("3"), ev("4")]);
+      await tail.has(4);
+      const replay = await tail.bus.replay("two", 100);
+      assert.equal(replay.kind, "events");
+      assert.deepEqual(replay.kind === "events" ? replay.events.map((e) => e.data) : [], ["3", "4"]);
+      const fromHubId = await tail.bus.replay(results[0]!.event.id, 100);
+      assert.deepEqual(fromHubId.kind === "events" ? fromHubId.events.map((e) => e.data) : fromHubId, [
+        "2",
+        "3",
+        "4",
+      ]);
+      const tooMany = await tail.bus.replay(results[0]!.event.id, 2);
+      assert.deepEqual(tooMany.kind === "missed" && tooMany.reason, "too-old");
+      const everything = await tail.bus.replay(EARLIEST, 100);
+      assert.deepEqual(everything.kind === "events" ? everything.events.map((e) => e.data) : everything, [
+        "1",
+        "2",
+        "3",
+        "4",
+      ]);
+      const head = await tail.bus.replay(results[3]!.event.id, 100);
+      assert.deepEqual(head.kind === "events" && head.events.length, 0);
+    });
+
+    it("headId(), where a bus has it, is a resume point: a replay after it answers exactly what came later", async (t) => {
+      const tail = await new Tail(open(freshLog())).start();
+      if (tail.bus.headId === undefined) {
+        t.skip("this bus has no headId()");
+        return;
+      }
+      const empty = tail.bus.headId(); // undefined allowed: nothing held yet
+      await tail.bus.append([ev("a"), ev("b", { id: "publisher-chosen" })]);
+      await tail.has(2);
+      const head = tail.bus.headId();
+      assert.ok(head !== undefined && !head.includes("publisher-chosen"), "a position, no publisher id");
+      await tail.bus.append([ev("c")]);
+      await tail.has(3);
+      const datas = async (id: string) => {
+        const result = await tail.bus.replay(id, 100);
+        assert.equal(result.kind, "events", `replay after ${id}`);
+        return result.kind === "events" ? result.events.map((e) => e.data) : [];
+      };
+      assert.deepEqual(await datas(head), ["c"]);
+      if (empty !== undefined) assert.deepEqual(await datas(empty), ["a", "b", "c"]);
+    });
+
+    it("an unknown or expired id, or one from another epoch, is a typed miss", async () => {
+      const tail = await new Tail(open(freshLog(), { maxEvents: 3 })).start();
+      const results = await tail.bus.append([ev("1", { id: "first" }), ev("2"), ev("3"), ev("4"), ev("5")]);
+      await tail.has(5);
+      const expiredOwn = await tail.bus.replay("first", 100);
+      assert.deepEqual(expiredOwn.kind === "missed" && expiredOwn.reason, "unknown-id");
+      const expiredHub = await tail.bus.replay(results[0]!.event.id, 100);
+      assert.deepEqual(expiredHub.kind === "missed" && expiredHub.reason, "unknown-id");
+      const unknown = await tail.bus.replay("never-published", 100);
+      assert.deepEqual(unknown.kind === "missed" && unknown.reason, "unknown-id");
+      const otherEpoch = await tail.bus.replay("zz0other-3", 100);
+      assert.deepEqual(otherEpoch.kind === "missed" && otherEpoch.reason, "epoch-changed");
+      assert.ok(otherEpoch.kind === "missed" && otherEpoch.headId === results[4]!.event.id);
+      const everything = await tail.bus.replay(EARLIEST, 100);
+      assert.deepEqual(everything.kind === "events" ? everything.events.map((e) => e.data) : everything, [
+        "3",
+        "4",
+        "5",
+      ]);
+    });
+
+    it("every node receives every event once, in one order", { skip: false }, async (t) => {
+      if (!fixture.shared) return t.skip("the embedded bus has one node");
+      const log = freshLog();
+      const a = await new Tail(open(log)).start();
+      const b = await new Tail(open(log)).start();
+      const appends: Promise<unknown>[] = [];
+      for (let i = 0; i < 40; i++) appends.push((i % 2 === 0 ? a : b).bus.append([ev(`e${i}`)]));
+      await Promise.all(appends);
+      await a.has(40);
+      await b.has(40);
+      assert.deepEqual(a.ids(), b.ids());
+      assert.equal(new Set(a.ids()).size, 40);
+      // a node that joins later replays the same history, and resumes from another node's id
+      const c = await new Tail(open(log)).start();
+      const replay = await c.bus.replay(a.ids()[9]!, 100);
+      assert.deepEqual(replay.kind === "events" ? replay.events.map((e) => e.id) : replay, a.ids().slice(10));
+      // the private flag travels with the event to every node and into replays
+      const [secret] = await a.bus.append([ev("secret", { private: true })]);
+      await until(() => b.events.at(-1)?.id === secret!.event.id, "private event on b");
+      assert.equal(b.events.at(-1)!.private, true);
+      const replayed = await c.bus.replay(a.ids()[39]!, 100);
+      assert.deepEqual(
+        replayed.kind === "events" ? replayed.events.map((e) => [e.data, e.private]) : replayed,
+        [["secret", true]],
+      );
+      // a retry on another node is still a duplicate
+      const [held] = await a.bus.append([ev("once", { id: "shared-id" })]);
+      await b.has(42);
+      const [retry] = await b.bus.append([ev("once", { id: "shared-id" })]);
+      assert.equal(retry!.duplicate, true);
+      assert.equal(retry!.event.pos, held!.event.pos);
+      // two retries racing on two nodes: stored or delivered once, both answered with that event
+      const raced = await Promise.all([
+        a.bus.append([ev("race", { id: "raced-id" })]),
+        b.bus.append([ev("race", { id: "raced-id" })]),
+      ]);
+      await a.bus.append([ev("marker")]);
+      await until(() => a.events.at(-1)?.data === "marker" && b.events.at(-1)?.data === "marker", "marker");
+      assert.equal(a.events.filter((e) => e.id === "raced-id").length, 1);
+      assert.deepEqual(a.ids(), b.ids());
+      assert.equal(raced[0]![0]!.event.pos, raced[1]![0]!.event.pos);
+    });
+
+    it("history survives a restart of every node; a lost log is a new epoch", async (t) => {
+      if (!fixture.shared) return t.skip("the embedded bus keeps no history across a restart");
+      const log = freshLog();
+      const first = await new Tail(open(log)).start();
+      const [one, two] = await first.bus.append([ev("1"), ev("2")]);
+      await first.bus.close();
+      const second = await new Tail(open(log)).start();
+      const replay = await second.bus.replay(one!.event.id, 100);
+      assert.deepEqual(replay.kind === "events" ? replay.events.map((e) => e.id) : replay, [two!.event.id]);
+      await fixture.lose!(log);
+      await second.bus.close();
+      const third = await new Tail(open(log)).start();
+      const [fresh] = await third.bus.append([ev("new")]);
+      assert.notEqual(parseHubId(fresh!.event.id)?.epoch, parseHubId(one!.event.id)?.epoch);
+      const old = await third.bus.replay(one!.event.id, 100);
+      assert.deepEqual(old.kind === "missed" && old.reason, "epoch-changed");
+    });
+  });
+}

@@ -1,0 +1,8 @@
+import { MemoryBus } from "../../src/buses/memory.ts";
+import { runBusContract } from "../bus-contract.ts";
+
+runBusContract("memory", async () => ({
+  shared: false,
+  open: (_log, options) => new MemoryBus({ history: { maxEvents: options?.maxEvents ?? 1000, maxAgeMs: 0 } }),
+  close: async () => {},
+}));

@@ -1,0 +1,44 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../bin/herald.js", import.meta.url));
+
+export interface HeraldProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+  output(): string;
+}
+
+/** Starts `herald` as a real child process on a free port; resolves once it logs that it listens. */
+export function spawnHerald(args: string[] = [], env: Record<string, string> = {}): Promise<HeraldProcess> {
+  const child = spawn(process.execPath, [BIN, "--port", "0", "--host", "127.0.0.1", ...args], {
+    // Anonymous publishing on, as in startTestHerald, unless the test's env says otherwise.
+    env: { HERALD_ALLOW_ANONYMOUS_PUBLISH: "true", ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`herald did not start: ${out}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /"url":"(http:[^"]+)".*"msg":"Herald listening"/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] as string, exited, output: () => out });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`herald exited with ${code}: ${out}`));
+    });
+  });
+}

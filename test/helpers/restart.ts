@@ -1,0 +1,81 @@
+import { MemoryBus } from "../../src/buses/memory.ts";
+import type { AppendResult, Bus, BusStatus, ReplayResult } from "../../src/core/bus.ts";
+import type { HeraldEvent, PublishInput } from "../../src/core/event.ts";
+import { type Herald, startHerald } from "../../src/server/app.ts";
+import { configWith, type HeraldConfig } from "../../src/server/config.ts";
+import { createLogger } from "../../src/server/logger.ts";
+
+/**
+ * A bus whose history outlives the Herald using it: `close()` only detaches, so the next Herald
+ * started on it replays what the previous one stored (as a hub with a shared, durable log would).
+ */
+export class SurvivingBus implements Bus {
+  readonly inner: MemoryBus;
+  private listener: ((events: readonly HeraldEvent[]) => void) | undefined;
+
+  constructor(inner = new MemoryBus({ history: { maxEvents: 10_000, maxAgeMs: 0 } })) {
+    this.inner = inner;
+    void inner.start((events) => this.listener?.(events));
+  }
+
+  async start(listener: (events: readonly HeraldEvent[]) => void): Promise<void> {
+    this.listener = listener;
+  }
+
+  append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
+    return this.inner.append(inputs);
+  }
+
+  replay(lastEventId: string, limit: number): Promise<ReplayResult> {
+    return this.inner.replay(lastEventId, limit);
+  }
+
+  status(): BusStatus {
+    return this.inner.status();
+  }
+
+  headId(): string | undefined {
+    return this.inner.headId();
+  }
+
+  historySize(): number {
+    return this.inner.historySize();
+  }
+
+  async close(): Promise<void> {
+    this.listener = undefined;
+  }
+}
+
+/** Starts Herald on a given port (0 = any) with quiet logs and, optionally, a given bus. */
+export function startHeraldOn(
+  port: number,
+  bus?: Bus,
+  overrides: Partial<HeraldConfig> = {},
+): Promise<Herald> {
+  // as startTestHerald: anonymous publishing on, publish rate and per-IP limits out of the way
+  const config = configWith({
+    port,
+    host: "127.0.0.1",
+    logLevel: "silent",
+    allowAnonymousPublish: true,
+    publishRate: 1_000_000,
+    publishBurst: 1_000_000,
+    maxConnectionsPerIp: 1_000_000,
+    ...overrides,
+  });
+  return startHerald(config, { log: createLogger("silent"), bus });
+}
+
+export function portOf(herald: Herald): number {
+  return Number(new URL(herald.url).port);
+}
+
+/** Resolves once `test()` holds, checking every 10 ms; rejects after `ms` with `what` in the message. */
+export async function until(test: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MemoryBus } from "../../src/buses/memory.ts";
+import { EARLIEST } from "../../src/core/bus.ts";
+import { HeraldError } from "../../src/core/errors.ts";
+
+function bus(maxEvents = 5, maxAgeMs = 0, clock = { now: 1000 }) {
+  return new MemoryBus({ epoch: "e1", history: { maxEvents, maxAgeMs, now: () => clock.now } });
+}
+
+const input = (data: string, id?: string) => ({ topics: ["t"], data, id });
+
+describe("memory bus history", () => {
+  it("assigns unique increasing ids with the epoch", async () => {
+    const b = bus();
+    const results = await b.append([input("a"), input("b"), input("c")]);
+    assert.deepEqual(
+      results.map((r) => r.event.id),
+      ["e1-1", "e1-2", "e1-3"],
+    );
+    assert.deepEqual(
+      results.map((r) => r.event.pos),
+      [1, 2, 3],
+    );
+  });
+
+  it("replays everything after a held id, in order", async () => {
+    const b = bus();
+    await b.append([input("a"), input("b", "mine"), input("c"), input("d")]);
+    const r = await b.replay("mine", 100);
+    assert.equal(r.kind, "events");
+    assert.deepEqual(r.kind === "events" && r.events.map((e) => e.data), ["c", "d"]);
+    const last = await b.replay("e1-4", 100);
+    assert.deepEqual(last.kind === "events" && last.events, []);
+  });
+
+  it("treats a publisher id it still holds as a retry: stored once, answered with the first event", async () => {
+    const b = bus();
+    const delivered: string[] = [];
+    await b.start((events) => delivered.push(...events.map((e) => e.data)));
+    const [first] = await b.append([input("a", "x")]);
+    const [again] = await b.append([input("other", "x")]);
+    assert.equal(again?.duplicate, true);
+    assert.equal(again?.event, first?.event);
+    assert.deepEqual(delivered, ["a"]);
+    assert.equal(b.historySize(), 1);
+  });
+
+  it("evicts the oldest beyond max events and reports an evicted id as unknown", async () => {
+    const b = bus(3);
+    await b.append(["a", "b", "c", "d", "e"].map((d) => input(d)));
+    assert.equal(b.historySize(), 3);
+    const gone = await b.replay("e1-1", 100);
+    assert.equal(gone.kind, "missed");
+    assert.equal(gone.kind === "missed" && gone.reason, "unknown-id");
+    assert.equal(gone.kind === "missed" && gone.headId, "e1-5");
+    // The oldest held event's predecessor is still a valid resume point: nothing after it was lost.
+    const edge = await b.replay("e1-2", 100);
+    assert.deepEqual(edge.kind === "events" && edge.events.map((e) => e.data), ["c", "d", "e"]);
+  });
+
+  it("evicts by age", async () => {
+    const clock = { now: 1000 };
+    const b = bus(100, 500, clock);
+    await b.append([input("old")]);
+    clock.now = 1400;
+    await b.append([input("new")]);
+    clock.now = 1600;
+    assert.deepEqual((await b.replay(EARLIEST, 100)).kind === "events", true);
+    const r = await b.replay(EARLIEST, 100);
+    assert.deepEqual(r.kind === "events" && r.events.map((e) => e.data), ["new"]);
+  });
+
+  it("answers too-old when more events follow than the replay limit", async () => {
+    const b = bus(100);
+    await b.append(["a", "b", "c", "d"].map((d) => input(d)));
+    const r = await b.replay("e1-1", 2);
+    assert.equal(r.kind === "missed" && r.reason, "too-old");
+  });
+
+  it("recognises ids of another epoch and unknown ids", async () => {
+    const b = bus();
+    await b.append([input("a")]);
+    const other = await b.replay("zz-1", 100);
+    assert.equal(other.kind === "missed" && other.reason, "epoch-changed");
+    const unknown = await b.replay("no-such-id!", 100);
+    assert.equal(unknown.kind === "missed" && unknown.reason, "unknown-id");
+    const future = await b.replay("e1-99", 100);
+    assert.equal(future.kind === "missed" && future.reason, "unknown-id");
+  });
+
+  it("a head id is always resumable, even with an empty history", async () => {
+    const b = bus(5, 100, { now: 0 });
+    const r = await b.replay("e1-0", 100);
+    assert.deepEqual(r.kind === "events" && r.events, []);
+  });
+
+  it("refuses publisher ids shaped like its own ids, storing nothing of the batch", async () => {
+    const b = bus();
+    await assert.rejects(
+      b.append([input("a"), input("b", "e1-7")]),
+      (e: unknown) => e instanceof HeraldError,
+    );
+    assert.equal(b.historySize(), 0);
+  });
+});

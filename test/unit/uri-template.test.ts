@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { selectorMatches } from "../../src/core/topic.ts";
+import { MercureSelectors } from "../../src/server/mercure/selectors.ts";
+import { compileTemplate, TemplateError, TemplateTooComplex } from "../../src/server/mercure/uri-template.ts";
+
+const options = { maxTopicLength: 256, maxStates: 4096 };
+const matches = (template: string, topic: string) => compileTemplate(template, options)(topic);
+
+describe("URI template matching (RFC 6570, as Mercure selectors)", () => {
+  const cases: [string, string, boolean][] = [
+    // Level 1: simple strings take unreserved characters and %XX, never "/".
+    ["https://example.com/books/{id}", "https://example.com/books/1", true],
+    ["https://example.com/books/{id}", "https://example.com/books/", true],
+    ["https://example.com/books/{id}", "https://example.com/books/1/2", false],
+    ["https://example.com/books/{id}", "https://example.com/movies/1", false],
+    ["https://example.com/books/{id}", "https://example.com/books/caf%C3%A9", true],
+    ["https://example.com/books/{id}", "https://example.com/books/café", true],
+    ["https://example.com/books/{id}", "https://example.com/books/a b", false],
+    ["https://example.com/books/{id}", "https://example.com/books/%zz", false],
+    // Level 2: reserved (+) and fragment (#) take reserved characters.
+    ["https://example.com/{+path}", "https://example.com/a/b/c?d=e", true],
+    ["https://example.com/x{#frag}", "https://example.com/x#a/b", true],
+    ["https://example.com/x{#frag}", "https://example.com/x/a", false],
+    // Level 3: several variables, label, path, path-style and query operators.
+    ["https://example.com{/a,b}", "https://example.com/x/y", true],
+    ["https://example.com{/a,b}", "https://example.com/x", true],
+    ["https://example.com{/a,b}", "https://example.com/x/y/z", false],
+    ["file{.ext}", "file.json", true],
+    ["x{;a,b}", "x;a=1;b", true],
+    ["x{?a,b}", "x?a=1&b=2", true],
+    ["x{?a,b}", "x?b=2", true],
+    ["x{?a,b}", "x?b=2&a=1", false],
+    ["x{?a,b}", "x?c=1", false],
+    ["x{?a}{&b}", "x?a=1&b=2", true],
+    [
+      "https://example.com/users/foo/{?topic}",
+      "https://example.com/users/foo/?topic=https%3A%2F%2Fex.com%2F1",
+      true,
+    ],
+    [
+      "https://example.com/users/foo/{?topic}",
+      "https://example.com/users/foo/?topic=https://ex.com/1",
+      false,
+    ],
+    // Level 4: prefix and explode modifiers.
+    ["x{id:3}", "xabc", true],
+    ["x{id:3}", "xabcd", false],
+    ["x{id:3}", "x%41bc", true],
+    ["https://example.com{/path*}", "https://example.com/a/b/c", true],
+    ["x{?list*}", "x?list=1&list=2", true],
+    ["x{;keys*}", "x;a=1;b=2", true],
+    ["x{list}", "xa,b,c", true],
+    // Literals around and between expressions.
+    ["/.well-known/mercure/subscriptions{/topic}{/subscriber}", "/.well-known/mercure/subscriptions", true],
+    [
+      "/.well-known/mercure/subscriptions{/topic}{/subscriber}",
+      "/.well-known/mercure/subscriptions/https%3A%2F%2Fa%2F%7Bb%7D/urn%3Auuid%3A1",
+      true,
+    ],
+    ["a{x}b{y}c", "a1b2c", true],
+    ["a{x}b{y}c", "a1b2", false],
+  ];
+  for (const [template, topic, expected] of cases) {
+    it(`${expected ? "matches" : "does not match"} ${topic} with ${template}`, () => {
+      assert.equal(matches(template, topic), expected);
+    });
+  }
+
+  it("refuses invalid templates (they are plain strings to Mercure)", () => {
+    for (const bad of ["a{", "a}", "a{}", "a{=x}", "a{x y}", "a{x:0}", "a{x:10000}"]) {
+      assert.throws(() => compileTemplate(bad, options), TemplateError, bad);
+    }
+  });
+
+  it("stays linear on templates that make backtracking engines explode", () => {
+    const many = `x${Array.from({ length: 30 }, (_, i) => `{v${i}}`).join("")}`;
+    const match = compileTemplate(many, options);
+    const topic = `x${"a".repeat(250)}!`;
+    const start = performance.now();
+    for (let i = 0; i < 20; i++) assert.equal(match(topic), false);
+    // Generous bound: a backtracking matcher takes hours here; the NFA a few milliseconds.
+    assert.ok(performance.now() - start < 2000);
+  });
+
+  it("refuses templates with more than 32 variables", () => {
+    const many = `x${Array.from({ length: 33 }, (_, i) => `{v${i}}`).join("")}`;
+    assert.throws(() => compileTemplate(many, options), TemplateTooComplex);
+  });
+
+  it("refuses templates that need too many states", () => {
+    const heavy = `x${Array.from({ length: 12 }, (_, i) => `{v${i}:200}`).join("")}`;
+    assert.throws(() => compileTemplate(heavy, options), TemplateTooComplex);
+  });
+});
+
+describe("Mercure selectors", () => {
+  const selectors = new MercureSelectors({ maxTopicLength: 256 });
+
+  it("maps *, exact strings and templates to the core's selectors", () => {
+    assert.deepEqual(selectors.parse("*"), { kind: "all" });
+    assert.deepEqual(selectors.parse("https://example.com/books/1"), {
+      kind: "exact",
+      topic: "https://example.com/books/1",
+    });
+    // Herald's prefix syntax does not apply to Mercure selectors.
+    assert.deepEqual(selectors.parse("orders/*"), { kind: "exact", topic: "orders/*" });
+    // An invalid template is a plain string.
+    assert.deepEqual(selectors.parse("a{b"), { kind: "exact", topic: "a{b" });
+    const template = selectors.parse("https://example.com/books/{id}");
+    assert.equal(template.kind, "match");
+    assert.equal(selectorMatches(template, "https://example.com/books/1"), true);
+    assert.equal(
+      selectorMatches(template, "https://example.com/books/{id}"),
+      true,
+      "a template matches itself",
+    );
+    assert.equal(selectorMatches(template, "https://example.com/books/1/2"), false);
+    assert.equal(selectors.parse("https://example.com/books/{id}"), template, "compiled once, cached");
+  });
+});
