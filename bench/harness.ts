@@ -28,6 +28,8 @@ export function freePort(): Promise<number> {
 
 /** The bench publishes anonymously and from few addresses: lift the per-IP and rate limits (docs/limits.md). */
 const BENCH_LIMITS = [
+  "--jwt-secret",
+  "herald-bench-secret-not-for-production",
   "--allow-anonymous-publish",
   "true",
   "--max-connections",
@@ -70,8 +72,15 @@ export async function startServer(args: string[]): Promise<ServerHandle> {
       ...BENCH_LIMITS,
       ...args,
     ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
+  // stderr: shutdown notices and the expected "anonymous publishing" warning are not news here
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    for (const line of chunk.split("\n")) {
+      if (line !== "" && !/UNSAFE|received, shutting down/.test(line)) console.log(`  server: ${line}`);
+    }
+  });
   let allListening = false;
   let text = "";
   child.stdout?.setEncoding("utf8");
@@ -81,7 +90,7 @@ export async function startServer(args: string[]): Promise<ServerHandle> {
     text = lines.pop() ?? "";
     for (const line of lines) {
       if (line.includes('"all workers listening"')) allListening = true;
-      else if (/"level":(4|5|6)0/.test(line)) console.log(`  server: ${line}`);
+      else if (/"level":(4|5|6)0/.test(line) && !line.includes("UNSAFE")) console.log(`  server: ${line}`);
     }
   });
   const workersAt = args.indexOf("--workers");
