@@ -30,6 +30,7 @@ export async function startNode(bus: string, extra: string[] = [], waitReady = t
         HERALD_PUBLISH_BURST: "1000000",
         HERALD_MAX_CONNECTIONS: "1000000",
         HERALD_MAX_CONNECTIONS_PER_IP: "1000000",
+        HERALD_WORKERS: "1", // one process per node: a test that kills a node kills all of it
       },
       stdio: ["ignore", "ignore", "pipe"],
     },

@@ -15,7 +15,8 @@ export interface HeraldProcess {
 export function spawnHerald(args: string[] = [], env: Record<string, string> = {}): Promise<HeraldProcess> {
   const child = spawn(process.execPath, [BIN, "--port", "0", "--host", "127.0.0.1", ...args], {
     // Anonymous publishing on, as in startTestHerald, unless the test's env says otherwise.
-    env: { HERALD_ALLOW_ANONYMOUS_PUBLISH: "true", ...process.env, ...env },
+    // One process (no cluster) unless the test asks for workers.
+    env: { HERALD_ALLOW_ANONYMOUS_PUBLISH: "true", HERALD_WORKERS: "1", ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
