@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { ClusterBus } from "../buses/cluster.ts";
 import type { ToPrimary, ToWorker } from "../buses/cluster-wire.ts";
 import { type HeraldDeps, startHerald } from "./app.ts";
-import { startPrimary } from "./cluster-primary.ts";
+import { startPrimary, WORKER_INDEX_ENV } from "./cluster-primary.ts";
 import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config.ts";
 import { createLogger } from "./logger.ts";
 
@@ -45,6 +45,8 @@ try {
 
 // --workers N (N > 1): this process becomes the node:cluster primary; the workers run this same
 // command and serve HTTP (src/server/cluster-primary.ts).
+// The demo feed publishes from one process only, or every worker would publish each tick.
+if (cluster.isWorker && process.env[WORKER_INDEX_ENV] !== "0") config.demo = false;
 let deps: HeraldDeps = {};
 if (cluster.isWorker && config.bus === "memory") {
   const bus = new ClusterBus({
