@@ -3,7 +3,7 @@ import cluster from "node:cluster";
 import { Command } from "commander";
 import { ClusterBus } from "../buses/cluster.ts";
 import type { ToPrimary, ToWorker } from "../buses/cluster-wire.ts";
-import { type HeraldDeps, startHerald } from "./app.ts";
+import { type Herald, type HeraldDeps, startHerald } from "./app.ts";
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster-primary.ts";
 import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -95,5 +95,18 @@ const stop = (signal: string) => {
   );
 };
 process.once("SIGTERM", () => stop("SIGTERM"));
-process.once("SIGINT", () => stop("SIGINT"));
-if (cluster.isWorker) process.once("disconnect", () => stop("primary gone"));
+if (cluster.isWorker) {
+  // The primary stops its workers in two phases (src/server/cluster-primary.ts): drain, then stop.
+  process.on("message", (message: { herald?: string }) => {
+    if (message?.herald === "drain") {
+      void (herald as Herald).drain().then(() => process.send?.({ herald: "drained" }));
+    } else if (message?.herald === "stop") {
+      stop("stop from the primary");
+    }
+  });
+  // Ctrl-C signals every process of the group; the primary runs the two-phase stop.
+  process.on("SIGINT", () => {});
+  process.once("disconnect", () => stop("primary gone"));
+} else {
+  process.once("SIGINT", () => stop("SIGINT"));
+}

@@ -133,6 +133,12 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       closing ??= (async () => {
         stopping = true;
         const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+        // Two phases, so a publish accepted by one worker reaches the streams of every worker:
+        // 1. every worker stops taking work and finishes the publishes it accepted;
+        await Promise.all(workers.map((worker) => drainWorker(worker, config.shutdownTimeoutMs)));
+        // 2. the last turn (the events of those publishes) goes out, then every worker ends its
+        //    streams and exits. IPC keeps order per worker: each gets the turn before "stop".
+        flush();
         await Promise.all(
           workers.map(
             (worker) =>
@@ -146,7 +152,8 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
                   clearTimeout(timer);
                   resolve();
                 });
-                worker.process.kill("SIGTERM");
+                if (worker.isConnected()) worker.send({ herald: "stop" });
+                else worker.process.kill("SIGTERM");
               }),
           ),
         );
@@ -156,4 +163,24 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       return closing;
     },
   };
+}
+
+/** Asks a worker to drain (`Herald.drain`) and resolves when it says it has, or after `timeoutMs`. */
+function drainWorker(worker: Worker, timeoutMs: number): Promise<void> {
+  if (worker.isDead() || !worker.isConnected()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("exit", done);
+      resolve();
+    };
+    const onMessage = (message: { herald?: string }) => {
+      if (message?.herald === "drained") done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    worker.on("message", onMessage);
+    worker.once("exit", done);
+    worker.send({ herald: "drain" });
+  });
 }
