@@ -47,7 +47,13 @@ export interface Herald {
   readonly devToken: string | undefined;
   /** The base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
-  /** Graceful stop: not ready, no new streams, in-flight publishes finish, streams end, bus closes. */
+  /**
+   * First half of a graceful stop: not ready, new streams and publishes refused (503), publishes
+   * already being received finish. Streams stay open (a `--workers` primary drains every worker
+   * before any of them ends its streams, so an event accepted by one reaches the streams of all).
+   */
+  drain(): Promise<void>;
+  /** Graceful stop: `drain`, then every stream ends (its queued events flushed), the bus closes. */
   close(): Promise<void>;
 }
 
@@ -278,16 +284,24 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const stopDemo = config.demo ? startDemoFeed(hub, log) : () => {};
 
   let closing: Promise<void> | undefined;
+  let draining: Promise<void> | undefined;
+  const drain = () => {
+    draining ??= (async () => {
+      shuttingDown = true;
+      stopDemo();
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
+      await Promise.race([Promise.all(inFlight), deadline]);
+    })();
+    return draining;
+  };
   const close = () => {
     closing ??= (async () => {
-      shuttingDown = true;
+      await drain();
       clearInterval(timer);
       mercure.close();
       clearInterval(sweeper);
-      stopDemo();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
-      await Promise.race([Promise.all(inFlight), deadline]);
       hub.closeAll("shutdown");
       server.closeIdleConnections();
       await Promise.race([serverClosed, deadline]);
@@ -305,6 +319,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     connections,
     mercure,
     url,
+    drain,
     close,
     authorizer: auth.authorizer,
     streamLimits,

@@ -3,8 +3,8 @@ import cluster from "node:cluster";
 import { Command } from "commander";
 import { ClusterBus } from "../buses/cluster.ts";
 import type { ToPrimary, ToWorker } from "../buses/cluster-wire.ts";
-import { type HeraldDeps, startHerald } from "./app.ts";
-import { startPrimary } from "./cluster-primary.ts";
+import { type Herald, type HeraldDeps, startHerald } from "./app.ts";
+import { startPrimary, WORKER_INDEX_ENV } from "./cluster-primary.ts";
 import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config.ts";
 import { createLogger } from "./logger.ts";
 
@@ -45,6 +45,8 @@ try {
 
 // --workers N (N > 1): this process becomes the node:cluster primary; the workers run this same
 // command and serve HTTP (src/server/cluster-primary.ts).
+// The demo feed publishes from one process only, or every worker would publish each tick.
+if (cluster.isWorker && process.env[WORKER_INDEX_ENV] !== "0") config.demo = false;
 let deps: HeraldDeps = {};
 if (cluster.isWorker && config.bus === "memory") {
   const bus = new ClusterBus({
@@ -93,5 +95,18 @@ const stop = (signal: string) => {
   );
 };
 process.once("SIGTERM", () => stop("SIGTERM"));
-process.once("SIGINT", () => stop("SIGINT"));
-if (cluster.isWorker) process.once("disconnect", () => stop("primary gone"));
+if (cluster.isWorker) {
+  // The primary stops its workers in two phases (src/server/cluster-primary.ts): drain, then stop.
+  process.on("message", (message: { herald?: string }) => {
+    if (message?.herald === "drain") {
+      void (herald as Herald).drain().then(() => process.send?.({ herald: "drained" }));
+    } else if (message?.herald === "stop") {
+      stop("stop from the primary");
+    }
+  });
+  // Ctrl-C signals every process of the group; the primary runs the two-phase stop.
+  process.on("SIGINT", () => {});
+  process.once("disconnect", () => stop("primary gone"));
+} else {
+  process.once("SIGINT", () => stop("SIGINT"));
+}

@@ -7,6 +7,9 @@ import { mintDevToken, noKeyConfigured } from "./auth-setup.ts";
 import type { HeraldConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 
+/** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
+export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
+
 export interface Primary {
   /** Where the workers listen (for the start message). */
   readonly url: string;
@@ -102,11 +105,16 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       log.info({ workers: config.workers, pid: process.pid }, "all workers listening");
     }
   });
+  // Each worker knows its index (0..N-1); a replacement keeps the index of the worker it replaces.
+  const indexes = new Map<Worker, number>();
+  const fork = (index: number) => indexes.set(cluster.fork({ [WORKER_INDEX_ENV]: String(index) }), index);
   cluster.on("exit", (worker, code, signal) => {
     answers.delete(worker);
+    const index = indexes.get(worker) ?? 0;
+    indexes.delete(worker);
     if (stopping) return;
     log.error({ pid: worker.process.pid, code, signal }, "worker died; starting another");
-    cluster.fork();
+    fork(index);
   });
   // No key configured: every worker must verify with the same random secret, so the primary makes it.
   let devToken: string | undefined;
@@ -115,7 +123,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     process.env.HERALD_JWT_SECRET = secret; // inherited by every worker (cluster.fork)
     devToken = await mintDevToken(secret, config);
   }
-  for (let i = 0; i < config.workers; i++) cluster.fork();
+  for (let i = 0; i < config.workers; i++) fork(i);
 
   let closing: Promise<void> | undefined;
   return {
@@ -125,6 +133,12 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       closing ??= (async () => {
         stopping = true;
         const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+        // Two phases, so a publish accepted by one worker reaches the streams of every worker:
+        // 1. every worker stops taking work and finishes the publishes it accepted;
+        await Promise.all(workers.map((worker) => drainWorker(worker, config.shutdownTimeoutMs)));
+        // 2. the last turn (the events of those publishes) goes out, then every worker ends its
+        //    streams and exits. IPC keeps order per worker: each gets the turn before "stop".
+        flush();
         await Promise.all(
           workers.map(
             (worker) =>
@@ -138,7 +152,8 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
                   clearTimeout(timer);
                   resolve();
                 });
-                worker.process.kill("SIGTERM");
+                if (worker.isConnected()) worker.send({ herald: "stop" });
+                else worker.process.kill("SIGTERM");
               }),
           ),
         );
@@ -148,4 +163,24 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       return closing;
     },
   };
+}
+
+/** Asks a worker to drain (`Herald.drain`) and resolves when it says it has, or after `timeoutMs`. */
+function drainWorker(worker: Worker, timeoutMs: number): Promise<void> {
+  if (worker.isDead() || !worker.isConnected()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("exit", done);
+      resolve();
+    };
+    const onMessage = (message: { herald?: string }) => {
+      if (message?.herald === "drained") done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    worker.on("message", onMessage);
+    worker.once("exit", done);
+    worker.send({ herald: "drain" });
+  });
 }

@@ -120,6 +120,27 @@ describe("the demo feed", () => {
     }
   });
 
+  test("with --workers 2 only one worker runs the feed (each tick is published once)", async () => {
+    const herald = await spawnHerald(["--demo", "--workers", "2"]);
+    try {
+      const sub = subscribe<{ symbol: string }>({ url: herald.url, topics: "prices" });
+      for await (const { data } of sub) {
+        assert.equal(typeof data.symbol, "string");
+        break;
+      }
+      // Both workers have logged that they listen; exactly one started the feed.
+      const deadline = Date.now() + 10_000;
+      while ((herald.output().match(/Herald listening/g) ?? []).length < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal((herald.output().match(/Herald listening/g) ?? []).length, 2);
+      assert.equal((herald.output().match(/demo feed on/g) ?? []).length, 1);
+    } finally {
+      herald.child.kill("SIGTERM");
+      await herald.exited;
+    }
+  });
+
   test("with demo on, price ticks flow on topic `prices`", async () => {
     const herald = await startTestHerald({ demo: true });
     try {

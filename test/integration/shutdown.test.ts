@@ -5,33 +5,37 @@ import { RawStream } from "../helpers/herald.ts";
 import { spawnHerald } from "../helpers/process.ts";
 
 describe("graceful shutdown of the herald process", () => {
-  it("on SIGTERM: delivers an accepted publish, ends streams cleanly, exits 0", async () => {
-    const herald = await spawnHerald();
-    const stream = new RawStream(`${herald.url}/events?topic=bye`);
-    await stream.opened();
-    const { hostname, port } = new URL(herald.url);
-    // A publish whose body is still arriving when SIGTERM comes: it was accepted, so it is delivered.
-    const body = JSON.stringify({ topic: "bye", data: "last words" });
-    const socket = connect(Number(port), hostname);
-    let answer = "";
-    socket.on("data", (chunk) => {
-      answer += chunk.toString();
+  for (const workers of ["1", "2"]) {
+    it(`on SIGTERM (--workers ${workers}): delivers an accepted publish to every stream, ends streams cleanly, exits 0`, async () => {
+      // With 2 workers the publish and the stream may be on different workers: the primary drains
+      // every worker before any ends its streams.
+      const herald = await spawnHerald(["--workers", workers]);
+      const stream = new RawStream(`${herald.url}/events?topic=bye`);
+      await stream.opened();
+      const { hostname, port } = new URL(herald.url);
+      // A publish whose body is still arriving when SIGTERM comes: it was accepted, so it is delivered.
+      const body = JSON.stringify({ topic: "bye", data: "last words" });
+      const socket = connect(Number(port), hostname);
+      let answer = "";
+      socket.on("data", (chunk) => {
+        answer += chunk.toString();
+      });
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write(
+        `POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      herald.child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 200));
+      socket.write(body.slice(10));
+      const code = await herald.exited;
+      assert.equal(code, 0, herald.output());
+      await stream.until(() => stream.closed);
+      assert.match(stream.text, /data: last words\n\n$/);
+      assert.match(answer, /^HTTP\/1.1 200/);
+      socket.destroy();
     });
-    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-    socket.write(
-      `POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
-    );
-    await new Promise((r) => setTimeout(r, 200));
-    herald.child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 200));
-    socket.write(body.slice(10));
-    const code = await herald.exited;
-    assert.equal(code, 0, herald.output());
-    await stream.until(() => stream.closed);
-    assert.match(stream.text, /data: last words\n\n$/);
-    assert.match(answer, /^HTTP\/1.1 200/);
-    socket.destroy();
-  });
+  }
 
   it("refuses to start on a bad setting, naming it", async () => {
     await assert.rejects(
