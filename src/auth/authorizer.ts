@@ -10,16 +10,42 @@ import type { JwtVerifier } from "./verifier.ts";
  * (which claim holds the topic rights). See the `Authorizer` contract in src/core/auth.ts.
  */
 export class JwtAuthorizer implements Authorizer {
+  /**
+   * Tokens already verified with a static key (secret or PEM: the answer for a token cannot change
+   * but by time), so a publisher sending the same token on every request pays for one signature
+   * check, not one per publish. An entry lives until the token's `exp`, at most CACHE_MS; at most
+   * CACHE_SIZE entries (the oldest go first). Refusals are never cached. Tokens checked against a
+   * JWKS are not cached: a key removed from the set must stop working at once.
+   */
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly cacheable: boolean;
+
   constructor(
     readonly verifier: JwtVerifier,
     private readonly claims: ClaimsReader = heraldClaims,
-  ) {}
+  ) {
+    this.cacheable = typeof verifier.key.key !== "function";
+  }
 
   async authenticate(token: string): Promise<Principal> {
+    const now = this.verifier.now();
+    if (this.cacheable) {
+      const hit = this.cache.get(token);
+      if (hit !== undefined && hit.until > now) return hit.principal;
+      if (hit !== undefined) this.cache.delete(token);
+    }
     const payload = await this.verifier.verify(token);
-    return principalOf(payload, this.claims(payload), token);
+    const principal = principalOf(payload, this.claims(payload), token);
+    if (this.cacheable) {
+      if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(token, { principal, until: Math.min(now + CACHE_MS, principal.expiresAt ?? Infinity) });
+    }
+    return principal;
   }
 }
+
+const CACHE_MS = 60_000;
+const CACHE_SIZE = 10_000;
 
 /** Builds the Principal of a verified payload. */
 export function principalOf(

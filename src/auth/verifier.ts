@@ -29,6 +29,11 @@ export class JwtVerifier {
     private readonly options: VerifyOptions = {},
   ) {}
 
+  /** The verifier's clock (ms since the Unix epoch). */
+  now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
   async verify(token: string): Promise<JWTPayload> {
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token)) {
       throw invalidToken("token is malformed: expected a compact JWS (three base64url parts joined by dots)");

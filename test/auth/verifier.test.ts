@@ -82,6 +82,36 @@ describe("JWT verification (HS256)", () => {
   }
 });
 
+describe("verified-token cache (static keys)", () => {
+  it("serves a token verified once until its exp, then refuses it as expired", async () => {
+    let offsetMs = 0;
+    const authorizer = await createJwtAuthorizer({
+      key: { kind: "secret", secret: "cache-secret-cache-secret-cache-1" },
+      now: () => Date.now() + offsetMs,
+    });
+    const token = await mintHs256(
+      "cache-secret-cache-secret-cache-1",
+      { herald: { publish: ["a"] } },
+      { expiresInSec: 5 },
+    );
+    const first = await authorizer.authenticate(token);
+    assert.equal(await authorizer.authenticate(token), first);
+    offsetMs = 10_000; // past exp (5 s), well within the cache's own 60 s bound
+    await assert.rejects(
+      authorizer.authenticate(token),
+      (e: unknown) => e instanceof AuthError && /expired/.test(e.description),
+    );
+  });
+
+  it("never caches a refusal", async () => {
+    const authorizer = await createJwtAuthorizer({
+      key: { kind: "secret", secret: "right-secret-right-secret-right-1" },
+    });
+    const wrong = await mintHs256("wrong-secret-wrong-secret-wrong-1", { herald: { publish: ["a"] } });
+    for (let i = 0; i < 2; i++) await assert.rejects(authorizer.authenticate(wrong), AuthError);
+  });
+});
+
 describe("JWT verification (PEM public keys)", () => {
   it("pins RS256 to an RSA key: an HS256 token signed with the public key text is refused", async () => {
     const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
