@@ -19,7 +19,7 @@ describe("three Herald processes on one RabbitMQ", { skip }, () => {
   itDeliversEverywhere(cluster);
 
   it("RabbitMQ stopped and started while a publisher runs: every acknowledged event arrives once", async () => {
-    const publisher = await publishThroughOutage(cluster, () => cluster.broker.halt(), "RabbitMQ");
+    const { publisher } = await publishThroughOutage(cluster, () => cluster.broker.halt(), "RabbitMQ");
     // a node started while RabbitMQ is down starts, says why it is not ready, and becomes ready later
     const late = await startNode(cluster.broker.url, [], false);
     const lateReady = await fetch(`${late.url}/readyz`);

@@ -16,7 +16,7 @@ describe("three Herald processes on one Redis", { skip }, () => {
   itDeliversEverywhere(cluster);
 
   it("Redis killed with SIGKILL while a publisher runs: every acknowledged event arrives once", async () => {
-    const publisher = await publishThroughOutage(cluster, () => cluster.broker.kill(), "Redis");
+    const { publisher } = await publishThroughOutage(cluster, () => cluster.broker.kill(), "Redis");
     await cluster.broker.start();
     await publisher;
     await expectAllDelivered(cluster.clients, cluster.acked);

@@ -66,14 +66,15 @@ export function itResumesAfterNodeKill(fixture: ClusterFixture<unknown>): void {
 /**
  * Starts a publisher of 150 events (refused ones retried), stops the broker with `stopBroker` once
  * 40 were acknowledged, and checks what a user sees while it is down: /readyz answers 503 naming
- * `brokerName`, a publish answers 503 with Retry-After. Resolves with the still-running publisher;
- * the caller brings the broker back, awaits it and checks delivery.
+ * `brokerName`, a publish answers 503 with Retry-After. Resolves with the still-running publisher
+ * (in an object: an async function would wait for a returned promise); the caller brings the broker
+ * back, awaits it and checks delivery.
  */
 export async function publishThroughOutage(
   fixture: ClusterFixture<unknown>,
   stopBroker: () => Promise<void>,
   brokerName: string,
-): Promise<Promise<void>> {
+): Promise<{ publisher: Promise<void> }> {
   const { acked, nodes } = fixture;
   let refused = 0;
   let n = 0;
@@ -100,5 +101,5 @@ export async function publishThroughOutage(
   });
   assert.equal(refusal.status, 503);
   assert.ok(Number(refusal.headers.get("retry-after")) > 0, "Retry-After is set");
-  return publisher;
+  return { publisher };
 }
