@@ -2,7 +2,8 @@
 // events, and how long a resume takes after the server restarts on the same port.
 // Usage: node --import tsx scripts/client-figures.ts [events=20000]
 import { publish, subscribe } from "../src/client/index.ts";
-import { portOf, SurvivingBus, startHeraldOn, until } from "../test/helpers/restart.ts";
+import { portOf, SurvivingBus, startHeraldOn } from "../test/helpers/restart.ts";
+import { until } from "../test/helpers/waiters.ts";
 
 const total = Number(process.argv[2] ?? 20_000);
 const bus = new SurvivingBus();

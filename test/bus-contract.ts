@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { type Bus, EARLIEST } from "../src/core/bus.ts";
 import type { HeraldEvent, PublishInput } from "../src/core/event.ts";
 import { parseHubId } from "../src/core/ids.ts";
+import { until } from "./helpers/waiters.ts";
 
 /**
  * What a test needs from one bus implementation. `open` makes a node's bus on a log named `log`
@@ -38,14 +39,6 @@ export class Tail {
 
   has(n: number): Promise<void> {
     return until(() => this.events.length >= n, `${n} events (have ${this.events.length})`);
-  }
-}
-
-export async function until(test: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ReplayResult } from "../core/bus.ts";
-import { encodeEvent } from "../core/encoder.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
+import { storeEvent } from "../core/stored-event.ts";
 
 /**
  * The messages between the cluster primary (which owns the log) and its workers, over node:cluster's
@@ -65,17 +65,7 @@ export function toWire(event: HeraldEvent): WireEvent {
 
 /** Rebuilds a stored event; its bytes are encoded here, once per worker. */
 export function fromWire(wire: WireEvent): HeraldEvent {
-  return {
-    pos: wire.pos,
-    id: wire.id,
-    topics: wire.topics,
-    data: wire.data,
-    type: wire.type,
-    retry: wire.retry,
-    private: wire.private === true,
-    time: wire.time,
-    bytes: encodeEvent({ id: wire.id, type: wire.type, retry: wire.retry, data: wire.data }),
-  };
+  return storeEvent(wire, wire.pos, wire.id, wire.time);
 }
 
 export function replayToWire(result: ReplayResult): WireReplay {

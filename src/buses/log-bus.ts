@@ -1,6 +1,4 @@
 import type { AppendResult, Bus, BusStatus, ReplayResult } from "../core/bus.ts";
-import { EARLIEST } from "../core/bus.ts";
-import { encodeEvent } from "../core/encoder.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import {
   DEFAULT_PUBLISH_LIMITS,
@@ -10,7 +8,9 @@ import {
   validatePublish,
 } from "../core/event.ts";
 import { History, type HistoryOptions } from "../core/history.ts";
-import { formatHubId, parseHubId } from "../core/ids.ts";
+import { formatHubId, parseHubId, refuseHubIds } from "../core/ids.ts";
+import { replayHistory } from "../core/log-replay.ts";
+import { storeEvent } from "../core/stored-event.ts";
 import { anySelectorMatches, type TopicSelector } from "../core/topic.ts";
 import { sleep } from "./retry.ts";
 
@@ -161,22 +161,7 @@ export abstract class LogBus implements Bus {
       }
     }
     await this.catchUp(lastEventId);
-    const headId = formatHubId(this.epoch ?? "0", this.headPos);
-    if (lastEventId === EARLIEST) {
-      this.history.trim();
-      return this.history.after((this.history.oldest()?.pos ?? this.headPos + 1) - 1, limit, headId);
-    }
-    const held = this.history.get(lastEventId);
-    if (held !== undefined) return this.history.after(held.pos, limit, headId);
-    const hubId = parseHubId(lastEventId);
-    if (hubId === undefined) return { kind: "missed", reason: "unknown-id", headId };
-    if (hubId.epoch !== this.epoch) return { kind: "missed", reason: "epoch-changed", headId };
-    this.history.trim();
-    const oldestPos = this.history.oldest()?.pos ?? this.headPos + 1;
-    if (hubId.pos > this.headPos || hubId.pos < oldestPos - 1) {
-      return { kind: "missed", reason: "unknown-id", headId };
-    }
-    return this.history.after(hubId.pos, limit, headId);
+    return replayHistory(this.history, { epoch: this.epoch, headPos: this.headPos }, lastEventId, limit);
   }
 
   /**
@@ -194,13 +179,7 @@ export abstract class LogBus implements Bus {
   protected checkIds(inputs: readonly PublishInput[]): void {
     if (this.closed)
       throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
-    for (const input of inputs) {
-      if (input.id !== undefined && this.epoch !== undefined && parseHubId(input.id)?.epoch === this.epoch) {
-        throw badRequest(
-          `"id" ${JSON.stringify(input.id)} has the form of an id the hub makes; choose another`,
-        );
-      }
-    }
+    refuseHubIds(inputs, this.epoch);
   }
 
   /** Resolves once the tail delivered `pos` (or after `deliveryWaitMs`, or at close). */
@@ -250,17 +229,7 @@ export abstract class LogBus implements Bus {
   protected toEvent(entry: LogEntry): HeraldEvent {
     const { input, pos } = entry;
     const id = input.id ?? formatHubId(this.epoch ?? "0", pos);
-    return {
-      pos,
-      id,
-      topics: input.topics,
-      data: input.data,
-      type: input.type,
-      retry: input.retry,
-      private: input.private === true,
-      time: entry.time,
-      bytes: encodeEvent({ id, type: input.type, retry: input.retry, data: input.data }),
-    };
+    return storeEvent(input, pos, id, entry.time);
   }
 
   /** Takes entries in log order (from the initial load or the tail) and delivers the new ones. */

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { type AppendResult, type Bus, type BusStatus, EARLIEST, type ReplayResult } from "../core/bus.ts";
-import { encodeEvent } from "../core/encoder.ts";
-import { badRequest, HeraldError } from "../core/errors.ts";
+import type { AppendResult, Bus, BusStatus, ReplayResult } from "../core/bus.ts";
+import { HeraldError } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
 import { History, type HistoryOptions } from "../core/history.ts";
-import { formatHubId, parseHubId } from "../core/ids.ts";
+import { formatHubId, refuseHubIds } from "../core/ids.ts";
+import { replayHistory } from "../core/log-replay.ts";
+import { storeEvent } from "../core/stored-event.ts";
 
 export interface MemoryBusOptions {
   readonly history: HistoryOptions;
@@ -38,13 +39,7 @@ export class MemoryBus implements Bus {
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
     if (this.closed)
       throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
-    for (const input of inputs) {
-      if (input.id !== undefined && parseHubId(input.id)?.epoch === this.epoch) {
-        throw badRequest(
-          `"id" ${JSON.stringify(input.id)} has the form of an id the hub makes; choose another`,
-        );
-      }
-    }
+    refuseHubIds(inputs, this.epoch);
     const results: AppendResult[] = [];
     const stored: HeraldEvent[] = [];
     const time = this.now();
@@ -56,17 +51,7 @@ export class MemoryBus implements Bus {
       }
       const pos = ++this.headPos;
       const id = input.id ?? formatHubId(this.epoch, pos);
-      const event: HeraldEvent = {
-        pos,
-        id,
-        topics: input.topics,
-        data: input.data,
-        type: input.type,
-        retry: input.retry,
-        private: input.private === true,
-        time,
-        bytes: encodeEvent({ id, type: input.type, retry: input.retry, data: input.data }),
-      };
+      const event = storeEvent(input, pos, id, time);
       this.history.add(event);
       stored.push(event);
       results.push({ event, duplicate: false });
@@ -76,22 +61,7 @@ export class MemoryBus implements Bus {
   }
 
   async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
-    const headId = formatHubId(this.epoch, this.headPos);
-    if (lastEventId === EARLIEST) {
-      this.history.trim();
-      return this.history.after((this.history.oldest()?.pos ?? this.headPos + 1) - 1, limit, headId);
-    }
-    const held = this.history.get(lastEventId);
-    if (held !== undefined) return this.history.after(held.pos, limit, headId);
-    const hubId = parseHubId(lastEventId);
-    if (hubId === undefined) return { kind: "missed", reason: "unknown-id", headId };
-    if (hubId.epoch !== this.epoch) return { kind: "missed", reason: "epoch-changed", headId };
-    this.history.trim();
-    const oldestPos = this.history.oldest()?.pos ?? this.headPos + 1;
-    if (hubId.pos > this.headPos || hubId.pos < oldestPos - 1) {
-      return { kind: "missed", reason: "unknown-id", headId };
-    }
-    return this.history.after(hubId.pos, limit, headId);
+    return replayHistory(this.history, { epoch: this.epoch, headPos: this.headPos }, lastEventId, limit);
   }
 
   status(): BusStatus {

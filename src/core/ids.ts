@@ -1,3 +1,6 @@
+import { badRequest } from "./errors.ts";
+import type { PublishInput } from "./event.ts";
+
 /**
  * Ids the hub makes: `<epoch>-<pos>`. The epoch names one life of the log (a new one after history
  * was lost), so an id from an earlier life is recognised and never resumed from the wrong place.
@@ -13,4 +16,19 @@ export function parseHubId(id: string): { epoch: string; pos: number } | undefin
   const match = HUB_ID.exec(id);
   if (match === null) return undefined;
   return { epoch: match[1] as string, pos: Number(match[2]) };
+}
+
+/**
+ * Refuses publisher ids that have the form of an id of this log's `epoch` (they would alias a
+ * position). Throws `bad_request`. Nothing is refused before the log has an epoch.
+ */
+export function refuseHubIds(inputs: readonly PublishInput[], epoch: string | undefined): void {
+  if (epoch === undefined) return;
+  for (const input of inputs) {
+    if (input.id !== undefined && parseHubId(input.id)?.epoch === epoch) {
+      throw badRequest(
+        `"id" ${JSON.stringify(input.id)} has the form of an id the hub makes; choose another`,
+      );
+    }
+  }
 }

@@ -21,24 +21,48 @@ export function toHeraldError(error: unknown): HeraldError {
   return new HeraldError("internal", "internal error; see the server log", { cause: error });
 }
 
-export function sendJson(
+/**
+ * Answers `status` with `body` (never cached). When the headers are already sent (a stream had
+ * begun), the response is destroyed instead: the client sees the connection end.
+ */
+export function sendBody(
   res: ServerResponse,
   status: number,
-  body: unknown,
+  contentType: string,
+  body: string,
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const text = JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
+    "Content-Type": contentType,
+    "Content-Length": Buffer.byteLength(body),
     "Cache-Control": "no-store",
   });
-  res.end(text);
+  res.end(body);
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  sendBody(res, status, "application/json; charset=utf-8", JSON.stringify(body), headers);
+}
+
+/** The headers an error adds to `headers`: `Retry-After` when it has one, `WWW-Authenticate` on auth errors. */
+export function errorHeaders(
+  error: HeraldError,
+  headers: Record<string, string> = {},
+): Record<string, string> {
+  const extra = { ...headers };
+  if (error.retryAfterSeconds !== undefined) extra["Retry-After"] = String(error.retryAfterSeconds);
+  if (error instanceof AuthError) extra["WWW-Authenticate"] = error.challenge;
+  return extra;
 }
 
 /** Herald's error body: `{"error": "<code>", "message": "<what is wrong and how to fix it>"}`. */
@@ -47,8 +71,10 @@ export function sendError(
   error: HeraldError,
   headers: Record<string, string> = {},
 ): void {
-  const extra = { ...headers };
-  if (error.retryAfterSeconds !== undefined) extra["Retry-After"] = String(error.retryAfterSeconds);
-  if (error instanceof AuthError) extra["WWW-Authenticate"] = error.challenge;
-  sendJson(res, STATUS_OF[error.code], { error: error.code, message: error.message }, extra);
+  sendJson(
+    res,
+    STATUS_OF[error.code],
+    { error: error.code, message: error.message },
+    errorHeaders(error, headers),
+  );
 }

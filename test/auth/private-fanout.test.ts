@@ -4,6 +4,7 @@ import { EventSource } from "eventsource";
 import type { Herald } from "../../src/server/app.ts";
 import { publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
+import { until } from "../helpers/waiters.ts";
 
 /** Subscriber groups by their token's subscribe claim (undefined = no token). */
 const GROUPS: (string[] | undefined)[] = [
@@ -33,21 +34,6 @@ function connect(herald: Herald, client: Omit<Client, "source">, lastEventId?: s
   });
   source.addEventListener("message", (event) => client.ids.push(event.lastEventId));
   return source;
-}
-
-function until(test: () => boolean, what: string, ms = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      if (test()) {
-        clearInterval(poll);
-        resolve();
-      } else if (Date.now() - started > ms) {
-        clearInterval(poll);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 20);
-  });
 }
 
 describe("private events among 200 subscribers with mixed rights", () => {

@@ -1,28 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { publish } from "../../src/client/index.ts";
 import type { Herald } from "../../src/server/app.ts";
+import { browserSkip, launchChromium } from "../helpers/browser.ts";
 import { portOf, SurvivingBus, startHeraldOn } from "../helpers/restart.ts";
 
-/** Debian's chromium, driven by playwright-core (never `playwright install`). */
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
 const ARTIFACTS = "test-artifacts";
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is missing (apt-get install chromium): browser tests skipped`;
+const skip = browserSkip;
 if (skip) console.log(`# ${skip}`);
 
 const texts = (page: Page) =>
@@ -38,7 +24,7 @@ describe("the page at / in Chromium", { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     herald = await startHeraldOn(0, bus, { retryMs: 100 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
     page.setDefaultTimeout(15_000);
     page.on("pageerror", (error) => errors.push(error));

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { Herald } from "../../src/server/app.ts";
 import { ConfigError, loadConfig } from "../../src/server/config.ts";
-import { until } from "../bus-contract.ts";
 import { freePort, REDIS_BIN, type RedisServer, skipReason, startRedis } from "../helpers/brokers.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
+import { until } from "../helpers/waiters.ts";
 
 describe("--bus / HERALD_BUS", () => {
   it("accepts memory, redis:// and amqp:// URLs", () => {

@@ -3,8 +3,8 @@ import { after, before, describe, test } from "node:test";
 import { type HeraldClientError, publish, subscribe } from "../../src/client/index.ts";
 import type { Herald } from "../../src/server/app.ts";
 import { startTestHerald } from "../helpers/herald.ts";
-import { until } from "../helpers/restart.ts";
 import { heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
+import { until } from "../helpers/waiters.ts";
 
 describe("the SDK with JWT authorization on", () => {
   let herald: Herald;

@@ -4,7 +4,7 @@ import { firstValueFrom, take, toArray } from "rxjs";
 import { publish } from "../../src/client/index.ts";
 import { fromHerald } from "../../src/client/rx.ts";
 import { startTestHerald } from "../helpers/herald.ts";
-import { until } from "../helpers/restart.ts";
+import { until } from "../helpers/waiters.ts";
 
 const herald = await startTestHerald();
 after(() => herald.close());

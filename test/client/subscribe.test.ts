@@ -9,7 +9,8 @@ import {
   subscribe,
 } from "../../src/client/index.ts";
 import type { Herald } from "../../src/server/app.ts";
-import { portOf, SurvivingBus, startHeraldOn, until } from "../helpers/restart.ts";
+import { portOf, SurvivingBus, startHeraldOn } from "../helpers/restart.ts";
+import { until } from "../helpers/waiters.ts";
 
 interface Tick {
   n: number;

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventSource } from "eventsource";
-import { until } from "../bus-contract.ts";
 import { freePort } from "./brokers.ts";
+import { until } from "./waiters.ts";
 
 /** One Herald node as a real child process (`node bin/herald.js`). */
 export interface HeraldNode {

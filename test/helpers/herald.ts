@@ -2,6 +2,7 @@ import { request } from "node:http";
 import { type Herald, startHerald } from "../../src/server/app.ts";
 import { configWith, type HeraldConfig } from "../../src/server/config.ts";
 import { createLogger } from "../../src/server/logger.ts";
+import { Waiters } from "./waiters.ts";
 
 /**
  * Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook.
@@ -72,7 +73,7 @@ export class RawStream {
   status = 0;
   headers: Record<string, string | string[] | undefined> = {};
   closed = false;
-  private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
+  private readonly waiters = new Waiters();
   private readonly req;
 
   constructor(url: string, headers: Record<string, string> = {}, paused = false) {
@@ -81,42 +82,29 @@ export class RawStream {
       this.headers = res.headers;
       if (paused) {
         res.pause();
-        this.check();
+        this.waiters.check();
         return;
       }
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         this.text += chunk;
-        this.check();
+        this.waiters.check();
       });
       res.on("close", () => {
         this.closed = true;
-        this.check();
+        this.waiters.check();
       });
     });
     this.req.on("error", () => {
       this.closed = true;
-      this.check();
+      this.waiters.check();
     });
     this.req.end();
   }
 
   /** Resolves once `test()` holds; rejects after `ms`. */
   until(test: () => boolean, ms = 5000): Promise<void> {
-    if (test()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out; stream so far: ${this.text.slice(-500)}`)),
-        ms,
-      );
-      this.waiters.push({
-        test,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
+    return this.waiters.wait(test, ms, () => `timed out; stream so far: ${this.text.slice(-500)}`);
   }
 
   opened(): Promise<void> {
@@ -130,14 +118,5 @@ export class RawStream {
 
   close(): void {
     this.req.destroy();
-  }
-
-  private check(): void {
-    for (const waiter of [...this.waiters]) {
-      if (waiter.test()) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
   }
 }

@@ -70,12 +70,3 @@ export function startHeraldOn(
 export function portOf(herald: Herald): number {
   return Number(new URL(herald.url).port);
 }
-
-/** Resolves once `test()` holds, checking every 10 ms; rejects after `ms` with `what` in the message. */
-export async function until(test: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

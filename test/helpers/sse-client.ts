@@ -1,4 +1,5 @@
 import { EventSource } from "eventsource";
+import { Waiters } from "./waiters.ts";
 
 export interface Received {
   type: string;
@@ -14,7 +15,7 @@ export class RecordingClient {
   readonly events: Received[] = [];
   readonly source: EventSource;
   opens = 0;
-  private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
+  private readonly waiters = new Waiters();
 
   constructor(url: string, types: string[] = ["message"], headers: Record<string, string> = {}) {
     this.source = new EventSource(url, {
@@ -22,12 +23,12 @@ export class RecordingClient {
     });
     this.source.addEventListener("open", () => {
       this.opens++;
-      this.check();
+      this.waiters.check();
     });
     for (const type of types) {
       this.source.addEventListener(type, (event) => {
         this.events.push({ type, data: event.data, id: event.lastEventId });
-        this.check();
+        this.waiters.check();
       });
     }
   }
@@ -37,25 +38,11 @@ export class RecordingClient {
   }
 
   until(test: () => boolean, ms = 10_000): Promise<void> {
-    if (test()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `timed out; got ${this.events.length} events: ${JSON.stringify(this.events.slice(-3))}`,
-            ),
-          ),
-        ms,
-      );
-      this.waiters.push({
-        test,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
+    return this.waiters.wait(
+      test,
+      ms,
+      () => `timed out; got ${this.events.length} events: ${JSON.stringify(this.events.slice(-3))}`,
+    );
   }
 
   opened(): Promise<void> {
@@ -64,14 +51,5 @@ export class RecordingClient {
 
   close(): void {
     this.source.close();
-  }
-
-  private check(): void {
-    for (const waiter of [...this.waiters]) {
-      if (waiter.test()) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
   }
 }

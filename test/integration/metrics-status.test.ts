@@ -5,7 +5,7 @@ import type { Herald } from "../../src/server/app.ts";
 import { loadConfig } from "../../src/server/config.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { spawnHerald } from "../helpers/process.ts";
-import { until } from "../helpers/restart.ts";
+import { until } from "../helpers/waiters.ts";
 
 /** The value of one sample line of the Prometheus text, e.g. `herald_connections` or `x{reason="slow"}`. */
 function sample(text: string, name: string): number {

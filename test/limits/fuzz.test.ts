@@ -4,33 +4,11 @@ import { after, before, describe, it } from "node:test";
 import { EventSource } from "eventsource";
 import type { Herald } from "../../src/server/app.ts";
 import { httpRequest, startTestHerald } from "../helpers/herald.ts";
+import { prng } from "../helpers/prng.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 
 const SEED = Number(process.env.HERALD_FUZZ_SEED ?? 20261124);
 const CASES = 400;
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with HERALD_FUZZ_SEED. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
-  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
-  /** Printable ASCII mixed with bytes 0x80-0xff: what a header may carry, and mostly invalid UTF-8. */
-  const brokenUtf8 = (n: number) =>
-    Buffer.from(Array.from({ length: n }, () => (next() < 0.5 ? 0x80 + int(128) : 0x21 + int(94)))).toString(
-      "latin1",
-    );
-  /** Random bytes percent-encoded: valid in a URL, broken UTF-8 once decoded. */
-  const percent = (n: number) => [...bytes(n)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
-  return { next, int, pick, bytes, brokenUtf8, percent };
-}
 
 const ROUTES = [
   "/events",

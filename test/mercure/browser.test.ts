@@ -1,24 +1,11 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { Herald } from "../../src/server/app.ts";
+import { browserSkip, launchChromium } from "../helpers/browser.ts";
 import { mercureToken, published, startMercureHerald } from "./helpers.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
 
 declare global {
   interface Window {
@@ -26,7 +13,7 @@ declare global {
   }
 }
 
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+const skip = browserSkip;
 
 describe("Mercure in a real browser (Chromium, native EventSource)", { skip }, () => {
   let herald: Herald;
@@ -34,7 +21,7 @@ describe("Mercure in a real browser (Chromium, native EventSource)", { skip }, (
 
   before(async () => {
     herald = await startMercureHerald({ mercureAnonymous: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -2,32 +2,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../src/server/app.ts";
 import { httpRequest } from "../helpers/herald.ts";
+import { prng } from "../helpers/prng.ts";
 import { HUB, listen, type MercureListener, mercureToken, published, startMercureHerald } from "./helpers.ts";
 
 const SEED = Number(process.env.HERALD_FUZZ_SEED ?? 7);
 const CASES = 300;
-
-/** A small seeded PRNG (mulberry32): a failing run replays with HERALD_FUZZ_SEED. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
-  const percent = (n: number) =>
-    Array.from({ length: n }, () => `%${int(256).toString(16).padStart(2, "0")}`).join("");
-  // Template-ish text: braces, operators, modifiers, commas, in random order.
-  const templateish = (n: number) =>
-    Array.from({ length: n }, () =>
-      pick(["{", "}", "+", "#", ".", "/", ";", "?", "&", "*", ":9", ",", "a", "%41", "=", "|"]),
-    ).join("");
-  return { next, int, pick, percent, templateish };
-}
 
 describe("Mercure routes under random input", () => {
   let herald: Herald;

@@ -3,6 +3,7 @@ import { mintHs256 } from "../../src/auth/index.ts";
 import type { Herald } from "../../src/server/app.ts";
 import type { HeraldConfig } from "../../src/server/config.ts";
 import { startTestHerald } from "../helpers/herald.ts";
+import { Waiters } from "../helpers/waiters.ts";
 
 export const SECRET = "mercure-test-secret-mercure-test-secret";
 export const HUB = "/.well-known/mercure";
@@ -65,7 +66,7 @@ export class MercureListener {
   readonly requests: Record<string, string>[] = [];
   error: string | undefined;
   private readonly source: EventSource;
-  private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
+  private readonly waiters = new Waiters();
   private readonly openedPromise: Promise<void>;
 
   constructor(
@@ -94,13 +95,13 @@ export class MercureListener {
     });
     const collect = (event: MessageEvent) => {
       this.events.push({ id: event.lastEventId, type: event.type, data: String(event.data) });
-      this.check();
+      this.waiters.check();
     };
     this.source.addEventListener("message", collect);
     for (const type of options.types ?? []) this.source.addEventListener(type, collect);
     this.source.addEventListener("error", (event) => {
       this.error = (event as { message?: string }).message ?? "error";
-      this.check();
+      this.waiters.check();
     });
   }
 
@@ -120,33 +121,15 @@ export class MercureListener {
   }
 
   until(test: () => boolean, ms = 5000, what = "condition"): Promise<void> {
-    if (test()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.data)}`)),
-        ms,
-      );
-      this.waiters.push({
-        test,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
+    return this.waiters.wait(
+      test,
+      ms,
+      () => `timed out waiting for ${what}; received ${JSON.stringify(this.data)}`,
+    );
   }
 
   close(): void {
     this.source.close();
-  }
-
-  private check(): void {
-    for (const waiter of [...this.waiters]) {
-      if (waiter.test()) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
   }
 }
 
@@ -159,4 +142,19 @@ export async function listen(
   const listener = new MercureListener(baseUrl, query, options);
   await listener.opened();
   return listener;
+}
+
+/** Listeners a suite opens with `open` (as `listen`), closed together by `closeAll` in its `after`. */
+export function listenerPool() {
+  const listeners: MercureListener[] = [];
+  return {
+    open: async (...args: Parameters<typeof listen>): Promise<MercureListener> => {
+      const listener = await listen(...args);
+      listeners.push(listener);
+      return listener;
+    },
+    closeAll: (): void => {
+      for (const listener of listeners) listener.close();
+    },
+  };
 }

@@ -5,8 +5,7 @@ import type { Herald } from "../../src/server/app.ts";
 import { publish as heraldPublish, httpRequest, RawStream } from "../helpers/herald.ts";
 import {
   HUB,
-  listen,
-  type MercureListener,
+  listenerPool,
   mercurePublish,
   mercureToken,
   published,
@@ -20,12 +19,7 @@ describe("Mercure protocol: publish and subscribe", () => {
   let herald: Herald;
   let url: string;
   let publisher: string;
-  const listeners: MercureListener[] = [];
-  const open = async (...args: Parameters<typeof listen>) => {
-    const listener = await listen(...args);
-    listeners.push(listener);
-    return listener;
-  };
+  const { open, closeAll } = listenerPool();
 
   before(async () => {
     herald = await startMercureHerald();
@@ -33,7 +27,7 @@ describe("Mercure protocol: publish and subscribe", () => {
     publisher = await mercureToken({ publish: ["*"] });
   });
   after(async () => {
-    for (const listener of listeners) listener.close();
+    closeAll();
     await herald.close();
   });
 
@@ -354,19 +348,14 @@ describe("Mercure protocol: publish and subscribe", () => {
 describe("Mercure authorization", () => {
   let herald: Herald;
   let url: string;
-  const listeners: MercureListener[] = [];
-  const open = async (...args: Parameters<typeof listen>) => {
-    const listener = await listen(...args);
-    listeners.push(listener);
-    return listener;
-  };
+  const { open, closeAll } = listenerPool();
 
   before(async () => {
     herald = await startMercureHerald({ mercurePublishOrigins: ["https://app.example"] });
     url = herald.url;
   });
   after(async () => {
-    for (const listener of listeners) listener.close();
+    closeAll();
     await herald.close();
   });
 

@@ -3,19 +3,11 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../src/server/app.ts";
 import { httpRequest } from "../helpers/herald.ts";
+import { until } from "../helpers/waiters.ts";
 import { HUB, listen, type MercureListener, mercureToken, published, startMercureHerald } from "./helpers.ts";
 
 const WATCH = "/.well-known/mercure/subscriptions{/topic}{/subscriber}";
 const SELECTOR = "https://example.com/books/{id}";
-
-/** Waits until `test()` holds (checked every 20 ms); fails after `ms`. */
-async function eventually(test: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) assert.fail("condition not reached");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 interface SubscriptionDoc {
   "@context"?: string;
@@ -188,12 +180,14 @@ describe("Mercure subscriptions API", () => {
           }),
       ),
     );
-    await eventually(
+    await until(
       () =>
         herald.streamLimits.open === before.streams &&
         herald.hub.subscriberCount === before.subscribers &&
         (herald.mercure.context.subscriptions as { size: number }).size === registered &&
         herald.mercure.context.connections.size === before.streams,
+      "every stream and subscription released",
+      5000,
     );
   });
 

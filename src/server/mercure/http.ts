@@ -1,6 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { AuthError } from "../../core/auth.ts";
-import { STATUS_OF, toHeraldError } from "../http-errors.ts";
+import { errorHeaders, STATUS_OF, sendBody, toHeraldError } from "../http-errors.ts";
 import type { Logger } from "../logger.ts";
 
 /** A `text/plain` answer, as the Mercure hub gives them (publish ids, errors). */
@@ -10,17 +9,7 @@ export function sendText(
   body: string,
   headers: Record<string, string> = {},
 ): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(status, {
-    ...headers,
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": Buffer.byteLength(body),
-    "Cache-Control": "no-store",
-  });
-  res.end(body);
+  sendBody(res, status, "text/plain; charset=utf-8", body, headers);
 }
 
 /**
@@ -30,8 +19,5 @@ export function sendText(
 export function sendMercureError(res: ServerResponse, error: unknown, log: Logger): void {
   const herald = toHeraldError(error);
   if (herald.code === "internal") log.error({ err: error }, "mercure request failed");
-  const headers: Record<string, string> = {};
-  if (error instanceof AuthError) headers["WWW-Authenticate"] = error.challenge;
-  if (herald.retryAfterSeconds !== undefined) headers["Retry-After"] = String(herald.retryAfterSeconds);
-  sendText(res, STATUS_OF[herald.code], `${herald.message}\n`, headers);
+  sendText(res, STATUS_OF[herald.code], `${herald.message}\n`, errorHeaders(herald));
 }

@@ -1,14 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { authorizePublish } from "../../core/auth.ts";
 import { badRequest, HeraldError } from "../../core/errors.ts";
 import type { PublishInput } from "../../core/event.ts";
 import type { Hub } from "../../core/hub.ts";
-import { parseJson, readBody, requireJson } from "../body.ts";
 import type { HeraldConfig } from "../config.ts";
 import { sendJson } from "../http-errors.ts";
 import { parsePublishBody } from "../publish-body.ts";
-import { refuseReservedTopics } from "../reserved-topics.ts";
-import type { PublishGate } from "./publish.ts";
+import { allowPublish, type PublishGate, readPublishRequest } from "./publish.ts";
 
 /** Most events one `POST /publish/batch` may carry (the body limit, HERALD_MAX_BODY, applies too). */
 export const MAX_BATCH_EVENTS = 10_000;
@@ -29,9 +26,7 @@ export async function handlePublishBatch(
   res: ServerResponse,
   gate: PublishGate,
 ) {
-  const principal = await gate(req);
-  requireJson(req);
-  const body = parseJson(await readBody(req, config.maxBodyBytes));
+  const { principal, body } = await readPublishRequest(req, config, gate);
   const events = (body as { events?: unknown } | null)?.events;
   if (typeof body !== "object" || body === null || Array.isArray(body) || !Array.isArray(events)) {
     throw badRequest('the body must be a JSON object {"events": [{"topic": "news", "data": "hello"}, ...]}');
@@ -48,8 +43,7 @@ export async function handlePublishBatch(
     try {
       const input = parsePublishBody(event);
       hub.validate(input);
-      refuseReservedTopics(input.topics);
-      authorizePublish(principal, input.topics);
+      allowPublish(principal, input.topics);
       return input;
     } catch (error) {
       if (error instanceof HeraldError) throw new HeraldError(error.code, `events[${i}]: ${error.message}`);

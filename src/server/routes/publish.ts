@@ -24,11 +24,26 @@ export async function handlePublish(
   res: ServerResponse,
   gate: PublishGate,
 ) {
-  const principal = await gate(req);
-  requireJson(req);
-  const input = parsePublishBody(parseJson(await readBody(req, config.maxBodyBytes)));
-  refuseReservedTopics(input.topics);
-  authorizePublish(principal, input.topics);
+  const { principal, body } = await readPublishRequest(req, config, gate);
+  const input = parsePublishBody(body);
+  allowPublish(principal, input.topics);
   const [result] = await hub.publish([input]);
   sendJson(res, 200, { id: result!.id, queued: result!.queued });
+}
+
+/** What every publish route does first: the gate (before the body is read), then the JSON body. */
+export async function readPublishRequest(
+  req: IncomingMessage,
+  config: HeraldConfig,
+  gate: PublishGate,
+): Promise<{ principal: Principal; body: unknown }> {
+  const principal = await gate(req);
+  requireJson(req);
+  return { principal, body: parseJson(await readBody(req, config.maxBodyBytes)) };
+}
+
+/** Refuses an event on a reserved topic, then one the token's publish claim does not cover (403). */
+export function allowPublish(principal: Principal, topics: readonly string[]): void {
+  refuseReservedTopics(topics);
+  authorizePublish(principal, topics);
 }
