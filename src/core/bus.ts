@@ -52,8 +52,9 @@ export interface BusStatus {
  *   stream and clients resume with their old id, which answers `missed/epoch-changed`.
  * - `replay(id, limit)` answers the events stored after the event with that id, in log order, up
  *   to the newest event this node had received when the call was made (events after it reach the
- *   node's listener, so a subscriber registered before the replay gets them live: no gap); or `missed` when the id is unknown, expired, from another
- *   epoch, or followed by more than `limit` events. `replay(EARLIEST, limit)` answers every held event.
+ *   node's listener, so a subscriber registered before the replay gets them live: no gap); or
+ *   `missed` when the id is unknown, expired, from another epoch, or followed by more than `limit`
+ *   events. `replay(EARLIEST, limit)` answers every held event.
  */
 export interface Bus {
   start(listener: (events: readonly HeraldEvent[]) => void, onLost?: () => void): Promise<void>;
