@@ -80,12 +80,13 @@ export function serveClusterFigures(): void {
       return { kind, status: { workers: perWorker.length, figures, perWorker } };
     }
     // one list per worker registry (each is `getMetricsAsJSON()`)
-    const registry = AggregatorRegistry.aggregate(got.map((m) => m.metrics ?? []));
+    const lists = got.flatMap((m) => (m.metrics === undefined ? [] : [m.metrics]));
+    const registry = AggregatorRegistry.aggregate(lists);
     new Gauge({
       name: "herald_cluster_workers",
       help: "Workers whose metrics are in this scrape (the others did not answer within 1 s)",
       registers: [registry],
-    }).set(got.length);
+    }).set(lists.length);
     return { kind, text: await registry.metrics() };
   };
   cluster.on("message", (worker: Worker, message: FiguresToPrimary) => {
@@ -142,10 +143,14 @@ export class ClusterFigures {
 
   private async reply(cid: number, kind: FiguresKind) {
     const local = this.local;
-    if (local === undefined) return; // not started yet: left out, like a worker that does not answer
     const pid = process.pid;
+    // not started yet, or the registry failed: an empty answer (left out of the sum, not waited for)
+    if (local === undefined) return this.channel.send({ herald: "figures:mine", cid, pid });
     if (kind === "status") this.channel.send({ herald: "figures:mine", cid, pid, figures: local.figures() });
-    else this.channel.send({ herald: "figures:mine", cid, pid, metrics: await local.metrics() });
+    else {
+      const metrics = await local.metrics().catch(() => undefined);
+      this.channel.send({ herald: "figures:mine", cid, pid, metrics });
+    }
   }
 
   private ask(kind: FiguresKind): Promise<ClusterAnswer> {
