@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { get } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { httpRequest, publish, RawStream } from "../helpers/herald.ts";
 import { type HeraldProcess, spawnHerald } from "../helpers/process.ts";
@@ -9,6 +10,20 @@ interface ClusterStatus {
   delivered: number;
   workers: number;
   perWorker: { pid: number; connections: number }[];
+}
+
+/** GET /status on a fresh connection (no keep-alive pool), so round robin picks the worker. */
+function freshStatus(url: string): Promise<ClusterStatus> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/status`, { agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      res.on("end", () => resolve(JSON.parse(text) as ClusterStatus));
+    }).on("error", reject);
+  });
 }
 
 const status = async (url: string) => (await httpRequest(`${url}/status`)).body as ClusterStatus;
@@ -63,6 +78,23 @@ describe("--workers 2: GET /status and GET /metrics answer for the whole cluster
       assert.equal(sample(metrics.text, "herald_connections"), N);
       assert.equal(sample(metrics.text, "herald_cluster_workers"), 2);
       assert.equal(sample(metrics.text, "herald_events_published_total"), 1);
+    }
+  });
+
+  it("leaves out a worker that does not answer within the bound, and says so in `workers`", async () => {
+    const before = await status(herald.url);
+    const stopped = before.perWorker[1]!.pid;
+    process.kill(stopped, "SIGSTOP");
+    try {
+      // round robin: of two fresh connections, one reaches the running worker; the other waits
+      const reading = await Promise.any([freshStatus(herald.url), freshStatus(herald.url)]);
+      assert.equal(reading.workers, 1);
+      assert.deepEqual(
+        reading.perWorker.map((w) => w.pid),
+        [before.perWorker[0]!.pid],
+      );
+    } finally {
+      process.kill(stopped, "SIGCONT");
     }
   });
 });
