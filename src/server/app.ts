@@ -12,6 +12,7 @@ import { parseSelector, type TopicSelector } from "../core/topic.ts";
 import { Access } from "./access.ts";
 import { setupAuth } from "./auth-setup.ts";
 import { clientIp } from "./client-ip.ts";
+import type { ClusterFigures } from "./cluster-figures.ts";
 import type { HeraldConfig } from "./config.ts";
 import { ConnectionLimiter } from "./connection-limiter.ts";
 import { Cors } from "./cors.ts";
@@ -60,6 +61,8 @@ export interface Herald {
 export interface HeraldDeps {
   readonly log?: Logger;
   readonly bus?: Bus;
+  /** A `--workers` worker: GET /status and GET /metrics answer the whole cluster's figures. */
+  readonly clusterFigures?: ClusterFigures;
 }
 
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
@@ -138,6 +141,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const startedAt = Date.now();
   const figures = () => readFigures(hub, bus, connections);
   const metrics = createMetrics(figures);
+  deps.clusterFigures?.serve({ figures, metrics: () => metrics.getMetricsAsJSON() });
 
   const refuseWhenStopping = () => {
     if (shuttingDown) {
@@ -190,8 +194,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         : undefined,
   });
   router
-    .add("GET", "/metrics", (req, res) => handleMetrics(metrics, req, res))
-    .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res));
+    .add("GET", "/metrics", (req, res) => handleMetrics(metrics, req, res, deps.clusterFigures))
+    .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res, deps.clusterFigures));
   addWebRoutes(router);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { ClusterBus } from "../buses/cluster.ts";
 import type { ToPrimary, ToWorker } from "../buses/cluster-wire.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./app.ts";
+import { ClusterFigures, type FiguresToPrimary, type FiguresToWorker } from "./cluster-figures.ts";
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster-primary.ts";
 import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -48,13 +49,21 @@ try {
 // The demo feed publishes from one process only, or every worker would publish each tick.
 if (cluster.isWorker && process.env[WORKER_INDEX_ENV] !== "0") config.demo = false;
 let deps: HeraldDeps = {};
+if (cluster.isWorker) {
+  // GET /status and /metrics answer the whole cluster's figures (src/server/cluster-figures.ts).
+  const clusterFigures = new ClusterFigures({
+    send: (message: FiguresToPrimary) => process.send?.(message),
+    onMessage: (listener) => process.on("message", (message: FiguresToWorker) => listener(message)),
+  });
+  deps = { clusterFigures };
+}
 if (cluster.isWorker && config.bus === "memory") {
   const bus = new ClusterBus({
     send: (message: ToPrimary) => process.send?.(message),
     onMessage: (listener) => process.on("message", (message: ToWorker) => listener(message)),
   });
   process.once("disconnect", () => bus.lost()); // the primary is gone: publishes fail fast
-  deps = { bus };
+  deps = { ...deps, bus };
 }
 const herald = await (config.workers > 1 && cluster.isPrimary
   ? startPrimary(config, createLogger(config.logLevel))

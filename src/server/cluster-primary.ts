@@ -4,6 +4,7 @@ import { type Answer, replayToWire, type ToPrimary, toWire, type WireEvent } fro
 import { MemoryBus } from "../buses/memory.ts";
 import { HeraldError } from "../core/errors.ts";
 import { mintDevToken, noKeyConfigured } from "./auth-setup.ts";
+import { serveClusterFigures } from "./cluster-figures.ts";
 import type { HeraldConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 
@@ -97,6 +98,8 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       }
     });
   }
+
+  serveClusterFigures(); // GET /status and /metrics of any worker answer for the whole cluster
 
   let listening = 0;
   cluster.on("listening", () => {

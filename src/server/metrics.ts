@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { type Aggregator, Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { Figures } from "./figures.ts";
 
 /**
@@ -10,19 +10,29 @@ import type { Figures } from "./figures.ts";
 export function createMetrics(read: () => Figures): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const gauge = (name: string, help: string, value: (f: Figures) => number) =>
+  // `aggregator` is how the primary of `--workers N` combines the workers' values (prom-client's
+  // AggregatorRegistry, src/server/cluster-figures.ts): summed, except the figures of the one log
+  // that every worker tails (each counts every event): the largest worker's (docs/metrics.md).
+  const gauge = (name: string, help: string, value: (f: Figures) => number, aggregator: Aggregator = "sum") =>
     new Gauge({
       name,
       help,
+      aggregator,
       registers: [registry],
       collect() {
         this.set(value(read()));
       },
     });
-  const counter = (name: string, help: string, value: (f: Figures) => number) =>
+  const counter = (
+    name: string,
+    help: string,
+    value: (f: Figures) => number,
+    aggregator: Aggregator = "sum",
+  ) =>
     new Counter({
       name,
       help,
+      aggregator,
       registers: [registry],
       collect() {
         this.reset();
@@ -31,13 +41,24 @@ export function createMetrics(read: () => Figures): Registry {
     });
   gauge("herald_connections", "Open SSE streams", (f) => f.connections);
   gauge("herald_subscriptions", "Topic selectors over all open SSE streams", (f) => f.subscriptions);
-  gauge("herald_history_size", "Events the history holds for Last-Event-ID replay", (f) => f.historySize);
+  gauge(
+    "herald_history_size",
+    "Events the history holds for Last-Event-ID replay",
+    (f) => f.historySize,
+    "max",
+  );
   gauge(
     "herald_bus_lag_seconds",
     "How far this node's bus tail is behind the log head",
     (f) => f.busLagSeconds,
+    "max",
   );
-  counter("herald_events_published_total", "Events stored and delivered on this node", (f) => f.published);
+  counter(
+    "herald_events_published_total",
+    "Events stored and delivered on this node",
+    (f) => f.published,
+    "max",
+  );
   counter(
     "herald_events_delivered_total",
     "Event writes to subscribers (one event to 3 subscribers counts 3)",
@@ -74,6 +95,7 @@ export function createMetrics(read: () => Figures): Registry {
     name: "herald_topic_events_published_total",
     help: "Events published, per topic, for the topics listed in HERALD_METRICS_TOPICS only",
     labelNames: ["topic"],
+    aggregator: "max",
     registers: [registry],
     collect() {
       this.reset();
