@@ -31,8 +31,16 @@ export type ToPrimary =
   | { herald: "append"; requests: AppendRequest[] }
   | { herald: "replay"; rid: number; lastEventId: string; limit: number };
 
+/**
+ * One stored input of an append. A new event is in the same `turn` message (by `pos`), so only its
+ * position travels; a duplicate (a publisher id the history still holds) carries the held event.
+ */
+export type AppendedWire =
+  | { pos: number; duplicate: false }
+  | { pos: number; duplicate: true; event: WireEvent };
+
 export type Answer =
-  | { rid: number; appended: { event: WireEvent; duplicate: boolean }[] }
+  | { rid: number; appended: AppendedWire[] }
   | { rid: number; replayed: WireReplay }
   | { rid: number; error: { code: string; message: string } };
 

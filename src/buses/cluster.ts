@@ -3,6 +3,7 @@ import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
 import {
   type Answer,
+  type AppendedWire,
   type AppendRequest,
   fromWire,
   type ToPrimary,
@@ -16,8 +17,11 @@ export interface ClusterChannel {
   onMessage(listener: (message: ToWorker) => void): void;
 }
 
-/** Events kept by position so an append's answer reuses the object the hub delivered. */
+/** Events kept by position so a replay's answer reuses the objects the hub delivered. */
 const RECENT = 4096;
+
+/** An answer as the worker resolves it: an append's results are rebuilt while its turn is at hand. */
+type Resolved = Answer | { rid: number; results: AppendResult[] };
 
 /**
  * The Bus of a cluster worker (`--workers N` with the memory bus): the primary owns the one log
@@ -37,7 +41,7 @@ export class ClusterBus implements Bus {
   private listener: ((events: readonly HeraldEvent[]) => void) | undefined;
   private readonly waiting = new Map<
     number,
-    { resolve: (answer: Answer) => void; reject: (e: Error) => void }
+    { resolve: (answer: Resolved) => void; reject: (e: Error) => void }
   >();
   private readonly recent = new Map<number, HeraldEvent>();
   private outgoing: AppendRequest[] = [];
@@ -68,9 +72,8 @@ export class ClusterBus implements Bus {
     if (this.outgoing.length === 0) setImmediate(() => this.sendAppends());
     this.outgoing.push({ rid, inputs });
     const answer = await this.ask(rid);
-    if (!("appended" in answer))
-      throw new HeraldError("internal", "the cluster primary answered out of turn");
-    return answer.appended.map(({ event, duplicate }) => ({ event: this.event(event), duplicate }));
+    if (!("results" in answer)) throw new HeraldError("internal", "the cluster primary answered out of turn");
+    return answer.results;
   }
 
   async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
@@ -107,7 +110,7 @@ export class ClusterBus implements Bus {
     this.closed = true;
   }
 
-  private ask(rid: number): Promise<Answer> {
+  private ask(rid: number): Promise<Resolved> {
     if (this.closed) return Promise.reject(unavailable());
     return new Promise((resolve, reject) => this.waiting.set(rid, { resolve, reject }));
   }
@@ -128,13 +131,13 @@ export class ClusterBus implements Bus {
 
   private onTurn(message: ToWorker): void {
     this.size = message.historySize;
-    if (message.events.length > 0) {
-      const events = message.events.map((wire) => {
-        const event = fromWire(wire);
+    const events = message.events.map(fromWire);
+    if (events.length > 0) {
+      // positions are contiguous: the event RECENT positions back is the one to forget
+      for (const event of events) {
         this.recent.set(event.pos, event);
-        return event;
-      });
-      while (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as number);
+        this.recent.delete(event.pos - RECENT);
+      }
       this.head = message.headId;
       this.listener?.(events);
     }
@@ -144,8 +147,23 @@ export class ClusterBus implements Bus {
       if (waiter === undefined) continue;
       if ("error" in answer)
         waiter.reject(new HeraldError(answer.error.code as HeraldErrorCode, answer.error.message));
-      else waiter.resolve(answer);
+      else if ("appended" in answer) {
+        try {
+          waiter.resolve({ rid: answer.rid, results: answer.appended.map((a) => this.appended(a, events)) });
+        } catch (error) {
+          waiter.reject(error as Error);
+        }
+      } else waiter.resolve(answer);
     }
+  }
+
+  /** A new event is in this turn's `events` (stored in the same turn as its answer). */
+  private appended(answer: AppendedWire, events: readonly HeraldEvent[]): AppendResult {
+    if (answer.duplicate) return { event: this.event(answer.event), duplicate: true };
+    const event = events[answer.pos - (events[0]?.pos ?? 0)];
+    if (event === undefined || event.pos !== answer.pos)
+      throw new HeraldError("internal", "the cluster primary answered an append without its event");
+    return { event, duplicate: false };
   }
 
   /** The object the hub already delivered for this position, when still known. */

@@ -1,32 +1,77 @@
 import type { IncomingMessage } from "node:http";
 import { badRequest, HeraldError } from "../core/errors.ts";
 
+interface BodyRead {
+  readonly chunks: Buffer[];
+  size: number;
+  readonly maxBytes: number;
+  readonly resolve: (body: Buffer) => void;
+  readonly reject: (error: Error) => void;
+}
+const READ = Symbol("herald.bodyRead");
+type Reading = IncomingMessage & { [READ]?: BodyRead | undefined };
+
 /**
  * Reads a request body up to `maxBytes`. Rejects with `payload_too_large` as soon as the body (or
- * its Content-Length) is over the limit; the rest is not read.
+ * its Content-Length) is over the limit; the rest is not read. Module-level listeners with the
+ * state on the request (no closure per request: this is the publish hot path).
  */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new HeraldError(
-      "payload_too_large",
-      `request body is over the ${maxBytes}-byte limit (HERALD_MAX_BODY); send less, or split it into several requests`,
-    );
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) throw tooLarge();
-      chunks.push(chunk);
-    }
-  } catch (error) {
-    if (error instanceof HeraldError) throw error;
-    // The client went away or was cut off (HERALD_REQUEST_TIMEOUT): its fault, not a server error.
-    throw badRequest("the request body ended early: the connection closed or the request timed out");
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  if (req.destroyed) return Promise.reject(endedEarly());
+  return new Promise((resolve, reject) => {
+    (req as Reading)[READ] = { chunks: [], size: 0, maxBytes, resolve, reject };
+    req.on("data", onBodyData);
+    req.on("end", onBodyEnd);
+    req.on("error", onBodyAbort);
+    req.on("close", onBodyAbort);
+  });
+}
+
+function onBodyData(this: Reading, chunk: Buffer): void {
+  const read = this[READ];
+  if (read === undefined) return;
+  read.size += chunk.length;
+  read.chunks.push(chunk);
+  if (read.size > read.maxBytes) settle(this, tooLarge(read.maxBytes));
+}
+
+function onBodyEnd(this: Reading): void {
+  settle(this, undefined);
+}
+
+function onBodyAbort(this: Reading): void {
+  settle(this, endedEarly());
+}
+
+function settle(req: Reading, error: Error | undefined): void {
+  const read = req[READ];
+  if (read === undefined) return;
+  req[READ] = undefined;
+  req.off("data", onBodyData);
+  req.off("end", onBodyEnd);
+  req.off("error", onBodyAbort);
+  req.off("close", onBodyAbort);
+  if (error !== undefined) {
+    req.pause();
+    read.reject(error);
+  } else {
+    const { chunks, size } = read;
+    read.resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/** The client went away or was cut off (HERALD_REQUEST_TIMEOUT): its fault, not a server error. */
+function endedEarly(): HeraldError {
+  return badRequest("the request body ended early: the connection closed or the request timed out");
+}
+
+function tooLarge(maxBytes: number): HeraldError {
+  return new HeraldError(
+    "payload_too_large",
+    `request body is over the ${maxBytes}-byte limit (HERALD_MAX_BODY); send less, or split it into several requests`,
+  );
 }
 
 /** The media type of a request without parameters, lowercased ("" when absent). */

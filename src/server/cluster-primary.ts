@@ -85,7 +85,11 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
             (results) =>
               answer(worker, {
                 rid,
-                appended: results.map((r) => ({ event: toWire(r.event), duplicate: r.duplicate })),
+                appended: results.map((r) =>
+                  r.duplicate
+                    ? { pos: r.event.pos, duplicate: true, event: toWire(r.event) }
+                    : { pos: r.event.pos, duplicate: false },
+                ),
               }),
             (error: unknown) => answer(worker, failed(rid, error)),
           );

@@ -63,19 +63,34 @@ export class Router {
   }
 }
 
+/** Parsed targets without a query (`/publish`, `/broadcast`, ...): most requests reuse one. */
+const plainTargets = new Map<string, URL>();
+const PLAIN_TARGETS_MAX = 256;
+
 /**
  * The URL of a request target. An origin-form target (`/path?query`) is taken as a path, so `//x`
  * is the path `//x`, not the host `x`; an absolute-form target must be a valid URL. Anything else
  * is a 400 saying so (never a 500).
+ *
+ * Contract: the URL may be shared between requests with the same target (a small cache of
+ * query-less paths, the publish hot path), so handlers must not modify it.
  */
 export function parseTarget(target: string | undefined): URL {
   const raw = target ?? "/";
+  const cached = plainTargets.get(raw);
+  if (cached !== undefined) return cached;
+  let url: URL;
   try {
-    return raw.startsWith("/") ? new URL(`http://herald.local${raw}`) : new URL(raw);
+    url = raw.startsWith("/") ? new URL(`http://herald.local${raw}`) : new URL(raw);
   } catch {
     throw new HeraldError(
       "bad_request",
       "the request target is not a valid URL; send a path such as /events?topic=news",
     );
   }
+  if (url.search === "" && url.hash === "" && raw.startsWith("/")) {
+    if (plainTargets.size >= PLAIN_TARGETS_MAX) plainTargets.clear(); // a scan of unknown paths
+    plainTargets.set(raw, url);
+  }
+  return url;
 }
