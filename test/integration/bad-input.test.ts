@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../src/server/app.ts";
 import { httpRequest, publish, startTestHerald } from "../helpers/herald.ts";
@@ -175,6 +176,37 @@ describe("bad input gets a clear error and changes nothing else", () => {
       if (c.status === 405) assert.equal(res.headers.allow, "POST, OPTIONS");
     });
   }
+
+  /** Sends `head` and then `chunks` (HTTP/1.1 chunked) on a raw socket; resolves with what came back. */
+  const rawPost = (chunks: string[], endEarly: boolean) =>
+    new Promise<string>((resolve, reject) => {
+      const url = new URL(herald.url);
+      const socket = connect(Number(url.port), url.hostname);
+      let answer = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (text: string) => {
+        answer += text;
+        if (answer.includes("\r\n\r\n")) socket.end();
+      });
+      socket.on("error", reject);
+      socket.on("close", () => resolve(answer));
+      socket.write(
+        "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+      );
+      for (const chunk of chunks) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+      if (endEarly) setTimeout(() => socket.destroy(), 50);
+    });
+
+  it("a chunked body (no Content-Length) over the limit: 413 as soon as it passes the limit", async () => {
+    const answer = await rawPost(['{"topic":"t","data":"', "x".repeat(1500), "x".repeat(1500)], false);
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /HERALD_MAX_BODY/);
+  });
+
+  it("a client that goes away in the middle of its body publishes nothing", async () => {
+    const answer = await rawPost(['{"topic":"t","data":"half'], true);
+    assert.equal(answer, "", "no answer: the body never ended");
+  });
 
   it("stored nothing from refused publishes and still serves everyone", async () => {
     const res = await publish(herald.url, { topic: "t", data: "after all that" });
