@@ -8,7 +8,7 @@ import {
 } from "../core/auth.ts";
 import { clientIp } from "./client-ip.ts";
 import { readCookie } from "./cookies.ts";
-import type { RateLimiter } from "./rate-limiter.ts";
+import type { Limits } from "./limits.ts";
 
 export interface AccessOptions {
   readonly authorizer: Authorizer;
@@ -17,7 +17,8 @@ export interface AccessOptions {
   /** Cookie holding a subscriber token (read on streams only). */
   readonly cookieName: string;
   readonly trustProxy: boolean;
-  readonly publishRate: RateLimiter;
+  /** The publish rate limit is taken from here. */
+  readonly limits: Limits;
 }
 
 /** Longest token accepted: a larger header is refused before any parsing. */
@@ -48,7 +49,8 @@ export class Access {
         'publishing needs a token: send "Authorization: Bearer <token>" (Herald prints one at start when no key is configured)',
       );
     }
-    this.options.publishRate.take(principal.id);
+    const pending = this.options.limits.takePublish(principal.id);
+    if (pending !== undefined) await pending;
     return principal;
   }
 

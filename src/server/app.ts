@@ -19,6 +19,7 @@ import { Cors } from "./cors.ts";
 import { startDemoFeed } from "./demo.ts";
 import { readFigures } from "./figures.ts";
 import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
+import { Limits, type SharedLimits } from "./limits.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
 import { createMetrics } from "./metrics.ts";
@@ -63,6 +64,8 @@ export interface HeraldDeps {
   readonly bus?: Bus;
   /** A `--workers` worker: GET /status and GET /metrics answer the whole cluster's figures. */
   readonly clusterFigures?: ClusterFigures;
+  /** A `--workers` worker: stream and publish-rate limits are counted for the whole machine. */
+  readonly sharedLimits?: SharedLimits;
 }
 
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
@@ -106,13 +109,14 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     total: config.maxConnections,
     perIp: config.maxConnectionsPerIp,
   });
+  const clientLimits = new Limits(streamLimits, publishRate, deps.sharedLimits);
   const access = new Access({
     authorizer: auth.authorizer,
     allowAnonymousPublish: config.allowAnonymousPublish,
     allowAnonymousSubscribe: config.allowAnonymousSubscribe,
     cookieName: config.authCookie,
     trustProxy: config.trustProxy,
-    publishRate,
+    limits: clientLimits,
   });
   const gate = (req: IncomingMessage) => access.publisher(req);
   /** Opens a stream after the connection limits and the subscriber's token are checked. */
@@ -123,9 +127,13 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     selectors: readonly TopicSelector[],
   ) => {
     refuseWhenStopping();
-    const release = streamLimits.acquire(clientIp(req, config.trustProxy));
+    const release = await clientLimits.acquireStream(clientIp(req, config.trustProxy));
     try {
       const principal = await access.subscriber(req);
+      if (req.socket.destroyed) {
+        release(); // the client left while its token or its place was checked
+        return;
+      }
       const streamAccess = {
         privateSelectors: principal.subscribe,
         expiresAt: principal.expiresAt,
@@ -186,8 +194,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     log,
     track: tracked,
     refuseWhenStopping,
-    streamLimits,
-    publishRate,
+    limits: clientLimits,
     heraldVerifier:
       auth.devToken === undefined && auth.authorizer instanceof JwtAuthorizer
         ? auth.authorizer.verifier

@@ -5,6 +5,7 @@ import { ClusterBus } from "../buses/cluster.ts";
 import type { ToPrimary, ToWorker } from "../buses/cluster-wire.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./app.ts";
 import { ClusterFigures, type FiguresToPrimary, type FiguresToWorker } from "./cluster-figures.ts";
+import { ClusterLimits, type LimitsToPrimary, type LimitsToWorker } from "./cluster-limits.ts";
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster-primary.ts";
 import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -55,7 +56,13 @@ if (cluster.isWorker) {
     send: (message: FiguresToPrimary) => process.send?.(message),
     onMessage: (listener) => process.on("message", (message: FiguresToWorker) => listener(message)),
   });
-  deps = { clusterFigures };
+  // Stream and publish-rate limits count for the whole machine (src/server/cluster-limits.ts).
+  const sharedLimits = new ClusterLimits({
+    send: (message: LimitsToPrimary) => process.send?.(message),
+    onMessage: (listener) => process.on("message", (message: LimitsToWorker) => listener(message)),
+  });
+  process.once("disconnect", () => sharedLimits.lost());
+  deps = { clusterFigures, sharedLimits };
 }
 if (cluster.isWorker && config.bus === "memory") {
   const bus = new ClusterBus({

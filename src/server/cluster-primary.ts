@@ -5,6 +5,7 @@ import { MemoryBus } from "../buses/memory.ts";
 import { HeraldError } from "../core/errors.ts";
 import { mintDevToken, noKeyConfigured } from "./auth-setup.ts";
 import { serveClusterFigures } from "./cluster-figures.ts";
+import { serveClusterLimits } from "./cluster-limits.ts";
 import type { HeraldConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 
@@ -104,6 +105,11 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   }
 
   serveClusterFigures(); // GET /status and /metrics of any worker answer for the whole cluster
+  // stream and publish-rate limits are counted here, once for the whole machine
+  serveClusterLimits(
+    { total: config.maxConnections, perIp: config.maxConnectionsPerIp },
+    { ratePerSec: config.publishRate, burst: config.publishBurst },
+  );
 
   let listening = 0;
   cluster.on("listening", () => {

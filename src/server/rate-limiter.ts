@@ -36,6 +36,15 @@ export class RateLimiter {
   }
 
   take(key: string): void {
+    this.takeShare(key, 0, 1);
+  }
+
+  /**
+   * Takes at least one token, and up to `share` of what the bucket holds (at most `max`): a lease a
+   * cluster worker spends locally (src/server/cluster-limits.ts). Returns how many were taken;
+   * throws 429 like `take` when not even one is left.
+   */
+  takeShare(key: string, share: number, max: number): number {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
@@ -55,7 +64,9 @@ export class RateLimiter {
         { retryAfterSeconds: seconds },
       );
     }
-    bucket.tokens -= 1;
+    const taken = Math.max(1, Math.min(max, Math.floor(bucket.tokens * share)));
+    bucket.tokens -= taken;
+    return taken;
   }
 
   /** Drops buckets that have refilled; when every bucket is busy, drops the oldest half. */

@@ -52,6 +52,15 @@ describe("publish rate limiter", () => {
     limiter.sweep();
     assert.equal(limiter.size, 0, "refilled buckets are dropped");
   });
+  it("lends a share of a full bucket, one token of a nearly empty one, never more than it holds", () => {
+    const limiter = new RateLimiter({ ratePerSec: 10, burst: 100, now: () => 0 });
+    assert.equal(limiter.takeShare("a", 1 / 4, 1000), 25, "a quarter of 100");
+    assert.equal(limiter.takeShare("a", 1 / 4, 10), 10, "capped at max");
+    let taken = 25 + 10;
+    while (taken < 100) taken += limiter.takeShare("a", 1 / 4, 1000);
+    assert.equal(taken, 100, "exactly the bucket, in shares that shrink to 1");
+    assert.throws(() => limiter.takeShare("a", 1 / 4, 1000), { code: "too_many_requests" });
+  });
   it("keeps at most maxKeys buckets", () => {
     const limiter = new RateLimiter({ ratePerSec: 1, burst: 1, maxKeys: 100, now: () => 0 });
     for (let i = 0; i < 1000; i++) limiter.take(`k${i}`);

@@ -1,8 +1,7 @@
 import type { Hub } from "../../core/hub.ts";
 import type { HeraldConfig } from "../config.ts";
-import type { ConnectionLimiter } from "../connection-limiter.ts";
+import type { Limits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
-import type { RateLimiter } from "../rate-limiter.ts";
 import type { SseConnection } from "../sse-connection.ts";
 import type { MercureAuth } from "./auth.ts";
 import type { MercureSelectors } from "./selectors.ts";
@@ -17,10 +16,8 @@ export interface MercureContext {
   readonly selectors: MercureSelectors;
   /** Present when MERCURE_SUBSCRIPTIONS is on. */
   readonly subscriptions: SubscriptionRegistry | undefined;
-  /** Herald's open-stream limits (total and per IP), shared by both APIs. */
-  readonly streamLimits: ConnectionLimiter;
-  /** Herald's publish rate limit, shared by both APIs. */
-  readonly publishRate: RateLimiter;
+  /** Herald's stream and publish rate limits (for the whole machine with --workers), shared by both APIs. */
+  readonly limits: Limits;
   /** Open Mercure streams (for their heartbeat and leak checks). */
   readonly connections: Set<SseConnection>;
 }

@@ -14,9 +14,8 @@ import type { JwtVerifier } from "../../auth/index.ts";
 import { encodeComment } from "../../core/encoder.ts";
 import type { Hub } from "../../core/hub.ts";
 import type { HeraldConfig } from "../config.ts";
-import type { ConnectionLimiter } from "../connection-limiter.ts";
+import type { Limits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
-import type { RateLimiter } from "../rate-limiter.ts";
 import type { Handler, Router } from "../router.ts";
 import type { SseConnection } from "../sse-connection.ts";
 import { MercureAuth } from "./auth.ts";
@@ -39,10 +38,8 @@ export interface MercureDeps {
   readonly track: (work: () => Promise<void>) => Promise<void>;
   /** Throws `unavailable` while Herald shuts down. */
   readonly refuseWhenStopping: () => void;
-  /** Herald's open-stream limits (total and per IP): Mercure streams count in them. */
-  readonly streamLimits: ConnectionLimiter;
-  /** Herald's publish rate limit (per token): Mercure publishes take from it. */
-  readonly publishRate: RateLimiter;
+  /** Herald's stream and publish rate limits (for the whole machine with --workers), shared by both APIs. */
+  readonly limits: Limits;
   /** Herald's own configured key, used when no MERCURE_* key is set (not the random dev secret). */
   readonly heraldVerifier?: JwtVerifier | undefined;
 }
@@ -77,8 +74,7 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
       publishOrigins: config.mercurePublishOrigins,
     }),
     subscriptions: config.mercureSubscriptions ? new SubscriptionRegistry() : undefined,
-    streamLimits: deps.streamLimits,
-    publishRate: deps.publishRate,
+    limits: deps.limits,
     connections: new Set<SseConnection>(),
   };
   if (verifiers.publisher === undefined) {

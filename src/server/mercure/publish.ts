@@ -29,7 +29,8 @@ export async function handleMercurePublish(
   url: URL,
 ): Promise<void> {
   const claims = await ctx.auth.publisher(req, url);
-  ctx.publishRate.take(claims.id);
+  const pending = ctx.limits.takePublish(claims.id);
+  if (pending !== undefined) await pending;
   const type = mediaType(req);
   if (type !== FORM) {
     throw new HeraldError(

@@ -58,7 +58,11 @@ export async function handleMercureSubscribe(
     return;
   }
   // Counted in Herald's stream limits (429/503 with Retry-After when reached).
-  const release = ctx.streamLimits.acquire(clientIp(req, ctx.config.trustProxy));
+  const release = await ctx.limits.acquireStream(clientIp(req, ctx.config.trustProxy));
+  if (req.socket.destroyed) {
+    release(); // the client left while its place was counted
+    return;
+  }
   try {
     await stream(ctx, res, { claims, topics, selectors, lastEventId, release });
   } catch (error) {

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { httpRequest, RawStream } from "../helpers/herald.ts";
+import { type HeraldProcess, spawnHerald } from "../helpers/process.ts";
+import { until } from "../helpers/waiters.ts";
+
+/** A publish on a connection of its own (no keep-alive): node:cluster hands each to the next worker. */
+function publishOnNewConnection(url: string, body: unknown) {
+  const text = JSON.stringify(body);
+  return new Promise<{ status: number; retryAfter: string | undefined; text: string }>((resolve, reject) => {
+    const req = request(
+      `${url}/publish`,
+      { method: "POST", agent: false, headers: { "content-type": "application/json" } },
+      (res) => {
+        let answer = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          answer += chunk;
+        });
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers["retry-after"] as string | undefined,
+            text: answer,
+          }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(text);
+  });
+}
+
+/**
+ * Resolves once the async `test()` holds, asking again every 50 ms; rejects after `ms`. A request
+ * that fails counts as "not yet" (a pooled keep-alive connection may be to a worker just killed).
+ */
+async function eventually(test: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await test().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+interface Status {
+  workers: number;
+  connections: number;
+  perWorker: { pid: number; connections: number }[];
+}
+
+describe("--workers 2: stream and publish-rate limits count for the whole machine", () => {
+  let herald: HeraldProcess;
+  const streams: RawStream[] = [];
+  before(async () => {
+    herald = await spawnHerald([], {
+      HERALD_WORKERS: "2",
+      HERALD_MAX_CONNECTIONS_PER_IP: "3",
+      HERALD_PUBLISH_RATE: "1",
+      HERALD_PUBLISH_BURST: "3",
+    });
+    // the primary logs "Herald listening" once the first worker listens: wait for both
+    await until(() => herald.output().includes('"all workers listening"'), "both workers to listen");
+  });
+  after(async () => {
+    for (const stream of streams) stream.close();
+    herald.child.kill("SIGTERM");
+    await herald.exited;
+  });
+
+  const status = async () => (await httpRequest(`${herald.url}/status`)).body as Status;
+
+  it("a client IP gets HERALD_MAX_CONNECTIONS_PER_IP streams in all, whichever worker serves each", async () => {
+    for (let i = 0; i < 3; i++) {
+      const stream = new RawStream(`${herald.url}/events?topic=t`);
+      streams.push(stream);
+      await stream.opened();
+    }
+    const spread = await status();
+    assert.equal(spread.connections, 3);
+    assert.equal(spread.workers, 2);
+    assert.ok(
+      spread.perWorker.every((w) => w.connections > 0),
+      `the streams are on both workers: ${JSON.stringify(spread.perWorker)}`,
+    );
+
+    const refused = await httpRequest(`${herald.url}/events?topic=t`);
+    assert.equal(refused.status, 429, refused.text);
+    assert.match(refused.text, /HERALD_MAX_CONNECTIONS_PER_IP/);
+    assert.ok(refused.headers["retry-after"], "Retry-After is set");
+
+    // a stream that ends gives its place back, on the machine's count too
+    streams.shift()?.close();
+    await eventually(async () => (await status()).connections === 2, "the closed stream to be counted out");
+    const again = new RawStream(`${herald.url}/events?topic=t`);
+    streams.push(again);
+    await again.opened();
+  });
+
+  it("a worker that dies gives its streams' places back", async () => {
+    for (const stream of streams.splice(0)) stream.close();
+    await eventually(async () => (await status()).connections === 0, "every stream to be counted out");
+    for (let i = 0; i < 3; i++) {
+      const stream = new RawStream(`${herald.url}/events?topic=t`);
+      streams.push(stream);
+      await stream.opened();
+    }
+    const before = await status();
+    const victim = before.perWorker.find((w) => w.connections > 0);
+    assert.ok(victim, "a worker holds streams");
+    process.kill(victim.pid, "SIGKILL");
+    // the primary starts another worker; the dead one's places are free again
+    await eventually(
+      async () => {
+        const now = await status();
+        return now.workers === 2 && now.perWorker.every((w) => w.pid !== victim.pid);
+      },
+      "the replacement worker",
+      20_000,
+    );
+    const open = () => streams.filter((stream) => !stream.closed).length;
+    await eventually(
+      async () => open() < 3 && (await status()).connections === open(),
+      "the dead worker's streams to end",
+    );
+    for (let i = open(); i < 3; i++) {
+      const stream = new RawStream(`${herald.url}/events?topic=t`);
+      streams.push(stream);
+      await stream.opened();
+    }
+    assert.equal((await status()).connections, 3);
+  });
+
+  it("a publisher gets HERALD_PUBLISH_BURST publishes at once in all, whichever worker takes each", async () => {
+    // 6 at once, each on its own connection: 3 per worker would all pass if each worker counted alone
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => publishOnNewConnection(herald.url, { topic: "t", data: i })),
+    );
+    const refilled = Math.floor((Date.now() - started) / 1000); // HERALD_PUBLISH_RATE is 1/s
+    const accepted = answers.filter((a) => a.status === 200).length;
+    const refused = answers.filter((a) => a.status === 429);
+    assert.ok(
+      accepted >= 3 && accepted <= 3 + refilled,
+      `${accepted} accepted: ${answers.map((a) => a.text)}`,
+    );
+    assert.equal(refused.length, 6 - accepted, "every other one is refused with 429");
+    assert.match(refused[0]?.text ?? "", /publish rate limit reached/);
+    assert.ok(refused[0]?.retryAfter, "Retry-After is set");
+  });
+});
