@@ -22,6 +22,7 @@ import { sendError, sendJson, toHeraldError } from "./http-errors.ts";
 import { Limits, type SharedLimits } from "./limits.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
+import type { ActiveSubscriber } from "./mercure/subscriptions.ts";
 import { createMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { parseTarget, Router } from "./router.ts";
@@ -149,7 +150,13 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const startedAt = Date.now();
   const figures = () => readFigures(hub, bus, connections);
   const metrics = createMetrics(figures);
-  deps.clusterFigures?.serve({ figures, metrics: () => metrics.getMetricsAsJSON() });
+  // mercure is mounted below; the primary only collects once every worker has started
+  let mercureSubscribers: () => object[] = () => [];
+  deps.clusterFigures?.serve({
+    figures,
+    metrics: () => metrics.getMetricsAsJSON(),
+    subscribers: () => mercureSubscribers(),
+  });
 
   const refuseWhenStopping = () => {
     if (shuttingDown) {
@@ -195,11 +202,13 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     track: tracked,
     refuseWhenStopping,
     limits: clientLimits,
+    allSubscribers: allSubscribersOf(deps.clusterFigures),
     heraldVerifier:
       auth.devToken === undefined && auth.authorizer instanceof JwtAuthorizer
         ? auth.authorizer.verifier
         : undefined,
   });
+  mercureSubscribers = () => mercure.context.subscriptions?.all() ?? [];
   router
     .add("GET", "/metrics", (req, res) => handleMetrics(metrics, req, res, deps.clusterFigures))
     .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res, deps.clusterFigures));
@@ -336,4 +345,10 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     streamLimits,
     devToken: auth.devToken,
   };
+}
+
+/** With `--workers N`, the subscriptions API lists every worker's Mercure subscribers. */
+function allSubscribersOf(cluster: ClusterFigures | undefined) {
+  if (cluster === undefined) return undefined;
+  return () => cluster.subscribers() as Promise<ActiveSubscriber[]>;
 }

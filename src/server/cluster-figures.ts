@@ -5,7 +5,8 @@ import type { Figures } from "./figures.ts";
 import { sumFigures } from "./figures-sum.ts";
 
 /**
- * The figures of a whole `--workers N` cluster for GET /status and GET /metrics, over node:cluster's
+ * The figures of a whole `--workers N` cluster for GET /status and GET /metrics (and the Mercure
+ * subscriptions API's list of active subscribers), over node:cluster's
  * IPC (JSON), beside the ClusterBus messages (src/buses/cluster-wire.ts) and the shutdown ones:
  *
  * worker -> primary: `figures?` {rid, kind}: the worker serving the request asks;
@@ -22,11 +23,18 @@ import { sumFigures } from "./figures-sum.ts";
  */
 export const FIGURES_WAIT_MS = 1000;
 
-export type FiguresKind = "status" | "metrics";
+export type FiguresKind = "status" | "metrics" | "subscribers";
 
 export type FiguresToPrimary =
   | { herald: "figures?"; rid: number; kind: FiguresKind }
-  | { herald: "figures:mine"; cid: number; pid: number; figures?: Figures; metrics?: object[] };
+  | {
+      herald: "figures:mine";
+      cid: number;
+      pid: number;
+      figures?: Figures;
+      metrics?: object[];
+      subscribers?: object[];
+    };
 
 export type FiguresToWorker =
   | { herald: "figures:collect"; cid: number; kind: FiguresKind }
@@ -43,6 +51,7 @@ export interface ClusterStatus {
 type ClusterAnswer =
   | { kind: "status"; status: ClusterStatus }
   | { kind: "metrics"; text: string }
+  | { kind: "subscribers"; subscribers: object[] }
   | { kind: "error"; message: string };
 
 type Mine = Extract<FiguresToPrimary, { herald: "figures:mine" }>;
@@ -79,6 +88,7 @@ export function serveClusterFigures(): void {
       const figures = sumFigures(perWorker);
       return { kind, status: { workers: perWorker.length, figures, perWorker } };
     }
+    if (kind === "subscribers") return { kind, subscribers: got.flatMap((m) => m.subscribers ?? []) };
     // one list per worker registry (each is `getMetricsAsJSON()`)
     const lists = got.flatMap((m) => (m.metrics === undefined ? [] : [m.metrics]));
     const registry = AggregatorRegistry.aggregate(lists);
@@ -113,6 +123,8 @@ export interface LocalFigures {
   figures(): Figures;
   /** Its prom-client registry as `getMetricsAsJSON()`. */
   metrics(): Promise<object[]>;
+  /** Its active Mercure subscribers (plain JSON objects), for the subscriptions API. */
+  subscribers?(): object[];
 }
 
 /** Worker side: answers the primary's collects and asks it for the cluster's figures. */
@@ -141,13 +153,22 @@ export class ClusterFigures {
     return this.ask("metrics").then((a) => (a as Extract<ClusterAnswer, { kind: "metrics" }>).text);
   }
 
+  /** Every worker's active Mercure subscribers (those that answered within the bound). */
+  subscribers(): Promise<object[]> {
+    return this.ask("subscribers").then(
+      (a) => (a as Extract<ClusterAnswer, { kind: "subscribers" }>).subscribers,
+    );
+  }
+
   private async reply(cid: number, kind: FiguresKind) {
     const local = this.local;
     const pid = process.pid;
     // not started yet, or the registry failed: an empty answer (left out of the sum, not waited for)
     if (local === undefined) return this.channel.send({ herald: "figures:mine", cid, pid });
     if (kind === "status") this.channel.send({ herald: "figures:mine", cid, pid, figures: local.figures() });
-    else {
+    else if (kind === "subscribers") {
+      this.channel.send({ herald: "figures:mine", cid, pid, subscribers: local.subscribers?.() ?? [] });
+    } else {
       const metrics = await local.metrics().catch(() => undefined);
       this.channel.send({ herald: "figures:mine", cid, pid, metrics });
     }

@@ -5,7 +5,7 @@ import type { Logger } from "../logger.ts";
 import type { SseConnection } from "../sse-connection.ts";
 import type { MercureAuth } from "./auth.ts";
 import type { MercureSelectors } from "./selectors.ts";
-import type { SubscriptionRegistry } from "./subscriptions.ts";
+import type { ActiveSubscriber, SubscriptionRegistry } from "./subscriptions.ts";
 
 /** What the Mercure routes share: Herald's hub (same topics, history, bus, limits) plus Mercure's parts. */
 export interface MercureContext {
@@ -18,6 +18,8 @@ export interface MercureContext {
   readonly subscriptions: SubscriptionRegistry | undefined;
   /** Herald's stream and publish rate limits (for the whole machine with --workers), shared by both APIs. */
   readonly limits: Limits;
+  /** With `--workers N`: every worker's active subscribers (else the registry's are this node's). */
+  readonly allSubscribers?: (() => Promise<ActiveSubscriber[]>) | undefined;
   /** Open Mercure streams (for their heartbeat and leak checks). */
   readonly connections: Set<SseConnection>;
 }

@@ -25,7 +25,7 @@ import { mercureVerifiers } from "./keys.ts";
 import { handleMercurePublish } from "./publish.ts";
 import { MercureSelectors } from "./selectors.ts";
 import { handleMercureSubscribe } from "./subscribe.ts";
-import { SUBSCRIPTIONS_PATH, SubscriptionRegistry } from "./subscriptions.ts";
+import { type ActiveSubscriber, SUBSCRIPTIONS_PATH, SubscriptionRegistry } from "./subscriptions.ts";
 import { handleSubscriptionsApi } from "./subscriptions-api.ts";
 
 export const MERCURE_PATH = "/.well-known/mercure";
@@ -42,6 +42,8 @@ export interface MercureDeps {
   readonly limits: Limits;
   /** Herald's own configured key, used when no MERCURE_* key is set (not the random dev secret). */
   readonly heraldVerifier?: JwtVerifier | undefined;
+  /** With `--workers N`: every worker's active subscribers, for the subscriptions API. */
+  readonly allSubscribers?: (() => Promise<ActiveSubscriber[]>) | undefined;
 }
 
 type MercureHandler = (
@@ -75,6 +77,7 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
     }),
     subscriptions: config.mercureSubscriptions ? new SubscriptionRegistry() : undefined,
     limits: deps.limits,
+    allSubscribers: deps.allSubscribers,
     connections: new Set<SseConnection>(),
   };
   if (verifiers.publisher === undefined) {

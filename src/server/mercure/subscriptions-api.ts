@@ -3,11 +3,12 @@ import { AuthError } from "../../core/auth.ts";
 import { badRequest, HeraldError } from "../../core/errors.ts";
 import { anySelectorMatches } from "../../core/topic.ts";
 import type { MercureContext } from "./context.ts";
-import { JSONLD_CONTEXT, SUBSCRIPTIONS_PATH } from "./subscriptions.ts";
+import { JSONLD_CONTEXT, SUBSCRIPTIONS_PATH, subscriptionDocs } from "./subscriptions.ts";
 
 /**
  * The subscriptions API (spec "Subscription API"), when MERCURE_SUBSCRIPTIONS is on:
- * - `GET /.well-known/mercure/subscriptions`: every active subscription of this node;
+ * - `GET /.well-known/mercure/subscriptions`: every active subscription of this node (of every
+ *   worker with `--workers N`: the primary collects them, waiting at most 1 s for each worker);
  * - `GET /.well-known/mercure/subscriptions/{topic}`: those of one topic selector;
  * - `GET /.well-known/mercure/subscriptions/{topic}/{subscriber}`: one subscription, or 404.
  * Answers `application/ld+json` with `lastEventID` (the newest event id, `earliest` if none), to
@@ -52,8 +53,9 @@ export async function handleSubscriptionsApi(
     return;
   }
   const [topic, subscriber] = segments;
+  const active = ctx.allSubscribers === undefined ? registry.all() : await ctx.allSubscribers();
   if (subscriber !== undefined) {
-    const [doc] = registry.list({ topic, subscriber });
+    const [doc] = subscriptionDocs(active, { topic, subscriber });
     if (doc === undefined) throw new HeraldError("not_found", "no such active subscription");
     sendJsonLd(res, etag, { "@context": JSONLD_CONTEXT, ...doc, lastEventID });
     return;
@@ -63,7 +65,7 @@ export async function handleSubscriptionsApi(
     id: url.pathname,
     type: "Subscriptions",
     lastEventID,
-    subscriptions: registry.list(topic === undefined ? {} : { topic }),
+    subscriptions: subscriptionDocs(active, { topic }),
   });
 }
 

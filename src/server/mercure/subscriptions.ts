@@ -70,8 +70,9 @@ export function subscriptionUpdates(subscriber: ActiveSubscriber, active: boolea
 }
 
 /**
- * The active Mercure subscribers of this node. Per node: behind a load balancer, each node lists
- * its own connections (the events themselves reach every node through the bus).
+ * The active Mercure subscribers of this process. With `--workers N` the subscriptions API lists
+ * every worker's (collected by the primary); with several nodes behind a load balancer, each node
+ * lists its own connections (the events themselves reach every node through the bus).
  */
 export class SubscriptionRegistry {
   private readonly active = new Map<string, ActiveSubscriber>();
@@ -84,20 +85,33 @@ export class SubscriptionRegistry {
     this.active.delete(id);
   }
 
+  /** The active subscribers of this process. */
+  all(): ActiveSubscriber[] {
+    return [...this.active.values()];
+  }
+
   /** Subscription documents of active subscribers, optionally only for one topic selector / subscriber. */
   list(filter: { topic?: string; subscriber?: string } = {}): SubscriptionDoc[] {
-    const docs: SubscriptionDoc[] = [];
-    for (const subscriber of this.active.values()) {
-      if (filter.subscriber !== undefined && subscriber.id !== filter.subscriber) continue;
-      for (const topic of subscriber.topics) {
-        if (filter.topic !== undefined && topic !== filter.topic) continue;
-        docs.push(subscriptionDoc(subscriber, topic, true, false));
-      }
-    }
-    return docs;
+    return subscriptionDocs(this.active.values(), filter);
   }
 
   get size(): number {
     return this.active.size;
   }
+}
+
+/** Subscription documents of `subscribers`, optionally only for one topic selector / subscriber. */
+export function subscriptionDocs(
+  subscribers: Iterable<ActiveSubscriber>,
+  filter: { topic?: string | undefined; subscriber?: string | undefined } = {},
+): SubscriptionDoc[] {
+  const docs: SubscriptionDoc[] = [];
+  for (const subscriber of subscribers) {
+    if (filter.subscriber !== undefined && subscriber.id !== filter.subscriber) continue;
+    for (const topic of subscriber.topics) {
+      if (filter.topic !== undefined && topic !== filter.topic) continue;
+      docs.push(subscriptionDoc(subscriber, topic, true, false));
+    }
+  }
+  return docs;
 }
