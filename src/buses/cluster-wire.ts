@@ -6,10 +6,12 @@ import { storeEvent } from "../core/stored-event.ts";
  * The messages between the cluster primary (which owns the log) and its workers, over node:cluster's
  * IPC channel (JSON). One channel per worker, in order both ways.
  *
- * worker -> primary: `append` (several appends of one event-loop turn in one message), `replay`.
+ * worker -> primary: `append` (several appends of one event-loop turn in one message), `replay`,
+ * `counted` (how many local subscribers each event of a turn was queued for, once written).
  * primary -> worker: `turn`: the events stored during one turn of the primary (every worker gets
- * them, in log order) FOLLOWED in the same message by this worker's answers; so a worker always has
- * delivered an event locally before the publish that stored it is answered.
+ * them, in log order) followed by answers for this worker. An append is answered only once every
+ * worker has counted its events, so a worker always has delivered an event locally before the
+ * publish that stored it is answered, and `queued` counts the whole machine.
  */
 export interface WireEvent {
   pos: number;
@@ -29,15 +31,21 @@ export interface AppendRequest {
 
 export type ToPrimary =
   | { herald: "append"; requests: AppendRequest[] }
+  /** A worker wrote the events at `first`, `first + 1`, ... to `counts[i]` of its subscribers. */
+  | { herald: "counted"; first: number; counts: number[] }
   | { herald: "replay"; rid: number; lastEventId: string; limit: number };
 
 /**
- * One stored input of an append. A new event is in the same `turn` message (by `pos`), so only its
- * position travels; a duplicate (a publisher id the history still holds) carries the held event.
+ * One stored input of an append, answered once every worker has counted its event: `queued` is the
+ * sum of their counts. The worker has the event from an earlier `turn` (by `pos`), so only its
+ * position travels, unless the event may have left the worker's recent events (`event` then).
  */
-export type AppendedWire =
-  | { pos: number; duplicate: false }
-  | { pos: number; duplicate: true; event: WireEvent };
+export interface AppendedWire {
+  pos: number;
+  duplicate: boolean;
+  queued: number;
+  event?: WireEvent;
+}
 
 export type Answer =
   | { rid: number; appended: AppendedWire[] }

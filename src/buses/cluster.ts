@@ -1,4 +1,4 @@
-import type { AppendResult, Bus, BusStatus, MissedReason, ReplayResult } from "../core/bus.ts";
+import type { AppendResult, Bus, BusStatus, LocalCounts, MissedReason, ReplayResult } from "../core/bus.ts";
 import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
 import {
@@ -49,6 +49,7 @@ export class ClusterBus implements Bus {
   private size = 0;
   private head: string | undefined;
   private onLost: (() => void) | undefined;
+  private localCounts: LocalCounts | undefined;
   private closed = false;
 
   constructor(private readonly channel: ClusterChannel) {
@@ -57,9 +58,14 @@ export class ClusterBus implements Bus {
     });
   }
 
-  async start(listener: (events: readonly HeraldEvent[]) => void, onLost?: () => void): Promise<void> {
+  async start(
+    listener: (events: readonly HeraldEvent[]) => void,
+    onLost?: () => void,
+    localCounts?: LocalCounts,
+  ): Promise<void> {
     this.listener = listener;
     this.onLost = onLost;
+    this.localCounts = localCounts;
   }
 
   /** The log's head as of the last events this worker received (undefined before the first). */
@@ -140,6 +146,11 @@ export class ClusterBus implements Bus {
       }
       this.head = message.headId;
       this.listener?.(events);
+      // once written here, the primary learns to how many (it answers appends with every worker's sum)
+      const first = (events[0] as HeraldEvent).pos;
+      void this.localCounts?.(events).then((counts) =>
+        this.post({ herald: "counted", first, counts: [...counts] }),
+      );
     }
     for (const answer of message.answers) {
       const waiter = this.waiting.get(answer.rid);
@@ -149,7 +160,7 @@ export class ClusterBus implements Bus {
         waiter.reject(new HeraldError(answer.error.code as HeraldErrorCode, answer.error.message));
       else if ("appended" in answer) {
         try {
-          waiter.resolve({ rid: answer.rid, results: answer.appended.map((a) => this.appended(a, events)) });
+          waiter.resolve({ rid: answer.rid, results: answer.appended.map((a) => this.appended(a)) });
         } catch (error) {
           waiter.reject(error as Error);
         }
@@ -157,13 +168,13 @@ export class ClusterBus implements Bus {
     }
   }
 
-  /** A new event is in this turn's `events` (stored in the same turn as its answer). */
-  private appended(answer: AppendedWire, events: readonly HeraldEvent[]): AppendResult {
-    if (answer.duplicate) return { event: this.event(answer.event), duplicate: true };
-    const event = events[answer.pos - (events[0]?.pos ?? 0)];
-    if (event === undefined || event.pos !== answer.pos)
+  /** The event came in an earlier turn (still among the recent ones), or with the answer. */
+  private appended(answer: AppendedWire): AppendResult {
+    const known = this.recent.get(answer.pos);
+    const event = answer.event !== undefined ? this.event(answer.event) : known;
+    if (event === undefined)
       throw new HeraldError("internal", "the cluster primary answered an append without its event");
-    return { event, duplicate: false };
+    return { event, duplicate: answer.duplicate, queued: answer.queued };
   }
 
   /** The object the hub already delivered for this position, when still known. */

@@ -133,6 +133,7 @@ export class Hub {
     return this.bus.start(
       (events) => this.deliver(events),
       () => this.closeAll("error"),
+      (events) => this.countsOf(events),
     );
   }
 
@@ -184,9 +185,9 @@ export class Hub {
           );
     const results = await this.bus.append(marked);
     if (this.turnDone !== undefined) await this.turnDone;
-    return results.map(({ event, duplicate }) => ({
+    return results.map(({ event, duplicate, queued }) => ({
       id: event.id,
-      queued: this.queuedCounts.get(event) ?? 0,
+      queued: queued ?? this.queuedCounts.get(event) ?? 0,
       duplicate,
     }));
   }
@@ -320,6 +321,12 @@ export class Hub {
       for (let i = 0; i < events.length; i++) this.count(events[i] as HeraldEvent, counts[i] as number);
     }
     endTurn?.();
+  }
+
+  /** How many local subscribers each of `events` was queued for, once this turn has written them. */
+  private async countsOf(events: readonly HeraldEvent[]): Promise<readonly number[]> {
+    if (this.turnDone !== undefined) await this.turnDone;
+    return events.map((event) => this.queuedCounts.get(event) ?? 0);
   }
 
   private count(event: HeraldEvent, queued: number): void {

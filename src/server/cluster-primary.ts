@@ -1,13 +1,26 @@
 import cluster, { type Worker } from "node:cluster";
 import { generateSecret } from "../auth/index.ts";
-import { type Answer, replayToWire, type ToPrimary, toWire, type WireEvent } from "../buses/cluster-wire.ts";
+import { DeliveryCounts } from "../buses/cluster-counts.ts";
+import {
+  type Answer,
+  type AppendedWire,
+  replayToWire,
+  type ToPrimary,
+  toWire,
+  type WireEvent,
+} from "../buses/cluster-wire.ts";
 import { MemoryBus } from "../buses/memory.ts";
+import type { AppendResult } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
+import type { HeraldEvent } from "../core/event.ts";
 import { mintDevToken, noKeyConfigured } from "./auth-setup.ts";
 import { serveClusterFigures } from "./cluster-figures.ts";
 import { serveClusterLimits } from "./cluster-limits.ts";
 import type { HeraldConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
+
+/** Longest a publish answer waits for every worker to have written its events (then: the counts so far). */
+const MAX_HOLD_MS = 2000;
 
 /** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
 export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
@@ -37,22 +50,44 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     : undefined;
   let stopping = false;
   let events: WireEvent[] = [];
+  let headPos = 0;
   const answers = new Map<Worker, Answer[]>();
+  /** Appends stored this turn: answered once every worker that gets their events has counted them. */
+  let stored: { worker: Worker; rid: number; results: AppendResult[] }[] = [];
+  const counts = new DeliveryCounts<Worker>({ keep: 65_536, maxHoldMs: MAX_HOLD_MS });
+  setInterval(() => counts.expire(), 250).unref();
   let scheduled = false;
 
+  const appendAnswer = (rid: number, results: readonly AppendResult[]): Answer => ({
+    rid,
+    appended: results.map(({ event, duplicate }) => {
+      const wire: AppendedWire = { pos: event.pos, duplicate, queued: counts.sum(event.pos) };
+      // a worker keeps its last RECENT events; past half of that, the answer brings the event
+      if (duplicate || headPos - event.pos > 1024) wire.event = toWire(event);
+      return wire;
+    }),
+  });
   const flush = () => {
     scheduled = false;
     const turn = events;
     events = [];
     const historySize = bus?.historySize() ?? 0;
     const headId = bus?.headId() ?? "";
+    const sent: Worker[] = [];
     for (const worker of Object.values(cluster.workers ?? {})) {
       if (worker === undefined || !worker.isConnected()) continue;
       const mine = answers.get(worker) ?? [];
       if (turn.length === 0 && mine.length === 0) continue;
       worker.send({ herald: "turn", events: turn, answers: mine, historySize, headId });
+      if (turn.length > 0) sent.push(worker);
     }
     answers.clear();
+    const appends = stored;
+    stored = [];
+    for (const { worker, rid, results } of appends) {
+      const upTo = Math.max(0, ...results.map((r) => r.event.pos));
+      counts.hold(upTo, sent, () => answer(worker, appendAnswer(rid, results)));
+    }
   };
   const schedule = () => {
     if (scheduled) return;
@@ -74,8 +109,9 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   };
 
   if (bus !== undefined) {
-    await bus.start((stored) => {
-      for (const event of stored) events.push(toWire(event));
+    await bus.start((appended) => {
+      for (const event of appended) events.push(toWire(event));
+      headPos = (appended[appended.length - 1] as HeraldEvent).pos;
       schedule();
     });
     cluster.on("message", (worker: Worker, message: ToPrimary) => {
@@ -83,18 +119,15 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
         // appended in arrival order: MemoryBus stores synchronously, so positions follow this loop
         for (const { rid, inputs } of message.requests) {
           bus.append(inputs).then(
-            (results) =>
-              answer(worker, {
-                rid,
-                appended: results.map((r) =>
-                  r.duplicate
-                    ? { pos: r.event.pos, duplicate: true, event: toWire(r.event) }
-                    : { pos: r.event.pos, duplicate: false },
-                ),
-              }),
+            (results) => {
+              stored.push({ worker, rid, results });
+              schedule();
+            },
             (error: unknown) => answer(worker, failed(rid, error)),
           );
         }
+      } else if (message?.herald === "counted") {
+        counts.counted(worker, message.first, message.counts);
       } else if (message?.herald === "replay") {
         bus.replay(message.lastEventId, message.limit).then(
           (result) => answer(worker, { rid: message.rid, replayed: replayToWire(result) }),
@@ -123,6 +156,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   const fork = (index: number) => indexes.set(cluster.fork({ [WORKER_INDEX_ENV]: String(index) }), index);
   cluster.on("exit", (worker, code, signal) => {
     answers.delete(worker);
+    counts.gone(worker);
     const index = indexes.get(worker) ?? 0;
     indexes.delete(worker);
     if (stopping) return;

@@ -85,9 +85,15 @@ describe("--workers 2 (node:cluster, memory bus owned by the primary)", () => {
       await stream.until(() => stream.ids().length >= ids.length);
       assert.deepEqual(stream.ids(), ids);
     }
+    const status = (await httpRequest(`${url}/status`)).body as { perWorker: { connections: number }[] };
     assert.ok(
-      queued.some((q) => q < streams.length),
-      "queued counts local subscribers: the streams are spread over both workers",
+      status.perWorker.length === 2 && status.perWorker.every((w) => w.connections > 0),
+      `the streams are spread over both workers: ${JSON.stringify(status.perWorker)}`,
+    );
+    assert.deepEqual(
+      queued,
+      queued.map(() => streams.length),
+      "queued counts the subscribers of every worker, as on one process",
     );
 
     // resume through whichever worker takes the new connection: the same history
