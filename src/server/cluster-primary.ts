@@ -39,7 +39,8 @@ export interface Primary {
  * (round robin) and serve every request. With the memory bus the primary owns the one log (a
  * MemoryBus): workers send it appends and replays (src/buses/cluster.ts), it assigns positions and
  * ids, and at the end of each of its event-loop turns sends every worker the events stored in that
- * turn followed by that worker's answers. With another bus (Redis, RabbitMQ) each worker is simply
+ * turn followed by the answers ready for that worker; an append is ready once every worker has
+ * written its events (src/buses/cluster-counts.ts: `queued` counts the whole machine). With another bus (Redis, RabbitMQ) each worker is simply
  * a node of that bus and the primary only starts and restarts workers.
  * A worker that dies is replaced (its streams reconnect and resume through another worker).
  */
