@@ -31,6 +31,8 @@ export interface AppendRequest {
 
 export type ToPrimary =
   | { herald: "append"; requests: AppendRequest[] }
+  /** The worker's bus listens: from now on it counts every turn it gets. */
+  | { herald: "listening" }
   /** A worker wrote the events at `first`, `first + 1`, ... to `counts[i]` of its subscribers. */
   | { herald: "counted"; first: number; counts: number[] }
   | { herald: "replay"; rid: number; lastEventId: string; limit: number };

@@ -56,6 +56,8 @@ export class ClusterBus implements Bus {
     channel.onMessage((message) => {
       if (message?.herald === "turn") this.onTurn(message);
     });
+    // from now on this worker hears every turn, and counts it (the primary waits for its counts)
+    this.post({ herald: "listening" });
   }
 
   async start(
@@ -146,11 +148,16 @@ export class ClusterBus implements Bus {
       }
       this.head = message.headId;
       this.listener?.(events);
-      // once written here, the primary learns to how many (it answers appends with every worker's sum)
+      // once written here, the primary learns to how many (it answers appends with every worker's
+      // sum); before the hub started, to none
       const first = (events[0] as HeraldEvent).pos;
-      void this.localCounts?.(events).then((counts) =>
-        this.post({ herald: "counted", first, counts: [...counts] }),
-      );
+      if (this.localCounts === undefined)
+        this.post({ herald: "counted", first, counts: events.map(() => 0) });
+      else {
+        void this.localCounts(events).then((counts) =>
+          this.post({ herald: "counted", first, counts: [...counts] }),
+        );
+      }
     }
     for (const answer of message.answers) {
       const waiter = this.waiting.get(answer.rid);

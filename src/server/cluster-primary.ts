@@ -57,6 +57,8 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   let stored: { worker: Worker; rid: number; results: AppendResult[] }[] = [];
   const counts = new DeliveryCounts<Worker>({ keep: 65_536, maxHoldMs: MAX_HOLD_MS });
   setInterval(() => counts.expire(), 250).unref();
+  /** Workers whose bus listens (a worker still starting is not waited for). */
+  const busListening = new Set<Worker>();
   let scheduled = false;
 
   const appendAnswer = (rid: number, results: readonly AppendResult[]): Answer => ({
@@ -80,7 +82,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       const mine = answers.get(worker) ?? [];
       if (turn.length === 0 && mine.length === 0) continue;
       worker.send({ herald: "turn", events: turn, answers: mine, historySize, headId });
-      if (turn.length > 0) sent.push(worker);
+      if (turn.length > 0 && busListening.has(worker)) sent.push(worker);
     }
     answers.clear();
     const appends = stored;
@@ -127,6 +129,8 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
             (error: unknown) => answer(worker, failed(rid, error)),
           );
         }
+      } else if (message?.herald === "listening") {
+        busListening.add(worker);
       } else if (message?.herald === "counted") {
         counts.counted(worker, message.first, message.counts);
       } else if (message?.herald === "replay") {
@@ -158,6 +162,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   cluster.on("exit", (worker, code, signal) => {
     answers.delete(worker);
     counts.gone(worker);
+    busListening.delete(worker);
     const index = indexes.get(worker) ?? 0;
     indexes.delete(worker);
     if (stopping) return;
