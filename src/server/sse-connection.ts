@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { CloseReason, Sink } from "../core/subscriber.ts";
 import { frameChunk } from "./chunk.ts";
+import { closeIfReleased, releaseParserSoon } from "./parser-release.ts";
 
 /** Headers of every SSE response. No `Connection`/`Transfer-Encoding`: they are illegal in HTTP/2. */
 export const SSE_HEADERS = {
@@ -44,7 +45,8 @@ function onClose(this: Tagged): void {
  * as a new chunk arrives, the socket is destroyed at once (reason "slow"): a slow reader costs at
  * most that much memory and never delays anyone else. The client can reconnect and resume from history.
  *
- * Memory: no closure or timer per connection; the queue and waiter list exist only while blocked.
+ * Memory: no closure or timer per connection; the queue and waiter list exist only while blocked;
+ * the connection's HTTP parser is handed back to node:http once the stream runs (src/server/parser-release.ts).
  */
 export class SseConnection implements Sink {
   private queue: Uint8Array[] | undefined;
@@ -61,7 +63,10 @@ export class SseConnection implements Sink {
     (res as Tagged)[CONNECTION] = this;
     res.on("close", onClose);
     res.on("drain", onDrain);
-    if (res.socket !== null) this.attach(res.socket);
+    if (res.socket !== null) {
+      this.attach(res.socket);
+      releaseParserSoon(res);
+    }
   }
 
   get isEnded(): boolean {
@@ -100,7 +105,9 @@ export class SseConnection implements Sink {
       this.res.destroy();
     } else {
       for (const chunk of this.queue ?? []) this.send(chunk);
+      const socket = this.res.socket;
       this.res.end();
+      closeIfReleased(socket);
     }
     this.finish(reason);
   }
