@@ -16,9 +16,9 @@ import type { Socket } from "node:net";
  *   could never be answered before the stream ends) are read and ignored;
  * - the client's FIN ends our side too (`socket.end()`, as node:http does): the stream closes as
  *   "client-closed";
- * - the connection is not reused after the stream ends: the sink closes it (`closeIfReleased`), since
- *   node:http's idle-connection handling (keep-alive timeout, `closeIdleConnections`) needs the
- *   parser.
+ * - the connection is not reused after the response ends, however it ends: node:http closes it
+ *   once the last bytes are out (`res._last`, as for `Connection: close`), since without a parser
+ *   it could not read the next request.
  *
  * Relies on node:http internals (Node 20: `_http_common.freeParser`, the bound `socketOnData` /
  * `socketOnEnd` listeners). Each is checked first; when one is not as expected (another Node
@@ -27,6 +27,7 @@ import type { Socket } from "node:net";
 
 type Parser = { incoming: unknown };
 type HttpSocket = Socket & { parser?: Parser | null; _httpMessage?: unknown };
+type HttpResponse = ServerResponse & { _last?: unknown };
 type FreeParser = (parser: Parser, req: unknown, socket: Socket) => void;
 
 const freeParser = loadFreeParser();
@@ -53,13 +54,15 @@ function only(socket: Socket, event: string, name: string): ((...args: unknown[]
 }
 
 /**
- * Releases the HTTP parser of `res`'s connection when `res` is its current response, its request
- * was read completely and nothing was pipelined behind it. Returns whether it did. Call it outside
- * of any node:http callback (e.g. from `setImmediate`): the parser must not be running.
+ * Releases the HTTP parser of `res`'s connection when `res` is its current response, its head is
+ * sent, its request was read completely and nothing was pipelined behind it. Returns whether it
+ * did. Call it outside of any node:http callback (e.g. from `setImmediate`): the parser must not
+ * be running.
  */
-export function releaseParser(res: ServerResponse): boolean {
+export function releaseParser(res: HttpResponse): boolean {
   const socket = res.socket as HttpSocket | null;
-  if (freeParser === undefined || socket === null || socket.destroyed || res.writableEnded) return false;
+  if (freeParser === undefined || socket === null || socket.destroyed) return false;
+  if (!res.headersSent || res.writableEnded || typeof res._last !== "boolean") return false;
   const parser = socket.parser;
   if (parser == null || parser.incoming !== res.req || !res.req.complete || socket._httpMessage !== res) {
     return false;
@@ -77,23 +80,12 @@ export function releaseParser(res: ServerResponse): boolean {
       }
     }
   }
+  res._last = true; // the connection closes when this response ends (node:http's resOnFinish)
   freeParser(parser, res.req, socket); // stops its direct reads, leaves the server's list, back to the pool
   // Through node:http's `socket.on` wrapper, which restores the plain `on` now that the parser is gone.
   socket.on("data", ignore);
   socket.on("end", endOnPeerEnd);
   return true;
-}
-
-/**
- * After the graceful end of `res` (its last bytes written by `res.end()`): closes its connection
- * when its parser was released, once those bytes are out. Without a parser the connection cannot
- * serve another request, and node:http's keep-alive handling would leave it open for a while.
- */
-export function closeIfReleased(socket: Socket | null): void {
-  if (socket === null || socket.destroyed || !socket.listeners("end").includes(endOnPeerEnd)) return;
-  const closable = socket as Socket & { destroySoon?: () => void };
-  if (typeof closable.destroySoon === "function") closable.destroySoon();
-  else socket.end();
 }
 
 const waiting: ServerResponse[] = [];

@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { CloseReason, Sink } from "../core/subscriber.ts";
 import { frameChunk } from "./chunk.ts";
-import { closeIfReleased, releaseParserSoon } from "./parser-release.ts";
+import { releaseParserSoon } from "./parser-release.ts";
 
 /** Headers of every SSE response. No `Connection`/`Transfer-Encoding`: they are illegal in HTTP/2. */
 export const SSE_HEADERS = {
@@ -105,9 +105,7 @@ export class SseConnection implements Sink {
       this.res.destroy();
     } else {
       for (const chunk of this.queue ?? []) this.send(chunk);
-      const socket = this.res.socket;
       this.res.end();
-      closeIfReleased(socket);
     }
     this.finish(reason);
   }
