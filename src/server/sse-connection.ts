@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { CloseReason, Sink } from "../core/subscriber.ts";
 import { frameChunk } from "./chunk.ts";
+import { releaseParserSoon } from "./parser-release.ts";
 
 /** Headers of every SSE response. No `Connection`/`Transfer-Encoding`: they are illegal in HTTP/2. */
 export const SSE_HEADERS = {
@@ -16,9 +17,10 @@ export interface SseConnectionOptions {
   /**
    * Called once when the stream has ended, whatever ended it. `dropped`: for a slow client, the
    * chunks (events, heartbeats) in our queue plus the one that found the buffer over the limit; chunks
-   * already in Node's socket buffer are not counted (so: a lower bound).
+   * already in Node's socket buffer are not counted (so: a lower bound). A subclass may override
+   * `streamEnded` instead (no closure per connection).
    */
-  readonly onEnd: (reason: CloseReason, dropped: number) => void;
+  readonly onEnd?: (reason: CloseReason, dropped: number) => void;
 }
 
 const CONNECTION = Symbol("herald.sseConnection");
@@ -44,7 +46,9 @@ function onClose(this: Tagged): void {
  * as a new chunk arrives, the socket is destroyed at once (reason "slow"): a slow reader costs at
  * most that much memory and never delays anyone else. The client can reconnect and resume from history.
  *
- * Memory: no closure or timer per connection; the queue and waiter list exist only while blocked.
+ * Memory: no closure or timer per connection (the options object is not kept; subclasses override
+ * `streamEnded` rather than pass a closure); the queue and waiter list exist only while blocked;
+ * the connection's HTTP parser is handed back to node:http once the stream runs (src/server/parser-release.ts).
  */
 export class SseConnection implements Sink {
   private queue: Uint8Array[] | undefined;
@@ -53,15 +57,22 @@ export class SseConnection implements Sink {
   private ended = false;
   private waiters: (() => void)[] | undefined;
   private lostNow = 0;
+  private readonly maxBufferedBytes: number;
+  private readonly onEnd: SseConnectionOptions["onEnd"];
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly options: SseConnectionOptions,
+    options: SseConnectionOptions,
   ) {
+    this.maxBufferedBytes = options.maxBufferedBytes;
+    this.onEnd = options.onEnd;
     (res as Tagged)[CONNECTION] = this;
     res.on("close", onClose);
     res.on("drain", onDrain);
-    if (res.socket !== null) this.attach(res.socket);
+    if (res.socket !== null) {
+      this.attach(res.socket);
+      releaseParserSoon(res);
+    }
   }
 
   get isEnded(): boolean {
@@ -71,7 +82,7 @@ export class SseConnection implements Sink {
   write(bytes: Uint8Array): boolean {
     if (this.ended) return true;
     // Checked before writing, so one event larger than the bound still goes to a client that keeps up.
-    if (this.queuedBytes + this.buffered() > this.options.maxBufferedBytes) {
+    if (this.queuedBytes + this.buffered() > this.maxBufferedBytes) {
       this.lostNow = 1; // this chunk is thrown away too
       this.end("slow");
       return true;
@@ -161,7 +172,12 @@ export class SseConnection implements Sink {
       socket[CONNECTION] = undefined;
     }
     this.wake();
-    this.options.onEnd(reason, dropped);
+    this.streamEnded(reason, dropped);
+  }
+
+  /** Called once when the stream has ended (see `SseConnectionOptions.onEnd`). */
+  protected streamEnded(reason: CloseReason, dropped: number): void {
+    this.onEnd?.(reason, dropped);
   }
 
   private wake(): void {

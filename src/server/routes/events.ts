@@ -3,7 +3,7 @@ import { encodeComment, encodeRetry } from "../../core/encoder.ts";
 import { badRequest } from "../../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS, validateTopic } from "../../core/event.ts";
 import type { Hub } from "../../core/hub.ts";
-import type { Subscriber } from "../../core/subscriber.ts";
+import type { CloseReason, Subscriber } from "../../core/subscriber.ts";
 import type { TopicSelector } from "../../core/topic.ts";
 import type { HeraldConfig } from "../config.ts";
 import { atTime } from "../deadline.ts";
@@ -54,15 +54,26 @@ function opening(retryMs: number): Buffer {
   return openingBytes.bytes;
 }
 
+let sharedHead = "";
+
 /**
- * Memory per idle stream: node:http builds the response head by string concatenation and keeps it
- * (`res._header`) while the response lives: a tree of ~25 V8 cons strings (~800 bytes). Converting
- * it to a number makes V8 flatten it in place (the trick of the `flatstr` package, used by pino),
- * leaving one flat string of the head's ~250 bytes. Harmless if Node ever stops keeping it.
+ * Memory per idle stream: node:http keeps the response head it sent (`res._header`) while the
+ * response lives, built by string concatenation: a tree of ~25 V8 cons strings (~800 bytes).
+ * Streams opened in the same second (same `Date`) send the same head: they share one string
+ * (~270 bytes each saved). A new head is flattened first (converting it to a number makes V8
+ * flatten it in place, the trick of the `flatstr` package, used by pino). Replacing the string by
+ * an equal one changes nothing node:http could see; harmless if Node ever stops keeping it.
  */
-function flattenHeader(res: ServerResponse): void {
-  const head = (res as unknown as { _header?: unknown })._header;
-  if (typeof head === "string") Number(head);
+function shareHeader(res: ServerResponse): void {
+  const response = res as unknown as { _header?: unknown };
+  const head = response._header;
+  if (typeof head !== "string") return;
+  if (head === sharedHead) {
+    response._header = sharedHead;
+  } else {
+    Number(head);
+    sharedHead = head;
+  }
 }
 
 /** What a stream's subscriber may read and until when (from its token; public-only without one). */
@@ -100,35 +111,55 @@ export async function openStream(
     return;
   }
   res.write(opening(ctx.config.retryMs));
-  flattenHeader(res);
-  let subscriber: Subscriber | undefined;
-  let cancelExpiry: (() => void) | undefined;
-  const connection = new SseConnection(res, {
-    maxBufferedBytes: ctx.config.maxBufferedBytes,
-    onEnd: (reason, dropped) => {
-      ctx.hub.counters.dropped += dropped;
-      cancelExpiry?.();
-      access.onEnd?.();
-      ctx.connections.delete(connection);
-      if (subscriber !== undefined) ctx.hub.unsubscribe(subscriber, reason);
-      if (reason === "slow") ctx.log.warn({ ip: req.socket.remoteAddress }, "slow client disconnected");
-      else ctx.log.debug({ reason }, "stream closed");
-    },
-  });
+  shareHeader(res);
+  const connection = new EventStream(res, ctx, req, access.onEnd);
   ctx.connections.add(connection);
   if (access.expiresAt !== undefined) {
     // The token's end is the stream's end: a client that reconnects must bring a fresh token.
-    cancelExpiry = atTime(access.expiresAt, () => {
+    connection.cancelExpiry = atTime(access.expiresAt, () => {
       connection.write(TOKEN_EXPIRED);
       connection.end("expired");
     });
   }
   ctx.log.debug({ ip: req.socket.remoteAddress, url: req.url }, "stream opened");
-  subscriber = await ctx.hub.subscribe({
+  const subscriber = await ctx.hub.subscribe({
     selectors,
     privateSelectors: access.privateSelectors,
     sink: connection,
     lastEventId,
   });
+  connection.subscriber = subscriber;
   if (connection.isEnded) ctx.hub.unsubscribe(subscriber, "client-closed");
+}
+
+/**
+ * One `GET /events` stream: the SSE sink plus what its end must undo. A class rather than a closure
+ * over the request's scope: an idle stream keeps these few fields and nothing else of `openStream`.
+ */
+class EventStream extends SseConnection {
+  /** Set once the hub registered it (`hub.subscribe` resolved). */
+  subscriber: Subscriber | undefined;
+  /** Stops the token-expiry timer, when the token expires. */
+  cancelExpiry: (() => void) | undefined;
+
+  constructor(
+    res: ServerResponse,
+    private readonly ctx: StreamContext,
+    private readonly req: IncomingMessage,
+    /** `StreamAccess.onEnd`: frees the stream's connection slot. */
+    private readonly release: (() => void) | undefined,
+  ) {
+    super(res, { maxBufferedBytes: ctx.config.maxBufferedBytes });
+  }
+
+  protected override streamEnded(reason: CloseReason, dropped: number): void {
+    const ctx = this.ctx;
+    ctx.hub.counters.dropped += dropped;
+    this.cancelExpiry?.();
+    this.release?.();
+    ctx.connections.delete(this);
+    if (this.subscriber !== undefined) ctx.hub.unsubscribe(this.subscriber, reason);
+    if (reason === "slow") ctx.log.warn({ ip: this.req.socket.remoteAddress }, "slow client disconnected");
+    else ctx.log.debug({ reason }, "stream closed");
+  }
 }
