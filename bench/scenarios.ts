@@ -2,6 +2,8 @@
  * The benchmark scenarios (issue 2 and issue 6). Each returns one `Row` per run; bench/run.ts
  * prints the median (min..max) of each figure over the runs.
  */
+
+import { runFloor } from "./floor.ts";
 import {
   clock,
   eventData,
@@ -341,6 +343,11 @@ export const SCENARIOS: Record<
       }
       return rows;
     },
+  },
+  floor: {
+    title:
+      "the machine's floor, no Herald: C programs broadcast ~200 B to 10,000 loopback sockets at 5/s from 1 and 2 writer processes (bench/floor/)",
+    run: runFloor,
   },
   "100k": {
     runs: 1,
