@@ -18,7 +18,7 @@ import {
 } from "./harness.ts";
 import { runPipeline } from "./pipeline.ts";
 import { treeSwitches, treeWrites } from "./proc.ts";
-import { percentile } from "./stats.ts";
+import { median, percentile } from "./stats.ts";
 
 export type Row = Record<string, number>;
 
@@ -129,13 +129,18 @@ async function saturate(
   await pool.progress(true);
   const window = 64;
   let published = 0;
+  const roundTrips: number[] = [];
   const started = clock();
   const m = await measured(server, pool, async () => {
     const inFlight = new Set<Promise<void>>();
     while (clock() - started < seconds * 1000) {
       const deliveredEvents = pool.received / subs;
       if (published - deliveredEvents < window && inFlight.size < 8) {
-        const p = publishEvent(server, TOPIC, seq0 + published, size).finally(() => inFlight.delete(p));
+        const sent = clock();
+        const p = publishEvent(server, TOPIC, seq0 + published, size).finally(() => {
+          roundTrips.push(clock() - sent);
+          inFlight.delete(p);
+        });
         inFlight.add(p);
         published++;
       } else {
@@ -159,6 +164,7 @@ async function saturate(
     "server µs/write": (m.serverCpuMs * 1000) / Math.max(1, m.serverWrites),
     "server preemptions per 1k deliveries": per1k(m.serverPreempted),
     "loadgen preemptions per 1k deliveries": per1k(m.genPreempted),
+    "publish answered ms (median)": median(roundTrips),
     lost: report.lost,
     "dup/reorder": report.extra + report.disorder,
     "p50 ms": percentile(report.hist, 0.5),
