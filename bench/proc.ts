@@ -49,3 +49,33 @@ export function treeCpuMs(pid: number, kernel = false): number {
 export function treeRss(pid: number): number {
   return tree(pid).reduce((sum, p) => sum + rssBytes(p), 0);
 }
+
+/** A counter of /proc/<pid>/io (e.g. `syscw`: write-family system calls, every thread). */
+export function ioField(pid: number, field: string): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(readFileSync(`/proc/${pid}/io`, "utf8"));
+    return match === null ? 0 : Number(match[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Context switches of the process's main thread (`nonvoluntary`: preempted while it could run). */
+export function switches(pid: number, kind: "voluntary" | "nonvoluntary"): number {
+  try {
+    const match = new RegExp(`^${kind}_ctxt_switches:\\s+(\\d+)`, "m").exec(
+      readFileSync(`/proc/${pid}/status`, "utf8"),
+    );
+    return match === null ? 0 : Number(match[1]);
+  } catch {
+    return 0;
+  }
+}
+
+export function treeWrites(pid: number): number {
+  return tree(pid).reduce((sum, p) => sum + ioField(p, "syscw"), 0);
+}
+
+export function treeSwitches(pid: number, kind: "voluntary" | "nonvoluntary"): number {
+  return tree(pid).reduce((sum, p) => sum + switches(p, kind), 0);
+}

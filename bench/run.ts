@@ -14,7 +14,10 @@ import { summary } from "./stats.ts";
 
 const { values } = parseArgs({
   options: {
-    scenario: { type: "string", default: "light,rate50,saturation,idle,publish,publish-batch,scaling,100k" },
+    scenario: {
+      type: "string",
+      default: "light,rate50,saturation,idle,publish,publish-batch,scaling,100k,floor",
+    },
     runs: { type: "string" },
     duration: { type: "string", default: "3" },
     workers: { type: "string", default: String(availableParallelism()) },

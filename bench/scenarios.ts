@@ -2,11 +2,14 @@
  * The benchmark scenarios (issue 2 and issue 6). Each returns one `Row` per run; bench/run.ts
  * prints the median (min..max) of each figure over the runs.
  */
+
+import { runFloor } from "./floor.ts";
 import {
   clock,
   eventData,
   HOST,
   LoadPool,
+  MAX_PER_LOADGEN,
   postJson,
   publishEvent,
   type ServerHandle,
@@ -14,7 +17,8 @@ import {
   startServer,
 } from "./harness.ts";
 import { runPipeline } from "./pipeline.ts";
-import { percentile } from "./stats.ts";
+import { treeSwitches, treeWrites } from "./proc.ts";
+import { median, percentile } from "./stats.ts";
 
 export type Row = Record<string, number>;
 
@@ -35,11 +39,20 @@ async function measured<T>(server: ServerHandle, pool: LoadPool, work: () => Pro
   const serverBefore = server.cpuMs();
   const sysBefore = server.sysMs();
   const genBefore = pool.cpuMs();
+  const writesBefore = treeWrites(server.pid);
+  const preemptedBefore = treeSwitches(server.pid, "nonvoluntary");
+  const genPreemptedBefore = pool.pids.reduce((sum, pid) => sum + treeSwitches(pid, "nonvoluntary"), 0);
   const selfBefore = process.cpuUsage();
   const value = await work();
   const self = process.cpuUsage(selfBefore);
   return {
     value,
+    /** write-family system calls of the server processes (socket writes, IPC, logs) */
+    serverWrites: treeWrites(server.pid) - writesBefore,
+    /** times a server process was preempted while it could run (more runnable processes than cores) */
+    serverPreempted: treeSwitches(server.pid, "nonvoluntary") - preemptedBefore,
+    genPreempted:
+      pool.pids.reduce((sum, pid) => sum + treeSwitches(pid, "nonvoluntary"), 0) - genPreemptedBefore,
     serverCpuMs: server.cpuMs() - serverBefore,
     serverSysMs: server.sysMs() - sysBefore,
     genCpuMs: pool.cpuMs() - genBefore,
@@ -100,7 +113,10 @@ async function paced(
   };
 }
 
-/** Closed loop: keeps `window` events ahead of the slowest delivery, for `seconds`. */
+/**
+ * Closed loop: keeps up to `window` events ahead of the slowest delivery, with at most 8 publishes
+ * in flight (a publish is answered once its worker has written it), for `seconds`.
+ */
 async function saturate(
   pool: LoadPool,
   server: ServerHandle,
@@ -113,13 +129,18 @@ async function saturate(
   await pool.progress(true);
   const window = 64;
   let published = 0;
+  const roundTrips: number[] = [];
   const started = clock();
-  const { serverCpuMs, serverSysMs, genCpuMs } = await measured(server, pool, async () => {
+  const m = await measured(server, pool, async () => {
     const inFlight = new Set<Promise<void>>();
     while (clock() - started < seconds * 1000) {
       const deliveredEvents = pool.received / subs;
       if (published - deliveredEvents < window && inFlight.size < 8) {
-        const p = publishEvent(server, TOPIC, seq0 + published, size).finally(() => inFlight.delete(p));
+        const sent = clock();
+        const p = publishEvent(server, TOPIC, seq0 + published, size).finally(() => {
+          roundTrips.push(clock() - sent);
+          inFlight.delete(p);
+        });
         inFlight.add(p);
         published++;
       } else {
@@ -132,12 +153,18 @@ async function saturate(
   const elapsed = (clock() - started) / 1000;
   await pool.progress(false);
   const report = await pool.report(published);
+  const per1k = (n: number) => (1000 * n) / Math.max(1, report.received);
   return {
     events: published,
     "deliveries/s": report.received / elapsed,
-    "server µs/delivery": (serverCpuMs * 1000) / Math.max(1, report.received),
-    "server kernel share %": (100 * serverSysMs) / Math.max(1, serverCpuMs),
-    "loadgen µs/delivery": (genCpuMs * 1000) / Math.max(1, report.received),
+    "server µs/delivery": (m.serverCpuMs * 1000) / Math.max(1, report.received),
+    "server kernel share %": (100 * m.serverSysMs) / Math.max(1, m.serverCpuMs),
+    "loadgen µs/delivery": (m.genCpuMs * 1000) / Math.max(1, report.received),
+    "deliveries per server write": report.received / Math.max(1, m.serverWrites),
+    "server µs/write": (m.serverCpuMs * 1000) / Math.max(1, m.serverWrites),
+    "server preemptions per 1k deliveries": per1k(m.serverPreempted),
+    "loadgen preemptions per 1k deliveries": per1k(m.genPreempted),
+    "publish answered ms (median)": median(roundTrips),
     lost: report.lost,
     "dup/reorder": report.extra + report.disorder,
     "p50 ms": percentile(report.hist, 0.5),
@@ -327,11 +354,13 @@ export const SCENARIOS: Record<
       }),
   },
   scaling: {
-    title: "how cost grows: saturation at 1,000 / 10,000 / 50,000 subscribers (50,000 needs workers)",
+    title: "how cost grows: saturation at 1,000 / 10,000 / 50,000 subscribers (50,000 needs workers: 3 here)",
     run: async (o) => {
       const rows: Row[] = [];
       for (const subs of [1_000, 10_000, 50_000]) {
-        const workers = subs > 15_000 ? Math.max(o.workers, Math.ceil(subs / 15_000)) : 1;
+        // the fewest workers that hold `subs` (each under MAX_PER_LOADGEN, below the 20,000 open
+        // files a process may have here), and at least one per core: 3 for 50,000 on 2 cores
+        const workers = subs > MAX_PER_LOADGEN ? Math.max(o.workers, Math.ceil(subs / MAX_PER_LOADGEN)) : 1;
         await withSubscribers(["--workers", String(workers)], subs, async (server, pool) => {
           for (let r = 0; r < o.runs; r++) {
             const row = await saturate(pool, server, subs, o.duration, o.size, nextSeq(1_000_000));
@@ -341,6 +370,11 @@ export const SCENARIOS: Record<
       }
       return rows;
     },
+  },
+  floor: {
+    title:
+      "the machine's floor, no Herald: C programs broadcast ~200 B to 10,000 loopback sockets at 5/s from 1 and 2 writer processes (bench/floor/)",
+    run: runFloor,
   },
   "100k": {
     runs: 1,
