@@ -135,6 +135,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
         release(); // the client left while its token or its place was checked
         return;
       }
+      refuseWhenStopping(); // shutdown began while they were checked (the catch releases)
       const streamAccess = {
         privateSelectors: principal.subscribe,
         expiresAt: principal.expiresAt,

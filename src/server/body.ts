@@ -13,8 +13,8 @@ type Reading = IncomingMessage & { [READ]?: BodyRead | undefined };
 
 /**
  * Reads a request body up to `maxBytes`. Rejects with `payload_too_large` as soon as the body (or
- * its Content-Length) is over the limit; the rest is not read. Module-level listeners with the
- * state on the request (no closure per request: this is the publish hot path).
+ * its Content-Length) is over the limit; the rest is then thrown away as it comes. Module-level
+ * listeners with the state on the request (no closure per request: this is the publish hot path).
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
@@ -54,7 +54,9 @@ function settle(req: Reading, error: Error | undefined): void {
   req.off("error", onBodyAbort);
   req.off("close", onBodyAbort);
   if (error !== undefined) {
-    req.pause();
+    // The rest of the body is read and thrown away (bounded by HERALD_REQUEST_TIMEOUT), so a client
+    // still uploading gets to read the answer (closing would cut it off with EPIPE).
+    req.resume();
     read.reject(error);
   } else {
     const { chunks, size } = read;

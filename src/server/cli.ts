@@ -53,12 +53,12 @@ let deps: HeraldDeps = {};
 if (cluster.isWorker) {
   // GET /status and /metrics answer the whole cluster's figures (src/server/cluster-figures.ts).
   const clusterFigures = new ClusterFigures({
-    send: (message: FiguresToPrimary) => process.send?.(message),
+    send: (message: FiguresToPrimary) => sendToPrimary(message),
     onMessage: (listener) => process.on("message", (message: FiguresToWorker) => listener(message)),
   });
   // Stream and publish-rate limits count for the whole machine (src/server/cluster-limits.ts).
   const sharedLimits = new ClusterLimits({
-    send: (message: LimitsToPrimary) => process.send?.(message),
+    send: (message: LimitsToPrimary) => sendToPrimary(message),
     onMessage: (listener) => process.on("message", (message: LimitsToWorker) => listener(message)),
   });
   process.once("disconnect", () => sharedLimits.lost());
@@ -66,7 +66,7 @@ if (cluster.isWorker) {
 }
 if (cluster.isWorker && config.bus === "memory") {
   const bus = new ClusterBus({
-    send: (message: ToPrimary) => process.send?.(message),
+    send: (message: ToPrimary) => sendToPrimary(message),
     onMessage: (listener) => process.on("message", (message: ToWorker) => listener(message)),
   });
   process.once("disconnect", () => bus.lost()); // the primary is gone: publishes fail fast
@@ -115,7 +115,7 @@ if (cluster.isWorker) {
   // The primary stops its workers in two phases (src/server/cluster-primary.ts): drain, then stop.
   process.on("message", (message: { herald?: string }) => {
     if (message?.herald === "drain") {
-      void (herald as Herald).drain().then(() => process.send?.({ herald: "drained" }));
+      void (herald as Herald).drain().then(() => sendToPrimary({ herald: "drained" }));
     } else if (message?.herald === "stop") {
       stop("stop from the primary");
     }
@@ -125,4 +125,12 @@ if (cluster.isWorker) {
   process.once("disconnect", () => stop("primary gone"));
 } else {
   process.once("SIGINT", () => stop("SIGINT"));
+}
+
+/**
+ * Sends to the cluster primary; nothing once it is gone (`process.send` would then emit an
+ * 'error' on process, uncaught: the 'disconnect' handlers already fail what waits for an answer).
+ */
+function sendToPrimary(message: unknown): void {
+  if (process.connected) process.send?.(message);
 }

@@ -58,6 +58,8 @@ export class ClusterLimits implements SharedLimits {
   private lostPrimary = false;
   /** Publish tokens taken from the primary and not spent yet, per key. */
   private readonly tokens = new Map<string, { left: number; until: number }>();
+  /** The ask in flight for a key's tokens. */
+  private readonly asking = new Map<string, Promise<void>>();
 
   constructor(private readonly channel: LimitsChannel) {
     channel.onMessage((message) => {
@@ -81,9 +83,30 @@ export class ClusterLimits implements SharedLimits {
       lease.left--;
       return undefined;
     }
-    return this.ask((rid) => ({ rid, publish: key })).then((taken = 1) => {
-      if (taken > 1) this.keepTokens(key, taken - 1);
-    });
+    // One ask per key at a time: the others wait for its tokens (asking each for a share of the
+    // bucket would drain it for tokens nobody spends).
+    const asking = this.asking.get(key);
+    if (asking !== undefined) return asking.then(...this.retry(key));
+    const ask = this.ask((rid) => ({ rid, publish: key })).then(
+      (taken = 1) => {
+        this.asking.delete(key);
+        if (taken > 1) this.keepTokens(key, taken - 1);
+      },
+      (error: unknown) => {
+        this.asking.delete(key);
+        throw error;
+      },
+    );
+    this.asking.set(key, ask);
+    return ask;
+  }
+
+  /** After the ask in flight settled, however: take from its tokens, or ask again. */
+  private retry(key: string): [() => Promise<void>, () => Promise<void>] {
+    const again = async () => {
+      await this.takePublish(key);
+    };
+    return [again, again];
   }
 
   private keepTokens(key: string, left: number): void {
@@ -120,7 +143,7 @@ export class ClusterLimits implements SharedLimits {
   private sendAsks(): void {
     const asks = this.asks;
     this.asks = [];
-    if (asks.length === 0) return;
+    if (asks.length === 0 || this.lostPrimary) return;
     try {
       this.channel.send({ herald: "limits?", asks });
     } catch {
@@ -150,7 +173,7 @@ export function serveClusterLimits(streamLimits: ConnectionLimits, rate: RateLim
   setInterval(() => publishRate.sweep(), 60_000).unref();
 
   cluster.on("message", (worker: Worker, message: LimitsToPrimary) => {
-    if (message?.herald !== "limits?") return;
+    if (message?.herald !== "limits?" || worker.isDead()) return;
     let mine = leases.get(worker);
     if (mine === undefined) {
       mine = new Map();

@@ -52,21 +52,25 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   let stopping = false;
   let events: WireEvent[] = [];
   let headPos = 0;
-  const answers = new Map<Worker, Answer[]>();
+  /** Answers for the next turn; an append's is built when sent (it may have to bring its event). */
+  const answers = new Map<Worker, (Answer | (() => Answer))[]>();
   /** Appends stored this turn: answered once every worker that gets their events has counted them. */
   let stored: { worker: Worker; rid: number; results: AppendResult[] }[] = [];
   const counts = new DeliveryCounts<Worker>({ keep: 65_536, maxHoldMs: MAX_HOLD_MS });
   setInterval(() => counts.expire(), 250).unref();
   /** Workers whose bus listens (a worker still starting is not waited for). */
   const busListening = new Set<Worker>();
+  /** The first position each listening worker was sent: it counts nothing before. */
+  const firstSent = new Map<Worker, number>();
   let scheduled = false;
 
   const appendAnswer = (rid: number, results: readonly AppendResult[]): Answer => ({
     rid,
     appended: results.map(({ event, duplicate }) => {
       const wire: AppendedWire = { pos: event.pos, duplicate, queued: counts.sum(event.pos) };
-      // a worker keeps its last RECENT events; past half of that, the answer brings the event
-      if (duplicate || headPos - event.pos > 1024) wire.event = toWire(event);
+      // a worker keeps its last 4096 events (this turn's included); past half of that, or for a
+      // retry of an older event, the answer brings the event
+      if (duplicate || headPos - event.pos > 2048) wire.event = toWire(event);
       return wire;
     }),
   });
@@ -76,20 +80,24 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     events = [];
     const historySize = bus?.historySize() ?? 0;
     const headId = bus?.headId() ?? "";
-    const sent: Worker[] = [];
     for (const worker of Object.values(cluster.workers ?? {})) {
       if (worker === undefined || !worker.isConnected()) continue;
-      const mine = answers.get(worker) ?? [];
+      const mine = (answers.get(worker) ?? []).map((a) => (typeof a === "function" ? a() : a));
       if (turn.length === 0 && mine.length === 0) continue;
       worker.send({ herald: "turn", events: turn, answers: mine, historySize, headId });
-      if (turn.length > 0 && busListening.has(worker)) sent.push(worker);
+      const first = turn[0];
+      if (first !== undefined && busListening.has(worker) && !firstSent.has(worker)) {
+        firstSent.set(worker, first.pos);
+      }
     }
     answers.clear();
     const appends = stored;
     stored = [];
     for (const { worker, rid, results } of appends) {
       const upTo = Math.max(0, ...results.map((r) => r.event.pos));
-      counts.hold(upTo, sent, () => answer(worker, appendAnswer(rid, results)));
+      // every listening worker that was sent these events (a retry's too): each one's count is in
+      const from = [...busListening].filter((w) => (firstSent.get(w) ?? Number.POSITIVE_INFINITY) <= upTo);
+      counts.hold(upTo, from, () => answer(worker, () => appendAnswer(rid, results)));
     }
   };
   const schedule = () => {
@@ -97,7 +105,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     scheduled = true;
     setImmediate(flush);
   };
-  const answer = (worker: Worker, message: Answer) => {
+  const answer = (worker: Worker, message: Answer | (() => Answer)) => {
     const list = answers.get(worker);
     if (list === undefined) answers.set(worker, [message]);
     else list.push(message);
@@ -163,6 +171,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     answers.delete(worker);
     counts.gone(worker);
     busListening.delete(worker);
+    firstSent.delete(worker);
     const index = indexes.get(worker) ?? 0;
     indexes.delete(worker);
     if (stopping) return;

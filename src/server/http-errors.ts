@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { AuthError } from "../core/auth.ts";
 import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
 
@@ -36,23 +36,13 @@ export function sendBody(
     res.destroy();
     return;
   }
-  const all: Record<string, string | number> = {
+  res.writeHead(status, {
     ...headers,
     "Content-Type": contentType,
     "Content-Length": Buffer.byteLength(body),
     "Cache-Control": "no-store",
-  };
-  // Refused before its body was all read (too large, or the gate said no): the connection closes
-  // after the answer rather than reading and throwing away the rest of the body.
-  if (status >= 400 && bodyLeftUnread(res.req)) all.Connection = "close";
-  res.writeHead(status, all);
+  });
   res.end(body);
-}
-
-function bodyLeftUnread(req: IncomingMessage | undefined): boolean {
-  if (req === undefined || req.complete) return false;
-  const length = req.headers["content-length"];
-  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
 
 export function sendJson(

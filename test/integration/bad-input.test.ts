@@ -201,7 +201,6 @@ describe("bad input gets a clear error and changes nothing else", () => {
     const answer = await rawPost(['{"topic":"t","data":"', "x".repeat(1500), "x".repeat(1500)], false);
     assert.match(answer, /^HTTP\/1\.1 413 /);
     assert.match(answer, /HERALD_MAX_BODY/);
-    assert.match(answer, /\r\nConnection: close\r\n/i, "the rest of the body is not read");
   });
 
   it("a client that goes away in the middle of its body publishes nothing", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { httpRequest, RawStream } from "../helpers/herald.ts";
 import { type HeraldProcess, spawnHerald } from "../helpers/process.ts";
@@ -148,5 +149,54 @@ describe("--workers 2: stream and publish-rate limits count for the whole machin
     assert.equal(refused.length, 6 - accepted, "every other one is refused with 429");
     assert.match(refused[0]?.text ?? "", /publish rate limit reached/);
     assert.ok(refused[0]?.retryAfter, "Retry-After is set");
+  });
+});
+
+describe("--workers 2: a publisher far under its rate limit is never refused", () => {
+  let herald: HeraldProcess;
+  before(async () => {
+    herald = await spawnHerald([], {
+      HERALD_WORKERS: "2",
+      HERALD_PUBLISH_RATE: "100000",
+      HERALD_PUBLISH_BURST: "100000",
+    });
+    await until(() => herald.output().includes('"all workers listening"'), "both workers to listen");
+  });
+  after(async () => {
+    herald.child.kill("SIGTERM");
+    await herald.exited;
+  });
+
+  it("800 publishes, 50 pipelined on each of 16 connections: all accepted", async () => {
+    const url = new URL(herald.url);
+    const body = JSON.stringify({ topic: "t", data: "x" });
+    const request = `POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 16 },
+        () =>
+          new Promise<string[]>((resolve, reject) => {
+            const socket = connect(Number(url.port), url.hostname);
+            let text = "";
+            socket.setEncoding("utf8");
+            socket.on("data", (chunk: string) => {
+              text += chunk;
+              const lines = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1] as string);
+              if (lines.length === 50) {
+                socket.end();
+                resolve(lines);
+              }
+            });
+            socket.on("error", reject);
+            socket.write(request.repeat(50));
+          }),
+      ),
+    );
+    const refused = statuses.flat().filter((status) => status !== "200");
+    assert.deepEqual(
+      refused,
+      [],
+      "none refused: the workers share the bucket's tokens, they do not drain it",
+    );
   });
 });

@@ -103,6 +103,39 @@ describe("--workers 2 (node:cluster, memory bus owned by the primary)", () => {
     for (const stream of [...streams, resumed]) stream.close();
   });
 
+  it("answers every publish while batches of thousands of events pass through the same workers", async () => {
+    const batch = (round: number) =>
+      httpRequest(`${url}/publish/batch`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          events: Array.from({ length: 5000 }, (_, i) => ({ topic: "bulk", data: `${round}.${i}` })),
+        }),
+      });
+    const batches = Promise.all(
+      [0, 1].map(async (chain) => {
+        const statuses: number[] = [];
+        for (let round = 0; round < 4; round++) statuses.push((await batch(chain * 10 + round)).status);
+        return statuses;
+      }),
+    );
+    const singles = Promise.all(
+      Array.from({ length: 8 }, async (_, chain) => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 40; i++)
+          statuses.push((await publish(url, { topic: "t", data: `${chain}.${i}` })).status);
+        return statuses;
+      }),
+    );
+    const [batchStatuses, singleStatuses] = await Promise.all([batches, singles]);
+    assert.deepEqual(batchStatuses.flat(), Array(8).fill(200));
+    assert.deepEqual(
+      singleStatuses.flat().filter((status) => status !== 200),
+      [],
+      "every single publish answered 200 (its answer brings the event when needed)",
+    );
+  });
+
   it("stops cleanly on SIGTERM (primary and workers)", async () => {
     const code = await new Promise<number | null>((resolve) => {
       child.once("exit", (c) => resolve(c));
