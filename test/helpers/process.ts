@@ -43,3 +43,23 @@ export function spawnHerald(args: string[] = [], env: Record<string, string> = {
     });
   });
 }
+
+/** `herald --workers N` with `env`; resolves once every worker listens (the primary logs it). */
+export async function spawnWorkers(
+  workers: number,
+  env: Record<string, string> = {},
+): Promise<HeraldProcess> {
+  const herald = await spawnHerald([], { ...env, HERALD_WORKERS: String(workers) });
+  const deadline = Date.now() + 20_000;
+  while (!herald.output().includes('"all workers listening"')) {
+    if (Date.now() > deadline) throw new Error(`the workers did not all listen: ${herald.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return herald;
+}
+
+/** Stops a spawned Herald gracefully (SIGTERM) and waits for its exit. */
+export async function stopHerald(herald: HeraldProcess): Promise<void> {
+  herald.child.kill("SIGTERM");
+  await herald.exited;
+}

@@ -3,8 +3,8 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { httpRequest, RawStream } from "../helpers/herald.ts";
-import { type HeraldProcess, spawnHerald } from "../helpers/process.ts";
-import { until } from "../helpers/waiters.ts";
+import { type HeraldProcess, spawnWorkers, stopHerald } from "../helpers/process.ts";
+import { eventually } from "../helpers/waiters.ts";
 
 /** A publish on a connection of its own (no keep-alive): node:cluster hands each to the next worker. */
 function publishOnNewConnection(url: string, body: unknown) {
@@ -33,18 +33,6 @@ function publishOnNewConnection(url: string, body: unknown) {
   });
 }
 
-/**
- * Resolves once the async `test()` holds, asking again every 50 ms; rejects after `ms`. A request
- * that fails counts as "not yet" (a pooled keep-alive connection may be to a worker just killed).
- */
-async function eventually(test: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 interface Status {
   workers: number;
   connections: number;
@@ -55,19 +43,15 @@ describe("--workers 2: stream and publish-rate limits count for the whole machin
   let herald: HeraldProcess;
   const streams: RawStream[] = [];
   before(async () => {
-    herald = await spawnHerald([], {
-      HERALD_WORKERS: "2",
+    herald = await spawnWorkers(2, {
       HERALD_MAX_CONNECTIONS_PER_IP: "3",
       HERALD_PUBLISH_RATE: "1",
       HERALD_PUBLISH_BURST: "3",
     });
-    // the primary logs "Herald listening" once the first worker listens: wait for both
-    await until(() => herald.output().includes('"all workers listening"'), "both workers to listen");
   });
   after(async () => {
     for (const stream of streams) stream.close();
-    herald.child.kill("SIGTERM");
-    await herald.exited;
+    await stopHerald(herald);
   });
 
   const status = async () => (await httpRequest(`${herald.url}/status`)).body as Status;
@@ -155,17 +139,9 @@ describe("--workers 2: stream and publish-rate limits count for the whole machin
 describe("--workers 2: a publisher far under its rate limit is never refused", () => {
   let herald: HeraldProcess;
   before(async () => {
-    herald = await spawnHerald([], {
-      HERALD_WORKERS: "2",
-      HERALD_PUBLISH_RATE: "100000",
-      HERALD_PUBLISH_BURST: "100000",
-    });
-    await until(() => herald.output().includes('"all workers listening"'), "both workers to listen");
+    herald = await spawnWorkers(2, { HERALD_PUBLISH_RATE: "100000", HERALD_PUBLISH_BURST: "100000" });
   });
-  after(async () => {
-    herald.child.kill("SIGTERM");
-    await herald.exited;
-  });
+  after(() => stopHerald(herald));
 
   it("800 publishes, 50 pipelined on each of 16 connections: all accepted", async () => {
     const url = new URL(herald.url);

@@ -1,37 +1,25 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { httpRequest } from "../helpers/herald.ts";
-import { type HeraldProcess, spawnHerald } from "../helpers/process.ts";
-import { until } from "../helpers/waiters.ts";
+import { type HeraldProcess, spawnWorkers, stopHerald } from "../helpers/process.ts";
+import { eventually } from "../helpers/waiters.ts";
 import { listen, type MercureListener, mercureToken, SECRET } from "./helpers.ts";
 
 const WATCH = "/.well-known/mercure/subscriptions{/topic}{/subscriber}";
-
-/** Resolves once the async `test()` holds, asking again every 50 ms; rejects after `ms`. */
-async function eventually(test: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("--workers 2: the Mercure subscriptions API lists every worker's subscribers", () => {
   let herald: HeraldProcess;
   const listeners: MercureListener[] = [];
   before(async () => {
-    herald = await spawnHerald([], {
-      HERALD_WORKERS: "2",
+    herald = await spawnWorkers(2, {
       MERCURE_SUBSCRIPTIONS: "true",
       MERCURE_JWT_KEY: SECRET,
       MERCURE_ANONYMOUS: "true",
     });
-    await until(() => herald.output().includes('"all workers listening"'), "both workers to listen");
   });
   after(async () => {
     for (const listener of listeners) listener.close();
-    herald.child.kill("SIGTERM");
-    await herald.exited;
+    await stopHerald(herald);
   });
 
   it("lists the subscriptions of both workers, and forgets those that end", async () => {
