@@ -93,10 +93,11 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     answers.clear();
     const appends = stored;
     stored = [];
+    const counting = appends.length === 0 ? [] : [...busListening];
     for (const { worker, rid, results } of appends) {
       const upTo = Math.max(0, ...results.map((r) => r.event.pos));
       // every listening worker that was sent these events (a retry's too): each one's count is in
-      const from = [...busListening].filter((w) => (firstSent.get(w) ?? Number.POSITIVE_INFINITY) <= upTo);
+      const from = counting.filter((w) => (firstSent.get(w) ?? Number.POSITIVE_INFINITY) <= upTo);
       counts.hold(upTo, from, () => answer(worker, () => appendAnswer(rid, results)));
     }
   };
