@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type Bus, EARLIEST } from "../src/core/bus.ts";
+import { type Bus, type BusGap, EARLIEST } from "../src/core/bus.ts";
 import type { HeraldEvent, PublishInput } from "../src/core/event.ts";
 import { parseHubId } from "../src/core/ids.ts";
 import { until } from "./helpers/waiters.ts";
@@ -10,17 +10,25 @@ import { until } from "./helpers/waiters.ts";
  * (same name = same shared log; a fresh name = a fresh log).
  */
 export interface BusFixture {
-  open(log: string, options?: { maxEvents?: number }): Bus;
+  open(log: string, options?: { maxEvents?: number; smallRetention?: boolean }): Bus;
   /** True when two `open`s of one log share it (a broker); false for the embedded bus. */
   readonly shared: boolean;
   /** Makes the log lost (flush / delete), for the epoch test; only when `shared`. */
   lose?(log: string): Promise<void>;
+  /**
+   * Makes the broker store events on `log` and drop them before the node of `bus` (opened with
+   * `smallRetention`) reads them, as a retention cap or a producer's trim would; only for a bus that
+   * can lose a stored event (a broker's log).
+   */
+  loseUnread?(log: string, bus: Bus): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A bus started with a listener that records what it delivers. */
 export class Tail {
   readonly events: HeraldEvent[] = [];
+  /** The gaps reported, each with the number of events delivered before it. */
+  readonly gaps: { gap: BusGap; at: number }[] = [];
   lost = 0;
   constructor(readonly bus: Bus) {}
 
@@ -28,6 +36,8 @@ export class Tail {
     await this.bus.start(
       (events) => this.events.push(...events),
       () => this.lost++,
+      undefined,
+      (gap) => this.gaps.push({ gap, at: this.events.length }),
     );
     await until(() => this.bus.status().ready, "bus ready");
     return this;
@@ -60,7 +70,7 @@ export function runBusContract(
   describe(`Bus contract: ${name}`, { skip: options.skip ?? false }, () => {
     let fixture: BusFixture;
     const buses: Bus[] = [];
-    const open = (log: string, opts?: { maxEvents?: number }) => {
+    const open = (log: string, opts?: { maxEvents?: number; smallRetention?: boolean }) => {
       const bus = fixture.open(log, opts);
       buses.push(bus);
       return bus;
@@ -175,6 +185,54 @@ export function runBusContract(
         "4",
         "5",
       ]);
+    });
+
+    it("events dropped before this node read them: a gap, reported in place; no replay crosses it", async (t) => {
+      if (fixture.loseUnread === undefined) return t.skip("this bus cannot lose an event it stored");
+      const log = freshLog();
+      const tail = await new Tail(open(log, { smallRetention: true, maxEvents: 10_000 })).start();
+      const before = await tail.bus.append([ev("1", { id: "one" }), ev("2")]);
+      await tail.has(2);
+      assert.equal(tail.gaps.length, 0, "no gap while nothing was lost");
+      await fixture.loseUnread(log, tail.bus);
+      const [after] = await tail.bus.append([ev("after")]);
+      await until(() => tail.events.at(-1)?.data === "after", "the event after the gap");
+      assert.equal(tail.gaps.length, 1, "one gap");
+      const [{ gap, at }] = tail.gaps as [{ gap: BusGap; at: number }];
+      // a broker may have sent some of the dropped events before it dropped the rest: those come first
+      assert.ok(at >= 2, "reported after the events before it");
+      assert.deepEqual(
+        tail.ids().slice(0, 2),
+        before.map((r) => r.event.id),
+      );
+      const lastBefore = tail.events[at - 1]!;
+      assert.ok(gap.pos > lastBefore.pos && gap.pos < after!.event.pos, "placed between them");
+      const named = parseHubId(gap.after);
+      assert.ok(
+        named !== undefined && named.pos >= lastBefore.pos && named.pos < gap.pos,
+        "names where it starts",
+      );
+      assert.ok(gap.count === undefined || gap.count > 0);
+      // a replay from before the gap is told; from the gap's resume id it gets what followed
+      for (const id of ["one", before[1]!.event.id]) {
+        const crossing = await tail.bus.replay(id, 10_000);
+        assert.deepEqual(crossing.kind === "missed" && crossing.reason, "gap", `replay after ${id}`);
+      }
+      const resumed = await tail.bus.replay(gap.resumeId, 10_000);
+      assert.deepEqual(
+        resumed.kind === "events" ? resumed.events.map((e) => e.id) : resumed,
+        tail.events.slice(at).map((e) => e.id),
+      );
+      const everything = await tail.bus.replay(EARLIEST, 10_000);
+      assert.deepEqual(
+        everything.kind === "events" ? everything.events.map((e) => e.id) : everything,
+        tail.events.slice(at).map((e) => e.id),
+        "EARLIEST starts after the gap",
+      );
+      // the tail goes on with no further gap
+      await tail.bus.append([ev("later")]);
+      await until(() => tail.events.at(-1)?.data === "later", "later");
+      assert.equal(tail.gaps.length, 1);
     });
 
     it("every node receives every event once, in one order", { skip: false }, async (t) => {

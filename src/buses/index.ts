@@ -11,6 +11,8 @@ export interface BusSettings {
   /** `memory`, `redis://host:port/db` or `amqp://user:pass@host:port/vhost` (checked by the config). */
   readonly bus: string;
   readonly history: HistoryOptions;
+  /** Redis: most entries the shared log keeps (`--bus-retention`). */
+  readonly retention?: number;
   readonly limits?: PublishLimits;
   /** Topics whose events are always private, applied to events producers write to the broker. */
   readonly privateTopics?: readonly TopicSelector[];

@@ -1,4 +1,12 @@
-import type { AppendResult, Bus, BusStatus, ReplayResult } from "../core/bus.ts";
+import {
+  type AppendResult,
+  type Bus,
+  type BusGap,
+  type BusStatus,
+  EARLIEST,
+  type LocalCounts,
+  type ReplayResult,
+} from "../core/bus.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import {
   DEFAULT_PUBLISH_LIMITS,
@@ -53,6 +61,20 @@ export interface LogEntry {
   readonly control?: boolean;
 }
 
+/** Events a subclass found lost before this node read them (see `deliverEntries`). */
+export interface LostEntries {
+  /** Every lost entry lies at or before this position (and after the last one read). */
+  readonly pos: number;
+  /** How many were lost, when the broker can tell. */
+  readonly count?: number;
+}
+
+/**
+ * How far the broker's clock may be behind this node's before an event stored after this node
+ * started counts as older (and is not delivered live by the first load; see `beginLoad`).
+ */
+export const CLOCK_TOLERANCE_MS = 1000;
+
 interface Waiter {
   readonly resolve: (value: { event: HeraldEvent; duplicate: boolean } | undefined) => void;
 }
@@ -70,7 +92,14 @@ interface Waiter {
  * - an entry whose publisher id the history already holds is a retry and is skipped, so a duplicate
  *   that slipped into the log (two concurrent retries, or a direct producer) is delivered once;
  * - an entry on a topic of `privateTopics` is private, whoever wrote it;
- * - a new epoch (log lost) clears the local history and calls `onLost` before the new log's events.
+ * - a new epoch (log lost) clears the local history and calls `onLost` before the new log's events;
+ * - a load (`beginLoad` .. `endLoad`: the first read of the log, or of a new epoch's log) fills the
+ *   history; of its entries, only those the broker stored after this node started (or saw the new
+ *   epoch), by the entry's `time`, reach the listener: a stream opened while the broker was
+ *   unreachable gets no old event as live. Assumption: the broker's clock (Redis) or the publishing
+ *   nodes' clocks (RabbitMQ) are at most `CLOCK_TOLERANCE_MS` behind this node's;
+ * - lost entries (`deliverEntries(entries, lost)`) are reported to `onGap` at their place in the
+ *   order, and no replay crosses them afterwards (`missed/gap`).
  */
 export abstract class LogBus implements Bus {
   protected epoch: string | undefined;
@@ -84,6 +113,14 @@ export abstract class LogBus implements Bus {
   protected notReadyReason: string | undefined = "connecting to the broker";
   private listener: ((events: readonly HeraldEvent[]) => void) | undefined;
   private onLost: (() => void) | undefined;
+  private onGap: ((gap: BusGap) => void) | undefined;
+  /** Replays from a position before it would cross a gap (0: no gap in this epoch). */
+  private gapFloor = 0;
+  /** Entries loaded now go to the history; only those stored at or after `liveFrom` reach the listener. */
+  private loading = false;
+  /** A load that ends when the control entry with this token is read (RabbitMQ). */
+  private loadToken: string | undefined;
+  private liveFrom = 0;
   private readonly byToken = new Map<string, Waiter>();
   private posWaiters: { pos: number; resolve: () => void }[] = [];
   /** True once the log was loaded up to its head at least once: replays are answered from then on. */
@@ -104,9 +141,16 @@ export abstract class LogBus implements Bus {
   protected abstract connect(): Promise<void>;
   protected abstract disconnect(): Promise<void>;
 
-  async start(listener: (events: readonly HeraldEvent[]) => void, onLost?: () => void): Promise<void> {
+  async start(
+    listener: (events: readonly HeraldEvent[]) => void,
+    onLost?: () => void,
+    _localCounts?: LocalCounts,
+    onGap?: (gap: BusGap) => void,
+  ): Promise<void> {
     this.listener = listener;
     this.onLost = onLost;
+    this.onGap = onGap;
+    this.liveFrom = Date.now() - CLOCK_TOLERANCE_MS;
     await this.connect();
     await Promise.race([this.firstSync, sleep(this.options.startWaitMs ?? 3000)]);
   }
@@ -161,7 +205,39 @@ export abstract class LogBus implements Bus {
       }
     }
     await this.catchUp(lastEventId);
-    return replayHistory(this.history, { epoch: this.epoch, headPos: this.headPos }, lastEventId, limit);
+    const head = { epoch: this.epoch, headPos: this.headPos };
+    if (this.gapFloor > 0) {
+      // no replay across the last gap: from before it, the client is told; EARLIEST starts after it
+      if (lastEventId === EARLIEST) {
+        const oldest = this.history.oldest();
+        if (oldest !== undefined && oldest.pos <= this.gapFloor) {
+          return replayHistory(this.history, head, formatHubId(this.epoch ?? "0", this.gapFloor), limit);
+        }
+      } else {
+        const hubId = parseHubId(lastEventId);
+        const pos =
+          this.history.get(lastEventId)?.pos ?? (hubId?.epoch === this.epoch ? hubId?.pos : undefined);
+        if (pos !== undefined && pos < this.gapFloor) {
+          return { kind: "missed", reason: "gap", headId: formatHubId(this.epoch ?? "0", this.headPos) };
+        }
+      }
+    }
+    return replayHistory(this.history, head, lastEventId, limit);
+  }
+
+  /**
+   * Starts a load: entries delivered from now on go to the history, and only those stored at or
+   * after the node started (or saw a new epoch) reach the listener. It ends with `endLoad`, or
+   * when the control entry carrying `untilToken` is read.
+   */
+  protected beginLoad(untilToken?: string): void {
+    this.loading = true;
+    this.loadToken = untilToken;
+  }
+
+  protected endLoad(): void {
+    this.loading = false;
+    this.loadToken = undefined;
   }
 
   /**
@@ -232,16 +308,28 @@ export abstract class LogBus implements Bus {
     return storeEvent(input, pos, id, entry.time);
   }
 
-  /** Takes entries in log order (from the initial load or the tail) and delivers the new ones. */
-  protected deliverEntries(entries: readonly LogEntry[]): void {
-    const batch: HeraldEvent[] = [];
+  /**
+   * Takes entries in log order (from a load or the tail) and delivers the new ones. `lost`: entries
+   * the broker dropped before this node read them; the gap is reported after the entries at or
+   * before `lost.pos` and before the others.
+   */
+  protected deliverEntries(entries: readonly LogEntry[], lost?: LostEntries): void {
+    let batch: HeraldEvent[] = [];
     const settled: [Waiter, HeraldEvent, boolean][] = [];
+    let gap = lost;
     for (const entry of entries) {
+      if (gap !== undefined && entry.pos > gap.pos) {
+        if (batch.length > 0) this.listener?.(batch);
+        batch = [];
+        this.reportGap(gap);
+        gap = undefined;
+      }
       if (entry.pos <= this.headPos) continue;
       this.headPos = entry.pos;
       if (entry.control === true) {
         const marker = entry.token === undefined ? undefined : this.byToken.get(entry.token);
         marker?.resolve(undefined);
+        if (this.loadToken !== undefined && entry.token === this.loadToken) this.endLoad();
         continue;
       }
       try {
@@ -268,16 +356,33 @@ export abstract class LogBus implements Bus {
           : entry,
       );
       this.history.add(event);
-      batch.push(event);
+      // a load fills the history; only what was stored since this node started is live
+      if (!this.loading || event.time >= this.liveFrom) batch.push(event);
       if (waiter !== undefined) settled.push([waiter, event, false]);
     }
     if (batch.length > 0) this.listener?.(batch);
+    if (gap !== undefined) this.reportGap(gap);
     for (const [waiter, event, duplicate] of settled) waiter.resolve({ event, duplicate });
     if (this.posWaiters.length > 0) {
       const done = this.posWaiters.filter((w) => w.pos <= this.headPos);
       this.posWaiters = this.posWaiters.filter((w) => w.pos > this.headPos);
       for (const waiter of done) waiter.resolve();
     }
+  }
+
+  /** Entries were lost before this node read them: replays stop short of them, the hub tells every stream. */
+  private reportGap(lost: LostEntries): void {
+    const epoch = this.epoch ?? "0";
+    const after = formatHubId(epoch, this.headPos);
+    const pos = Math.max(lost.pos, this.headPos);
+    this.headPos = pos;
+    this.gapFloor = pos;
+    this.log.warn(
+      { after, upTo: formatHubId(epoch, pos), count: lost.count },
+      "events were dropped by the broker before this node read them; its streams get herald.missed (gap)",
+    );
+    const gap: BusGap = { pos, after, resumeId: formatHubId(epoch, pos) };
+    this.onGap?.(lost.count === undefined ? gap : { ...gap, count: lost.count });
   }
 
   /**
@@ -290,6 +395,8 @@ export abstract class LogBus implements Bus {
       this.log.warn({ from: this.epoch, to: epoch }, "the broker's log was lost: a new epoch begins");
       this.history = new History(this.options.history);
       this.headPos = 0;
+      this.gapFloor = 0;
+      this.liveFrom = Date.now() - CLOCK_TOLERANCE_MS;
       this.onLost?.();
     }
     this.epoch = epoch;

@@ -13,7 +13,7 @@ export type RawEntry = [string, string[]];
  * order and keep increasing across a lost log (they follow the clock). Up to 1024 entries per
  * millisecond are supported (a direct producer writing more in one millisecond is refused on read).
  */
-const SEQ_PER_MS = 1024;
+export const SEQ_PER_MS = 1024;
 
 export function streamIdToPos(streamId: string): number | undefined {
   const match = /^(\d+)-(\d+)$/.exec(streamId);

@@ -4,8 +4,10 @@ import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import { formatHubId } from "../core/ids.ts";
-import { LogBus, type LogBusOptions, type LogEntry } from "./log-bus.ts";
-import { msOf, PUBLISH_SCRIPT, parseFields, type RawEntry, streamIdToPos } from "./redis-log.ts";
+import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
+import { msOf, PUBLISH_SCRIPT, parseFields, type RawEntry, SEQ_PER_MS, streamIdToPos } from "./redis-log.ts";
+import { DEFAULT_RETENTION, READER_BEAT_MS, READER_TTL_MS, RETENTION_SCRIPT } from "./redis-retention.ts";
+import { checkRead, parseRead, READ_SCRIPT, type StreamRead, type TailPoint } from "./redis-tail.ts";
 import { backoffMs, sleep, unavailable } from "./retry.ts";
 
 export interface RedisBusOptions extends LogBusOptions {
@@ -13,26 +15,45 @@ export interface RedisBusOptions extends LogBusOptions {
   readonly url: string;
   /** Prefix of Herald's keys (default `herald`): `<prefix>:log` is the stream producers XADD to. */
   readonly keyPrefix?: string;
+  /**
+   * Most entries the stream keeps (`XADD MAXLEN ~`), however far a node lags (default 100,000;
+   * `--bus-retention`). Below it, entries are kept until every live node read them
+   * (src/buses/redis-retention.ts). At least the history size.
+   */
+  readonly retention?: number;
 }
+
+/** Most entries one tail read takes. */
+const READ_COUNT = 1000;
 
 type Client = RedisClientType;
 
 /**
- * The Redis bus: the log is a Redis stream (`XADD ... MAXLEN ~`, read back with `XREVRANGE` at start
- * and tailed with `XREAD BLOCK` on a second connection); the epoch is a key beside it, so a flushed
- * or lost Redis is recognised. Publishes go through one Lua script (atomic id deduplication) and
- * answer once Redis replied; for the guarantee to survive a Redis crash, run Redis with
- * `appendonly yes` and `appendfsync always`.
+ * The Redis bus: the log is a Redis stream, read on a second connection by a script that answers a
+ * batch with the stream's counters (`XREAD BLOCK` only waits for new entries); the epoch is a key
+ * beside it, so a flushed or lost Redis is recognised. Publishes go through one Lua script (atomic
+ * id deduplication) and answer once Redis replied; for the guarantee to survive a Redis crash, run
+ * Redis with `appendonly yes` and `appendfsync always`.
+ * Retention (redis-retention.ts): entries stay until every live node has read them, up to the cap
+ * `retention`. Entries deleted before this node read them (past the cap, a node stopped for longer
+ * than the readers' TTL, a producer's own trim or XDEL) are found by the read script's counters
+ * (redis-tail.ts) and reported as a gap: never lost silently.
  * When Redis is unreachable, appends reject with `unavailable` at once (no offline queue), the tail
- * retries with backoff and resumes after the last stream id it delivered.
+ * retries with backoff and resumes after the last stream id it read.
  */
 export class RedisBus extends LogBus {
   private readonly writer: Client;
   private readonly reader: Client;
-  private readonly keys: { log: string; ids: string; idPos: string; epoch: string };
-  /** The stream id the tail continues after; undefined = load the history first. */
-  private lastId: string | undefined;
+  private readonly keys: { log: string; ids: string; idPos: string; epoch: string; readers: string };
+  /** Where the tail continues after; undefined = load the history first. */
+  private point: TailPoint | undefined;
   private loop: Promise<void> | undefined;
+  /** This node's field in the readers hash. */
+  private readonly nodeId = randomBytes(8).toString("hex");
+  private readonly retention: number;
+  private beat: ReturnType<typeof setInterval> | undefined;
+  private beating = false;
+  private warnedOldRedis = false;
   /** The last connection error, for /readyz (the clients reconnect by themselves). */
   private lastError = "reconnecting";
 
@@ -44,7 +65,9 @@ export class RedisBus extends LogBus {
       ids: `${prefix}:ids`,
       idPos: `${prefix}:id-pos`,
       epoch: `${prefix}:epoch`,
+      readers: `${prefix}:readers`,
     };
+    this.retention = Math.max(redisOptions.retention ?? DEFAULT_RETENTION, redisOptions.history.maxEvents);
     const make = (): Client =>
       createClient({
         url: redisOptions.url,
@@ -69,9 +92,16 @@ export class RedisBus extends LogBus {
 
   protected async connect(): Promise<void> {
     this.loop = this.tail();
+    this.beat = setInterval(() => void this.keepFrom(), READER_BEAT_MS);
+    this.beat.unref();
   }
 
   protected async disconnect(): Promise<void> {
+    clearInterval(this.beat);
+    if (this.writer.isReady) {
+      // a node that stops holds no entry back (a crashed one does, for the readers' TTL)
+      await this.writer.sendCommand(["HDEL", this.keys.readers, this.nodeId]).catch(() => undefined);
+    }
     for (const client of [this.reader, this.writer]) {
       try {
         client.destroy();
@@ -85,7 +115,7 @@ export class RedisBus extends LogBus {
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
     this.checkIds(inputs);
     if (!this.writer.isReady) throw unavailable(`Redis at ${this.where()}`);
-    const args: string[] = [String(this.options.history.maxEvents), randomBytes(5).toString("hex")];
+    const args: string[] = [String(this.retention), randomBytes(5).toString("hex")];
     for (const input of inputs) {
       args.push(
         input.id ?? "",
@@ -177,31 +207,37 @@ export class RedisBus extends LogBus {
         if (this.closed) return;
         if (!synced) {
           await this.syncEpoch();
-          if (this.lastId === undefined) await this.load();
+          if (this.point === undefined) await this.load();
           synced = true;
           this.markSynced();
+          await this.keepFrom();
           if (attempt > 0) this.log.info({ redis: this.where() }, "Redis is back; tailing resumes");
           attempt = 0;
         }
-        const reply = (await this.reader.sendCommand([
-          "XREAD",
-          "COUNT",
-          "1000",
-          "BLOCK",
-          "1000",
-          "STREAMS",
-          this.keys.log,
-          this.lastId ?? "0-0",
-        ])) as [string, RawEntry[]][] | null;
-        // A flushed Redis keeps the connection: check the epoch before delivering what was read, so
-        // no entry of a new log is delivered under the old epoch (one GET per batch or idle second).
-        const epoch = (await this.reader.sendCommand(["GET", this.keys.epoch])) as unknown as string | null;
-        if (epoch !== this.epoch) {
+        const point = this.point as TailPoint;
+        // The epoch comes with the read (one script): no entry of a new log (a flushed Redis keeps
+        // the connection) is delivered under the old epoch.
+        const read = await this.read("tail", point.lastId, READ_COUNT);
+        if (read.epoch !== this.epoch) {
           synced = false;
           continue;
         }
-        const entries = reply?.[0]?.[1] ?? [];
-        if (entries.length > 0) this.take(entries);
+        const { next, lost } = checkRead(point, read);
+        this.point = next;
+        if (read.entries.length > 0 || lost !== undefined) this.take(read.entries, lost);
+        if (read.entries.length < READ_COUNT) {
+          // caught up: wait (at most 1 s, then look at the epoch again) for an entry after it
+          await this.reader.sendCommand([
+            "XREAD",
+            "COUNT",
+            "1",
+            "BLOCK",
+            "1000",
+            "STREAMS",
+            this.keys.log,
+            next.lastId,
+          ]);
+        }
       } catch (error) {
         if (this.closed) return;
         synced = false;
@@ -212,32 +248,84 @@ export class RedisBus extends LogBus {
     }
   }
 
+  private async read(mode: "tail" | "load", after: string, count: number): Promise<StreamRead> {
+    const reply = await this.reader.sendCommand([
+      "EVAL",
+      READ_SCRIPT,
+      "2",
+      this.keys.log,
+      this.keys.epoch,
+      mode,
+      after,
+      String(count),
+    ]);
+    return parseRead(reply);
+  }
+
   private async syncEpoch(): Promise<void> {
     const candidate = randomBytes(5).toString("hex");
     await this.reader.sendCommand(["SET", this.keys.epoch, candidate, "NX"]);
     const epoch = (await this.reader.sendCommand(["GET", this.keys.epoch])) as unknown as string;
-    if (this.epoch !== undefined && this.epoch !== epoch) this.lastId = undefined;
+    if (this.epoch !== undefined && this.epoch !== epoch) this.point = undefined;
     this.adoptEpoch(epoch);
   }
 
-  /** Loads the newest `history.maxEvents` entries (the history after a restart of every node). */
+  /**
+   * Loads the newest `history.maxEvents` entries into the history (the first start, or a new
+   * epoch); the tail continues after the newest entry ever added.
+   */
   private async load(): Promise<void> {
-    const newest = (await this.reader.sendCommand([
-      "XREVRANGE",
-      this.keys.log,
-      "+",
-      "-",
-      "COUNT",
-      String(this.options.history.maxEvents),
-    ])) as RawEntry[];
-    this.lastId = "0-0";
-    this.take(newest.reverse());
+    const read = await this.read("load", "0-0", this.options.history.maxEvents);
+    if (read.epoch !== this.epoch) throw new Error("the log changed while it was loaded");
+    if (read.added === undefined && !this.warnedOldRedis) {
+      this.warnedOldRedis = true;
+      this.log.warn(
+        { redis: this.where() },
+        "Redis is older than 7.0: an entry deleted with XDEL before this node read it goes unnoticed, and a trim right after the last entry read may be reported as a gap; use Redis 7",
+      );
+    }
+    this.point = { lastId: read.lastGenerated, ordinal: read.added };
+    this.beginLoad();
+    try {
+      this.take(read.entries.reverse());
+    } finally {
+      this.endLoad();
+    }
   }
 
-  private take(raw: readonly RawEntry[]): void {
+  /**
+   * Records in Redis the oldest entry this node still needs (its oldest held event, else the last
+   * entry read) and trims the stream to the oldest one every live node needs (redis-retention.ts).
+   */
+  private async keepFrom(): Promise<void> {
+    if (this.beating || this.closed || this.point === undefined || !this.writer.isReady) return;
+    this.beating = true;
+    try {
+      const oldest = this.history.oldest();
+      const keep =
+        oldest === undefined
+          ? this.point.lastId
+          : `${Math.floor(oldest.pos / SEQ_PER_MS)}-${oldest.pos % SEQ_PER_MS}`;
+      await this.writer.sendCommand([
+        "EVAL",
+        RETENTION_SCRIPT,
+        "2",
+        this.keys.log,
+        this.keys.readers,
+        this.nodeId,
+        keep,
+        String(READER_TTL_MS),
+      ]);
+    } catch (error) {
+      if (!this.closed) this.log.warn({ err: error }, "could not record this node's place in the Redis log");
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private take(raw: readonly RawEntry[], lost?: LostEntries): void {
     const entries: LogEntry[] = [];
     for (const [streamId, fields] of raw) {
-      this.lastId = streamId;
       const pos = streamIdToPos(streamId);
       if (pos === undefined) {
         this.log.error(
@@ -248,6 +336,6 @@ export class RedisBus extends LogBus {
       }
       entries.push({ pos, time: msOf(streamId), ...parseFields(fields) });
     }
-    this.deliverEntries(entries);
+    this.deliverEntries(entries, lost);
   }
 }

@@ -29,7 +29,27 @@ export type LocalCounts = (events: readonly HeraldEvent[]) => Promise<readonly n
 export type MissedReason =
   | "unknown-id" // the history never held this id, or no longer does
   | "too-old" // the id is held but more events follow it than a replay may send
-  | "epoch-changed"; // the id comes from a log that was lost (restart, flushed store)
+  | "epoch-changed" // the id comes from a log that was lost (restart, flushed store)
+  | "gap"; // this node lost events after the id before it could deliver them (see `BusGap`)
+
+/**
+ * Events this node's tail lost before delivering them: the broker dropped them (Redis: trimmed past
+ * the retention cap or XDEL'd; RabbitMQ: stream retention) before this node read them. The hub
+ * tells every live subscriber (`herald.missed`, reason `gap`) before the events that follow.
+ */
+export interface BusGap {
+  /**
+   * Every event lost lies at or before this position (and after the last delivered one); the next
+   * event delivered comes after it. The hub places the signal here in each subscriber's stream.
+   */
+  readonly pos: number;
+  /** The id (`<epoch>-<pos>`) of the last position delivered before the gap: events after it may be missing. */
+  readonly after: string;
+  /** Where a client stands once told: `replay(resumeId)` answers the events delivered after the gap. */
+  readonly resumeId: string;
+  /** How many events were lost, when the bus can count them (an upper bound on RabbitMQ). */
+  readonly count?: number;
+}
 
 export type ReplayResult =
   /** Every event after the given id, in log order, up to the head when the call was made. */
@@ -57,7 +77,14 @@ export interface BusStatus {
  *   A stored event keeps every field of its input, `private` included: each node filters private
  *   events on delivery and replay from that flag alone, so a bus that dropped it would leak them.
  * - the listener given to `start` receives every stored event exactly once on this node, in log
- *   order (the same order on every node), in batches; never a duplicate, never a gap.
+ *   order (the same order on every node), in batches; never a duplicate, never a gap that is not
+ *   reported: when the broker dropped events before this node read them, the bus calls `onGap`
+ *   (after the events before the gap, before those after it). A bus that cannot lose a stored event
+ *   (memory, cluster) never calls it.
+ * - the listener gets only events stored after the node started tailing: the first load of the log
+ *   (and the load of a new epoch's log) fills the history and is not delivered, except events the
+ *   broker stored after `start` was called (a stream opened while the broker was unreachable gets
+ *   those, never older ones).
  * - when the log itself was lost (store flushed or deleted: a new epoch), the bus calls `onLost`
  *   before delivering any event of the new log; positions may restart then, so the hub ends every
  *   stream and clients resume with their old id, which answers `missed/epoch-changed`.
@@ -65,13 +92,15 @@ export interface BusStatus {
  *   to the newest event this node had received when the call was made (events after it reach the
  *   node's listener, so a subscriber registered before the replay gets them live: no gap); or
  *   `missed` when the id is unknown, expired, from another epoch, or followed by more than `limit`
- *   events. `replay(EARLIEST, limit)` answers every held event.
+ *   events. `replay(EARLIEST, limit)` answers every held event. A replay never crosses a gap: from
+ *   an id before the last gap it answers `missed/gap`, and `EARLIEST` starts after the gap.
  */
 export interface Bus {
   start(
     listener: (events: readonly HeraldEvent[]) => void,
     onLost?: () => void,
     localCounts?: LocalCounts,
+    onGap?: (gap: BusGap) => void,
   ): Promise<void>;
   append(inputs: readonly PublishInput[]): Promise<AppendResult[]>;
   replay(lastEventId: string, limit: number): Promise<ReplayResult>;

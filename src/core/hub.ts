@@ -1,4 +1,4 @@
-import type { Bus, MissedReason } from "./bus.ts";
+import type { Bus, BusGap, MissedReason } from "./bus.ts";
 import { encodeEvent } from "./encoder.ts";
 import {
   DEFAULT_PUBLISH_LIMITS,
@@ -8,6 +8,7 @@ import {
   validatePublish,
 } from "./event.ts";
 import { fanOutBatch, fanOutOne, type SubscriberIndex } from "./fanout.ts";
+import { storeEvent } from "./stored-event.ts";
 import { type CloseReason, type Sink, Subscriber } from "./subscriber.ts";
 import { anySelectorMatches, type TopicSelector } from "./topic.ts";
 
@@ -128,13 +129,37 @@ export class Hub {
     for (const topic of options.countedTopics ?? []) this.counters.byTopic.set(topic, 0);
   }
 
-  /** Starts tailing the bus. When the bus reports its log lost, every stream ends (clients resume). */
+  /**
+   * Starts tailing the bus. When the bus reports its log lost, every stream ends (clients resume).
+   * When it reports a gap (events lost before this node read them), every stream is told.
+   */
   start(): Promise<void> {
     return this.bus.start(
       (events) => this.deliver(events),
       () => this.closeAll("error"),
       (events) => this.countsOf(events),
+      (gap) => this.gap(gap),
     );
+  }
+
+  /**
+   * The bus lost events before delivering them here: every subscriber gets `herald.missed` (reason
+   * `gap`) in its stream after the events before the gap and before those after it (the signal
+   * takes the gap's position, so ordering and `lastPos` hold; a subscriber still replaying gets it
+   * when released). Its id is the gap's `resumeId`: a client that resumes from it gets what follows.
+   * The events handed over before the gap are written first.
+   */
+  private gap(gap: BusGap): void {
+    this.flush();
+    const data: Record<string, unknown> = { lastEventId: gap.after, reason: "gap" };
+    if (gap.count !== undefined) data.missed = gap.count;
+    const signal = storeEvent(
+      { topics: [], data: JSON.stringify(data), type: MISSED_EVENT_TYPE },
+      gap.pos,
+      gap.resumeId,
+      0,
+    );
+    for (const subscriber of this.all) if (subscriber.offer(signal)) this.counters.missedSignals++;
   }
 
   /** Id of the newest event this node received from the bus; undefined before the first. */

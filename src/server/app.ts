@@ -84,6 +84,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     createBus({
       bus: config.bus,
       history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs },
+      retention: config.busRetention,
       limits,
       privateTopics: config.privateTopics.map(parseSelector),
       log,

@@ -14,6 +14,7 @@ export interface HeraldConfig {
   retryMs: number;
   historySize: number;
   historyMaxAgeMs: number;
+  busRetention: number;
   replayLimit: number;
   maxBodyBytes: number;
   maxBufferedBytes: number;
@@ -144,6 +145,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "1h",
     help: "longest time an event is held for replay (0 = no age limit)",
+  },
+  {
+    key: "busRetention",
+    flag: "bus-retention",
+    env: "HERALD_BUS_RETENTION",
+    kind: "count",
+    default: "100000",
+    help: "Redis bus: most events the shared log keeps for nodes that lag (at least --history-size); a node further behind gets herald.missed (buses.md)",
   },
   {
     key: "replayLimit",
@@ -612,6 +621,11 @@ export function loadConfig(
   const result = config as unknown as HeraldConfig;
   if ((result.heartbeatMs as number) < 1)
     throw new ConfigError("invalid HERALD_HEARTBEAT / --heartbeat: must be at least 1ms");
+  if (/^rediss?:/.test(result.bus) && result.busRetention < result.historySize) {
+    throw new ConfigError(
+      `invalid HERALD_BUS_RETENTION / --bus-retention: ${result.busRetention} is less than HERALD_HISTORY_SIZE / --history-size (${result.historySize}); the shared log must hold at least the history: raise --bus-retention`,
+    );
+  }
   if (result.mercureHeartbeatMs < 1)
     throw new ConfigError("invalid MERCURE_HEARTBEAT / --mercure-heartbeat: must be at least 1ms");
   const keys = [result.jwtSecret, result.jwtPublicKey, result.jwksUrl].filter((k) => k !== "").length;

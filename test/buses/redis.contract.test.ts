@@ -23,6 +23,16 @@ runBusContract(
         await client.flushAll();
         client.destroy();
       },
+      // stored and trimmed in one atomic step: no node can read them in between
+      loseUnread: async (log) => {
+        const client = createClient({ url: redis.url });
+        await client.connect();
+        await client.eval(
+          "for i = 1, 5 do redis.call('XADD', KEYS[1], '*', 'topic', 't', 'data', 'lost' .. i) end redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)",
+          { keys: [`${log}:log`] },
+        );
+        client.destroy();
+      },
       close: () => redis.stop(),
     };
   },

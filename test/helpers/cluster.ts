@@ -6,6 +6,8 @@ import { until } from "./waiters.ts";
 /** One Herald node as a real child process (`node bin/herald.js`). */
 export interface HeraldNode {
   readonly url: string;
+  /** The process id (to SIGSTOP / SIGCONT it). */
+  readonly pid: number;
   alive: boolean;
   readonly stderr: () => string;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -41,6 +43,7 @@ export async function startNode(bus: string, extra: string[] = [], waitReady = t
   });
   const node: HeraldNode = {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
     alive: true,
     stderr: () => stderr,
     async kill(signal = "SIGKILL") {
