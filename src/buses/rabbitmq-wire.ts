@@ -25,11 +25,20 @@ export const RABBIT_HEADERS = {
   control: "x-herald-control",
 } as const;
 
-export const STREAM_ARGUMENTS = {
-  "x-queue-type": "stream" as const,
-  "x-max-length-bytes": 200_000_000,
-  "x-stream-max-segment-size-bytes": 10_000_000,
-};
+/** The stream's retention in bytes (`x-max-length-bytes`) and segment size, by default. */
+export const DEFAULT_STREAM_BYTES = { maxBytes: 200_000_000, segmentBytes: 10_000_000 };
+
+/**
+ * The stream queue's arguments. RabbitMQ refuses a declaration whose arguments differ from the
+ * queue's: every node must use the same, for the life of the queue.
+ */
+export function streamArguments(bytes = DEFAULT_STREAM_BYTES) {
+  return {
+    "x-queue-type": "stream" as const,
+    "x-max-length-bytes": bytes.maxBytes,
+    "x-stream-max-segment-size-bytes": bytes.segmentBytes,
+  };
+}
 
 export function bodyText(body: unknown): string {
   if (typeof body === "string") return body;

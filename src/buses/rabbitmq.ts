@@ -3,8 +3,8 @@ import { type AsyncMessage, type Channel, Connection, type Publisher } from "rab
 import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
-import { LogBus, type LogBusOptions } from "./log-bus.ts";
-import { bodyText, RABBIT_HEADERS, rabbitNames, STREAM_ARGUMENTS, toEntry } from "./rabbitmq-wire.ts";
+import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
+import { bodyText, RABBIT_HEADERS, rabbitNames, streamArguments, toEntry } from "./rabbitmq-wire.ts";
 import { backoffMs, sleep, unavailable } from "./retry.ts";
 
 export interface RabbitMqBusOptions extends LogBusOptions {
@@ -12,6 +12,11 @@ export interface RabbitMqBusOptions extends LogBusOptions {
   readonly url: string;
   /** Prefix of the exchange and queue names (default `herald`: exchange `herald`, `herald.log`, `herald.epoch`). */
   readonly prefix?: string;
+  /**
+   * The stream's retention and segment size in bytes (default 200 MB and 10 MB). The same on every
+   * node, for the life of the stream (RabbitMQ refuses a declaration with other arguments).
+   */
+  readonly streamBytes?: { readonly maxBytes: number; readonly segmentBytes: number };
 }
 
 /**
@@ -24,6 +29,16 @@ export interface RabbitMqBusOptions extends LogBusOptions {
  * waits (bounded) until this node's tail delivered the event, which gives its position and id.
  * Deduplication of publisher ids is checked against the history before publishing and again when
  * tailing (a retry that raced into the log is skipped on every node).
+ * Gaps: the stream's retention (bytes) drops the oldest segments whoever has read them, and a
+ * consumer that lags past them skips ahead silently. Offsets are not contiguous either: RabbitMQ
+ * gives one to a chunk of its own at the start of each segment (seen on 3.10), and more to offset
+ * tracking chunks of stream-protocol clients. A skip of one offset is such a chunk: dropped
+ * segments skip at least three (each held a message and RabbitMQ's chunk, and the segment landed
+ * on starts with one). On a longer skip the node looks at the stream's first message now (a short
+ * consumer from `first`): before the message after the skip, the skipped offsets are still held and
+ * are none of ours; otherwise the oldest segments went past this node's place and the skipped
+ * offsets count as lost (a gap; RabbitMQ cannot tell whether they held messages, so a node exactly
+ * at the retention's edge may be told of a gap that lost nothing). Messages wait in order meanwhile.
  */
 export class RabbitMqBus extends LogBus {
   private readonly rabbit: Connection;
@@ -33,12 +48,19 @@ export class RabbitMqBus extends LogBus {
   private setup: Promise<void> = Promise.resolve();
   private attempt = 0;
   private readonly names: ReturnType<typeof rabbitNames>;
+  private readonly streamArgs: ReturnType<typeof streamArguments>;
+  /** Messages received and not yet delivered, in order (they wait while a jump is checked). */
+  private incoming: { ch: Channel; entry: LogEntry }[] = [];
+  private draining = false;
+  /** False until the first message of a subscription from `first` (the log's start is no jump). */
+  private checkJumps = false;
   /** The last connection error, for /readyz (the connection retries by itself). */
   private lastError = "connecting";
 
   constructor(private readonly rabbitOptions: RabbitMqBusOptions) {
     super(rabbitOptions);
     this.names = rabbitNames(rabbitOptions.prefix);
+    this.streamArgs = streamArguments(rabbitOptions.streamBytes);
     this.rabbit = new Connection({
       url: rabbitOptions.url,
       acquireTimeout: 5000,
@@ -55,7 +77,7 @@ export class RabbitMqBus extends LogBus {
       confirm: true,
       maxAttempts: 1,
       exchanges: [{ exchange: this.names.exchange, type: "topic", durable: true }],
-      queues: [{ queue: this.names.stream, durable: true, arguments: STREAM_ARGUMENTS }],
+      queues: [{ queue: this.names.stream, durable: true, arguments: this.streamArgs }],
       queueBindings: [{ exchange: this.names.exchange, queue: this.names.stream, routingKey: "#" }],
     });
   }
@@ -168,7 +190,7 @@ export class RabbitMqBus extends LogBus {
     const ch = await this.rabbit.acquire();
     this.tailChannel = ch;
     await ch.exchangeDeclare({ exchange: this.names.exchange, type: "topic", durable: true });
-    await ch.queueDeclare({ queue: this.names.stream, durable: true, arguments: STREAM_ARGUMENTS });
+    await ch.queueDeclare({ queue: this.names.stream, durable: true, arguments: this.streamArgs });
     await ch.queueBind({ exchange: this.names.exchange, queue: this.names.stream, routingKey: "#" });
     await ch.basicQos({ prefetchCount: 1000 });
     ch.on("basic.cancel", () => {
@@ -183,11 +205,16 @@ export class RabbitMqBus extends LogBus {
       if (this.rabbit.ready) this.resubscribe();
     });
     const offset = this.headPos === 0 ? "first" : this.headPos; // headPos = last offset + 1
+    // from an offset, the first message must be the next one; from `first`, anything is the start
+    this.checkJumps = this.headPos > 0;
+    const syncToken = randomBytes(8).toString("hex");
+    // from `first`: the log up to this node's marker is a load (history), not live events
+    if (offset === "first") this.beginLoad(syncToken);
     await ch.basicConsume(
       { queue: this.names.stream, noAck: false, arguments: { "x-stream-offset": offset } },
       (msg) => this.onMessage(ch, msg),
     );
-    await this.syncToHead();
+    await this.syncToHead(syncToken);
     this.consuming = true;
     this.markSynced();
     this.log.info({ rabbitmq: this.where(), offset }, "tailing the RabbitMQ stream");
@@ -197,8 +224,7 @@ export class RabbitMqBus extends LogBus {
    * Waits until the tail has read the whole log as it was when this was called: AMQP gives no head
    * offset for a stream, so the node appends a marker and waits to read it back (bounded).
    */
-  private async syncToHead(): Promise<void> {
-    const token = randomBytes(8).toString("hex");
+  private async syncToHead(token: string): Promise<void> {
     const seen = this.waitForToken(token);
     await this.publisher.send(
       {
@@ -245,6 +271,59 @@ export class RabbitMqBus extends LogBus {
     const headers = msg.headers ?? {};
     const offset = Number(headers["x-stream-offset"]);
     if (!Number.isSafeInteger(offset)) return;
-    this.deliverEntries([toEntry(offset + 1, msg)]);
+    this.incoming.push({ ch, entry: toEntry(offset + 1, msg) });
+    if (!this.draining) void this.drain();
+  }
+
+  /** Delivers received messages in order; on an offset jump, waits for `lostBefore` first. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      for (let next = this.incoming.shift(); next !== undefined; next = this.incoming.shift()) {
+        const { ch, entry } = next;
+        if (this.tailChannel !== ch || entry.pos <= this.headPos) continue;
+        let lost: LostEntries | undefined;
+        if (this.checkJumps && entry.pos > this.headPos + 2) {
+          lost = await this.lostBefore(entry.pos);
+          if (this.tailChannel !== ch || this.closed) continue; // resubscribed meanwhile: read again
+        }
+        this.checkJumps = true;
+        this.deliverEntries([entry], lost);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * The offsets before position `pos` and after the last delivered one were skipped: lost when the
+   * stream's first message now is at or after `pos` (its oldest segments went past this node),
+   * none of ours when it is before (RabbitMQ's own chunks). Unknown (no answer): lost.
+   */
+  private async lostBefore(pos: number): Promise<LostEntries | undefined> {
+    const first = await this.firstOffset().catch(() => undefined);
+    if (first !== undefined && first + 1 < pos) return undefined;
+    return { pos: pos - 1, count: pos - 1 - this.headPos };
+  }
+
+  /** The offset of the stream's first message, read by a short consumer from `first` (5 s at most). */
+  private async firstOffset(): Promise<number | undefined> {
+    const ch = await this.rabbit.acquire();
+    try {
+      await ch.basicQos({ prefetchCount: 1 });
+      return await new Promise<number | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), 5000);
+        timer.unref();
+        ch.basicConsume(
+          { queue: this.names.stream, noAck: false, arguments: { "x-stream-offset": "first" } },
+          (msg) => {
+            clearTimeout(timer);
+            resolve(Number(msg.headers?.["x-stream-offset"]));
+          },
+        ).catch(() => resolve(undefined));
+      });
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
   }
 }
