@@ -152,7 +152,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "HERALD_BUS_RETENTION",
     kind: "count",
     default: "100000",
-    help: "Redis bus: most events the shared log keeps for nodes that lag (at least --history-size); a node further behind gets herald.missed (buses.md)",
+    help: "Redis bus: most events the shared log keeps for lagging nodes (at least --history-size; buses.md)",
   },
   {
     key: "replayLimit",
