@@ -27,6 +27,26 @@ describe("--bus / HERALD_BUS", () => {
   });
 });
 
+describe("--bus-retention / HERALD_BUS_RETENTION", () => {
+  it("defaults to 100,000 and must hold at least the history on the Redis bus", () => {
+    assert.equal(loadConfig({}, {}).busRetention, 100_000);
+    assert.throws(
+      () => loadConfig({ bus: "redis://127.0.0.1:6379", historySize: "200000" }, {}),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /HERALD_BUS_RETENTION \/ --bus-retention/.test(error.message) &&
+        /--history-size \(200000\)/.test(error.message),
+    );
+    const raised = loadConfig(
+      { bus: "redis://127.0.0.1:6379", historySize: "200000", busRetention: "200000" },
+      {},
+    );
+    assert.equal(raised.busRetention, 200_000);
+    // the other buses do not use it
+    assert.equal(loadConfig({ historySize: "200000" }, {}).historySize, 200_000);
+  });
+});
+
 describe("Redis down when Herald starts", { skip: skipReason(REDIS_BIN, "redis-server") }, () => {
   let herald: Herald | undefined;
   let redis: RedisServer | undefined;
