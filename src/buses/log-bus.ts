@@ -1,4 +1,4 @@
-import type { AppendResult, Bus, BusStatus, ReplayResult } from "../core/bus.ts";
+import type { AppendResult, Bus, BusStatus, ReplayResult, Visible } from "../core/bus.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import {
   DEFAULT_PUBLISH_LIMITS,
@@ -67,8 +67,9 @@ interface Waiter {
  *   position is dropped (a broker redelivery after a reconnect);
  * - who validates: entries from the broker are untrusted (a producer may write them directly), so
  *   each is checked with `validatePublish`; an invalid one is logged and skipped on every node;
- * - an entry whose publisher id the history already holds is a retry and is skipped, so a duplicate
- *   that slipped into the log (two concurrent retries, or a direct producer) is delivered once;
+ * - an entry that is a retry of a held event (`History.retryOf`: same publisher scope, id and
+ *   content) is skipped, so a duplicate that slipped into the log (two concurrent retries, or a
+ *   direct producer) is delivered once; the same id from another scope is a new event;
  * - an entry on a topic of `privateTopics` is private, whoever wrote it;
  * - a new epoch (log lost) clears the local history and calls `onLost` before the new log's events.
  */
@@ -149,7 +150,7 @@ export abstract class LogBus implements Bus {
     await this.disconnect();
   }
 
-  async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
+  async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
     if (!this.synced) {
       await Promise.race([this.firstSync, sleep(this.deliveryWaitMs)]);
       if (!this.synced) {
@@ -161,7 +162,8 @@ export abstract class LogBus implements Bus {
       }
     }
     await this.catchUp(lastEventId);
-    return replayHistory(this.history, { epoch: this.epoch, headPos: this.headPos }, lastEventId, limit);
+    const head = { epoch: this.epoch, headPos: this.headPos };
+    return replayHistory(this.history, head, lastEventId, limit, visible);
   }
 
   /**
@@ -254,19 +256,19 @@ export abstract class LogBus implements Bus {
         continue;
       }
       const waiter = entry.token === undefined ? undefined : this.byToken.get(entry.token);
-      const held = entry.input.id === undefined ? undefined : this.history.get(entry.input.id);
+      const privateTopics = this.options.privateTopics ?? [];
+      const marked =
+        entry.input.private !== true &&
+        privateTopics.length > 0 &&
+        anySelectorMatches(privateTopics, entry.input.topics)
+          ? { ...entry, input: { ...entry.input, private: true } }
+          : entry;
+      const held = this.history.retryOf(marked.input);
       if (held !== undefined) {
         if (waiter !== undefined) settled.push([waiter, held, true]);
         continue;
       }
-      const privateTopics = this.options.privateTopics ?? [];
-      const event = this.toEvent(
-        entry.input.private !== true &&
-          privateTopics.length > 0 &&
-          anySelectorMatches(privateTopics, entry.input.topics)
-          ? { ...entry, input: { ...entry.input, private: true } }
-          : entry,
-      );
+      const event = this.toEvent(marked);
       this.history.add(event);
       batch.push(event);
       if (waiter !== undefined) settled.push([waiter, event, false]);

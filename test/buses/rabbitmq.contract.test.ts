@@ -16,7 +16,7 @@ runBusContract(
         new RabbitMqBus({
           url: rabbit.url,
           prefix: log,
-          history: { maxEvents: options?.maxEvents ?? 1000, maxAgeMs: 0 },
+          history: { maxEvents: options?.maxEvents ?? 1000, maxBytes: options?.maxBytes, maxAgeMs: 0 },
         }),
       lose: async (log) => {
         const connection = new Connection(rabbit.url);
