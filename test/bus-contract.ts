@@ -10,7 +10,7 @@ import { until } from "./helpers/waiters.ts";
  * (same name = same shared log; a fresh name = a fresh log).
  */
 export interface BusFixture {
-  open(log: string, options?: { maxEvents?: number; smallRetention?: boolean }): Bus;
+  open(log: string, options?: { maxEvents?: number; maxBytes?: number; smallRetention?: boolean }): Bus;
   /** True when two `open`s of one log share it (a broker); false for the embedded bus. */
   readonly shared: boolean;
   /** Makes the log lost (flush / delete), for the epoch test; only when `shared`. */
@@ -70,7 +70,10 @@ export function runBusContract(
   describe(`Bus contract: ${name}`, { skip: options.skip ?? false }, () => {
     let fixture: BusFixture;
     const buses: Bus[] = [];
-    const open = (log: string, opts?: { maxEvents?: number; smallRetention?: boolean }) => {
+    const open = (
+      log: string,
+      opts?: { maxEvents?: number; maxBytes?: number; smallRetention?: boolean },
+    ) => {
       const bus = fixture.open(log, opts);
       buses.push(bus);
       return bus;
@@ -100,6 +103,15 @@ export function runBusContract(
       );
       assert.ok(results.every((r) => !r.duplicate));
       assert.ok(parseHubId(tail.ids()[0]!) !== undefined, "a hub-made id is <epoch>-<pos>");
+    });
+
+    it("an event keeps all its topics, in order, live and in replays", async () => {
+      const tail = await new Tail(open(freshLog())).start();
+      await tail.bus.append([ev("multi", { topics: ["a", "b/c", "d"] })]);
+      await tail.has(1);
+      assert.deepEqual(tail.events[0]!.topics, ["a", "b/c", "d"]);
+      const replay = await tail.bus.replay(EARLIEST, 100);
+      assert.deepEqual(replay.kind === "events" && replay.events[0]!.topics, ["a", "b/c", "d"]);
     });
 
     it("a retry of a held id is not stored again", async () => {
@@ -235,6 +247,99 @@ export function runBusContract(
       assert.equal(tail.gaps.length, 1);
     });
 
+    it("ids are deduplicated per publisher scope, and a retry must carry the same content", async () => {
+      const tail = await new Tail(open(freshLog())).start();
+      const a = { id: "payroll-1", scope: "scope-a" };
+      const [first] = await tail.bus.append([ev("pay", { ...a, topics: ["p"] })]);
+      // another scope's publish with the same id (even the same content) is a new event
+      const [other] = await tail.bus.append([ev("pay", { ...a, scope: "scope-b", topics: ["p"] })]);
+      const [unscoped] = await tail.bus.append([ev("pay", { id: "payroll-1", topics: ["p"] })]);
+      const [retry] = await tail.bus.append([ev("pay", { ...a, topics: ["p"] })]);
+      // the same scope and id with other content (data, topics, type, retry or private) is a new event too
+      const changed = await tail.bus.append([
+        ev("pay2", { ...a, topics: ["p"] }),
+        ev("pay2", { ...a, topics: ["p", "q"] }),
+        ev("pay2", { ...a, topics: ["p", "q"], type: "t" }),
+        ev("pay2", { ...a, topics: ["p", "q"], type: "t", retry: 5 }),
+        ev("pay2", { ...a, topics: ["p", "q"], type: "t", retry: 5, private: true }),
+      ]);
+      // a retry is recognised against the newest event of that scope and id
+      const [retryOfNewest] = await tail.bus.append([
+        ev("pay2", { ...a, topics: ["p", "q"], type: "t", retry: 5, private: true }),
+      ]);
+      await tail.has(8);
+      assert.deepEqual(
+        [first, other, unscoped, retry, ...changed, retryOfNewest].map((r) => r!.duplicate),
+        [false, false, false, true, false, false, false, false, false, true],
+      );
+      assert.equal(retry!.event.pos, first!.event.pos);
+      assert.equal(retryOfNewest!.event.pos, changed[4]!.event.pos);
+      assert.deepEqual(
+        tail.events.map((e) => e.id),
+        Array.from({ length: 8 }, () => "payroll-1"),
+      );
+      const positions = tail.events.map((e) => e.pos);
+      assert.equal(new Set(positions).size, 8, "eight events stored");
+      // the scope travels with the event but never reaches the wire
+      for (const event of tail.events) {
+        assert.ok(!new TextDecoder().decode(event.bytes).includes("scope-"), "no scope on the wire");
+      }
+    });
+
+    it("a replay from a reused id starts after the earliest held event with it that the subscriber may receive", async () => {
+      const tail = await new Tail(open(freshLog())).start();
+      await tail.bus.append([
+        ev("squat", { id: "x", topics: ["sandbox"], scope: "squatter" }),
+        ev("a", { topics: ["payroll"] }),
+        ev("secret", { id: "x", topics: ["payroll"], scope: "payroll", private: true }),
+        ev("owner", { id: "x", topics: ["payroll"], scope: "payroll" }),
+        ev("b", { topics: ["payroll"] }),
+      ]);
+      await tail.has(5);
+      const datas = async (visible?: (e: HeraldEvent) => boolean) => {
+        const result = await tail.bus.replay("x", 100, visible);
+        return result.kind === "events" ? result.events.map((e) => e.data) : result.reason;
+      };
+      const on =
+        (topic: string, privately = false) =>
+        (e: HeraldEvent) =>
+          e.topics.includes(topic) && (!e.private || privately);
+      assert.deepEqual(await datas(), ["a", "secret", "owner", "b"], "any event: the earliest");
+      assert.deepEqual(await datas(on("payroll")), ["b"], "public payroll only: after owner");
+      assert.deepEqual(await datas(on("payroll", true)), ["owner", "b"], "private payroll too: after secret");
+      assert.deepEqual(await datas(on("news")), "unknown-id", "nobody it may receive carries it");
+      const all = (e: HeraldEvent) => on("payroll", true)(e) || on("sandbox")(e);
+      assert.deepEqual(await datas(all), ["a", "secret", "owner", "b"]);
+    });
+
+    it("history is bounded in bytes too: the oldest go first, a replay from an evicted id is a miss", async () => {
+      // each event's size: its data's UTF-8 bytes plus its id, type and topics
+      const tail = await new Tail(open(freshLog(), { maxBytes: 1000 })).start();
+      const big = (n: number, id?: string) => ev(`${n}`.padEnd(299, "é").slice(0, 150), { id });
+      const results = await tail.bus.append([big(0), big(1, "e1"), big(2, "e2"), big(3, "e3"), big(4, "e4")]);
+      await tail.has(5);
+      assert.equal(tail.bus.historySize(), 3, "three events of ~300 bytes fit in 1000");
+      const evicted = await tail.bus.replay("e1", 100);
+      assert.deepEqual(evicted.kind === "missed" && evicted.reason, "unknown-id");
+      const evictedHub = await tail.bus.replay(results[0]!.event.id, 100);
+      assert.deepEqual(evictedHub.kind === "missed" && evictedHub.reason, "unknown-id");
+      const fromE2 = await tail.bus.replay("e2", 100);
+      assert.deepEqual(fromE2.kind === "events" && fromE2.events.map((e) => e.id), ["e3", "e4"]);
+      const everything = await tail.bus.replay(EARLIEST, 100);
+      assert.deepEqual(everything.kind === "events" && everything.events.map((e) => e.id), [
+        "e2",
+        "e3",
+        "e4",
+      ]);
+      // an event larger than the whole bound is delivered, and then not held
+      await tail.bus.append([ev("x".repeat(2000), { id: "huge" }), ev("small", { id: "after-huge" })]);
+      await tail.has(7);
+      const huge = await tail.bus.replay("huge", 100);
+      assert.deepEqual(huge.kind === "missed" && huge.reason, "unknown-id");
+      const e4 = await tail.bus.replay("e4", 100);
+      assert.deepEqual(e4.kind === "missed" && e4.reason, "unknown-id", "evicted by the huge one");
+    });
+
     it("every node receives every event once, in one order", { skip: false }, async (t) => {
       if (!fixture.shared) return t.skip("the embedded bus has one node");
       const log = freshLog();
@@ -263,20 +368,37 @@ export function runBusContract(
         replayed.kind === "events" ? replayed.events.map((e) => [e.data, e.private]) : replayed,
         [["secret", true]],
       );
-      // a retry on another node is still a duplicate
-      const [held] = await a.bus.append([ev("once", { id: "shared-id" })]);
+      // a retry on another node is still a duplicate, within its publisher's scope only
+      const [held] = await a.bus.append([ev("once", { id: "shared-id", scope: "s1" })]);
       await b.has(42);
-      const [retry] = await b.bus.append([ev("once", { id: "shared-id" })]);
+      const [retry] = await b.bus.append([ev("once", { id: "shared-id", scope: "s1" })]);
       assert.equal(retry!.duplicate, true);
       assert.equal(retry!.event.pos, held!.event.pos);
+      const [otherScope] = await b.bus.append([ev("once", { id: "shared-id", scope: "s2" })]);
+      assert.equal(otherScope!.duplicate, false);
+      await a.has(43);
+      assert.equal(a.events.at(-1)!.pos, otherScope!.event.pos);
       // two retries racing on two nodes: stored or delivered once, both answered with that event
       const raced = await Promise.all([
         a.bus.append([ev("race", { id: "raced-id" })]),
         b.bus.append([ev("race", { id: "raced-id" })]),
       ]);
+      const racedScoped = await Promise.all([
+        a.bus.append([ev("race", { id: "raced-id", scope: "s3" })]),
+        b.bus.append([ev("race", { id: "raced-id", scope: "s3" })]),
+      ]);
       await a.bus.append([ev("marker")]);
       await until(() => a.events.at(-1)?.data === "marker" && b.events.at(-1)?.data === "marker", "marker");
-      assert.equal(a.events.filter((e) => e.id === "raced-id").length, 1);
+      assert.equal(a.events.filter((e) => e.id === "raced-id").length, 2, "once per scope");
+      assert.equal(racedScoped[0]![0]!.event.pos, racedScoped[1]![0]!.event.pos);
+      // a node that tails a reused id resolves a replay from it the same way
+      await until(() => c.events.at(-1)?.data === "marker", "marker on c");
+      const reused = await c.bus.replay("shared-id", 100);
+      assert.deepEqual(
+        reused.kind === "events" && reused.events[0]?.pos,
+        otherScope!.event.pos,
+        "after the earliest (s1's), s2's event comes first",
+      );
       assert.deepEqual(a.ids(), b.ids());
       assert.equal(raced[0]![0]!.event.pos, raced[1]![0]!.event.pos);
     });

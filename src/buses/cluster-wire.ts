@@ -6,7 +6,8 @@ import { storeEvent } from "../core/stored-event.ts";
  * The messages between the cluster primary (which owns the log) and its workers, over node:cluster's
  * IPC channel (JSON). One channel per worker, in order both ways.
  *
- * worker -> primary: `append` (several appends of one event-loop turn in one message), `replay`,
+ * worker -> primary: `append` (several appends of one event-loop turn in one message), `replay`
+ * (resolved in two steps when the subscriber may not receive the earliest event carrying its id),
  * `counted` (how many local subscribers each event of a turn was queued for, once written).
  * primary -> worker: `turn`: the events stored during one turn of the primary (every worker gets
  * them, in log order) followed by answers for this worker. An append is answered only once every
@@ -35,7 +36,19 @@ export type ToPrimary =
   | { herald: "listening" }
   /** A worker wrote the events at `first`, `first + 1`, ... to `counts[i]` of its subscribers. */
   | { herald: "counted"; first: number; counts: number[] }
-  | { herald: "replay"; rid: number; lastEventId: string; limit: number };
+  /**
+   * `accept`, when present: the positions of the held events carrying `lastEventId` that the
+   * resuming subscriber may receive (from a first answer's `carrying`); the id resolves to the
+   * earliest of them, or is treated as held by none.
+   */
+  | { herald: "replay"; rid: number; lastEventId: string; limit: number; accept?: number[] };
+
+/** A held event carrying a replay's id: what a worker needs to apply its subscriber's `Visible`. */
+export interface WireHolder {
+  pos: number;
+  topics: readonly string[];
+  private?: boolean;
+}
 
 /**
  * One stored input of an append, answered once every worker has counted its event: `queued` is the
@@ -51,7 +64,11 @@ export interface AppendedWire {
 
 export type Answer =
   | { rid: number; appended: AppendedWire[] }
-  | { rid: number; replayed: WireReplay }
+  /**
+   * A replay from the earliest held event carrying the id, and (for a first request of a publisher
+   * id) `carrying`: the held events with that id, oldest first, one per distinct topics and flag.
+   */
+  | { rid: number; replayed: WireReplay; carrying?: WireHolder[] }
   | { rid: number; error: { code: string; message: string } };
 
 export type WireReplay =
@@ -88,4 +105,10 @@ export function fromWire(wire: WireEvent): HeraldEvent {
 
 export function replayToWire(result: ReplayResult): WireReplay {
   return result.kind === "events" ? { kind: "events", events: result.events.map(toWire) } : result;
+}
+
+export function toHolder(event: HeraldEvent): WireHolder {
+  return event.private
+    ? { pos: event.pos, topics: event.topics, private: true }
+    : { pos: event.pos, topics: event.topics };
 }

@@ -1,6 +1,15 @@
-import type { AppendResult, Bus, BusStatus, LocalCounts, MissedReason, ReplayResult } from "../core/bus.ts";
+import type {
+  AppendResult,
+  Bus,
+  BusStatus,
+  LocalCounts,
+  MissedReason,
+  ReplayResult,
+  Visible,
+} from "../core/bus.ts";
 import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
+import { storeEvent } from "../core/stored-event.ts";
 import {
   type Answer,
   type AppendedWire,
@@ -9,6 +18,8 @@ import {
   type ToPrimary,
   type ToWorker,
   type WireEvent,
+  type WireHolder,
+  type WireReplay,
 } from "./cluster-wire.ts";
 
 /** How a worker talks to its primary: node:cluster's `process.send` and 'message' in production. */
@@ -84,14 +95,43 @@ export class ClusterBus implements Bus {
     return answer.results;
   }
 
-  async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
+  /**
+   * Asks the primary, which resolves the id to the earliest held event carrying it and lists the
+   * events carrying it; when `visible` refuses that earliest one, a second request names the held
+   * events the subscriber may receive (`accept`), so the primary never needs the subscriber.
+   */
+  async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
+    const first = await this.askReplay(lastEventId, limit);
+    const carrying = first.carrying ?? [];
+    if (visible === undefined || carrying.length === 0) return this.replayResult(first.replayed);
+    const accept = carrying
+      .filter((h) =>
+        visible(storeEvent({ topics: h.topics, data: "", private: h.private }, h.pos, lastEventId, 0)),
+      )
+      .map((h) => h.pos);
+    if (accept[0] === carrying[0]?.pos) return this.replayResult(first.replayed);
+    return this.replayResult((await this.askReplay(lastEventId, limit, accept)).replayed);
+  }
+
+  private async askReplay(
+    lastEventId: string,
+    limit: number,
+    accept?: number[],
+  ): Promise<{ replayed: WireReplay; carrying?: WireHolder[] }> {
     const rid = this.nextRid++;
     const answer = this.ask(rid);
-    this.post({ herald: "replay", rid, lastEventId, limit });
+    this.post(
+      accept === undefined
+        ? { herald: "replay", rid, lastEventId, limit }
+        : { herald: "replay", rid, lastEventId, limit, accept },
+    );
     const result = await answer;
     if (!("replayed" in result))
       throw new HeraldError("internal", "the cluster primary answered out of turn");
-    const replayed = result.replayed;
+    return result;
+  }
+
+  private replayResult(replayed: WireReplay): ReplayResult {
     if (replayed.kind === "events")
       return { kind: "events", events: replayed.events.map((e) => this.event(e)) };
     return { kind: "missed", reason: replayed.reason as MissedReason, headId: replayed.headId };

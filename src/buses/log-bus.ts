@@ -6,6 +6,7 @@ import {
   EARLIEST,
   type LocalCounts,
   type ReplayResult,
+  type Visible,
 } from "../core/bus.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import {
@@ -89,8 +90,9 @@ interface Waiter {
  *   position is dropped (a broker redelivery after a reconnect);
  * - who validates: entries from the broker are untrusted (a producer may write them directly), so
  *   each is checked with `validatePublish`; an invalid one is logged and skipped on every node;
- * - an entry whose publisher id the history already holds is a retry and is skipped, so a duplicate
- *   that slipped into the log (two concurrent retries, or a direct producer) is delivered once;
+ * - an entry that is a retry of a held event (`History.retryOf`: same publisher scope, id and
+ *   content) is skipped, so a duplicate that slipped into the log (two concurrent retries, or a
+ *   direct producer) is delivered once; the same id from another scope is a new event;
  * - an entry on a topic of `privateTopics` is private, whoever wrote it;
  * - a new epoch (log lost) clears the local history and calls `onLost` before the new log's events;
  * - a load (`beginLoad` .. `endLoad`: the first read of the log, or of a new epoch's log) fills the
@@ -193,7 +195,7 @@ export abstract class LogBus implements Bus {
     await this.disconnect();
   }
 
-  async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
+  async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
     if (!this.synced) {
       await Promise.race([this.firstSync, sleep(this.deliveryWaitMs)]);
       if (!this.synced) {
@@ -211,18 +213,25 @@ export abstract class LogBus implements Bus {
       if (lastEventId === EARLIEST) {
         const oldest = this.history.oldest();
         if (oldest !== undefined && oldest.pos <= this.gapFloor) {
-          return replayHistory(this.history, head, formatHubId(this.epoch ?? "0", this.gapFloor), limit);
+          return replayHistory(
+            this.history,
+            head,
+            formatHubId(this.epoch ?? "0", this.gapFloor),
+            limit,
+            visible,
+          );
         }
       } else {
         const hubId = parseHubId(lastEventId);
         const pos =
-          this.history.get(lastEventId)?.pos ?? (hubId?.epoch === this.epoch ? hubId?.pos : undefined);
+          this.history.resolve(lastEventId, visible)?.pos ??
+          (hubId?.epoch === this.epoch ? hubId?.pos : undefined);
         if (pos !== undefined && pos < this.gapFloor) {
           return { kind: "missed", reason: "gap", headId: formatHubId(this.epoch ?? "0", this.headPos) };
         }
       }
     }
-    return replayHistory(this.history, head, lastEventId, limit);
+    return replayHistory(this.history, head, lastEventId, limit, visible);
   }
 
   /**
@@ -342,19 +351,19 @@ export abstract class LogBus implements Bus {
         continue;
       }
       const waiter = entry.token === undefined ? undefined : this.byToken.get(entry.token);
-      const held = entry.input.id === undefined ? undefined : this.history.get(entry.input.id);
+      const privateTopics = this.options.privateTopics ?? [];
+      const marked =
+        entry.input.private !== true &&
+        privateTopics.length > 0 &&
+        anySelectorMatches(privateTopics, entry.input.topics)
+          ? { ...entry, input: { ...entry.input, private: true } }
+          : entry;
+      const held = this.history.retryOf(marked.input);
       if (held !== undefined) {
         if (waiter !== undefined) settled.push([waiter, held, true]);
         continue;
       }
-      const privateTopics = this.options.privateTopics ?? [];
-      const event = this.toEvent(
-        entry.input.private !== true &&
-          privateTopics.length > 0 &&
-          anySelectorMatches(privateTopics, entry.input.topics)
-          ? { ...entry, input: { ...entry.input, private: true } }
-          : entry,
-      );
+      const event = this.toEvent(marked);
       this.history.add(event);
       // a load fills the history; only what was stored since this node started is live
       if (!this.loading || event.time >= this.liveFrom) batch.push(event);

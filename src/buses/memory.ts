@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import type { AppendResult, Bus, BusStatus, ReplayResult } from "../core/bus.ts";
+import type { AppendResult, Bus, BusStatus, ReplayResult, Visible } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
 import { History, type HistoryOptions } from "../core/history.ts";
-import { formatHubId, refuseHubIds } from "../core/ids.ts";
+import { formatHubId, parseHubId, refuseHubIds } from "../core/ids.ts";
 import { replayHistory } from "../core/log-replay.ts";
 import { storeEvent } from "../core/stored-event.ts";
 
@@ -44,7 +44,7 @@ export class MemoryBus implements Bus {
     const stored: HeraldEvent[] = [];
     const time = this.now();
     for (const input of inputs) {
-      const held = input.id === undefined ? undefined : this.history.get(input.id);
+      const held = this.history.retryOf(input);
       if (held !== undefined) {
         results.push({ event: held, duplicate: true });
         continue;
@@ -60,8 +60,24 @@ export class MemoryBus implements Bus {
     return results;
   }
 
-  async replay(lastEventId: string, limit: number): Promise<ReplayResult> {
-    return replayHistory(this.history, { epoch: this.epoch, headPos: this.headPos }, lastEventId, limit);
+  async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
+    const head = { epoch: this.epoch, headPos: this.headPos };
+    return replayHistory(this.history, head, lastEventId, limit, visible);
+  }
+
+  /**
+   * The held events carrying `id`, oldest first, one per distinct (topics, private): what a remote
+   * replay needs to apply its subscriber's `Visible` (the cluster primary sends them to workers).
+   */
+  carrying(id: string): readonly HeraldEvent[] {
+    if (parseHubId(id)?.epoch === this.epoch) return []; // a position: no publisher id has this form
+    const seen = new Set<string>();
+    return this.history.carrying(id).filter((event) => {
+      const key = JSON.stringify([event.topics, event.private]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   }
 
   status(): BusStatus {

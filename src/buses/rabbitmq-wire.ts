@@ -17,10 +17,17 @@ export function rabbitNames(prefix = "herald") {
 
 export const RABBIT_HEADERS = {
   topics: "x-herald-topics",
+  /**
+   * Several topics as a JSON array in a string (what Herald writes): RabbitMQ 3.10 streams drop
+   * array-valued headers, so an array in `x-herald-topics` arrives as no header at all.
+   */
+  topicsJson: "x-herald-topics-json",
   retry: "x-herald-retry",
   private: "x-herald-private",
   token: "x-herald-token",
   time: "x-herald-time",
+  /** The publisher's dedup scope (Herald's own; never sent to subscribers). */
+  scope: "x-herald-scope",
   /** Reserved: a node's catch-up marker (`sync`), skipped by every node. */
   control: "x-herald-control",
 } as const;
@@ -47,23 +54,27 @@ export function bodyText(body: unknown): string {
 }
 
 /**
- * A message's event (docs/buses.md): topics from the `x-herald-topics` header (a string or an
- * array) or else the routing key; `data` from the body (UTF-8); `type` and `messageId` properties
+ * A message's event (docs/buses.md): topics from the `x-herald-topics-json` header (a JSON array in
+ * a string), else the `x-herald-topics` header (a string or an array), else the routing key; `data` from the body (UTF-8); `type` and `messageId` properties
  * give the SSE event type and id. Checked afterwards by `deliverEntries`.
  */
 export function toEntry(pos: number, msg: AsyncMessage): LogEntry {
   const headers = msg.headers ?? {};
   const rawTopics = headers[RABBIT_HEADERS.topics];
+  const json = jsonTopics(headers[RABBIT_HEADERS.topicsJson]);
   const topics =
-    rawTopics === undefined
-      ? [msg.routingKey]
-      : Array.isArray(rawTopics)
-        ? rawTopics.map(String)
-        : [String(rawTopics)];
+    json !== undefined
+      ? json
+      : rawTopics === undefined
+        ? [msg.routingKey]
+        : Array.isArray(rawTopics)
+          ? rawTopics.map(String)
+          : [String(rawTopics)];
   const retry = headers[RABBIT_HEADERS.retry];
   const priv = headers[RABBIT_HEADERS.private];
   const time = Number(headers[RABBIT_HEADERS.time]);
   const token = headers[RABBIT_HEADERS.token];
+  const scope = headers[RABBIT_HEADERS.scope];
   return {
     pos,
     control: headers[RABBIT_HEADERS.control] !== undefined,
@@ -76,6 +87,18 @@ export function toEntry(pos: number, msg: AsyncMessage): LogEntry {
       id: msg.messageId || undefined,
       retry: retry === undefined ? undefined : Number(retry),
       private: priv === true || priv === "true" || priv === 1,
+      scope: typeof scope === "string" ? scope : undefined,
     },
   };
+}
+
+/** The topics of an `x-herald-topics-json` header; undefined when absent or not a JSON array (then checked as no topic). */
+function jsonTopics(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(bodyText(value));
+    return Array.isArray(parsed) ? parsed.map(String) : [];
+  } catch {
+    return [];
+  }
 }

@@ -27,8 +27,9 @@ export interface RabbitMqBusOptions extends LogBusOptions {
  * `reject-publish`: the first epoch published stays), so a wiped broker is recognised.
  * Publishes use publisher confirms: an append resolves only once RabbitMQ confirmed, and then
  * waits (bounded) until this node's tail delivered the event, which gives its position and id.
- * Deduplication of publisher ids is checked against the history before publishing and again when
- * tailing (a retry that raced into the log is skipped on every node).
+ * Deduplication of publisher ids (per publisher scope, carried in the `x-herald-scope` header) is
+ * checked against the history before publishing and again when tailing (a retry that raced into
+ * the log is skipped on every node).
  * Gaps: the stream's retention (bytes) drops the oldest segments whoever has read them, and a
  * consumer that lags past them skips ahead silently. Offsets are not contiguous either: RabbitMQ
  * gives one to a chunk of its own at the start of each segment (seen on 3.10), and more to offset
@@ -109,18 +110,19 @@ export class RabbitMqBus extends LogBus {
     this.checkIds(inputs);
     if (!this.rabbit.ready) throw unavailable(`RabbitMQ at ${this.where()}`);
     const sends = inputs.map((input) => {
-      const held = input.id === undefined ? undefined : this.history.get(input.id);
+      const held = this.history.retryOf(input);
       if (held !== undefined)
         return { token: "", delivered: Promise.resolve({ event: held, duplicate: true }) };
       const token = randomBytes(8).toString("hex");
       const delivered = this.waitForToken(token);
       const headers: Record<string, unknown> = {
-        [RABBIT_HEADERS.topics]: [...input.topics],
+        [RABBIT_HEADERS.topicsJson]: JSON.stringify(input.topics),
         [RABBIT_HEADERS.token]: token,
         [RABBIT_HEADERS.time]: Date.now(),
       };
       if (input.retry !== undefined) headers[RABBIT_HEADERS.retry] = input.retry;
       if (input.private === true) headers[RABBIT_HEADERS.private] = true;
+      if (input.scope !== undefined) headers[RABBIT_HEADERS.scope] = input.scope;
       const sent = this.publisher.send(
         {
           exchange: this.names.exchange,

@@ -26,9 +26,13 @@ export function streamIdToPos(streamId: string): number | undefined {
 
 /**
  * The publish script: stores inputs in order, deduplicating publisher ids, in one atomic step.
- * KEYS: stream, ids hash (id -> stream id), ids zset (id by position), epoch.
- * ARGV: maxlen, candidate epoch, then 7 per input: id, topics (JSON), data, event, retry, private, token
- * ('' = absent). Answers {epoch, streamId1, duplicate1, ...}. Ids whose entry was trimmed are forgotten.
+ * KEYS: stream, ids hash (`<scope>\n<id>` -> stream id of the newest entry of that scope and id),
+ * ids zset (the same keys by position), epoch.
+ * ARGV: maxlen, candidate epoch, then 8 per input: id, topics (JSON), data, event, retry, private,
+ * token, scope ('' = absent). An input is a retry (not stored; answered with the held entry) when
+ * the newest entry of its scope and id is still in the stream with the same topics, data, event,
+ * retry and private (`sameContent`); any other input is stored. Answers {epoch, streamId1,
+ * duplicate1, ...}. Keys whose entry was trimmed are forgotten.
  */
 export const PUBLISH_SCRIPT = `
 local epoch = redis.call('GET', KEYS[4])
@@ -38,12 +42,21 @@ local function score(sid)
   local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
   return tonumber(ms) * 1024 + tonumber(seq)
 end
+local function sameContent(sid, i)
+  local entry = redis.call('XRANGE', KEYS[1], sid, sid)[1]
+  if not entry then return false end
+  local f = {}
+  for k = 1, #entry[2], 2 do f[entry[2][k]] = entry[2][k + 1] end
+  return f['topics'] == ARGV[i+1] and f['data'] == ARGV[i+2] and (f['event'] or '') == ARGV[i+3]
+    and (f['retry'] or '') == ARGV[i+4] and (f['private'] or '') == ARGV[i+5]
+end
 local i = 3
-while i + 6 <= #ARGV do
+while i + 7 <= #ARGV do
   local id = ARGV[i]
+  local key = ARGV[i+7] .. '\\n' .. id
   local held = false
-  if id ~= '' then held = redis.call('HGET', KEYS[2], id) end
-  if held and #redis.call('XRANGE', KEYS[1], held, held) > 0 then
+  if id ~= '' then held = redis.call('HGET', KEYS[2], key) end
+  if held and sameContent(held, i) then
     table.insert(out, held); table.insert(out, 1)
   else
     local fields = {'topics', ARGV[i+1], 'data', ARGV[i+2]}
@@ -52,14 +65,15 @@ while i + 6 <= #ARGV do
     if ARGV[i+4] ~= '' then table.insert(fields, 'retry'); table.insert(fields, ARGV[i+4]) end
     if ARGV[i+5] ~= '' then table.insert(fields, 'private'); table.insert(fields, ARGV[i+5]) end
     if ARGV[i+6] ~= '' then table.insert(fields, 'herald-token'); table.insert(fields, ARGV[i+6]) end
+    if ARGV[i+7] ~= '' then table.insert(fields, 'herald-scope'); table.insert(fields, ARGV[i+7]) end
     local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
     if id ~= '' then
-      redis.call('HSET', KEYS[2], id, sid)
-      redis.call('ZADD', KEYS[3], score(sid), id)
+      redis.call('HSET', KEYS[2], key, sid)
+      redis.call('ZADD', KEYS[3], score(sid), key)
     end
     table.insert(out, sid); table.insert(out, 0)
   end
-  i = i + 7
+  i = i + 8
 end
 local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 if oldest then
@@ -78,8 +92,9 @@ export function msOf(streamId: string): number {
 
 /**
  * A stream entry's fields (docs/buses.md): `topic` (one) and/or `topics` (a JSON array), `data`,
- * optional `event`, `id`, `retry` (ms), `private` (`true`/`1`). Unknown fields are ignored; the
- * result is checked by `deliverEntries`.
+ * optional `event`, `id`, `retry` (ms), `private` (`true`/`1`); Herald's own `herald-scope` (the
+ * publisher's dedup scope) and `herald-token`. Unknown fields are ignored; the result is checked by
+ * `deliverEntries`.
  */
 export function parseFields(fields: readonly string[]): { input: PublishInput; token: string | undefined } {
   const map = new Map<string, string>();
@@ -107,6 +122,7 @@ export function parseFields(fields: readonly string[]): { input: PublishInput; t
       id: map.get("id"),
       retry: retry === undefined ? undefined : Number(retry),
       private: priv === "true" || priv === "1",
+      scope: map.get("herald-scope"),
     },
     token: map.get("herald-token"),
   };

@@ -125,6 +125,7 @@ export class RedisBus extends LogBus {
         input.retry === undefined ? "" : String(input.retry),
         input.private === true ? "true" : "",
         "",
+        input.scope ?? "",
       );
     }
     let reply: string[];
@@ -158,8 +159,9 @@ export class RedisBus extends LogBus {
     await this.waitForPos(Math.max(...stored.map((s) => s.pos)));
     return stored.map(({ input, streamId, pos, duplicate }) => {
       const id = input.id ?? formatHubId(epoch, pos);
-      const held = this.history.get(id);
-      // stored again by a direct producer's earlier XADD of this id: the tail skips it, the held one stands
+      const held = this.history.retryOf({ ...input, id });
+      // stored although the local history holds a retry of it (its entry was trimmed from the
+      // stream, or two retries raced): the tail skipped it, the held one stands
       if (held !== undefined) return { event: held, duplicate: duplicate || held.pos !== pos };
       return { event: this.toEvent({ pos, input: { ...input, id }, time: msOf(streamId) }), duplicate };
     });
@@ -170,7 +172,7 @@ export class RedisBus extends LogBus {
    * the tail reached the stream's newest entry before answering the replay.
    */
   protected override async catchUp(lastEventId: string): Promise<void> {
-    if (this.history.get(lastEventId) === undefined && this.writer.isReady) {
+    if (!this.history.holds(lastEventId) && this.writer.isReady) {
       try {
         const newest = (await this.writer.sendCommand([
           "XREVRANGE",

@@ -6,11 +6,17 @@ import type { HeraldEvent, PublishInput } from "./event.ts";
  */
 export const EARLIEST = "earliest";
 
+/**
+ * Which events a resuming subscriber may receive (its topic selectors and private rights): a replay
+ * resolves a publisher id only to an event it accepts. Pure; it reads only `topics` and `private`.
+ */
+export type Visible = (event: HeraldEvent) => boolean;
+
 /** What `Bus.append` answers for one input, in the order of the inputs. */
 export interface AppendResult {
   /** The stored event (for a retry: the event stored the first time). */
   readonly event: HeraldEvent;
-  /** True when the input's id was already held: nothing was stored or delivered again. */
+  /** True when the input was a retry (`History.retryOf`): nothing was stored or delivered again. */
   readonly duplicate: boolean;
   /**
    * Subscribers it was queued for on every process the bus answers for (the cluster bus: every
@@ -69,10 +75,15 @@ export interface BusStatus {
  *
  * Contract, for every implementation (checked by test/bus-contract.ts):
  * - `append` stores inputs in the given order and resolves only once they are stored; each stored
- *   event gets a `pos` greater than every event stored before it, and an `id` that is unique in the
- *   log. An input whose `id` the log still holds is not stored again (a safe retry): its result is
- *   the held event with `duplicate: true`. When the log cannot store, `append` rejects with a
- *   `HeraldError` of code `unavailable` and nothing of that call is acknowledged.
+ *   event gets a `pos` greater than every event stored before it, and the input's `id`, or a hub id
+ *   `<epoch>-<pos>` that is unique in the log. Publisher ids are deduplicated per publisher scope
+ *   (`PublishInput.scope`): an input with the scope, id and content of the newest held event of
+ *   that scope and id is not stored again (a safe retry): its result is the held event with
+ *   `duplicate: true`. Any other input is stored, even when events of other scopes (or of this
+ *   scope with other content) carry its id: one publisher can neither stop nor answer for another's
+ *   events. The scope travels with the event through the broker; it never reaches the wire. When
+ *   the log cannot store, `append` rejects with a `HeraldError` of code `unavailable` and nothing of
+ *   that call is acknowledged.
  *   Inputs are validated by the caller (`validatePublish`) before they reach `append`.
  *   A stored event keeps every field of its input, `private` included: each node filters private
  *   events on delivery and replay from that flag alone, so a bus that dropped it would leak them.
@@ -88,12 +99,18 @@ export interface BusStatus {
  * - when the log itself was lost (store flushed or deleted: a new epoch), the bus calls `onLost`
  *   before delivering any event of the new log; positions may restart then, so the hub ends every
  *   stream and clients resume with their old id, which answers `missed/epoch-changed`.
- * - `replay(id, limit)` answers the events stored after the event with that id, in log order, up
- *   to the newest event this node had received when the call was made (events after it reach the
- *   node's listener, so a subscriber registered before the replay gets them live: no gap); or
- *   `missed` when the id is unknown, expired, from another epoch, or followed by more than `limit`
- *   events. `replay(EARLIEST, limit)` answers every held event. A replay never crosses a gap: from
- *   an id before the last gap it answers `missed/gap`, and `EARLIEST` starts after the gap.
+ * - `replay(id, limit, visible)` answers the events stored after the event with that id, in log
+ *   order, up to the newest event this node had received when the call was made (events after it
+ *   reach the node's listener, so a subscriber registered before the replay gets them live: no
+ *   gap); or `missed` when the id is unknown, expired, from another epoch, or followed by more than
+ *   `limit` events. `replay(EARLIEST, limit)` answers every held event. A hub id names a position.
+ *   A publisher id several held events carry resolves to the earliest of them that `visible`
+ *   accepts (default: any): resuming never skips an event the subscriber may have missed (at worst
+ *   it gets again events it had), and Mercure's rule ("the earliest such update") holds. An id that
+ *   only events `visible` refuses carry is `missed/unknown-id`, as an id never held: a replay
+ *   reveals nothing about events the subscriber may not receive.
+ *   A replay never crosses a gap: from an id before the last gap it answers `missed/gap`, and
+ *   `EARLIEST` starts after the gap.
  */
 export interface Bus {
   start(
@@ -103,7 +120,7 @@ export interface Bus {
     onGap?: (gap: BusGap) => void,
   ): Promise<void>;
   append(inputs: readonly PublishInput[]): Promise<AppendResult[]>;
-  replay(lastEventId: string, limit: number): Promise<ReplayResult>;
+  replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult>;
   status(): BusStatus;
   /** How many events the history holds now (for metrics). */
   historySize(): number;

@@ -12,12 +12,22 @@ export interface PublishInput {
   readonly data: string;
   /** The SSE `event:` field (the type the client listens for). Absent means `message`. */
   readonly type?: string | undefined;
-  /** A publisher-chosen id. A publish whose id the history still holds is a retry, not a new event. */
+  /**
+   * A publisher-chosen id. A publish with the scope, id and content (topics, data, type, retry,
+   * private) of the newest held event of that scope and id is a retry: not stored again. Any other
+   * publish is a new event, even when another scope's event holds the id.
+   */
   readonly id?: string | undefined;
   /** The SSE `retry:` field in milliseconds. */
   readonly retry?: number | undefined;
   /** Private events only reach subscribers authorized for one of their topics. */
   readonly private?: boolean | undefined;
+  /**
+   * Who published, for deduplication only: the server sets it from the caller's credential and
+   * publish rights (never from the request body); undefined for the hub's own events and for
+   * events producers write straight to the broker. Opaque; never sent to subscribers.
+   */
+  readonly scope?: string | undefined;
 }
 
 /** An event once the log has stored it. Immutable; shared by every subscriber. */
@@ -31,6 +41,8 @@ export interface HeraldEvent {
   readonly type: string | undefined;
   readonly retry: number | undefined;
   readonly private: boolean;
+  /** The publisher's scope (`PublishInput.scope`): it travels through the bus, never to subscribers. */
+  readonly scope?: string | undefined;
   /** When the log stored it (ms since the Unix epoch); history max-age is measured from here. */
   readonly time: number;
   /** The event's wire bytes, encoded once and written to every subscriber. */
@@ -53,6 +65,9 @@ export const DEFAULT_PUBLISH_LIMITS: PublishLimits = {
   maxTopicsPerEvent: 32,
   maxIdLength: 256,
 };
+
+/** Resuming from this id replays the whole history (`EARLIEST` in bus.ts): no event may carry it. */
+const RESERVED_ID = "earliest";
 
 // CR, LF and NUL would end or corrupt an SSE field line: they never reach the wire in `id`/`event`.
 const FIELD_BREAKERS = /[\r\n\0]/;
@@ -90,6 +105,13 @@ export function validatePublish(input: PublishInput, limits: PublishLimits = DEF
     }
   }
   checkField("id", input.id, limits.maxIdLength);
+  if (input.id === RESERVED_ID) {
+    throw badRequest(
+      `"id" must not be "${RESERVED_ID}": a Last-Event-ID "${RESERVED_ID}" asks for the whole history`,
+    );
+  }
+  if (input.scope !== undefined && typeof input.scope !== "string")
+    throw badRequest('"scope" must be a string');
   checkField("event", input.type, limits.maxIdLength);
   if (input.retry !== undefined && !(Number.isSafeInteger(input.retry) && input.retry >= 0)) {
     throw badRequest('"retry" must be a whole number of milliseconds, 0 or more');

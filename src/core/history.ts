@@ -1,31 +1,56 @@
-import type { ReplayResult } from "./bus.ts";
-import type { HeraldEvent } from "./event.ts";
+import type { ReplayResult, Visible } from "./bus.ts";
+import { type HeraldEvent, type PublishInput, utf8Length } from "./event.ts";
+import { retryKey, sameContent } from "./stored-event.ts";
 
 export interface HistoryOptions {
   /** Most events held; the oldest go first. */
   readonly maxEvents: number;
+  /**
+   * Most bytes held, counting each event as `eventSize` (its data's UTF-8 bytes plus its id, type
+   * and topics); the oldest go first. An event larger than the whole bound is not held at all.
+   * Absent or 0 = no byte bound.
+   */
+  readonly maxBytes?: number | undefined;
   /** Longest time an event is held, in ms (0 = no age limit). */
   readonly maxAgeMs: number;
   /** The clock (ms since the Unix epoch); tests pass their own. */
   readonly now?: () => number;
 }
 
+/** What an event counts for against `HistoryOptions.maxBytes`: its data's UTF-8 bytes plus its id, type and topics. */
+export function eventSize(event: HeraldEvent): number {
+  let size = utf8Length(event.data) + utf8Length(event.id);
+  if (event.type !== undefined) size += utf8Length(event.type);
+  for (const topic of event.topics) size += utf8Length(topic);
+  return size;
+}
+
 /**
- * A bounded in-memory log of events in `pos` order, with an index by id.
+ * A bounded in-memory log of events in `pos` order, indexed by id and by publisher scope.
  * Contract: `add` must be called in increasing `pos` order (the bus's order). Eviction drops the
- * oldest events first, by count on `add` and by age on `add`/`trim`/`after`. Lookups are O(1) by id
- * and O(log n) by position; a replay scans at most `limit` events.
+ * oldest events first: by count and bytes on `add`, by age on `add`/`trim`/`after`. Several held
+ * events may carry one id (publishers in different scopes, or one publisher with other content):
+ * `resolve` picks the earliest the caller may receive. Lookups are O(1) by (scope, id), O(events
+ * carrying the id) by id, O(log n) by position; a replay scans at most `limit` events.
  */
 export class History {
   private readonly ring: (HeraldEvent | undefined)[];
+  private readonly sizes: Float64Array;
   private start = 0; // index of the oldest event in `ring`
   private count = 0;
-  private readonly byId = new Map<string, HeraldEvent>();
+  private bytes = 0;
+  /** Every held event carrying an id, oldest first (one event, or an array when several). */
+  private readonly byId = new Map<string, HeraldEvent | HeraldEvent[]>();
+  /** The newest held event per `retryKey(scope, id)`: what a retry is checked against. */
+  private readonly byScope = new Map<string, HeraldEvent>();
+  private readonly maxBytes: number;
   private readonly now: () => number;
 
   constructor(private readonly options: HistoryOptions) {
     if (!(options.maxEvents >= 1)) throw new RangeError("history maxEvents must be at least 1");
     this.ring = new Array(options.maxEvents);
+    this.sizes = new Float64Array(options.maxEvents);
+    this.maxBytes = options.maxBytes !== undefined && options.maxBytes > 0 ? options.maxBytes : Infinity;
     this.now = options.now ?? Date.now;
   }
 
@@ -33,8 +58,42 @@ export class History {
     return this.count;
   }
 
-  get(id: string): HeraldEvent | undefined {
-    return this.byId.get(id);
+  /** The bytes held, as `eventSize` counts them. */
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  /** True when some held event carries `id`. */
+  holds(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /**
+   * The earliest held event carrying `id` for which `visible` is true (default: any), or undefined.
+   * Events `visible` refuses are never considered, so the answer says nothing about them.
+   */
+  resolve(id: string, visible?: Visible): HeraldEvent | undefined {
+    const held = this.byId.get(id);
+    if (held === undefined) return undefined;
+    if (!Array.isArray(held)) return visible === undefined || visible(held) ? held : undefined;
+    return visible === undefined ? held[0] : held.find((event) => visible(event));
+  }
+
+  /** The held events carrying `id`, oldest first (none: empty). */
+  carrying(id: string): readonly HeraldEvent[] {
+    const held = this.byId.get(id);
+    if (held === undefined) return [];
+    return Array.isArray(held) ? held : [held];
+  }
+
+  /**
+   * The held event `input` is a retry of: the newest event stored with the same scope and id, when
+   * its content is the same (`sameContent`). Undefined for an input without id, or a new event.
+   */
+  retryOf(input: PublishInput): HeraldEvent | undefined {
+    if (input.id === undefined) return undefined;
+    const held = this.byScope.get(retryKey(input.scope, input.id));
+    return held !== undefined && sameContent(held, input) ? held : undefined;
   }
 
   newest(): HeraldEvent | undefined {
@@ -46,10 +105,20 @@ export class History {
   }
 
   add(event: HeraldEvent): void {
+    const size = eventSize(event);
     if (this.count === this.ring.length) this.dropOldest();
-    this.ring[(this.start + this.count) % this.ring.length] = event;
+    while (this.count > 0 && this.bytes + size > this.maxBytes) this.dropOldest();
+    if (size > this.maxBytes) return; // delivered, never held: a replay from it is a miss
+    const index = (this.start + this.count) % this.ring.length;
+    this.ring[index] = event;
+    this.sizes[index] = size;
     this.count++;
-    this.byId.set(event.id, event);
+    this.bytes += size;
+    const held = this.byId.get(event.id);
+    if (held === undefined) this.byId.set(event.id, event);
+    else if (Array.isArray(held)) held.push(event);
+    else this.byId.set(event.id, [held, event]);
+    this.byScope.set(retryKey(event.scope, event.id), event);
     this.trim();
   }
 
@@ -92,8 +161,17 @@ export class History {
   private dropOldest(): void {
     const old = this.at(0);
     this.ring[this.start] = undefined;
+    this.bytes -= this.sizes[this.start] as number;
     this.start = (this.start + 1) % this.ring.length;
     this.count--;
-    if (this.byId.get(old.id) === old) this.byId.delete(old.id);
+    // the oldest event is the first of the events carrying its id
+    const held = this.byId.get(old.id);
+    if (held === old) this.byId.delete(old.id);
+    else if (Array.isArray(held) && held[0] === old) {
+      held.shift();
+      if (held.length === 1) this.byId.set(old.id, held[0] as HeraldEvent);
+    }
+    const key = retryKey(old.scope, old.id);
+    if (this.byScope.get(key) === old) this.byScope.delete(key);
   }
 }

@@ -233,7 +233,9 @@ export class Hub {
     }
     if (request.lastEventId !== undefined) {
       try {
-        const result = await this.bus.replay(request.lastEventId, this.options.replayLimit);
+        // a publisher id resolves only to an event this subscriber may receive (Bus.replay)
+        const visible = (event: HeraldEvent) => subscriber.accepts(event);
+        const result = await this.bus.replay(request.lastEventId, this.options.replayLimit, visible);
         if (subscriber.closed) return subscriber;
         request.onResume?.(
           result.kind === "events"

@@ -1,4 +1,4 @@
-import { EARLIEST, type ReplayResult } from "./bus.ts";
+import { EARLIEST, type ReplayResult, type Visible } from "./bus.ts";
 import type { History } from "./history.ts";
 import { formatHubId, parseHubId } from "./ids.ts";
 
@@ -12,13 +12,16 @@ export interface LogHead {
  * `Bus.replay` served from a bus's local `History` (the memory bus, and every node of a log bus).
  * Answers the events after `lastEventId` (a held id, a hub id `<epoch>-<pos>` or `EARLIEST`), or
  * `missed`: `unknown-id` for an id never held, evicted or ahead of the head; `epoch-changed` for a
- * hub id of another epoch; `too-old` when more than `limit` events follow it.
+ * hub id of another epoch; `too-old` when more than `limit` events follow it. A held id resolves
+ * to the earliest event carrying it that `visible` accepts (`History.resolve`); when there is none,
+ * the id is treated as if no event carried it.
  */
 export function replayHistory(
   history: History,
   head: LogHead,
   lastEventId: string,
   limit: number,
+  visible?: Visible,
 ): ReplayResult {
   const { epoch, headPos } = head;
   const headId = formatHubId(epoch ?? "0", headPos);
@@ -26,7 +29,7 @@ export function replayHistory(
     history.trim();
     return history.after((history.oldest()?.pos ?? headPos + 1) - 1, limit, headId);
   }
-  const held = history.get(lastEventId);
+  const held = history.resolve(lastEventId, visible);
   if (held !== undefined) return history.after(held.pos, limit, headId);
   const hubId = parseHubId(lastEventId);
   if (hubId === undefined) return { kind: "missed", reason: "unknown-id", headId };

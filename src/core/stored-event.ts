@@ -2,14 +2,16 @@ import { encodeEvent } from "./encoder.ts";
 import type { HeraldEvent, PublishInput } from "./event.ts";
 
 /**
- * An event as a bus stores it: its fields, the log's `pos`, `id` (the publisher's or a hub id) and
- * `time`. Its wire bytes are encoded on first use and then shared by every subscriber: a node (or
- * the cluster primary) that has no subscriber for it never encodes it.
+ * An event as a bus stores it: its fields, the log's `pos`, `id` (the publisher's or a hub id),
+ * `time` and the publisher's `scope`. Its wire bytes are encoded on first use and then shared by
+ * every subscriber: a node (or the cluster primary) that has no subscriber for it never encodes it.
+ * The scope is never encoded.
  */
 class StoredEvent implements HeraldEvent {
   readonly type: string | undefined;
   readonly retry: number | undefined;
   readonly private: boolean;
+  readonly scope: string | undefined;
   private encoded: Uint8Array | undefined;
 
   constructor(
@@ -23,6 +25,7 @@ class StoredEvent implements HeraldEvent {
     this.type = input.type;
     this.retry = input.retry;
     this.private = input.private === true;
+    this.scope = input.scope;
   }
 
   get bytes(): Uint8Array {
@@ -39,4 +42,25 @@ class StoredEvent implements HeraldEvent {
  */
 export function storeEvent(input: PublishInput, pos: number, id: string, time: number): HeraldEvent {
   return new StoredEvent(pos, id, input.topics, input.data, input, time);
+}
+
+/**
+ * The deduplication key of a publisher id: ids are deduplicated per publisher scope, so one
+ * publisher's id never hides or answers for another's event. An id holds no CR, LF or NUL
+ * (`validatePublish`), so the last line break splits the key unambiguously.
+ */
+export function retryKey(scope: string | undefined, id: string): string {
+  return `${scope ?? ""}\n${id}`;
+}
+
+/**
+ * True when `input` asks for exactly what `event` holds: the same topics (in order), data, type,
+ * retry and private flag. Only such an input is a retry; the same id with other content is a new event.
+ */
+export function sameContent(event: HeraldEvent, input: PublishInput): boolean {
+  if (event.data !== input.data || event.type !== input.type || event.retry !== input.retry) return false;
+  if (event.private !== (input.private === true)) return false;
+  if (event.topics.length !== input.topics.length) return false;
+  for (let i = 0; i < event.topics.length; i++) if (event.topics[i] !== input.topics[i]) return false;
+  return true;
 }

@@ -83,7 +83,11 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     deps.bus ??
     createBus({
       bus: config.bus,
-      history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs },
+      history: {
+        maxEvents: config.historySize,
+        maxBytes: config.historyMaxBytes,
+        maxAgeMs: config.historyMaxAgeMs,
+      },
       retention: config.busRetention,
       limits,
       privateTopics: config.privateTopics.map(parseSelector),

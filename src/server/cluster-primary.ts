@@ -6,6 +6,7 @@ import {
   type AppendedWire,
   replayToWire,
   type ToPrimary,
+  toHolder,
   toWire,
   type WireEvent,
 } from "../buses/cluster-wire.ts";
@@ -47,7 +48,13 @@ export interface Primary {
 export async function startPrimary(config: HeraldConfig, log: Logger): Promise<Primary> {
   const ownsLog = config.bus === "memory";
   const bus = ownsLog
-    ? new MemoryBus({ history: { maxEvents: config.historySize, maxAgeMs: config.historyMaxAgeMs } })
+    ? new MemoryBus({
+        history: {
+          maxEvents: config.historySize,
+          maxBytes: config.historyMaxBytes,
+          maxAgeMs: config.historyMaxAgeMs,
+        },
+      })
     : undefined;
   let stopping = false;
   let events: WireEvent[] = [];
@@ -143,9 +150,18 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       } else if (message?.herald === "counted") {
         counts.counted(worker, message.first, message.counts);
       } else if (message?.herald === "replay") {
-        bus.replay(message.lastEventId, message.limit).then(
-          (result) => answer(worker, { rid: message.rid, replayed: replayToWire(result) }),
-          (error: unknown) => answer(worker, failed(message.rid, error)),
+        // the worker applies its subscriber's rights to `carrying`, then names what it may receive
+        const { rid, lastEventId, limit, accept } = message;
+        const carrying = accept === undefined ? bus.carrying(lastEventId).map(toHolder) : [];
+        const visible = accept === undefined ? undefined : (e: HeraldEvent) => accept.includes(e.pos);
+        bus.replay(lastEventId, limit, visible).then(
+          (result) =>
+            answer(worker, {
+              rid,
+              replayed: replayToWire(result),
+              ...(carrying.length > 0 ? { carrying } : {}),
+            }),
+          (error: unknown) => answer(worker, failed(rid, error)),
         );
       }
     });

@@ -13,6 +13,7 @@ export interface HeraldConfig {
   heartbeatMs: number;
   retryMs: number;
   historySize: number;
+  historyMaxBytes: number;
   historyMaxAgeMs: number;
   busRetention: number;
   replayLimit: number;
@@ -137,6 +138,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "count",
     default: "10000",
     help: "most events held for Last-Event-ID replay",
+  },
+  {
+    key: "historyMaxBytes",
+    flag: "history-max-bytes",
+    env: "HERALD_HISTORY_MAX_BYTES",
+    kind: "size",
+    default: "64MiB",
+    help: "most bytes of events held for Last-Event-ID replay (data, ids, types, topics); the oldest go first",
   },
   {
     key: "historyMaxAgeMs",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MemoryBus } from "../../src/buses/memory.ts";
-import type { AppendResult, Bus, BusStatus, ReplayResult } from "../../src/core/bus.ts";
+import type { AppendResult, Bus, BusStatus, ReplayResult, Visible } from "../../src/core/bus.ts";
 import type { HeraldEvent, PublishInput } from "../../src/core/event.ts";
 import type { Herald } from "../../src/server/app.ts";
 import { startHerald } from "../../src/server/app.ts";
@@ -35,7 +35,8 @@ class SharedLog {
         listeners.add(listener);
       },
       append: (inputs: readonly PublishInput[]): Promise<AppendResult[]> => log.append(inputs),
-      replay: (id: string, limit: number): Promise<ReplayResult> => log.replay(id, limit),
+      replay: (id: string, limit: number, visible?: Visible): Promise<ReplayResult> =>
+        log.replay(id, limit, visible),
       status: (): BusStatus => log.status(),
       historySize: () => log.historySize(),
       async close() {

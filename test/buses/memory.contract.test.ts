@@ -3,6 +3,9 @@ import { runBusContract } from "../bus-contract.ts";
 
 runBusContract("memory", async () => ({
   shared: false,
-  open: (_log, options) => new MemoryBus({ history: { maxEvents: options?.maxEvents ?? 1000, maxAgeMs: 0 } }),
+  open: (_log, options) =>
+    new MemoryBus({
+      history: { maxEvents: options?.maxEvents ?? 1000, maxBytes: options?.maxBytes, maxAgeMs: 0 },
+    }),
   close: async () => {},
 }));

@@ -30,7 +30,7 @@ runBusContract(
         new RabbitMqBus({
           url: rabbit.url,
           prefix: log,
-          history: { maxEvents: options?.maxEvents ?? 1000, maxAgeMs: 0 },
+          history: { maxEvents: options?.maxEvents ?? 1000, maxBytes: options?.maxBytes, maxAgeMs: 0 },
           // ~20 messages per segment, ~100 kept
           ...(options?.smallRetention ? { streamBytes: { maxBytes: 20_000, segmentBytes: 4_000 } } : {}),
         }),

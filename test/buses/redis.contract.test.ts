@@ -15,7 +15,7 @@ runBusContract(
         new RedisBus({
           url: redis.url,
           keyPrefix: log,
-          history: { maxEvents: options?.maxEvents ?? 1000, maxAgeMs: 0 },
+          history: { maxEvents: options?.maxEvents ?? 1000, maxBytes: options?.maxBytes, maxAgeMs: 0 },
         }),
       lose: async () => {
         const client = createClient({ url: redis.url });

@@ -1,5 +1,5 @@
 import { MemoryBus } from "../../src/buses/memory.ts";
-import type { AppendResult, Bus, BusStatus, ReplayResult } from "../../src/core/bus.ts";
+import type { AppendResult, Bus, BusStatus, ReplayResult, Visible } from "../../src/core/bus.ts";
 import type { HeraldEvent, PublishInput } from "../../src/core/event.ts";
 import { type Herald, startHerald } from "../../src/server/app.ts";
 import { configWith, type HeraldConfig } from "../../src/server/config.ts";
@@ -26,8 +26,8 @@ export class SurvivingBus implements Bus {
     return this.inner.append(inputs);
   }
 
-  replay(lastEventId: string, limit: number): Promise<ReplayResult> {
-    return this.inner.replay(lastEventId, limit);
+  replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
+    return this.inner.replay(lastEventId, limit, visible);
   }
 
   status(): BusStatus {

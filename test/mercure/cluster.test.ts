@@ -27,7 +27,7 @@ async function sharedLogNodes(count: number): Promise<Herald[]> {
         listeners.add(listener);
       },
       append: (inputs) => log.append(inputs),
-      replay: (id, limit) => log.replay(id, limit),
+      replay: (id, limit, visible) => log.replay(id, limit, visible),
       status: () => log.status(),
       historySize: () => log.historySize(),
       async close() {

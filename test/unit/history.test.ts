@@ -34,16 +34,18 @@ describe("memory bus history", () => {
     assert.deepEqual(last.kind === "events" && last.events, []);
   });
 
-  it("treats a publisher id it still holds as a retry: stored once, answered with the first event", async () => {
+  it("treats the same id and content as a held event's as a retry: stored once, answered with the first event", async () => {
     const b = bus();
     const delivered: string[] = [];
     await b.start((events) => delivered.push(...events.map((e) => e.data)));
     const [first] = await b.append([input("a", "x")]);
-    const [again] = await b.append([input("other", "x")]);
+    const [again] = await b.append([input("a", "x")]);
     assert.equal(again?.duplicate, true);
     assert.equal(again?.event, first?.event);
-    assert.deepEqual(delivered, ["a"]);
-    assert.equal(b.historySize(), 1);
+    const [other] = await b.append([input("other", "x")]);
+    assert.equal(other?.duplicate, false, "other content: a new event");
+    assert.deepEqual(delivered, ["a", "other"]);
+    assert.equal(b.historySize(), 2);
   });
 
   it("evicts the oldest beyond max events and reports an evicted id as unknown", async () => {

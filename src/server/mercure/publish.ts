@@ -6,6 +6,7 @@ import type { PublishInput } from "../../core/event.ts";
 import { anySelectorMatches, type TopicSelector } from "../../core/topic.ts";
 import { mediaType, readBody } from "../body.ts";
 import { refuseReservedTopics } from "../reserved-topics.ts";
+import { publishScope } from "../routes/publish-scope.ts";
 import type { MercureContext } from "./context.ts";
 import { sendText } from "./http.ts";
 
@@ -17,6 +18,11 @@ const FORM = "application/x-www-form-urlencoded";
  * value), `id`, `type`, `retry`. Answers 200 `text/plain` with the update's id (`urn:uuid:<v4>`
  * when the publisher gave none). The update goes through Herald's hub: Herald subscribers of any of
  * its topics receive it too, and it is held in the same history.
+ *
+ * A reused id (spec, "Reconciliation"): the update is stored and dispatched like any other, whoever
+ * used the id before; only the same publisher (`publishScope`) sending the same update again is a
+ * retry, answered with the id and not dispatched twice. A `Last-Event-ID` carried by several held
+ * updates resolves to the earliest of them the subscriber may receive (`Bus.replay`).
  *
  * Refusals: 401 no/bad token; 403 a topic outside `mercure.publish`, or in the hub's reserved
  * `/.well-known/mercure` namespace; 400 a malformed field; 415 another Content-Type; 413 data over
@@ -41,7 +47,7 @@ export async function handleMercurePublish(
   const form = new URLSearchParams((await readBody(req, ctx.config.maxBodyBytes)).toString("utf8"));
   const input = parseMercureForm(form);
   authorizeTopics(claims.publish, input.topics);
-  const [result] = await ctx.hub.publish([input]);
+  const [result] = await ctx.hub.publish([{ ...input, scope: publishScope(claims) }]);
   sendText(res, 200, result!.id);
 }
 

@@ -11,8 +11,9 @@ import { JSONLD_CONTEXT, SUBSCRIPTIONS_PATH, subscriptionDocs } from "./subscrip
  *   worker with `--workers N`: the primary collects them, waiting at most 1 s for each worker);
  * - `GET /.well-known/mercure/subscriptions/{topic}`: those of one topic selector;
  * - `GET /.well-known/mercure/subscriptions/{topic}/{subscriber}`: one subscription, or 404.
- * Answers `application/ld+json` with `lastEventID` (the newest event id, `earliest` if none), to
- * subscribe to subscription events from without a gap, and an `ETag` (`If-None-Match` -> 304).
+ * Answers `application/ld+json` with `lastEventID` (the hub's resume point, a position that names no
+ * event, `earliest` if none), to subscribe to subscription events from without a gap, and an `ETag`
+ * (`If-None-Match` -> 304).
  *
  * Access: when a subscriber key is configured, the token's `mercure.subscribe` must match the
  * requested path (e.g. with the selector `/.well-known/mercure/subscriptions{/topic}{/subscriber}`);
@@ -45,8 +46,10 @@ export async function handleSubscriptionsApi(
       );
     }
   }
-  const lastEventID = ctx.hub.lastEventId ?? "earliest";
-  // The list changes only with subscription events, which are events: the newest id is the version.
+  // The hub's resume point (a position `<epoch>-<n>`, or the last public event's id), never the id
+  // of the newest event, which may be private: resuming from it replays exactly what came later.
+  const lastEventID = ctx.hub.resumePoint ?? "earliest";
+  // The list changes only with subscription events, which are events: the position is the version.
   const etag = `"${lastEventID.replace(/[%"]/g, (ch) => encodeURIComponent(ch)).replace(/[^\x21-\x7e]/g, "_")}"`;
   if (req.headers["if-none-match"] === etag) {
     res.writeHead(304, { ETag: etag, "Cache-Control": "must-revalidate" }).end();

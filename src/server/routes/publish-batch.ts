@@ -6,6 +6,7 @@ import type { HeraldConfig } from "../config.ts";
 import { sendJson } from "../http-errors.ts";
 import { parsePublishBody } from "../publish-body.ts";
 import { allowPublish, type PublishGate, readPublishRequest } from "./publish.ts";
+import { publishScope } from "./publish-scope.ts";
 
 /** Most events one `POST /publish/batch` may carry (the body limit, HERALD_MAX_BODY, applies too). */
 export const MAX_BATCH_EVENTS = 10_000;
@@ -15,7 +16,7 @@ export const MAX_BATCH_EVENTS = 10_000;
  * `{"results": [{"id", "queued"}, ...]}` in the same order. Each event has the shape of a
  * `POST /publish` body. All or nothing: one bad event answers 400 naming it (`events[3]: ...`) and
  * nothing is stored. The events are stored in one bus append, in the given order, and reach each
- * subscriber in one write. An event whose id the history holds is a retry, answered as the first time.
+ * subscriber in one write. A retry (same publisher, id and content as a held event) is answered as the first time.
  * Same gate as `POST /publish` (authentication and rate limit before the body is read), and the
  * token's publish claim must match every topic of every event (403 naming the event otherwise).
  */
@@ -39,12 +40,13 @@ export async function handlePublishBatch(
       `"events" holds ${events.length} events; the limit is ${MAX_BATCH_EVENTS}: split the batch`,
     );
   }
+  const scope = publishScope(principal);
   const inputs: PublishInput[] = events.map((event, i) => {
     try {
       const input = parsePublishBody(event);
       hub.validate(input);
       allowPublish(principal, input.topics);
-      return input;
+      return { ...input, scope };
     } catch (error) {
       if (error instanceof HeraldError) throw new HeraldError(error.code, `events[${i}]: ${error.message}`);
       throw error;

@@ -6,6 +6,7 @@ import type { HeraldConfig } from "../config.ts";
 import { sendJson } from "../http-errors.ts";
 import { parsePublishBody } from "../publish-body.ts";
 import { refuseReservedTopics } from "../reserved-topics.ts";
+import { publishScope } from "./publish-scope.ts";
 
 /**
  * Authenticates (and rate-limits) a publish request before its body is read: 401/429 cost no body.
@@ -14,7 +15,9 @@ import { refuseReservedTopics } from "../reserved-topics.ts";
 export type PublishGate = (req: IncomingMessage) => Promise<Principal>;
 
 /**
- * `POST /publish`: JSON body -> 200 `{"id", "queued"}`; a retry of a held id answers as the first time.
+ * `POST /publish`: JSON body -> 200 `{"id", "queued"}`. A retry (the same publisher, id and
+ * content as a held event: `publishScope`, `History.retryOf`) answers as the first time; the same
+ * id from another publisher, or with other content, is a new event, and its answer is its own.
  * The token's publish claim must match every topic of the event (403 otherwise).
  */
 export async function handlePublish(
@@ -27,7 +30,7 @@ export async function handlePublish(
   const { principal, body } = await readPublishRequest(req, config, gate);
   const input = parsePublishBody(body);
   allowPublish(principal, input.topics);
-  const [result] = await hub.publish([input]);
+  const [result] = await hub.publish([{ ...input, scope: publishScope(principal) }]);
   sendJson(res, 200, { id: result!.id, queued: result!.queued });
 }
 

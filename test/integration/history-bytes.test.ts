@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Herald } from "../../src/server/app.ts";
+import { configWith, loadConfig } from "../../src/server/config.ts";
+import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
+import { eventsOf } from "../helpers/id-scope-suite.ts";
+
+describe("history is bounded in bytes (HERALD_HISTORY_MAX_BYTES)", () => {
+  let herald: Herald;
+  before(async () => {
+    herald = await startTestHerald({ historyMaxBytes: 64 * 1024 });
+  });
+  after(() => herald.close());
+
+  it("evicts the oldest events beyond the bound; resuming from an evicted id is answered as missed", async () => {
+    const data = "x".repeat(16 * 1024);
+    for (let i = 0; i < 10; i++) {
+      const answer = await publish(herald.url, { topic: "big", id: `big.${i}`, data });
+      assert.equal(answer.status, 200, answer.text);
+    }
+    const status = await httpRequest(`${herald.url}/status`);
+    const held = (status.body as { historySize: number }).historySize;
+    assert.ok(held >= 1 && held <= 3, `16 KiB events in a 64 KiB history: ${held} held`);
+    const evicted = new RawStream(`${herald.url}/events?topic=big`, { "last-event-id": "big.0" });
+    const kept = new RawStream(`${herald.url}/events?topic=big`, { "last-event-id": "big.8" });
+    try {
+      await evicted.until(() => eventsOf(evicted.text).length > 0);
+      const [missed] = eventsOf(evicted.text);
+      assert.equal(missed!.type, "herald.missed");
+      assert.deepEqual(JSON.parse(missed!.data), { lastEventId: "big.0", reason: "unknown-id" });
+      await kept.until(() => eventsOf(kept.text).length > 0);
+      assert.deepEqual(
+        eventsOf(kept.text).map((e) => e.id),
+        ["big.9"],
+      );
+    } finally {
+      evicted.close();
+      kept.close();
+    }
+  });
+
+  it("has a safe default, and the setting reads sizes", () => {
+    assert.equal(configWith({}).historyMaxBytes, 64 * 1024 * 1024);
+    assert.equal(loadConfig({}, { HERALD_HISTORY_MAX_BYTES: "1MiB" }).historyMaxBytes, 1024 * 1024);
+    assert.equal(loadConfig({ historyMaxBytes: "2MiB" }, {}).historyMaxBytes, 2 * 1024 * 1024);
+    assert.throws(() => loadConfig({}, { HERALD_HISTORY_MAX_BYTES: "lots" }), /HERALD_HISTORY_MAX_BYTES/);
+  });
+});
