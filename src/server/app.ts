@@ -11,6 +11,7 @@ import { Hub } from "../core/hub.ts";
 import { parseSelector, type TopicSelector } from "../core/topic.ts";
 import { Access } from "./access.ts";
 import { setupAuth } from "./auth-setup.ts";
+import { onClientError } from "./client-errors.ts";
 import { clientIp } from "./client-ip.ts";
 import type { ClusterFigures } from "./cluster-figures.ts";
 import type { HeraldConfig } from "./config.ts";
@@ -251,19 +252,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       void handle(req, res);
     },
   );
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      error.code === "HPE_HEADER_OVERFLOW"
-        ? "431 Request Header Fields Too Large"
-        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-          ? "408 Request Timeout"
-          : "400 Bad Request";
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  server.on("clientError", onClientError);
 
   const heartbeat = encodeComment("heartbeat");
   const timer = setInterval(() => {
