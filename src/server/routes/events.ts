@@ -53,7 +53,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * else (true latin1) is kept as it came.
  */
 export function headerText(value: string): string {
-  if (/^[\x00-\x7f]*$/.test(value)) return value;
+  if (!/[^\x20-\x7e\t]/.test(value)) return value; // printable ASCII: nothing to decode
   try {
     return utf8.decode(Buffer.from(value, "latin1"));
   } catch {
