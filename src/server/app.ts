@@ -10,7 +10,7 @@ import { DEFAULT_PUBLISH_LIMITS } from "../core/event.ts";
 import { Hub } from "../core/hub.ts";
 import { parseSelector, type TopicSelector } from "../core/topic.ts";
 import { Access } from "./access.ts";
-import { setupAuth } from "./auth-setup.ts";
+import { checkKeySettings, setupAuth } from "./auth-setup.ts";
 import { onClientError } from "./client-errors.ts";
 import { clientIp } from "./client-ip.ts";
 import type { ClusterFigures } from "./cluster-figures.ts";
@@ -72,6 +72,7 @@ export interface HeraldDeps {
 
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
 export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): Promise<Herald> {
+  checkKeySettings(config); // before anything starts: a key that does not fit its algorithm
   const log = deps.log ?? createLogger(config.logLevel);
   const auth = await setupAuth(config);
   const limits = {

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { ClusterBus } from "../buses/cluster.ts";
 import type { ToPrimary, ToWorker } from "../buses/cluster-wire.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./app.ts";
+import { checkKeySettings } from "./auth-setup.ts";
 import { ClusterFigures, type FiguresToPrimary, type FiguresToWorker } from "./cluster-figures.ts";
 import { ClusterLimits, type LimitsToPrimary, type LimitsToWorker } from "./cluster-limits.ts";
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster-primary.ts";
@@ -37,6 +38,7 @@ for (const spec of SETTINGS) {
 let config: HeraldConfig;
 try {
   config = loadConfig(flags, process.env);
+  checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`herald: ${error.message}\n`);
