@@ -263,13 +263,22 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const sweeper = setInterval(() => publishRate.sweep(), 60_000);
   sweeper.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host === "" ? undefined : config.host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host === "" ? undefined : config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // nothing may be left running: the hub's bus, the timers
+    clearInterval(timer);
+    clearInterval(sweeper);
+    mercure.close();
+    await bus.close().catch(() => {});
+    throw cannotListen(error as NodeJS.ErrnoException, config);
+  }
   const address = server.address() as AddressInfo;
   const host =
     address.family === "IPv6"
@@ -336,6 +345,20 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     streamLimits,
     devToken: auth.devToken,
   };
+}
+
+/** Why the server could not listen, saying which setting to change. */
+function cannotListen(error: NodeJS.ErrnoException, config: HeraldConfig): Error {
+  const where = `port ${config.port} on ${config.host === "" ? "every address" : config.host}`;
+  const message =
+    error.code === "EADDRINUSE"
+      ? `${where} is already in use: stop the program that holds it, or choose another port (HERALD_PORT / --port)`
+      : error.code === "EACCES"
+        ? `${where} needs privileges this process does not have: choose a port of 1024 or above (HERALD_PORT / --port)`
+        : error.code === "EADDRNOTAVAIL"
+          ? `${config.host} is not an address of this machine: set HERALD_HOST / --host to one of its addresses, or to 0.0.0.0`
+          : `cannot listen on ${where}: ${error.message}`;
+  return new Error(message, { cause: error });
 }
 
 /** With `--workers N`, the subscriptions API lists every worker's Mercure subscribers. */

@@ -77,10 +77,14 @@ if (cluster.isWorker && config.bus === "memory") {
 const herald = await (config.workers > 1 && cluster.isPrimary
   ? startPrimary(config, createLogger(config.logLevel))
   : startHerald(config, deps)
-).catch((error: unknown) => {
-  process.stderr.write(`herald: cannot start: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+).catch(cannotStart);
+if ("failed" in herald) {
+  // a replacement worker could not start: every worker has stopped (src/server/cluster-primary.ts)
+  herald.failed.catch((error: unknown) => {
+    process.stderr.write(`herald: stopping: a worker cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}
 
 if (herald.devToken !== undefined) {
   // Safe by default, still easy: the first publish works with this token (docs/auth.md).
@@ -127,6 +131,20 @@ if (cluster.isWorker) {
   process.once("disconnect", () => stop("primary gone"));
 } else {
   process.once("SIGINT", () => stop("SIGINT"));
+}
+
+/**
+ * Start failed: exit 1 with the reason. A `--workers` worker gives the reason to its primary, which
+ * stops the whole process and prints it (rather than starting a replacement that would fail too).
+ */
+function cannotStart(error: unknown): Promise<never> {
+  const reason = (error as Error).message;
+  if (cluster.isWorker && process.connected && process.send !== undefined) {
+    process.send({ herald: "fatal", reason }, () => process.exit(1));
+    return new Promise<never>(() => {});
+  }
+  process.stderr.write(`herald: cannot start: ${reason}\n`);
+  process.exit(1);
 }
 
 /**
