@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { JwtAuthorizer } from "../auth/index.ts";
 import { createBus, redactBusUrl } from "../buses/index.ts";
-import type { Authorizer } from "../core/auth.ts";
+import type { Authorizer, Principal } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
@@ -122,6 +122,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     limits: clientLimits,
   });
   const gate = (req: IncomingMessage) => access.publisher(req);
+  const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
   /** Opens a stream after the connection limits and the subscriber's token are checked. */
   const stream = async (
     req: IncomingMessage,
@@ -185,7 +186,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     .add("GET", "/stream", (req, res, url) => stream(req, res, url, [parseSelector(config.broadcastTopic)]))
     .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res, gate)))
     .add("POST", "/publish/batch", (req, res) =>
-      tracked(() => handlePublishBatch(hub, config, req, res, gate)),
+      tracked(() => handlePublishBatch(hub, config, req, res, gate, chargeBatch)),
     )
     .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res, gate)))
     .add("POST", "/auth/cookie", (req, res) => handleSetCookie(auth.authorizer, config, req, res))
