@@ -74,10 +74,29 @@ if (cluster.isWorker && config.bus === "memory") {
   process.once("disconnect", () => bus.lost()); // the primary is gone: publishes fail fast
   deps = { ...deps, bus };
 }
-const herald = await (config.workers > 1 && cluster.isPrimary
-  ? startPrimary(config, createLogger(config.logLevel))
-  : startHerald(config, deps)
+const starting = (
+  config.workers > 1 && cluster.isPrimary
+    ? startPrimary(config, createLogger(config.logLevel))
+    : startHerald(config, deps)
 ).catch(cannotStart);
+const stop = (signal: string) => {
+  process.stderr.write(`herald: ${signal} received, shutting down\n`);
+  starting
+    .then((started) => started.close())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`herald: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+};
+if (cluster.isPrimary) {
+  // At once: a signal while the workers start waits for them, then stops everything gracefully.
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+const herald = await starting;
 if ("failed" in herald) {
   // a replacement worker could not start: every worker has stopped (src/server/cluster-primary.ts)
   herald.failed.catch((error: unknown) => {
@@ -106,18 +125,8 @@ if (config.allowAnonymousPublish) {
   process.stderr.write("herald: UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true)\n");
 }
 
-const stop = (signal: string) => {
-  process.stderr.write(`herald: ${signal} received, shutting down\n`);
-  herald.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`herald: shutdown failed: ${(error as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-};
-process.once("SIGTERM", () => stop("SIGTERM"));
 if (cluster.isWorker) {
+  process.once("SIGTERM", () => stop("SIGTERM"));
   // The primary stops its workers in two phases (src/server/cluster-primary.ts): drain, then stop.
   process.on("message", (message: { herald?: string }) => {
     if (message?.herald === "drain") {
@@ -129,8 +138,6 @@ if (cluster.isWorker) {
   // Ctrl-C signals every process of the group; the primary runs the two-phase stop.
   process.on("SIGINT", () => {});
   process.once("disconnect", () => stop("primary gone"));
-} else {
-  process.once("SIGINT", () => stop("SIGINT"));
 }
 
 /**
