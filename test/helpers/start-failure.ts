@@ -12,7 +12,7 @@ const BIN = fileURLToPath(new URL("../../bin/herald.js", import.meta.url));
 export function runUntilExit(
   args: string[],
   env: Record<string, string>,
-  ms = 20_000,
+  ms = 60_000,
 ): Promise<{ code: number | string; output: string }> {
   const child = spawn(process.execPath, [BIN, "--host", "127.0.0.1", ...args], {
     env: { HERALD_ALLOW_ANONYMOUS_PUBLISH: "true", HERALD_WORKERS: "1", ...process.env, ...env },
