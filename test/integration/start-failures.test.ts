@@ -15,11 +15,7 @@ describe("a start that cannot succeed exits non-zero with the reason, never rest
 
   for (const workers of ["1", "2"]) {
     it(`a port already in use, --workers ${workers}: exit 1, saying which port and which setting`, async () => {
-      const { code, output } = await runUntilExit(
-        ["--port", String(port)],
-        { HERALD_WORKERS: workers },
-        15_000,
-      );
+      const { code, output } = await runUntilExit(["--port", String(port)], { HERALD_WORKERS: workers });
       assert.equal(code, 1, `exit code; output: ${output}`);
       assert.match(
         output,
