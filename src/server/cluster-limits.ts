@@ -10,8 +10,9 @@ import { RateLimiter, type RateLimiterOptions } from "./rate-limiter.ts";
  *
  * worker -> primary: `limits?` {asks}: the asks of one event-loop turn, in order:
  *   {rid, stream: ip}  may a stream from `ip` open? answered with a lease;
- *   {rid, publish: key, count?}  may `key` publish `count` events (default 1)? answered with the
- *     tokens taken for it (at least `count`);
+ *   {rid, publish: key, count?, refund?}  may `key` publish `count` events (default 1)? answered
+ *     with the tokens taken for it (at least `count`); when refused, `refund` tokens the request
+ *     took before (a batch's first) go back to the bucket;
  *   {release: lease}  a stream ended (no answer).
  * primary -> worker: `limits` {answers}: {rid, lease} | {rid, tokens} | {rid, error}, in order asked.
  *
@@ -34,7 +35,7 @@ export type LimitsToWorker = { herald: "limits"; answers: LimitAnswer[] };
 
 type LimitAsk =
   | { rid: number; stream: string }
-  | { rid: number; publish: string; count?: number }
+  | { rid: number; publish: string; count?: number; refund?: number }
   | { release: number };
 type LimitAnswer =
   | { rid: number; lease: number }
@@ -82,15 +83,15 @@ export class ClusterLimits implements SharedLimits {
     };
   }
 
-  takePublish(key: string, count = 1): Promise<void> | undefined {
+  takePublish(key: string, count = 1, refund = 0): Promise<void> | undefined {
     const lease = this.tokens.get(key);
     if (lease !== undefined && lease.left >= count && Date.now() < lease.until) {
       lease.left -= count;
       return undefined;
     }
-    if (count > 1) {
+    if (count > 1 || refund > 0) {
       // a batch: its own ask, all or nothing (what the primary gives beyond it becomes the lease)
-      return this.ask((rid) => ({ rid, publish: key, count })).then((taken = count) => {
+      return this.ask((rid) => ({ rid, publish: key, count, refund })).then((taken = count) => {
         if (taken > count) this.keepTokens(key, taken - count);
       });
     }
@@ -205,7 +206,9 @@ export function serveClusterLimits(streamLimits: ConnectionLimits, rate: RateLim
         } else {
           const workers = Math.max(1, Object.keys(cluster.workers ?? {}).length);
           const count = typeof ask.count === "number" && ask.count > 1 ? Math.floor(ask.count) : 1;
-          const tokens = publishRate.takeShare(ask.publish, 1 / (2 * workers), rate.ratePerSec, count);
+          const refund = typeof ask.refund === "number" && ask.refund > 0 ? Math.floor(ask.refund) : 0;
+          const share = 1 / (2 * workers);
+          const tokens = publishRate.takeShare(ask.publish, share, rate.ratePerSec, count, refund);
           answers.push({ rid: ask.rid, tokens });
         }
       } catch (error) {

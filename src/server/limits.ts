@@ -8,9 +8,10 @@ export interface SharedLimits {
   acquireStream(ip: string): Promise<() => void>;
   /**
    * Takes `count` publish tokens for `key` (all or nothing): undefined when they could be taken at
-   * once, else a promise that resolves when they were, or rejects 429 when the bucket holds fewer.
+   * once, else a promise that resolves when they were, or rejects 429 when the bucket holds fewer
+   * (giving back `refund` tokens the request took before: `RateLimiter.take`).
    */
-  takePublish(key: string, count?: number): Promise<void> | undefined;
+  takePublish(key: string, count?: number, refund?: number): Promise<void> | undefined;
 }
 
 /**
@@ -49,15 +50,22 @@ export class Limits {
    * nothing). Throws at once for this process's count; returns a promise only when the machine's
    * count is asked too.
    */
-  takePublish(key: string, count = 1): Promise<void> | undefined {
-    this.publishRate.take(key, count);
-    return this.shared?.takePublish(key, count);
+  takePublish(key: string, count = 1, refund = 0): Promise<void> | undefined {
+    this.publishRate.take(key, count, refund);
+    const shared = this.shared?.takePublish(key, count, refund);
+    if (shared === undefined) return undefined;
+    // refused by the machine's count: this process's count gives back what it took, and the refund
+    return shared.catch((error: unknown) => {
+      this.publishRate.giveBack(key, count + refund);
+      throw error;
+    });
   }
 
   /**
    * A batch of `events` counts as that many publishes. Its request already took one (the gate,
-   * before the body was read): this takes the rest, all or nothing (429 with Retry-After). A batch
-   * larger than the bucket (HERALD_PUBLISH_BURST) could never pass: 413 saying how to split it.
+   * before the body was read): this takes the rest, all or nothing: when fewer are left, 429 with
+   * Retry-After and the gate's one is given back (a refused batch costs nothing). A batch larger
+   * than the bucket (HERALD_PUBLISH_BURST) could never pass: 413 saying how to split it.
    */
   takeBatch(key: string, events: number): Promise<void> | undefined {
     const burst = this.publishRate.burst;
@@ -67,6 +75,6 @@ export class Limits {
         `this batch holds ${events} events; each counts as a publish, and HERALD_PUBLISH_BURST (${burst}) allows at most that many at once: split it into batches of at most ${burst} events`,
       );
     }
-    return events > 1 ? this.takePublish(key, events - 1) : undefined;
+    return events > 1 ? this.takePublish(key, events - 1, 1) : undefined;
   }
 }

@@ -41,9 +41,13 @@ export class RateLimiter {
     return this.options.burst;
   }
 
-  /** Takes `count` tokens (all or nothing); 429 when fewer are left. */
-  take(key: string, count = 1): void {
-    this.takeShare(key, 0, count, count);
+  /**
+   * Takes `count` tokens (all or nothing); 429 when fewer are left. `refund`: tokens this request
+   * already took (a batch's first, taken before its body was read), given back when it is refused,
+   * so that a refused batch costs nothing and its Retry-After is when all of it may pass.
+   */
+  take(key: string, count = 1, refund = 0): void {
+    this.takeShare(key, 0, count, count, refund);
   }
 
   /**
@@ -51,7 +55,35 @@ export class RateLimiter {
    * lease a cluster worker spends locally (src/server/cluster-limits.ts). Returns how many were
    * taken; throws 429 like `take` when fewer than `count` are left.
    */
-  takeShare(key: string, share: number, max: number, count = 1): number {
+  takeShare(key: string, share: number, max: number, count = 1, refund = 0): number {
+    const bucket = this.bucketOf(key);
+    if (bucket.tokens < count) {
+      bucket.tokens = Math.min(this.options.burst, bucket.tokens + refund);
+      const all = count + refund; // what the request takes when it comes again
+      const seconds = Math.max(1, Math.ceil((all - bucket.tokens) / this.options.ratePerSec));
+      const what =
+        all === 1
+          ? ""
+          : `: this batch of ${all} events counts as ${all} publishes and ${Math.floor(bucket.tokens)} are left`;
+      throw new HeraldError(
+        "too_many_requests",
+        `publish rate limit reached (${this.options.ratePerSec}/s, bursts of ${this.options.burst}: HERALD_PUBLISH_RATE, HERALD_PUBLISH_BURST)${what}; retry in ${seconds}s`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+    const taken = Math.max(count, Math.min(max, Math.floor(bucket.tokens * share)));
+    bucket.tokens -= taken;
+    return taken;
+  }
+
+  /** Gives back `count` tokens taken for a publish that was refused elsewhere (never above the burst). */
+  giveBack(key: string, count: number): void {
+    const bucket = this.bucketOf(key);
+    bucket.tokens = Math.min(this.options.burst, bucket.tokens + count);
+  }
+
+  /** The key's bucket, refilled up to now (a new one is full). */
+  private bucketOf(key: string): Bucket {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
@@ -63,21 +95,7 @@ export class RateLimiter {
       bucket.tokens = Math.min(this.options.burst, bucket.tokens + refill);
       bucket.updated = now;
     }
-    if (bucket.tokens < count) {
-      const seconds = Math.max(1, Math.ceil((count - bucket.tokens) / this.options.ratePerSec));
-      const what =
-        count === 1
-          ? ""
-          : `: this batch needs ${count} more publishes (one per event) and ${Math.floor(bucket.tokens)} are left`;
-      throw new HeraldError(
-        "too_many_requests",
-        `publish rate limit reached (${this.options.ratePerSec}/s, bursts of ${this.options.burst}: HERALD_PUBLISH_RATE, HERALD_PUBLISH_BURST)${what}; retry in ${seconds}s`,
-        { retryAfterSeconds: seconds },
-      );
-    }
-    const taken = Math.max(count, Math.min(max, Math.floor(bucket.tokens * share)));
-    bucket.tokens -= taken;
-    return taken;
+    return bucket;
   }
 
   /** Drops buckets that have refilled; when every bucket is busy, drops the oldest half. */

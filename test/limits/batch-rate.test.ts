@@ -41,8 +41,15 @@ describe("POST /publish/batch: the publish rate limit counts events, not request
     const second = await batch(token, 15, "second");
     assert.equal(second.status, 429, second.text);
     assert.match((second.body as { message: string }).message, /HERALD_PUBLISH_RATE/);
+    assert.match(
+      (second.body as { message: string }).message,
+      /this batch of 15 events counts as 15 publishes/,
+    );
     const retryAfter = Number(second.headers["retry-after"]);
     assert.ok(retryAfter >= 1, `Retry-After: ${second.headers["retry-after"]}`);
+    // the refused batch cost nothing: the 5 publishes left are still there
+    const rest = await batch(token, 5, "rest");
+    assert.equal(rest.status, 200, rest.text);
     // another publisher is not limited by this one, and the refused batch stored nothing
     const other = await batch(await heraldToken({ publish: ["*"] }, { subject: "other" }), 1, "other");
     assert.equal(other.status, 200, other.text);
@@ -53,6 +60,7 @@ describe("POST /publish/batch: the publish rate limit counts events, not request
       "nothing of the refused batch",
     );
     assert.equal(stream.ids().filter((id) => id.startsWith("first-")).length, 15);
+    assert.equal(stream.ids().filter((id) => id.startsWith("rest-")).length, 5);
   });
 
   it("a batch larger than HERALD_PUBLISH_BURST can never pass: 413 saying so", async () => {
