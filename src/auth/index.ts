@@ -15,7 +15,14 @@ import { JwtVerifier, type VerifyOptions } from "./verifier.ts";
 
 export { JwtAuthorizer, principalOf } from "./authorizer.ts";
 export { type ClaimsReader, heraldClaims, readRights, type TopicRights } from "./claims.ts";
-export { JWKS_ALGORITHMS, type KeySource, loadKey, type VerificationKey } from "./keys.ts";
+export {
+  JWKS_ALGORITHMS,
+  type KeySource,
+  keyLike,
+  loadKey,
+  publicKeyAlgorithm,
+  type VerificationKey,
+} from "./keys.ts";
 export { generateSecret, type MintOptions, mintHs256 } from "./tokens.ts";
 export { JwtVerifier, type VerifyOptions } from "./verifier.ts";
 

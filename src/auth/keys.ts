@@ -49,6 +49,12 @@ export async function loadKey(source: KeySource): Promise<VerificationKey> {
   switch (source.kind) {
     case "secret": {
       if (source.secret.length === 0) throw new Error("the HS256 secret is empty");
+      const notSecret = keyLike(source.secret);
+      if (notSecret !== undefined) {
+        throw new Error(
+          `the HS256 secret is ${notSecret}: an HMAC key must be a shared secret (a public key is no secret: anyone could sign tokens with it)`,
+        );
+      }
       // Imported once: jose would otherwise import raw bytes on every verification (~2x slower).
       const key = await crypto.subtle.importKey(
         "raw",
@@ -87,18 +93,68 @@ export async function loadKey(source: KeySource): Promise<VerificationKey> {
 
 async function loadPem(pem: string): Promise<VerificationKey> {
   const text = pem.trim();
-  const isCertificate = text.includes("BEGIN CERTIFICATE");
+  const alg = publicKeyAlgorithm(text);
+  const key = text.includes("BEGIN CERTIFICATE") ? await importX509(text, alg) : await importSPKI(text, alg);
+  return { key, algorithms: [alg], description: `${alg} public key` };
+}
+
+const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/;
+
+/**
+ * What a key setting's text is when it looks like key material rather than a shared secret: "a PEM
+ * public key (RS256)", "a PEM private key", "a JWK (JSON Web Key)", ...; undefined for any other
+ * text. An HMAC key (HS256) must never be such text: a public key is no secret, so a hub that took
+ * it as one would accept tokens anyone can sign (key confusion).
+ */
+export function keyLike(text: string): string | undefined {
+  const trimmed = text.trim();
+  const label = PEM_LABEL.exec(trimmed)?.[1];
+  if (label !== undefined) {
+    if (label.includes("PRIVATE KEY")) return "a PEM private key";
+    const kind = label.includes("CERTIFICATE") ? "certificate" : "public key";
+    try {
+      // one-line PEM, as environment variables often carry it: literal "\n"
+      return `a PEM ${kind} (${publicKeyAlgorithm(trimmed.replace(/\\n/g, "\n"))})`;
+    } catch {
+      return `a PEM block (${label})`;
+    }
+  }
+  if (trimmed.startsWith("{")) {
+    try {
+      const json = JSON.parse(trimmed) as Record<string, unknown>;
+      if (typeof json === "object" && json !== null) {
+        if ("kty" in json) return "a JWK (JSON Web Key)";
+        if ("keys" in json) return "a JWKS (JSON Web Key Set)";
+      }
+    } catch {
+      // not JSON: ordinary text
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The one algorithm a PEM public key or certificate verifies (RS256 for RSA, ES256/ES384/ES512 by
+ * curve, EdDSA for Ed25519). Throws an Error saying what the text is instead (not PEM, a private
+ * key, an unsupported key type): a verification setting takes the public half only.
+ */
+export function publicKeyAlgorithm(pem: string): string {
+  const label = PEM_LABEL.exec(pem)?.[1];
+  if (label?.includes("PRIVATE KEY")) {
+    throw new Error(
+      'this is a private key; give the public key instead ("-----BEGIN PUBLIC KEY-----", e.g. from `openssl pkey -in key.pem -pubout`), and keep the private key out of the hub\'s settings',
+    );
+  }
   let keyObject: KeyObject;
   try {
-    keyObject = createPublicKey(text);
+    if (label === undefined) throw new Error("no -----BEGIN ...----- line");
+    keyObject = createPublicKey(pem);
   } catch (error) {
     throw new Error(
       `the public key is not a PEM public key or certificate (${(error as Error).message}); pass a "-----BEGIN PUBLIC KEY-----" block`,
     );
   }
-  const alg = algorithmOf(keyObject);
-  const key = isCertificate ? await importX509(text, alg) : await importSPKI(text, alg);
-  return { key, algorithms: [alg], description: `${alg} public key` };
+  return algorithmOf(keyObject);
 }
 
 /** The one algorithm a public key verifies: RS256 for RSA, ES256/ES384/ES512 by curve, EdDSA for Ed25519. */

@@ -54,6 +54,15 @@ export class Access {
     return principal;
   }
 
+  /**
+   * A batch of `events` from `principal` (returned by `publisher`, which took its first publish):
+   * takes the rest of the publish rate it counts for (`Limits.takeBatch`: 429 / 413).
+   */
+  async publishBatch(principal: Principal, events: number): Promise<void> {
+    const pending = this.options.limits.takeBatch(principal.id, events);
+    if (pending !== undefined) await pending;
+  }
+
   /** The subscriber of a stream request: anonymous (public events only) or its token's principal. */
   async subscriber(req: IncomingMessage): Promise<Principal> {
     const token = bearerToken(req) ?? this.cookieToken(req);

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { JwtAuthorizer } from "../auth/index.ts";
 import { createBus, redactBusUrl } from "../buses/index.ts";
-import type { Authorizer } from "../core/auth.ts";
+import type { Authorizer, Principal } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
@@ -10,7 +10,8 @@ import { DEFAULT_PUBLISH_LIMITS } from "../core/event.ts";
 import { Hub } from "../core/hub.ts";
 import { parseSelector, type TopicSelector } from "../core/topic.ts";
 import { Access } from "./access.ts";
-import { setupAuth } from "./auth-setup.ts";
+import { checkKeySettings, setupAuth } from "./auth-setup.ts";
+import { onClientError } from "./client-errors.ts";
 import { clientIp } from "./client-ip.ts";
 import type { ClusterFigures } from "./cluster-figures.ts";
 import type { HeraldConfig } from "./config.ts";
@@ -71,6 +72,7 @@ export interface HeraldDeps {
 
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
 export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): Promise<Herald> {
+  checkKeySettings(config); // before anything starts: a key that does not fit its algorithm
   const log = deps.log ?? createLogger(config.logLevel);
   const auth = await setupAuth(config);
   const limits = {
@@ -125,6 +127,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     limits: clientLimits,
   });
   const gate = (req: IncomingMessage) => access.publisher(req);
+  const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
   /** Opens a stream after the connection limits and the subscriber's token are checked. */
   const stream = async (
     req: IncomingMessage,
@@ -188,7 +191,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     .add("GET", "/stream", (req, res, url) => stream(req, res, url, [parseSelector(config.broadcastTopic)]))
     .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res, gate)))
     .add("POST", "/publish/batch", (req, res) =>
-      tracked(() => handlePublishBatch(hub, config, req, res, gate)),
+      tracked(() => handlePublishBatch(hub, config, req, res, gate, chargeBatch)),
     )
     .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res, gate)))
     .add("POST", "/auth/cookie", (req, res) => handleSetCookie(auth.authorizer, config, req, res))
@@ -256,19 +259,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       void handle(req, res);
     },
   );
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      error.code === "HPE_HEADER_OVERFLOW"
-        ? "431 Request Header Fields Too Large"
-        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-          ? "408 Request Timeout"
-          : "400 Bad Request";
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  server.on("clientError", onClientError);
 
   const heartbeat = encodeComment("heartbeat");
   const timer = setInterval(() => {
@@ -278,13 +269,22 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const sweeper = setInterval(() => publishRate.sweep(), 60_000);
   sweeper.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host === "" ? undefined : config.host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host === "" ? undefined : config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // nothing may be left running: the hub's bus, the timers
+    clearInterval(timer);
+    clearInterval(sweeper);
+    mercure.close();
+    await bus.close().catch(() => {});
+    throw cannotListen(error as NodeJS.ErrnoException, config);
+  }
   const address = server.address() as AddressInfo;
   const host =
     address.family === "IPv6"
@@ -351,6 +351,20 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     streamLimits,
     devToken: auth.devToken,
   };
+}
+
+/** Why the server could not listen, saying which setting to change. */
+function cannotListen(error: NodeJS.ErrnoException, config: HeraldConfig): Error {
+  const where = `port ${config.port} on ${config.host === "" ? "every address" : config.host}`;
+  const message =
+    error.code === "EADDRINUSE"
+      ? `${where} is already in use: stop the program that holds it, or choose another port (HERALD_PORT / --port)`
+      : error.code === "EACCES"
+        ? `${where} needs privileges this process does not have: choose a port of 1024 or above (HERALD_PORT / --port)`
+        : error.code === "EADDRNOTAVAIL"
+          ? `${config.host} is not an address of this machine: set HERALD_HOST / --host to one of its addresses, or to 0.0.0.0`
+          : `cannot listen on ${where}: ${error.message}`;
+  return new Error(message, { cause: error });
 }
 
 /** With `--workers N`, the subscriptions API lists every worker's Mercure subscribers. */

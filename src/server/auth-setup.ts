@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
-import { createJwtAuthorizer, generateSecret, type KeySource, mintHs256 } from "../auth/index.ts";
+import {
+  createJwtAuthorizer,
+  generateSecret,
+  type KeySource,
+  keyLike,
+  mintHs256,
+  publicKeyAlgorithm,
+} from "../auth/index.ts";
 import type { Authorizer } from "../core/auth.ts";
-import type { HeraldConfig } from "./config.ts";
+import { ConfigError, type HeraldConfig } from "./config.ts";
+import { checkMercureKeys } from "./mercure/keys.ts";
 
 export interface AuthSetup {
   readonly authorizer: Authorizer;
@@ -12,6 +20,39 @@ export interface AuthSetup {
    * publish to and read private events on every topic. Printed at start; dies with the process.
    */
   readonly devToken?: string;
+}
+
+/**
+ * Refuses, before anything starts, a key setting whose value does not fit its algorithm: Herald's
+ * own (HERALD_JWT_SECRET is an HS256 secret: no PEM block or JWK; HERALD_JWT_PUBLIC_KEY is a PEM
+ * public key or certificate: not a private key, not other text) and Mercure's (`checkMercureKeys`).
+ * A public key taken as an HMAC secret would let anyone sign accepted tokens (key confusion).
+ * Throws a ConfigError naming the setting and what fits.
+ */
+export function checkKeySettings(config: HeraldConfig): void {
+  if (config.jwtSecret !== "") {
+    const notSecret = keyLike(config.jwtSecret);
+    if (notSecret !== undefined) {
+      throw new ConfigError(
+        `HERALD_JWT_SECRET is ${notSecret}, but it takes an HS256 shared secret: a public key is no secret (anyone could sign tokens with it). Give a public key in HERALD_JWT_PUBLIC_KEY (PEM) or a key set in HERALD_JWKS_URL instead, or set HERALD_JWT_SECRET to a random secret of 32 characters or more`,
+      );
+    }
+  }
+  if (config.jwtPublicKey !== "") {
+    try {
+      publicKeyAlgorithm(readPem(config.jwtPublicKey).trim());
+    } catch (error) {
+      const message = (error as Error).message;
+      throw new ConfigError(
+        message.startsWith("HERALD_JWT_PUBLIC_KEY") ? message : `HERALD_JWT_PUBLIC_KEY: ${message}`,
+      );
+    }
+  }
+  try {
+    checkMercureKeys(config);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** Builds the Authorizer from the config: one key source, or a random HS256 secret when none is set. */
@@ -67,8 +108,8 @@ function readPem(value: string): string {
   try {
     return readFileSync(value, "utf8");
   } catch (error) {
-    throw new Error(
-      `HERALD_JWT_PUBLIC_KEY is neither PEM text nor a readable file: ${(error as Error).message}`,
+    throw new ConfigError(
+      `HERALD_JWT_PUBLIC_KEY is neither PEM text nor a readable file (${(error as Error).message}): give a "-----BEGIN PUBLIC KEY-----" block (RSA, EC or Ed25519), a certificate, or the path of a file holding one`,
     );
   }
 }

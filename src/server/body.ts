@@ -91,8 +91,23 @@ export function requireJson(req: IncomingMessage): void {
   }
 }
 
-/** Parses JSON text; a syntax error becomes `bad_request` naming what the parser saw. */
+/**
+ * Deepest nesting of arrays and objects a JSON body may have. Re-encoding a value (an event's
+ * `data` is sent as JSON text) recurses once per level, and V8 runs out of stack near 4,000: far
+ * enough from 512 wherever it is called.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/**
+ * Parses JSON text; a syntax error becomes `bad_request` naming what the parser saw, and so does
+ * nesting deeper than MAX_JSON_DEPTH (checked on the bytes, before parsing).
+ */
 export function parseJson(body: Buffer): unknown {
+  if (body.length > MAX_JSON_DEPTH && nestedTooDeep(body, MAX_JSON_DEPTH)) {
+    throw badRequest(
+      `request body is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects); flatten it, or send the value as a JSON string`,
+    );
+  }
   const text = body.toString("utf8");
   if (text.trim() === "") throw badRequest("request body is empty; send a JSON document");
   try {
@@ -100,4 +115,22 @@ export function parseJson(body: Buffer): unknown {
   } catch (error) {
     throw badRequest(`request body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** Whether `[`/`{` (outside strings) nest deeper than `limit` anywhere in `json`. One pass, no allocation. */
+function nestedTooDeep(json: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const byte = json[i];
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
 }

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { ClusterBus } from "../buses/cluster.ts";
 import type { ToPrimary, ToWorker } from "../buses/cluster-wire.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./app.ts";
+import { checkKeySettings } from "./auth-setup.ts";
 import { ClusterFigures, type FiguresToPrimary, type FiguresToWorker } from "./cluster-figures.ts";
 import { ClusterLimits, type LimitsToPrimary, type LimitsToWorker } from "./cluster-limits.ts";
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster-primary.ts";
@@ -37,6 +38,7 @@ for (const spec of SETTINGS) {
 let config: HeraldConfig;
 try {
   config = loadConfig(flags, process.env);
+  checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`herald: ${error.message}\n`);
@@ -72,13 +74,36 @@ if (cluster.isWorker && config.bus === "memory") {
   process.once("disconnect", () => bus.lost()); // the primary is gone: publishes fail fast
   deps = { ...deps, bus };
 }
-const herald = await (config.workers > 1 && cluster.isPrimary
-  ? startPrimary(config, createLogger(config.logLevel))
-  : startHerald(config, deps)
-).catch((error: unknown) => {
-  process.stderr.write(`herald: cannot start: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+const starting = (
+  config.workers > 1 && cluster.isPrimary
+    ? startPrimary(config, createLogger(config.logLevel))
+    : startHerald(config, deps)
+).catch(cannotStart);
+const stop = (signal: string) => {
+  process.stderr.write(`herald: ${signal} received, shutting down\n`);
+  starting
+    .then((started) => started.close())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`herald: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+};
+if (cluster.isPrimary) {
+  // At once: a signal while the workers start waits for them, then stops everything gracefully.
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+const herald = await starting;
+if ("failed" in herald) {
+  // a replacement worker could not start: every worker has stopped (src/server/cluster-primary.ts)
+  herald.failed.catch((error: unknown) => {
+    process.stderr.write(`herald: stopping: a worker cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}
 
 if (herald.devToken !== undefined) {
   // Safe by default, still easy: the first publish works with this token (docs/auth.md).
@@ -100,18 +125,8 @@ if (config.allowAnonymousPublish) {
   process.stderr.write("herald: UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true)\n");
 }
 
-const stop = (signal: string) => {
-  process.stderr.write(`herald: ${signal} received, shutting down\n`);
-  herald.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`herald: shutdown failed: ${(error as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-};
-process.once("SIGTERM", () => stop("SIGTERM"));
 if (cluster.isWorker) {
+  process.once("SIGTERM", () => stop("SIGTERM"));
   // The primary stops its workers in two phases (src/server/cluster-primary.ts): drain, then stop.
   process.on("message", (message: { herald?: string }) => {
     if (message?.herald === "drain") {
@@ -123,8 +138,20 @@ if (cluster.isWorker) {
   // Ctrl-C signals every process of the group; the primary runs the two-phase stop.
   process.on("SIGINT", () => {});
   process.once("disconnect", () => stop("primary gone"));
-} else {
-  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+/**
+ * Start failed: exit 1 with the reason. A `--workers` worker gives the reason to its primary, which
+ * stops the whole process and prints it (rather than starting a replacement that would fail too).
+ */
+function cannotStart(error: unknown): Promise<never> {
+  const reason = (error as Error).message;
+  if (cluster.isWorker && process.connected && process.send !== undefined) {
+    process.send({ herald: "fatal", reason }, () => process.exit(1));
+    return new Promise<never>(() => {});
+  }
+  process.stderr.write(`herald: cannot start: ${reason}\n`);
+  process.exit(1);
 }
 
 /**

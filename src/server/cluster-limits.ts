@@ -10,14 +10,17 @@ import { RateLimiter, type RateLimiterOptions } from "./rate-limiter.ts";
  *
  * worker -> primary: `limits?` {asks}: the asks of one event-loop turn, in order:
  *   {rid, stream: ip}  may a stream from `ip` open? answered with a lease;
- *   {rid, publish: key}  may `key` publish? answered with the tokens taken for it;
+ *   {rid, publish: key, count?, refund?}  may `key` publish `count` events (default 1)? answered
+ *     with the tokens taken for it (at least `count`); when refused, `refund` tokens the request
+ *     took before (a batch's first) go back to the bucket;
  *   {release: lease}  a stream ended (no answer).
  * primary -> worker: `limits` {answers}: {rid, lease} | {rid, tokens} | {rid, error}, in order asked.
  *
  * Publish tokens: the primary's bucket per key is the only one. A worker that asks gets one token,
  * or, when the bucket is far from empty, a share of it (1 / (2 * workers) of what it holds) to spend
  * locally for up to TOKEN_LEASE_MS, so a publisher well under its limit costs no round trip per
- * publish. Tokens are only ever taken from the one bucket, so the machine never admits more than the
+ * publish. A batch of N events asks for N at once (all or nothing) unless its lease holds them.
+ * Tokens are only ever taken from the one bucket, so the machine never admits more than the
  * limit; near the limit each publish asks (exact). Unspent tokens lapse (never over-admitting).
  *
  * Contract: a refusal is the same error (code, message, Retry-After) one process gives. A worker that
@@ -30,7 +33,10 @@ const MAX_TOKEN_LEASES = 10_000;
 export type LimitsToPrimary = { herald: "limits?"; asks: LimitAsk[] };
 export type LimitsToWorker = { herald: "limits"; answers: LimitAnswer[] };
 
-type LimitAsk = { rid: number; stream: string } | { rid: number; publish: string } | { release: number };
+type LimitAsk =
+  | { rid: number; stream: string }
+  | { rid: number; publish: string; count?: number; refund?: number }
+  | { release: number };
 type LimitAnswer =
   | { rid: number; lease: number }
   | { rid: number; tokens: number }
@@ -77,11 +83,17 @@ export class ClusterLimits implements SharedLimits {
     };
   }
 
-  takePublish(key: string): Promise<void> | undefined {
+  takePublish(key: string, count = 1, refund = 0): Promise<void> | undefined {
     const lease = this.tokens.get(key);
-    if (lease !== undefined && lease.left > 0 && Date.now() < lease.until) {
-      lease.left--;
+    if (lease !== undefined && lease.left >= count && Date.now() < lease.until) {
+      lease.left -= count;
       return undefined;
+    }
+    if (count > 1 || refund > 0) {
+      // a batch: its own ask, all or nothing (what the primary gives beyond it becomes the lease)
+      return this.ask((rid) => ({ rid, publish: key, count, refund })).then((taken = count) => {
+        if (taken > count) this.keepTokens(key, taken - count);
+      });
     }
     // One ask per key at a time: the others wait for its tokens (asking each for a share of the
     // bucket would drain it for tokens nobody spends).
@@ -193,7 +205,10 @@ export function serveClusterLimits(streamLimits: ConnectionLimits, rate: RateLim
           answers.push({ rid: ask.rid, lease });
         } else {
           const workers = Math.max(1, Object.keys(cluster.workers ?? {}).length);
-          const tokens = publishRate.takeShare(ask.publish, 1 / (2 * workers), rate.ratePerSec);
+          const count = typeof ask.count === "number" && ask.count > 1 ? Math.floor(ask.count) : 1;
+          const refund = typeof ask.refund === "number" && ask.refund > 0 ? Math.floor(ask.refund) : 0;
+          const share = 1 / (2 * workers);
+          const tokens = publishRate.takeShare(ask.publish, share, rate.ratePerSec, count, refund);
           answers.push({ rid: ask.rid, tokens });
         }
       } catch (error) {

@@ -33,6 +33,11 @@ export interface Primary {
   readonly devToken?: string;
   /** Stops the workers (each shuts down gracefully), then the log. */
   close(): Promise<void>;
+  /**
+   * Rejects with the reason when a worker cannot start (a replacement, after `startPrimary`
+   * resolved), once every worker has stopped: the process must then exit 1.
+   */
+  readonly failed: Promise<never>;
 }
 
 /**
@@ -43,7 +48,8 @@ export interface Primary {
  * turn followed by the answers ready for that worker; an append is ready once every worker has
  * written its events (src/buses/cluster-counts.ts: `queued` counts the whole machine). With another bus (Redis, RabbitMQ) each worker is simply
  * a node of that bus and the primary only starts and restarts workers.
- * A worker that dies is replaced (its streams reconnect and resume through another worker).
+ * A worker that dies is replaced (its streams reconnect and resume through another worker); one that
+ * cannot start stops the whole process instead (`failed`). Resolves once every worker listens.
  */
 export async function startPrimary(config: HeraldConfig, log: Logger): Promise<Primary> {
   const ownsLog = config.bus === "memory";
@@ -174,12 +180,39 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     { ratePerSec: config.publishRate, burst: config.publishBurst },
   );
 
+  // A worker that cannot start (it says why: `{herald: "fatal", reason}`, or it exits with a code
+  // before it listens: a port in use, a bad setting...) would fail again in its replacement: the
+  // whole process stops instead (every worker, then the primary: `failed`). A worker killed by a
+  // signal, or one that dies after it listened, is replaced.
+  let failWith: (error: Error) => void = () => {};
+  const startFailed = new Promise<never>((_resolve, reject) => {
+    failWith = reject;
+  });
+  startFailed.catch(() => {}); // awaited by start, then by the CLI
+  let allListening: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    allListening = resolve;
+  });
+  const listened = new WeakSet<Worker>();
   let listening = 0;
-  cluster.on("listening", () => {
+  cluster.on("listening", (worker: Worker) => {
+    listened.add(worker);
     listening++;
     if (listening === config.workers) {
       log.info({ workers: config.workers, pid: process.pid }, "all workers listening");
+      allListening();
     }
+  });
+  const fail = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.error({ reason }, "a worker cannot start; stopping every worker");
+    void stopAll(Object.values(cluster.workers ?? {}), config.shutdownTimeoutMs).then(() =>
+      failWith(new Error(reason)),
+    );
+  };
+  cluster.on("message", (_worker: Worker, message: { herald?: string; reason?: unknown }) => {
+    if (message?.herald === "fatal") fail(String(message.reason));
   });
   // Each worker knows its index (0..N-1); a replacement keeps the index of the worker it replaces.
   const indexes = new Map<Worker, number>();
@@ -192,6 +225,10 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     const index = indexes.get(worker) ?? 0;
     indexes.delete(worker);
     if (stopping) return;
+    if (!listened.has(worker) && signal === null && code !== 0) {
+      fail(`a worker exited with code ${code} before it listened (see its output above)`);
+      return;
+    }
     log.error({ pid: worker.process.pid, code, signal }, "worker died; starting another");
     fork(index);
   });
@@ -203,11 +240,13 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     devToken = await mintDevToken(secret, config);
   }
   for (let i = 0; i < config.workers; i++) fork(i);
+  await Promise.race([started, startFailed]);
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${config.host === "" ? "localhost" : config.host}:${config.port}`,
     devToken,
+    failed: startFailed,
     close: () => {
       closing ??= (async () => {
         stopping = true;
@@ -242,6 +281,24 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       return closing;
     },
   };
+}
+
+/** Stops `workers` at once (SIGTERM: a started worker shuts down gracefully; SIGKILL after the grace). */
+function stopAll(workers: (Worker | undefined)[], timeoutMs: number): Promise<void> {
+  return Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker === undefined || worker.isDead()) return resolve();
+          const timer = setTimeout(() => worker.process.kill("SIGKILL"), timeoutMs + 5000);
+          worker.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          worker.process.kill("SIGTERM");
+        }),
+    ),
+  ).then(() => undefined);
 }
 
 /** Asks a worker to drain (`Herald.drain`) and resolves when it says it has, or after `timeoutMs`. */

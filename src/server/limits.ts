@@ -1,3 +1,4 @@
+import { HeraldError } from "../core/errors.ts";
 import type { ConnectionLimiter } from "./connection-limiter.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
@@ -6,10 +7,11 @@ export interface SharedLimits {
   /** Resolves with the release of the stream's place (idempotent); rejects 429/503 at a limit. */
   acquireStream(ip: string): Promise<() => void>;
   /**
-   * Takes a publish token for `key`: undefined when it could be taken at once, else a promise that
-   * resolves when it was, or rejects 429 when the bucket is empty.
+   * Takes `count` publish tokens for `key` (all or nothing): undefined when they could be taken at
+   * once, else a promise that resolves when they were, or rejects 429 when the bucket holds fewer
+   * (giving back `refund` tokens the request took before: `RateLimiter.take`).
    */
-  takePublish(key: string): Promise<void> | undefined;
+  takePublish(key: string, count?: number, refund?: number): Promise<void> | undefined;
 }
 
 /**
@@ -44,11 +46,35 @@ export class Limits {
   }
 
   /**
-   * A publish by `key` takes a token (429 with Retry-After when none is left). Throws at once for
-   * this process's count; returns a promise only when the machine's count is asked too.
+   * A publish by `key` takes a token per event (429 with Retry-After when fewer are left; all or
+   * nothing). Throws at once for this process's count; returns a promise only when the machine's
+   * count is asked too.
    */
-  takePublish(key: string): Promise<void> | undefined {
-    this.publishRate.take(key);
-    return this.shared?.takePublish(key);
+  takePublish(key: string, count = 1, refund = 0): Promise<void> | undefined {
+    this.publishRate.take(key, count, refund);
+    const shared = this.shared?.takePublish(key, count, refund);
+    if (shared === undefined) return undefined;
+    // refused by the machine's count: this process's count gives back what it took, and the refund
+    return shared.catch((error: unknown) => {
+      this.publishRate.giveBack(key, count + refund);
+      throw error;
+    });
+  }
+
+  /**
+   * A batch of `events` counts as that many publishes. Its request already took one (the gate,
+   * before the body was read): this takes the rest, all or nothing: when fewer are left, 429 with
+   * Retry-After and the gate's one is given back (a refused batch costs nothing). A batch larger
+   * than the bucket (HERALD_PUBLISH_BURST) could never pass: 413 saying how to split it.
+   */
+  takeBatch(key: string, events: number): Promise<void> | undefined {
+    const burst = this.publishRate.burst;
+    if (events > burst) {
+      throw new HeraldError(
+        "payload_too_large",
+        `this batch holds ${events} events; each counts as a publish, and HERALD_PUBLISH_BURST (${burst}) allows at most that many at once: split it into batches of at most ${burst} events`,
+      );
+    }
+    return events > 1 ? this.takePublish(key, events - 1, 1) : undefined;
   }
 }

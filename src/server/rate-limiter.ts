@@ -8,7 +8,7 @@ interface Bucket {
 export interface RateLimiterOptions {
   /** Tokens added per second (HERALD_PUBLISH_RATE). */
   readonly ratePerSec: number;
-  /** Bucket size: requests allowed at once (HERALD_PUBLISH_BURST). */
+  /** Bucket size: publishes (events) allowed at once (HERALD_PUBLISH_BURST). */
   readonly burst: number;
   /** Most keys tracked; when full, buckets that have refilled are dropped first. */
   readonly maxKeys?: number;
@@ -17,9 +17,10 @@ export interface RateLimiterOptions {
 
 /**
  * A token bucket per key (a token's subject or hash, or `ip:<address>` when anonymous); written
- * here rather than a library because it is 50 lines. `take` throws 429 `too_many_requests` with
- * Retry-After (whole seconds until one token is back) when the key's bucket is empty. Memory is
- * bounded: a bucket that has refilled holds no information and is dropped by the sweep.
+ * here rather than a library because it is 50 lines. One token is one event published (a batch
+ * of N takes N). `take` throws 429 `too_many_requests` with Retry-After (whole seconds until the
+ * tokens asked for are back) when the key's bucket holds fewer; it takes all or nothing. Memory
+ * is bounded: a bucket that has refilled holds no information and is dropped by the sweep.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
@@ -35,16 +36,54 @@ export class RateLimiter {
     return this.buckets.size;
   }
 
-  take(key: string): void {
-    this.takeShare(key, 0, 1);
+  /** Tokens the bucket holds when full (HERALD_PUBLISH_BURST): the most one request may take. */
+  get burst(): number {
+    return this.options.burst;
   }
 
   /**
-   * Takes at least one token, and up to `share` of what the bucket holds (at most `max`): a lease a
-   * cluster worker spends locally (src/server/cluster-limits.ts). Returns how many were taken;
-   * throws 429 like `take` when not even one is left.
+   * Takes `count` tokens (all or nothing); 429 when fewer are left. `refund`: tokens this request
+   * already took (a batch's first, taken before its body was read), given back when it is refused,
+   * so that a refused batch costs nothing and its Retry-After is when all of it may pass.
    */
-  takeShare(key: string, share: number, max: number): number {
+  take(key: string, count = 1, refund = 0): void {
+    this.takeShare(key, 0, count, count, refund);
+  }
+
+  /**
+   * Takes at least `count` tokens, and up to `share` of what the bucket holds (at most `max`): a
+   * lease a cluster worker spends locally (src/server/cluster-limits.ts). Returns how many were
+   * taken; throws 429 like `take` when fewer than `count` are left.
+   */
+  takeShare(key: string, share: number, max: number, count = 1, refund = 0): number {
+    const bucket = this.bucketOf(key);
+    if (bucket.tokens < count) {
+      bucket.tokens = Math.min(this.options.burst, bucket.tokens + refund);
+      const all = count + refund; // what the request takes when it comes again
+      const seconds = Math.max(1, Math.ceil((all - bucket.tokens) / this.options.ratePerSec));
+      const what =
+        all === 1
+          ? ""
+          : `: this batch of ${all} events counts as ${all} publishes and ${Math.floor(bucket.tokens)} are left`;
+      throw new HeraldError(
+        "too_many_requests",
+        `publish rate limit reached (${this.options.ratePerSec}/s, bursts of ${this.options.burst}: HERALD_PUBLISH_RATE, HERALD_PUBLISH_BURST)${what}; retry in ${seconds}s`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+    const taken = Math.max(count, Math.min(max, Math.floor(bucket.tokens * share)));
+    bucket.tokens -= taken;
+    return taken;
+  }
+
+  /** Gives back `count` tokens taken for a publish that was refused elsewhere (never above the burst). */
+  giveBack(key: string, count: number): void {
+    const bucket = this.bucketOf(key);
+    bucket.tokens = Math.min(this.options.burst, bucket.tokens + count);
+  }
+
+  /** The key's bucket, refilled up to now (a new one is full). */
+  private bucketOf(key: string): Bucket {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
@@ -56,17 +95,7 @@ export class RateLimiter {
       bucket.tokens = Math.min(this.options.burst, bucket.tokens + refill);
       bucket.updated = now;
     }
-    if (bucket.tokens < 1) {
-      const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / this.options.ratePerSec));
-      throw new HeraldError(
-        "too_many_requests",
-        `publish rate limit reached (${this.options.ratePerSec}/s, bursts of ${this.options.burst}: HERALD_PUBLISH_RATE, HERALD_PUBLISH_BURST); retry in ${seconds}s`,
-        { retryAfterSeconds: seconds },
-      );
-    }
-    const taken = Math.max(1, Math.min(max, Math.floor(bucket.tokens * share)));
-    bucket.tokens -= taken;
-    return taken;
+    return bucket;
   }
 
   /** Drops buckets that have refilled; when every bucket is busy, drops the oldest half. */

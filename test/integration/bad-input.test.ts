@@ -216,3 +216,46 @@ describe("bad input gets a clear error and changes nothing else", () => {
     assert.equal(herald.hub.counters.published, 1);
   });
 });
+
+describe("deeply nested JSON: 400 on every JSON body route, never a 500", () => {
+  let herald: Herald;
+  let client: RecordingClient;
+  before(async () => {
+    herald = await startTestHerald({ broadcastTopic: "t" });
+    client = new RecordingClient(`${herald.url}/events?topic=t`);
+    await client.opened();
+  });
+  after(async () => {
+    client.close();
+    await herald.close();
+  });
+
+  const nested = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+  const deep = nested(100_000);
+  const post = (path: string, body: string) =>
+    httpRequest(`${herald.url}${path}`, { method: "POST", headers: json, body });
+
+  it("POST /publish, POST /publish/batch and POST /broadcast answer 400 naming the limit", async () => {
+    const single = await post("/publish", `{"topic":"t","data":${deep}}`);
+    assert.equal(single.status, 400, single.text);
+    assert.match((single.body as { message: string }).message, /nested more than 512 levels deep/);
+    const batch = await post(
+      "/publish/batch",
+      `{"events":[{"topic":"t","data":"ok"},{"topic":"t","data":${deep}}]}`,
+    );
+    assert.equal(batch.status, 400, batch.text);
+    assert.match((batch.body as { message: string }).message, /nested more than 512 levels deep/);
+    const seed = await post("/broadcast", deep);
+    assert.equal(seed.status, 400, seed.text);
+    assert.deepEqual(Object.keys(seed.body as object), ["success", "code", "message"], "the seed's shape");
+    assert.match((seed.body as { message: string }).message, /nested more than 512 levels deep/);
+  });
+
+  it("data nested 512 levels deep is accepted, and nothing refused was stored", async () => {
+    const res = await post("/publish", `{"topic":"t","data":${nested(510)}}`);
+    assert.equal(res.status, 200, res.text);
+    await client.until(() => client.events.length === 1);
+    assert.equal(client.datas()[0], nested(510));
+    assert.equal(herald.hub.counters.published, 1);
+  });
+});

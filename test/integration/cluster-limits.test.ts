@@ -4,15 +4,21 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { httpRequest, RawStream } from "../helpers/herald.ts";
 import { type HeraldProcess, spawnWorkers, stopHerald } from "../helpers/process.ts";
+import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { eventually } from "../helpers/waiters.ts";
 
 /** A publish on a connection of its own (no keep-alive): node:cluster hands each to the next worker. */
-function publishOnNewConnection(url: string, body: unknown) {
+function publishOnNewConnection(
+  url: string,
+  body: unknown,
+  path = "/publish",
+  headers: Record<string, string> = {},
+) {
   const text = JSON.stringify(body);
   return new Promise<{ status: number; retryAfter: string | undefined; text: string }>((resolve, reject) => {
     const req = request(
-      `${url}/publish`,
-      { method: "POST", agent: false, headers: { "content-type": "application/json" } },
+      `${url}${path}`,
+      { method: "POST", agent: false, headers: { "content-type": "application/json", ...headers } },
       (res) => {
         let answer = "";
         res.setEncoding("utf8");
@@ -47,6 +53,7 @@ describe("--workers 2: stream and publish-rate limits count for the whole machin
       HERALD_MAX_CONNECTIONS_PER_IP: "3",
       HERALD_PUBLISH_RATE: "1",
       HERALD_PUBLISH_BURST: "3",
+      HERALD_JWT_SECRET: TEST_SECRET,
     });
   });
   after(async () => {
@@ -133,6 +140,32 @@ describe("--workers 2: stream and publish-rate limits count for the whole machin
     assert.equal(refused.length, 6 - accepted, "every other one is refused with 429");
     assert.match(refused[0]?.text ?? "", /publish rate limit reached/);
     assert.ok(refused[0]?.retryAfter, "Retry-After is set");
+  });
+
+  it("a batch counts one publish per event, whichever worker takes it", async () => {
+    const tokenOf = async (subject: string) => bearer(await heraldToken({ publish: ["*"] }, { subject }));
+    const headers = await tokenOf("batcher");
+    const batch = (events: number, as = headers) =>
+      publishOnNewConnection(
+        herald.url,
+        { events: Array.from({ length: events }, (_, i) => ({ topic: "t", data: i })) },
+        "/publish/batch",
+        as,
+      );
+    const started = Date.now();
+    const first = await batch(3);
+    assert.equal(first.status, 200, `the whole burst in one batch: ${first.text}`);
+    // 4 more on connections of their own: spread over both workers, all drawing on one bucket
+    const more = await Promise.all(Array.from({ length: 4 }, () => batch(3)));
+    const refilled = Math.floor((Date.now() - started) / 1000); // HERALD_PUBLISH_RATE is 1/s
+    const accepted = more.filter((a) => a.status === 200).length * 3;
+    assert.ok(accepted <= refilled, `${accepted} more events accepted: ${more.map((a) => a.text)}`);
+    const refused = more.filter((a) => a.status === 429);
+    assert.ok(refused.length > 0 && refused[0]?.retryAfter, "429 with Retry-After");
+    assert.match(refused[0]?.text ?? "", /publish rate limit reached/);
+    const tooBig = await batch(4, await tokenOf("too-big")); // a full bucket: the gate lets it in
+    assert.equal(tooBig.status, 413, tooBig.text);
+    assert.match(tooBig.text, /HERALD_PUBLISH_BURST \(3\)/);
   });
 });
 

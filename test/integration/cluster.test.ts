@@ -14,6 +14,8 @@ function startCluster(): Promise<{ child: ChildProcess; url: string }> {
       "bin/herald.js",
       ...["--port", "0", "--host", "127.0.0.1", "--workers", "2", "--log-level", "info"],
       ...["--allow-anonymous-publish", "true"],
+      // batches of 5,000 events: the publish rate (counted in events) out of the way
+      ...["--publish-rate", "1000000", "--publish-burst", "1000000"],
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );

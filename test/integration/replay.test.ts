@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../src/server/app.ts";
 import { publish, RawStream, startTestHerald } from "../helpers/herald.ts";
@@ -81,5 +82,49 @@ describe("Last-Event-ID replay", () => {
     await stream.until(() => stream.text.includes("herald.missed"));
     assert.match(stream.text, /"reason":"epoch-changed"/);
     stream.close();
+  });
+});
+
+describe("Last-Event-ID with non-ASCII characters", () => {
+  let herald: Herald;
+  before(async () => {
+    herald = await startTestHerald();
+  });
+  after(() => herald.close());
+
+  /** A stream request whose headers go out as raw UTF-8 bytes, as browsers send them. */
+  const rawStream = (path: string, lastEventId: string) => {
+    const url = new URL(herald.url);
+    const socket = connect(Number(url.port), url.hostname);
+    const state = { text: "" };
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      state.text += chunk;
+    });
+    socket.on("error", () => {});
+    socket.write(
+      Buffer.from(`GET ${path} HTTP/1.1\r\nHost: x\r\nLast-Event-ID: ${lastEventId}\r\n\r\n`, "utf8"),
+    );
+    return { state, socket };
+  };
+
+  it("resumes after an id sent as UTF-8 bytes (e.g. by a browser)", async () => {
+    for (const id of ["café-1", "café-2", "日本-3"]) {
+      const res = await publish(herald.url, { topic: "utf", data: id, id });
+      assert.equal(res.status, 200, res.text);
+    }
+    const { state, socket } = rawStream("/events?topic=utf", "café-1");
+    try {
+      const deadline = Date.now() + 5000;
+      while (!state.text.includes("id: 日本-3") && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.match(state.text, /id: café-2\n/);
+      assert.match(state.text, /id: 日本-3\n/);
+      assert.doesNotMatch(state.text, /herald\.missed/, "the id was found");
+      assert.doesNotMatch(state.text, /id: café-1\n/, "no duplicate");
+    } finally {
+      socket.destroy();
+    }
   });
 });

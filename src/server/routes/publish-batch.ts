@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Principal } from "../../core/auth.ts";
 import { badRequest, HeraldError } from "../../core/errors.ts";
 import type { PublishInput } from "../../core/event.ts";
 import type { Hub } from "../../core/hub.ts";
@@ -19,6 +20,8 @@ export const MAX_BATCH_EVENTS = 10_000;
  * subscriber in one write. A retry (same publisher, id and content as a held event) is answered as the first time.
  * Same gate as `POST /publish` (authentication and rate limit before the body is read), and the
  * token's publish claim must match every topic of every event (403 naming the event otherwise).
+ * The publish rate counts events: once the batch is valid, `chargeBatch` takes what it counts for
+ * beyond the gate's one (429 with nothing stored when it is more than what is left).
  */
 export async function handlePublishBatch(
   hub: Hub,
@@ -26,6 +29,7 @@ export async function handlePublishBatch(
   req: IncomingMessage,
   res: ServerResponse,
   gate: PublishGate,
+  chargeBatch: (principal: Principal, events: number) => Promise<void>,
 ) {
   const { principal, body } = await readPublishRequest(req, config, gate);
   const events = (body as { events?: unknown } | null)?.events;
@@ -52,6 +56,7 @@ export async function handlePublishBatch(
       throw error;
     }
   });
+  await chargeBatch(principal, inputs.length);
   const results = await hub.publish(inputs);
   sendJson(res, 200, { results: results.map(({ id, queued }) => ({ id, queued })) });
 }
