@@ -376,7 +376,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: "publish-rate",
     env: "HERALD_PUBLISH_RATE",
     kind: "count",
-    default: "1000",
+    default: "10000",
     help: "publishes per second allowed per token (per IP when anonymous); 429 + Retry-After above it",
   },
   {
@@ -384,7 +384,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: "publish-burst",
     env: "HERALD_PUBLISH_BURST",
     kind: "count",
-    default: "2000",
+    default: "50000",
     help: "publishes allowed at once before the publish rate applies",
   },
   {
