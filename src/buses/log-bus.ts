@@ -269,7 +269,7 @@ export abstract class LogBus implements Bus {
         continue;
       }
       const event = this.toEvent(marked);
-      this.history.add(event);
+      this.history.add(event, marked.input.id !== undefined);
       batch.push(event);
       if (waiter !== undefined) settled.push([waiter, event, false]);
     }
