@@ -364,7 +364,7 @@ export abstract class LogBus implements Bus {
         continue;
       }
       const event = this.toEvent(marked);
-      this.history.add(event);
+      this.history.add(event, marked.input.id !== undefined);
       // a load fills the history; only what was stored since this node started is live
       if (!this.loading || event.time >= this.liveFrom) batch.push(event);
       if (waiter !== undefined) settled.push([waiter, event, false]);

@@ -52,7 +52,7 @@ export class MemoryBus implements Bus {
       const pos = ++this.headPos;
       const id = input.id ?? formatHubId(this.epoch, pos);
       const event = storeEvent(input, pos, id, time);
-      this.history.add(event);
+      this.history.add(event, input.id !== undefined);
       stored.push(event);
       results.push({ event, duplicate: false });
     }

@@ -3,7 +3,7 @@ import { createClient, ErrorReply, type RedisClientType } from "redis";
 import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
-import { formatHubId } from "../core/ids.ts";
+import { formatHubId, parseHubId } from "../core/ids.ts";
 import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
 import { msOf, PUBLISH_SCRIPT, parseFields, type RawEntry, SEQ_PER_MS, streamIdToPos } from "./redis-log.ts";
 import { DEFAULT_RETENTION, READER_BEAT_MS, READER_TTL_MS, RETENTION_SCRIPT } from "./redis-retention.ts";
@@ -159,7 +159,8 @@ export class RedisBus extends LogBus {
     await this.waitForPos(Math.max(...stored.map((s) => s.pos)));
     return stored.map(({ input, streamId, pos, duplicate }) => {
       const id = input.id ?? formatHubId(epoch, pos);
-      const held = this.history.retryOf({ ...input, id });
+      // the event the tail delivered (the hub counts its subscribers by that object)
+      const held = input.id === undefined ? this.history.atPos(pos) : this.history.retryOf(input);
       // stored although the local history holds a retry of it (its entry was trimmed from the
       // stream, or two retries raced): the tail skipped it, the held one stands
       if (held !== undefined) return { event: held, duplicate: duplicate || held.pos !== pos };
@@ -168,11 +169,13 @@ export class RedisBus extends LogBus {
   }
 
   /**
-   * An id this node does not hold may be one another node already delivered: wait (bounded) until
-   * the tail reached the stream's newest entry before answering the replay.
+   * A publisher id this node does not hold may be one another node already delivered: wait
+   * (bounded) until the tail reached the stream's newest entry before answering the replay. A hub
+   * id of this log names a position: `super.catchUp` waits for it when it is ahead.
    */
   protected override async catchUp(lastEventId: string): Promise<void> {
-    if (!this.history.holds(lastEventId) && this.writer.isReady) {
+    const position = parseHubId(lastEventId)?.epoch === this.epoch;
+    if (!position && !this.history.holds(lastEventId) && this.writer.isReady) {
       try {
         const newest = (await this.writer.sendCommand([
           "XREVRANGE",

@@ -1,6 +1,6 @@
 import type { ReplayResult, Visible } from "./bus.ts";
 import { type HeraldEvent, type PublishInput, utf8Length } from "./event.ts";
-import { retryKey, sameContent } from "./stored-event.ts";
+import { sameContent } from "./stored-event.ts";
 
 export interface HistoryOptions {
   /** Most events held; the oldest go first. */
@@ -28,8 +28,8 @@ export function eventSize(event: HeraldEvent): number {
 /**
  * A bounded in-memory log of events in `pos` order, indexed by id and by publisher scope.
  * Contract: `add` must be called in increasing `pos` order (the bus's order). Eviction drops the
- * oldest events first: by count and bytes on `add`, by age on `add`/`trim`/`after`. Several held
- * events may carry one id (publishers in different scopes, or one publisher with other content):
+ * oldest events first: by count and bytes on `add`, by age on `add`/`trim`/`after`. Publisher ids
+ * are indexed, hub ids are positions. Several held events may carry one publisher id (publishers in different scopes, or one publisher with other content):
  * `resolve` picks the earliest the caller may receive. Lookups are O(1) by (scope, id), O(events
  * carrying the id) by id, O(log n) by position; a replay scans at most `limit` events.
  */
@@ -41,8 +41,8 @@ export class History {
   private bytes = 0;
   /** Every held event carrying an id, oldest first (one event, or an array when several). */
   private readonly byId = new Map<string, HeraldEvent | HeraldEvent[]>();
-  /** The newest held event per `retryKey(scope, id)`: what a retry is checked against. */
-  private readonly byScope = new Map<string, HeraldEvent>();
+  /** The newest held event per scope (`""` = none) and id: what a retry is checked against. */
+  private readonly byScope = new Map<string, Map<string, HeraldEvent>>();
   private readonly maxBytes: number;
   private readonly now: () => number;
 
@@ -92,7 +92,7 @@ export class History {
    */
   retryOf(input: PublishInput): HeraldEvent | undefined {
     if (input.id === undefined) return undefined;
-    const held = this.byScope.get(retryKey(input.scope, input.id));
+    const held = this.byScope.get(input.scope ?? "")?.get(input.id);
     return held !== undefined && sameContent(held, input) ? held : undefined;
   }
 
@@ -104,8 +104,12 @@ export class History {
     return this.count === 0 ? undefined : this.at(0);
   }
 
-  add(event: HeraldEvent): void {
-    const size = eventSize(event);
+  /**
+   * Holds `event` (the newest). `publisherId`: the event's id is its publisher's; false for a hub id
+   * `<epoch>-<pos>`, which names a position (found by `after`) and is not indexed by id.
+   */
+  add(event: HeraldEvent, publisherId = true): void {
+    const size = this.maxBytes === Infinity ? 0 : eventSize(event);
     if (this.count === this.ring.length) this.dropOldest();
     while (this.count > 0 && this.bytes + size > this.maxBytes) this.dropOldest();
     if (size > this.maxBytes) return; // delivered, never held: a replay from it is a miss
@@ -114,12 +118,26 @@ export class History {
     this.sizes[index] = size;
     this.count++;
     this.bytes += size;
+    if (publisherId) this.index(event);
+    this.trim();
+  }
+
+  /** The event at position `pos`, when held. */
+  atPos(pos: number): HeraldEvent | undefined {
+    const i = this.firstIndexAfter(pos - 1);
+    const event = i < this.count ? this.at(i) : undefined;
+    return event?.pos === pos ? event : undefined;
+  }
+
+  private index(event: HeraldEvent): void {
     const held = this.byId.get(event.id);
     if (held === undefined) this.byId.set(event.id, event);
     else if (Array.isArray(held)) held.push(event);
     else this.byId.set(event.id, [held, event]);
-    this.byScope.set(retryKey(event.scope, event.id), event);
-    this.trim();
+    const scope = event.scope ?? "";
+    const ids = this.byScope.get(scope);
+    if (ids === undefined) this.byScope.set(scope, new Map([[event.id, event]]));
+    else ids.set(event.id, event);
   }
 
   /** Drops events older than max age. */
@@ -171,7 +189,11 @@ export class History {
       held.shift();
       if (held.length === 1) this.byId.set(old.id, held[0] as HeraldEvent);
     }
-    const key = retryKey(old.scope, old.id);
-    if (this.byScope.get(key) === old) this.byScope.delete(key);
+    const scope = old.scope ?? "";
+    const ids = this.byScope.get(scope);
+    if (ids?.get(old.id) === old) {
+      ids.delete(old.id);
+      if (ids.size === 0) this.byScope.delete(scope);
+    }
   }
 }

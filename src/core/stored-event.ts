@@ -45,15 +45,6 @@ export function storeEvent(input: PublishInput, pos: number, id: string, time: n
 }
 
 /**
- * The deduplication key of a publisher id: ids are deduplicated per publisher scope, so one
- * publisher's id never hides or answers for another's event. An id holds no CR, LF or NUL
- * (`validatePublish`), so the last line break splits the key unambiguously.
- */
-export function retryKey(scope: string | undefined, id: string): string {
-  return `${scope ?? ""}\n${id}`;
-}
-
-/**
  * True when `input` asks for exactly what `event` holds: the same topics (in order), data, type,
  * retry and private flag. Only such an input is a retry; the same id with other content is a new event.
  */
