@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { selectorMatches } from "../../src/core/topic.ts";
 import { MercureSelectors } from "../../src/server/mercure/selectors.ts";
-import { compileTemplate, TemplateError, TemplateTooComplex } from "../../src/server/mercure/uri-template.ts";
+import {
+  compileTemplate,
+  compileTemplateMatcher,
+  TemplateError,
+  TemplateTooComplex,
+} from "../../src/server/mercure/uri-template.ts";
 
 const options = { maxTopicLength: 256, maxStates: 4096 };
 const matches = (template: string, topic: string) => compileTemplate(template, options)(topic);
@@ -92,6 +97,34 @@ describe("URI template matching (RFC 6570, as Mercure selectors)", () => {
     const heavy = `x${Array.from({ length: 12 }, (_, i) => `{v${i}:200}`).join("")}`;
     assert.throws(() => compileTemplate(heavy, options), TemplateTooComplex);
   });
+  it("compiles an expression of n variables to a size linear in n (the issue's {+q,v0,...,v17} was ~3,000 states)", () => {
+    const sizeOf = (n: number) =>
+      compileTemplateMatcher(`{+${Array.from({ length: n }, (_, i) => `v${i}`).join(",")}}@@`, options).size;
+    assert.ok(sizeOf(19) < 19 * 20, `19 variables: ${sizeOf(19)} states`);
+    assert.ok(sizeOf(30) - sizeOf(15) < 15 * 20);
+  });
+
+  it("exposes the literal start, which is not part of the size", () => {
+    const books = compileTemplateMatcher("https://example.com/books/{id}", options);
+    assert.equal(books.literal, "https://example.com/books/");
+    assert.ok(books.size < 20, `${books.size} states`);
+    assert.equal(compileTemplateMatcher("{+x}", options).literal, "");
+  });
+
+  it("gives the same answers once its DFA cache is full (then it simulates the NFA)", () => {
+    // x{a:100}{/b:50}y needs more DFA states than the cache holds: counting up to 100 and 50
+    const m = compileTemplateMatcher("x{a:100}{/b:50}y", options);
+    const re = /^x[A-Za-z0-9\-._~]{0,100}(\/[A-Za-z0-9\-._~]{0,50})?y$/;
+    for (let n = 0; n < 160; n++) {
+      for (const topic of [
+        `x${"a".repeat(n)}y`,
+        `x${"a".repeat(n)}/${"b".repeat(n % 60)}y`,
+        `x${"a".repeat(n)}`,
+      ]) {
+        assert.equal(m.matches(topic), re.test(topic), topic);
+      }
+    }
+  });
 });
 
 describe("Mercure selectors", () => {
@@ -117,5 +150,6 @@ describe("Mercure selectors", () => {
     );
     assert.equal(selectorMatches(template, "https://example.com/books/1/2"), false);
     assert.equal(selectors.parse("https://example.com/books/{id}"), template, "compiled once, cached");
+    assert.equal(template.kind === "match" && template.literal, "https://example.com/books/");
   });
 });
