@@ -84,7 +84,7 @@ export function looksLikeTemplate(source: string): boolean {
 export interface CompiledTemplate {
   /** The text before the first expression: every topic it matches starts with it. */
   readonly literal: string;
-  /** The template's size: NFA states after the literal (about 15 per variable, 1 per later literal character). */
+  /** The template's size: NFA states after the literal (about 17 per variable, 1 per later literal character). */
   readonly size: number;
   /** Bytes it may hold (its NFA and the most its DFA cache may grow to). */
   readonly bytes: number;
@@ -136,7 +136,7 @@ export function compileTemplateMatcher(source: string, options: CompileOptions):
   } catch (error) {
     if (error instanceof PatternTooComplex) {
       throw new TemplateTooComplex(
-        `it compiles to more than ${options.maxStates} states (about 15 per variable, 1 per character after the first variable)`,
+        `it compiles to more than ${options.maxStates} states (about 17 per variable, 1 per character after the first variable)`,
       );
     }
     throw error;
