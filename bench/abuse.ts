@@ -6,8 +6,8 @@
  * monitorEventLoopDelay, reset at each scrape of /metrics). Then, on the same server, hostile
  * clients join and the same publishes are timed again:
  * - templates: 3 client IPs, each opening 99 Mercure streams of 32 distinct heavy URI templates
- *   (as big as HERALD_MAX_TEMPLATE_SIZE lets through, starting with a variable, so no literal
- *   prefix can skip them); most are refused by the per-IP cap, and the count is reported;
+ *   (see `heavy`: starting with a variable, so no literal prefix can skip them); most streams are
+ *   refused by the per-IP cap, and the counts are reported;
  * - patterns: 9,000 Herald streams with 32 prefix selectors each;
  * - big batches: a publisher sending 1,000-event batches (`POST /publish/batch`) every 250 ms.
  * Printed: each figure clean and hostile, and the ratio hostile / clean (target: under 2x, and no
@@ -43,8 +43,15 @@ const books = "https://example.com/books/{id}";
 const mercurePath = (topics: string[]) =>
   `/.well-known/mercure?${topics.map((t) => `topic=${encodeURIComponent(t)}`).join("&")}`;
 
-/** A heavy template that fits the default size limit: one `+` expression of 14 variables (241 states), ending in a literal. */
-const heavy = (n: number) => `{+h${n},${Array.from({ length: 13 }, (_, i) => `v${i}`).join(",")}}@@`;
+/**
+ * Hostile templates, distinct: the issue's `{+q<n>,v0,...,v17}@@` and, to run every match to the
+ * end of the topic, `{+a}{?h<n>,v0,...,v10}` (no literal start or end; its DFA has 188 states,
+ * under HERALD_MAX_TEMPLATE_SIZE).
+ */
+const heavy = (n: number) =>
+  n % 2 === 0
+    ? `{+q${n},${Array.from({ length: 18 }, (_, i) => `v${i}`).join(",")}}@@`
+    : `{+a}{?h${n},${Array.from({ length: 11 }, (_, i) => `v${i}`).join(",")}}`;
 
 let seq = 1_000_000_000;
 

@@ -12,12 +12,22 @@ export interface TopicEntry {
   others: Set<Subscriber> | undefined;
 }
 
+/** A selector checked against topics, with the subscribers that share it. */
+interface Checked {
+  readonly selector: TopicSelector;
+  readonly subscribers: Set<Subscriber>;
+  /** Where it is in `AnchorEntry.list`. */
+  at: number;
+}
+
 /** The pattern selectors that share one anchor (see `anchorOf`). */
 interface AnchorEntry {
   /** Subscribers of the prefix selector equal to the anchor: every topic that reaches here matches. */
   readonly prefixed: Set<Subscriber>;
   /** Other selectors anchored here (templates, prefixes not ending with a separator): checked once per topic, each for all its subscribers. */
-  readonly checked: Map<TopicSelector, Set<Subscriber>>;
+  readonly checked: Map<TopicSelector, Checked>;
+  /** The same, as a list (iterated on the fan-out path). */
+  readonly list: Checked[];
 }
 
 /**
@@ -41,6 +51,8 @@ export class SubscriberIndex {
   private readonly anchors = new Map<string, AnchorEntry>();
   /** Length of the longest anchor held since `anchors` was last empty: the walk of a topic stops there. */
   private longest = 0;
+  /** Selector checks run so far (`test` or `startsWith`): the fan-out counts them as work. */
+  checks = 0;
 
   /** Map entries held (0 when nobody is subscribed: for leak checks). */
   get size(): number {
@@ -107,11 +119,7 @@ export class SubscriberIndex {
           const entry = this.anchors.get(anchor);
           if (entry === undefined) break;
           if (selector.kind === "prefix" && anchor === prefix) entry.prefixed.delete(subscriber);
-          else {
-            const set = entry.checked.get(selector);
-            set?.delete(subscriber);
-            if (set?.size === 0) entry.checked.delete(selector);
-          }
+          else this.removeChecked(entry, selector, subscriber);
           if (entry.prefixed.size === 0 && entry.checked.size === 0) this.anchors.delete(anchor);
           if (this.anchors.size === 0) this.longest = 0;
           break;
@@ -140,13 +148,16 @@ export class SubscriberIndex {
 
   private *groupsOf(entry: AnchorEntry, topic: string): Generator<ReadonlySet<Subscriber>, void, undefined> {
     if (entry.prefixed.size > 0) yield entry.prefixed;
-    for (const [selector, set] of entry.checked) {
+    const list = entry.list;
+    for (let i = 0; i < list.length; i++) {
+      const { selector, subscribers } = list[i] as Checked;
+      this.checks++;
       if (
         selector.kind === "prefix"
           ? topic.startsWith(selector.prefix)
           : selector.kind === "match" && selector.test(topic)
       ) {
-        yield set;
+        yield subscribers;
       }
     }
   }
@@ -154,7 +165,7 @@ export class SubscriberIndex {
   private anchor(anchor: string): AnchorEntry {
     let entry = this.anchors.get(anchor);
     if (entry === undefined) {
-      entry = { prefixed: new Set(), checked: new Map() };
+      entry = { prefixed: new Set(), checked: new Map(), list: [] };
       this.anchors.set(anchor, entry);
       if (anchor.length > this.longest) this.longest = anchor.length;
     }
@@ -162,11 +173,25 @@ export class SubscriberIndex {
   }
 
   private addChecked(entry: AnchorEntry, selector: TopicSelector, subscriber: Subscriber): void {
-    let set = entry.checked.get(selector);
-    if (set === undefined) {
-      set = new Set();
-      entry.checked.set(selector, set);
+    let checked = entry.checked.get(selector);
+    if (checked === undefined) {
+      checked = { selector, subscribers: new Set(), at: entry.list.length };
+      entry.checked.set(selector, checked);
+      entry.list.push(checked);
     }
-    set.add(subscriber);
+    checked.subscribers.add(subscriber);
+  }
+
+  private removeChecked(entry: AnchorEntry, selector: TopicSelector, subscriber: Subscriber): void {
+    const checked = entry.checked.get(selector);
+    if (checked === undefined) return;
+    checked.subscribers.delete(subscriber);
+    if (checked.subscribers.size > 0) return;
+    entry.checked.delete(selector);
+    const last = entry.list.pop() as Checked;
+    if (last !== checked) {
+      last.at = checked.at;
+      entry.list[checked.at] = last;
+    }
   }
 }

@@ -507,7 +507,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "HERALD_MAX_TEMPLATE_SIZE",
     kind: "count",
     default: "256",
-    help: "Mercure: largest URI template a subscriber may use, in compiled states (about 17 per variable, 1 per character after the first; 400 above it)",
+    help: "Mercure: largest URI template a subscriber may use, in states of its compiled matcher (a DFA: {id} needs ~5, {?a,b,c,d} ~100, {x:n} ~n; 400 above it)",
   },
   {
     key: "maxTemplatesPerIp",

@@ -69,6 +69,8 @@ const scratch = {
   b: new Int32Array(0),
   stack: new Int32Array(0),
   generation: 0,
+  /** NFA states looked at by `close` and `transition` (the work `complete` counts). */
+  steps: 0,
 };
 
 function growScratch(n: number): void {
@@ -105,6 +107,12 @@ export class Nfa {
   private readonly otherClass: number;
   private readonly classCount: number;
   private dfa: Dfa | undefined;
+  /** A character of each class (what `transition` tests a class with). */
+  private readonly representatives: number[] = [];
+  /** Bytes the lazy DFA may grow to; unbounded while `complete` builds it. */
+  private dfaLimit = DFA_BYTES;
+  /** Set by `complete`: every transition is in the table, the NFA is never simulated. */
+  private completed = false;
 
   private constructor(
     private readonly kind: Uint8Array,
@@ -120,6 +128,7 @@ export class Nfa {
       if (id === undefined) {
         id = classes.size;
         classes.set(key, id);
+        this.representatives.push(c);
       }
       return id;
     };
@@ -138,9 +147,50 @@ export class Nfa {
     return this.kind.length;
   }
 
-  /** Bytes this NFA may hold: its states, plus its DFA cache at most. */
+  /** Bytes this NFA may hold: its states, plus its DFA (complete: as built; lazy: the most it may grow to). */
   get bytes(): number {
-    return this.kind.length * 11 + 128 + DFA_BYTES;
+    const dfa =
+      this.completed && this.dfa !== undefined
+        ? this.dfa.trans.byteLength + this.dfa.accepting.byteLength
+        : DFA_BYTES;
+    return this.kind.length * 11 + 256 + dfa;
+  }
+
+  /** States of the complete DFA (`complete`), else undefined. */
+  get dfaStates(): number | undefined {
+    return this.completed ? this.dfa?.count : undefined;
+  }
+
+  /**
+   * Builds the whole DFA now: every state reachable and every transition, so that a match is then
+   * one table lookup per character, never an NFA simulation. Gives up (false, and matching stays
+   * lazy) past `maxStates` DFA states or `maxSteps` steps of work (NFA states visited), so the cost
+   * of trying is bounded too.
+   */
+  complete(maxStates: number, maxSteps: number): boolean {
+    if (this.completed) return true;
+    this.dfaLimit = Number.POSITIVE_INFINITY;
+    this.dfa = this.newDfa();
+    const dfa = this.dfa;
+    const classes = this.classCount;
+    scratch.steps = 0;
+    for (let state = 0; state < dfa.sets.length; state++) {
+      for (let k = 0; k < classes; k++) {
+        if (dfa.trans[state * classes + k] !== UNKNOWN) continue;
+        this.transition(dfa, state, k, this.representatives[k] as number);
+        if (dfa.sets.length > maxStates || scratch.steps > maxSteps) {
+          this.dfa = undefined;
+          this.dfaLimit = DFA_BYTES;
+          return false;
+        }
+      }
+    }
+    this.completed = true;
+    dfa.count = dfa.sets.length;
+    // only the table is needed from now on
+    dfa.sets.length = 0;
+    dfa.keys.clear();
+    return true;
   }
 
   static compile(pattern: Pattern, maxStates: number): Nfa {
@@ -249,6 +299,7 @@ export class Nfa {
       trans: new Int32Array(4 * this.classCount).fill(UNKNOWN),
       accepting: new Uint8Array(4),
       bytes: 0,
+      count: 0,
     };
     this.addState(dfa, set);
     return dfa;
@@ -259,6 +310,7 @@ export class Nfa {
     const from = dfa.sets[state] as Int32Array;
     const generation = nextGeneration();
     let count = 0;
+    scratch.steps += from.length;
     for (let j = 0; j < from.length; j++) {
       const s = from[j] as number;
       if (this.accepts(s, c)) count = this.close(this.out[s] as number, generation, scratch.b, count);
@@ -283,7 +335,7 @@ export class Nfa {
     if ((id + 1) * classes > trans.length) {
       const grown = new Int32Array(trans.length * 2).fill(UNKNOWN);
       grown.set(trans);
-      if (id > 0 && dfa.bytes - trans.byteLength + grown.byteLength + cost > DFA_BYTES) return FULL;
+      if (id > 0 && dfa.bytes - trans.byteLength + grown.byteLength + cost > this.dfaLimit) return FULL;
       dfa.bytes += grown.byteLength - trans.byteLength;
       trans = grown;
       dfa.trans = grown;
@@ -291,7 +343,7 @@ export class Nfa {
       accepting.set(dfa.accepting);
       dfa.accepting = accepting;
     }
-    if (id > 0 && dfa.bytes + cost > DFA_BYTES) return FULL;
+    if (id > 0 && dfa.bytes + cost > this.dfaLimit) return FULL;
     dfa.bytes += cost;
     dfa.sets.push(set);
     dfa.keys.set(key, id);
@@ -309,6 +361,7 @@ export class Nfa {
       const s = stack[--top] as number;
       if (s < 0 || mark[s] === generation) continue;
       mark[s] = generation;
+      scratch.steps++;
       if (kind[s] === EPSILON) {
         stack[top++] = this.out2[s] as number;
         stack[top++] = this.out[s] as number;
@@ -364,6 +417,8 @@ interface Dfa {
   trans: Int32Array;
   accepting: Uint8Array;
   bytes: number;
+  /** DFA states, once complete (`sets` is emptied then). */
+  count: number;
 }
 
 function isHex(c: number): boolean {

@@ -12,7 +12,7 @@ import {
 /** How far subscribers' URI templates may go (docs/limits.md, "Mercure URI templates"). */
 export interface TemplateLimits {
   readonly maxTopicLength: number;
-  /** Largest template, in NFA states after its literal start (HERALD_MAX_TEMPLATE_SIZE). */
+  /** Largest template: states of its matcher, a DFA (HERALD_MAX_TEMPLATE_SIZE). */
   readonly maxStates: number;
   /** Most distinct templates the open streams of one client (IP) may use (HERALD_MAX_TEMPLATES_PER_IP). */
   readonly perClient: number;
@@ -37,16 +37,20 @@ interface Entry {
   readonly text: string;
   readonly selector: TopicSelector;
   readonly bytes: number;
-  /** Compiled states (`CompiledTemplate.size`). */
-  readonly size: number;
+  /** Compiled with its whole DFA within the subscribers' limit (else lazily, for a token). */
+  readonly complete: boolean;
   /** Streams holding it. 0 = idle: kept for reuse while the idle share of the cache allows. */
   refs: number;
 }
 
-/** Bytes an entry costs besides its matcher: the text (twice: key and selector), the memo, the objects. */
-const ENTRY_OVERHEAD = 1024;
-/** Largest template in a token's claims (trusted: signed with the operator's key). */
-const TOKEN_MAX_STATES = 4096;
+/** Bytes an entry costs besides its matcher and text: the selector, closures and map entries. */
+const ENTRY_OVERHEAD = 512;
+/** Largest NFA of a subscriber's template (bounds the cost of building its DFA). */
+const SUBSCRIBER_NFA_STATES = 1024;
+/** Most work (NFA states looked at) building one template's DFA may take: a few ms. */
+const DFA_BUILD_STEPS = 200_000;
+/** Largest NFA of a template in a token's claims (trusted: signed with the operator's key). */
+const TOKEN_NFA_STATES = 4096;
 /** Share of the cache that templates no stream uses may keep (the rest is given back when clients leave). */
 const IDLE_SHARE = 8;
 
@@ -100,9 +104,10 @@ export class MercureSelectors {
 
   /**
    * The core selector for a selector of a token's claim (`mercure.subscribe`, `mercure.publish`):
-   * signed by the operator's key, so not counted per client and allowed up to `TOKEN_MAX_STATES`
-   * (or the subscribers' limit when higher); compiled through the cache and not held (the
-   * selector stays valid when the cache drops it). Throws `TemplateTooComplex`.
+   * signed by the operator's key, so not counted per client, and a template too big for
+   * subscribers is still taken up to `TOKEN_NFA_STATES` (matched lazily); compiled through the
+   * cache and not held (the selector stays valid when the cache drops it). Throws
+   * `TemplateTooComplex`.
    */
   parse(text: string): TopicSelector {
     const plain = plainSelector(text);
@@ -112,7 +117,13 @@ export class MercureSelectors {
       this.touch(known);
       return known.selector;
     }
-    const entry = this.compile(text, Math.max(TOKEN_MAX_STATES, this.limits.maxStates));
+    let entry: Entry | undefined;
+    try {
+      entry = this.compile(text, true);
+    } catch (error) {
+      if (!(error instanceof TemplateTooComplex)) throw error;
+      entry = this.compile(text, false);
+    }
     if (entry === undefined) return { kind: "exact", topic: text };
     this.entries.set(text, entry);
     this.idle.set(text, entry);
@@ -123,57 +134,50 @@ export class MercureSelectors {
 
   /**
    * The selectors of a subscription from `client`, held (with their templates) until `release`.
-   * All or nothing. Throws a `HeraldError`: `bad_request` for a template over the size limit,
-   * `too_many_requests` when the client would hold more than `perClient` distinct templates,
-   * `unavailable` when templates in use fill the cache.
+   * New templates are compiled one per event-loop turn. All or nothing. Rejects with a
+   * `HeraldError`: `bad_request` for a template over the size limit, `too_many_requests` when the
+   * client would hold more than `perClient` distinct templates, `unavailable` when templates in
+   * use fill the cache.
    */
-  hold(texts: readonly string[], client: string): HeldSelectors {
-    const mine = this.clients.get(client);
-    const fresh: Entry[] = [];
-    const wanted: Entry[] = [];
-    const selectors: TopicSelector[] = [];
-    const templates = new Set<string>();
+  async hold(texts: readonly string[], client: string): Promise<HeldSelectors> {
+    /** Per text: its plain selector, or the template text (resolved to an entry below). */
+    const parts: (TopicSelector | string)[] = [];
+    const templates = new Map<string, Entry>();
+    let compiled = 0;
     for (const text of texts) {
       const plain = plainSelector(text);
       if (plain !== undefined) {
-        selectors.push(plain);
+        parts.push(plain);
         continue;
       }
-      let entry = this.entries.get(text);
-      if (entry !== undefined && entry.size > this.limits.maxStates) {
-        throw this.tooComplex(text, `it compiles to ${entry.size} states`);
-      }
+      let entry = templates.get(text) ?? this.entries.get(text);
       if (entry === undefined) {
+        if (compiled++ > 0) await nextTurn();
         try {
-          entry = this.compile(text, this.limits.maxStates);
+          entry = this.compile(text, true);
         } catch (error) {
           if (error instanceof TemplateTooComplex) throw this.tooComplex(text, error.message);
           throw error;
         }
         if (entry === undefined) {
-          selectors.push({ kind: "exact", topic: text });
+          parts.push({ kind: "exact", topic: text });
           continue;
         }
-        fresh.push(entry);
+      } else if (!entry.complete) {
+        throw this.tooComplex(text, "its matcher needs more states than the limit");
       }
-      selectors.push(entry.selector);
-      if (!templates.has(text)) {
-        templates.add(text);
-        wanted.push(entry);
-      }
+      parts.push(text);
+      templates.set(text, entry);
+      this.checkClient(client, templates); // refuses before compiling more than the client may hold
     }
-    let added = 0;
-    for (const text of templates) if (mine?.has(text) !== true) added++;
-    const held = mine?.size ?? 0;
-    if (added > 0 && held + added > this.limits.perClient) {
-      throw new HeraldError(
-        "too_many_requests",
-        `too many distinct URI templates from your address: your open streams use ${held}, this one adds ${added}, the limit is ${this.limits.perClient} (HERALD_MAX_TEMPLATES_PER_IP); reuse templates, or close streams`,
-        { retryAfterSeconds: 5 },
-      );
+    // From here on, no await: what was compiled meanwhile by another request is shared.
+    for (const [text, entry] of templates) {
+      const known = this.entries.get(text);
+      if (known !== undefined && known !== entry && known.complete) templates.set(text, known);
     }
+    this.checkClient(client, templates);
     let needed = 0;
-    for (const entry of wanted) if (entry.refs === 0) needed += entry.bytes;
+    for (const entry of templates.values()) if (entry.refs === 0) needed += entry.bytes;
     if (needed > 0 && this.liveBytes + needed > this.limits.cacheBytes) {
       throw new HeraldError(
         "unavailable",
@@ -181,14 +185,27 @@ export class MercureSelectors {
         { retryAfterSeconds: 5 },
       );
     }
-    for (const entry of fresh) this.entries.set(entry.text, entry);
-    for (const entry of wanted) this.acquire(entry);
+    const wanted = [...templates.values()];
+    for (const entry of wanted) {
+      const known = this.entries.get(entry.text);
+      if (known !== entry) {
+        if (known !== undefined) this.drop(entry.text, known); // idle, not complete: replaced
+        this.entries.set(entry.text, entry);
+      }
+      this.acquire(entry);
+    }
     this.trim();
     if (templates.size > 0) {
-      const counts = mine ?? new Map<string, number>();
-      if (mine === undefined) this.clients.set(client, counts);
-      for (const text of templates) counts.set(text, (counts.get(text) ?? 0) + 1);
+      let counts = this.clients.get(client);
+      if (counts === undefined) {
+        counts = new Map();
+        this.clients.set(client, counts);
+      }
+      for (const text of templates.keys()) counts.set(text, (counts.get(text) ?? 0) + 1);
     }
+    const selectors = parts.map((part) =>
+      typeof part === "string" ? (templates.get(part) as Entry).selector : part,
+    );
     let released = false;
     return {
       selectors,
@@ -200,10 +217,25 @@ export class MercureSelectors {
     };
   }
 
+  /** Throws 429 when `templates` would take `client` over its number of distinct templates. */
+  private checkClient(client: string, templates: ReadonlyMap<string, Entry>): void {
+    const mine = this.clients.get(client);
+    let added = 0;
+    for (const text of templates.keys()) if (mine?.has(text) !== true) added++;
+    const held = mine?.size ?? 0;
+    if (added > 0 && held + added > this.limits.perClient) {
+      throw new HeraldError(
+        "too_many_requests",
+        `too many distinct URI templates from your address: your open streams use ${held}, this one adds ${added} or more, the limit is ${this.limits.perClient} (HERALD_MAX_TEMPLATES_PER_IP); reuse templates, or close streams`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+  }
+
   private tooComplex(text: string, why: string): HeraldError {
     return new HeraldError(
       "bad_request",
-      `topic ${JSON.stringify(text)}: the URI template is too complex: ${why} (limits: HERALD_MAX_TEMPLATE_SIZE=${this.limits.maxStates} states, ${MAX_VARIABLES} variables); use fewer variables`,
+      `topic ${JSON.stringify(text)}: the URI template is too complex: ${why} (limits: HERALD_MAX_TEMPLATE_SIZE=${this.limits.maxStates} states, ${MAX_VARIABLES} variables); use fewer variables or shorter prefix modifiers`,
     );
   }
 
@@ -257,11 +289,24 @@ export class MercureSelectors {
     this.idle.set(entry.text, entry);
   }
 
-  /** An entry for a template (undefined: not a valid template, so a plain string). Throws `TemplateTooComplex`. */
-  private compile(text: string, maxStates: number): Entry | undefined {
+  /**
+   * An entry for a template (undefined: not a valid template, so a plain string). `complete`: with
+   * its whole DFA built within the subscribers' limit (else a lazy matcher, for tokens). Throws
+   * `TemplateTooComplex`.
+   */
+  private compile(text: string, complete: boolean): Entry | undefined {
     let compiled: CompiledTemplate;
     try {
-      compiled = compileTemplateMatcher(text, { maxTopicLength: this.limits.maxTopicLength, maxStates });
+      compiled = compileTemplateMatcher(
+        text,
+        complete
+          ? {
+              maxTopicLength: this.limits.maxTopicLength,
+              maxStates: SUBSCRIBER_NFA_STATES,
+              dfa: { states: this.limits.maxStates, steps: DFA_BUILD_STEPS },
+            }
+          : { maxTopicLength: this.limits.maxTopicLength, maxStates: TOKEN_NFA_STATES },
+      );
     } catch (error) {
       if (!(error instanceof TemplateError) || error instanceof TemplateTooComplex) throw error;
       return undefined;
@@ -273,7 +318,7 @@ export class MercureSelectors {
       test: memoized((topic) => topic === text || compiled.matches(topic)),
     };
     const bytes = compiled.bytes + text.length * 4 + ENTRY_OVERHEAD;
-    return { text, selector, bytes, size: compiled.size, refs: 0 };
+    return { text, selector, bytes, complete, refs: 0 };
   }
 }
 
@@ -285,18 +330,23 @@ function plainSelector(text: string): TopicSelector | undefined {
 }
 
 /**
- * Remembers the answers for the last few topics: replays and private checks ask a selector about
+ * Remembers the answer for the last topic asked: replays and private checks ask a selector about
  * the same event once per subscriber, so a thousand subscribers of one template cost one match.
+ * (The hub's fan-out asks each shared selector once per topic already.)
  */
-function memoized(test: (topic: string) => boolean, size = 8): (topic: string) => boolean {
-  const answers = new Map<string, boolean>();
+function memoized(test: (topic: string) => boolean): (topic: string) => boolean {
+  let last: string | undefined;
+  let answer = false;
   return (topic) => {
-    let answer = answers.get(topic);
-    if (answer === undefined) {
-      if (answers.size >= size) answers.clear();
+    if (topic !== last) {
       answer = test(topic);
-      answers.set(topic, answer);
+      last = topic;
     }
     return answer;
   };
+}
+
+/** Resolves in the next event-loop turn (after I/O): long work in small pieces. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

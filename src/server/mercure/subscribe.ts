@@ -53,7 +53,7 @@ export async function handleMercureSubscribe(
   const ip = clientIp(req, ctx.config.trustProxy);
   // Compiled templates are held (and counted for this IP) while the stream lives: 400 for a
   // template too complex, 429 over HERALD_MAX_TEMPLATES_PER_IP, 503 when the cache is full.
-  const held = ctx.selectors.hold(topics, ip);
+  const held = await ctx.selectors.hold(topics, ip);
   if (req.method === "HEAD") {
     // What a GET would answer, without opening a stream that nobody reads.
     held.release();

@@ -31,6 +31,13 @@ export interface CompileOptions {
   readonly maxTopicLength: number;
   /** Most NFA states one template may need; a bigger template is refused as too complex. */
   readonly maxStates: number;
+  /**
+   * When given, the whole DFA is built at once (at most `states` DFA states, `steps` NFA states
+   * visited to build it) so that every match is one table lookup per character; a template whose
+   * DFA does not fit is refused as too complex. Without it the DFA is built lazily, with the NFA
+   * simulated past a bounded cache (fit for trusted templates).
+   */
+  readonly dfa?: { readonly states: number; readonly steps: number };
 }
 
 /** `source` is not a valid URI template. */
@@ -84,8 +91,10 @@ export function looksLikeTemplate(source: string): boolean {
 export interface CompiledTemplate {
   /** The text before the first expression: every topic it matches starts with it. */
   readonly literal: string;
-  /** The template's size: NFA states after the literal (about 17 per variable, 1 per later literal character). */
+  /** NFA states after the literal (about 17 per variable, 1 per later literal character). */
   readonly size: number;
+  /** States of its complete DFA (`CompileOptions.dfa`), else undefined. */
+  readonly dfaStates: number | undefined;
   /** Bytes it may hold (its NFA and the most its DFA cache may grow to). */
   readonly bytes: number;
   matches(topic: string): boolean;
@@ -141,12 +150,26 @@ export function compileTemplateMatcher(source: string, options: CompileOptions):
     }
     throw error;
   }
+  // ... and many end with one (`.json`, `/`): topics without it are refused at once too.
+  const last = source.lastIndexOf("}");
+  const suffix = first === -1 ? "" : source.slice(last + 1);
+  if (options.dfa !== undefined && !nfa.complete(options.dfa.states, options.dfa.steps)) {
+    throw new TemplateTooComplex(
+      `its matcher needs more than ${options.dfa.states} states (about n for each {x:n}, about 10 for each variable of {?...} or {;...})`,
+    );
+  }
   const start = literal.length;
+  const shortest = literal.length + suffix.length;
   return {
     literal,
     size: nfa.size,
+    dfaStates: nfa.dfaStates,
     bytes: nfa.bytes,
-    matches: (topic) => topic.startsWith(literal) && nfa.matches(topic, start),
+    matches: (topic) =>
+      topic.length >= shortest &&
+      topic.startsWith(literal) &&
+      topic.endsWith(suffix) &&
+      nfa.matches(topic, start),
   };
 }
 
