@@ -11,7 +11,8 @@
  * - patterns: 9,000 Herald streams with 32 prefix selectors each;
  * - big batches: a publisher sending 1,000-event batches (`POST /publish/batch`) every 250 ms.
  * Printed: each figure clean and hostile, and the ratio hostile / clean (target: under 2x, and no
- * event-loop block over 100 ms).
+ * event-loop block over 100 ms). Last, a "pattern flood": one batch that all 9,000 pattern streams
+ * match (900,000 deliveries), with the longest block and /healthz answer while it is written.
  */
 import { request } from "node:http";
 import {
@@ -38,6 +39,7 @@ const TEMPLATES_PER_STREAM = 32;
 const PATTERN_STREAMS = 9000;
 const BATCH = 1000;
 const BATCH_EVERY_MS = 250;
+const FLOOD_EVENTS = 100;
 
 const books = "https://example.com/books/{id}";
 const mercurePath = (topics: string[]) =>
@@ -98,6 +100,7 @@ export async function runAbuse(o: Options): Promise<Row[]> {
       const attacked = await measure(server, [herald, mercure], o.size);
       batching = false;
       await batcher;
+      const flood = await floodPatterns(server, patterns, o.size);
 
       const ratio = (a: number, b: number) => a / Math.max(b, 0.001);
       rows.push({
@@ -118,6 +121,10 @@ export async function runAbuse(o: Options): Promise<Row[]> {
         "longest event-loop block ms, clean": clean.blockMs,
         "longest event-loop block ms, hostile": attacked.blockMs,
         lost: clean.lost + attacked.lost,
+        "pattern flood: deliveries": flood.deliveries,
+        "pattern flood: all written, s": flood.seconds,
+        "pattern flood: longest event-loop block ms": flood.blockMs,
+        "pattern flood: longest /healthz ms": flood.healthzMs,
       });
     } finally {
       for (const h of hostile) h.close();
@@ -126,6 +133,42 @@ export async function runAbuse(o: Options): Promise<Row[]> {
     }
   }
   return rows;
+}
+
+/**
+ * One batch of FLOOD_EVENTS events that every one of the 9,000 pattern streams matches (900,000
+ * deliveries): how long until all are written, the longest event-loop block meanwhile, and the
+ * longest /healthz answer of a prober asking every 5 ms.
+ */
+async function floodPatterns(server: ServerHandle, pool: LoadPool, size: number) {
+  await pool.reset();
+  await pool.progress(true);
+  await lagMaxMs(server);
+  let probing = true;
+  let healthzMs = 0;
+  const prober = (async () => {
+    while (probing) {
+      const sent = clock();
+      await fetch(`${server.url}/healthz`).then((r) => r.text());
+      healthzMs = Math.max(healthzMs, clock() - sent);
+      await sleep(5);
+    }
+  })();
+  const started = clock();
+  const events = Array.from({ length: FLOOD_EVENTS }, (_, i) => ({
+    topic: `p0/0/${i}`,
+    data: eventData(seq++, size),
+  }));
+  const answer = await postJson(`${server.url}/publish/batch`, { events });
+  if (answer.status !== 200) throw new Error(`flood batch answered ${answer.status}: ${answer.text}`);
+  const target = FLOOD_EVENTS * PATTERN_STREAMS;
+  const deadline = clock() + 120_000;
+  while (pool.received < target && clock() < deadline) await sleep(20);
+  const seconds = (clock() - started) / 1000;
+  probing = false;
+  await prober;
+  await pool.progress(false);
+  return { deliveries: pool.received, seconds, blockMs: await lagMaxMs(server), healthzMs };
 }
 
 interface Phase {
