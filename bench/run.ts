@@ -16,7 +16,7 @@ const { values } = parseArgs({
   options: {
     scenario: {
       type: "string",
-      default: "light,rate50,saturation,idle,publish,publish-batch,scaling,100k,floor",
+      default: "light,rate50,saturation,idle,publish,publish-batch,scaling,abuse,100k,floor",
     },
     runs: { type: "string" },
     duration: { type: "string", default: "3" },

@@ -1,99 +1,140 @@
+import { concat } from "./bytes.ts";
 import type { HeraldEvent } from "./event.ts";
 import type { Subscriber } from "./subscriber.ts";
-
-/** The hub's subscriber index: exact topics through a map, pattern subscribers in a set. */
-export interface SubscriberIndex {
-  readonly exact: ReadonlyMap<string, ReadonlySet<Subscriber>>;
-  readonly patterns: ReadonlySet<Subscriber>;
-}
+import type { SubscriberIndex } from "./subscriber-index.ts";
 
 /**
- * Writes one event to every subscriber that wants it; answers how many it was written or queued to.
- * Cost: the event's topics' map entries, plus one check per pattern subscriber.
+ * Default work of one fan-out step, in units: one unit per subscriber looked at for an event (or,
+ * on the fast path, per subscriber of a topic in the step), per group of pattern subscribers and
+ * per selector check (a Mercure template's match: ~0.1 µs with its DFA). On this 2-core
+ * machine a step of 20,000 units takes at most about 20-50 ms, writes included (docs/performance.md).
  */
-export function fanOutOne(index: SubscriberIndex, event: HeraldEvent): number {
-  let queued = 0;
-  for (const topic of event.topics) {
-    const set = index.exact.get(topic);
-    if (set === undefined) continue;
-    for (const subscriber of set) if (subscriber.offer(event)) queued++;
-  }
-  for (const subscriber of index.patterns) {
-    if (subscriber.accepts(event) && subscriber.offer(event)) queued++;
-  }
-  return queued;
-}
+export const DEFAULT_STEP_WORK = 20_000;
 
 /**
- * Writes several events (in bus order) so that each subscriber gets its share in ONE write.
- * Answers, per event, how many subscribers it was written or queued to.
+ * Writes a list of events (in bus order) to the subscribers that want them, in steps of bounded
+ * work, so that one big batch never holds the event loop: the hub runs one `step()` per event-loop
+ * turn and lets I/O run in between.
  *
- * Fast path: for each exact topic, the events of that topic are concatenated once and the same
- * bytes are written to every `single` live subscriber of the topic (one exact selector, no private
- * rights, nothing of the batch already written): no allocation per subscriber. Everyone else
- * (several selectors, patterns, replaying, private events, or a replay that already covered part of
- * the batch) takes the general path: each event is checked in order (`Subscriber.collect`), so order,
- * at-most-once (`lastPos`) and private rules are the same as for `fanOutOne`.
+ * In each step, each subscriber gets its share in ONE write:
+ * - fast path: for each exact topic, the step's events of that topic are concatenated once and
+ *   the same bytes are written to every `single` live subscriber of the topic (one exact selector,
+ *   no private rights, nothing of them written already): no allocation per subscriber;
+ * - everyone else (several selectors, patterns, replaying, private events) is found through the
+ *   index (`SubscriberIndex`), event by event in order, and collects its events
+ *   (`Subscriber.take`); what it collected is written at the end of the step.
+ *
+ * Guarantees, whatever the step boundaries: per subscriber, events in bus order, each at most once
+ * (`Subscriber.lastPos`, which also skips a subscriber reached through two selectors), private
+ * rules as for replay. A step stops once its work reaches the budget, possibly in the middle of an
+ * event (the rest of its subscribers get it in the next step), and always does at least one unit.
+ * Bound: one step does at most `budget` units, plus the single subscribers of the last topic it
+ * met (one write each) and the matchers of one anchor.
  */
-export function fanOutBatch(index: SubscriberIndex, events: readonly HeraldEvent[]): number[] {
-  const counts = new Array<number>(events.length).fill(0);
-  const byTopic = new Map<string, number[]>();
-  for (let i = 0; i < events.length; i++) {
-    for (const topic of (events[i] as HeraldEvent).topics) {
-      if (!index.exact.has(topic)) continue;
-      const list = byTopic.get(topic);
-      if (list === undefined) byTopic.set(topic, [i]);
-      else if (list[list.length - 1] !== i) list.push(i);
-    }
+export class FanOut {
+  /** Per event, how many subscribers it was written or queued to (final once `done` passed it). */
+  readonly counts: number[];
+  /** Events before this index are completely written. */
+  done = 0;
+  private readonly steps: Generator<void, void, undefined>;
+
+  constructor(
+    private readonly index: SubscriberIndex,
+    readonly events: readonly HeraldEvent[],
+    private readonly budget: number = DEFAULT_STEP_WORK,
+  ) {
+    this.counts = new Array<number>(events.length).fill(0);
+    this.steps = this.run();
   }
-  const general = new Set<Subscriber>();
-  for (const [topic, list] of byTopic) {
-    const set = index.exact.get(topic) as ReadonlySet<Subscriber>;
+
+  /** Runs one step; true once every event is written. */
+  step(): boolean {
+    return this.steps.next().done === true;
+  }
+
+  private *run(): Generator<void, void, undefined> {
+    const { index, events, counts, budget } = this;
+    let work = 0;
+    /** Exact topics met in this step that have single subscribers: the step's events of each. */
+    let shared = new Map<string, number[]>();
+    let touched: Subscriber[] = [];
+    const endStep = (completed: number) => {
+      for (const [topic, list] of shared) this.writeShared(topic, list, touched);
+      for (const subscriber of touched) subscriber.writeCollected();
+      shared = new Map();
+      touched = [];
+      work = 0;
+      this.done = completed;
+    };
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as HeraldEvent;
+      for (const topic of event.topics) {
+        const entry = index.exact.get(topic);
+        if (entry !== undefined) {
+          if (entry.singles.size > 0) {
+            const list = shared.get(topic);
+            if (list === undefined) {
+              shared.set(topic, [i]);
+              work += entry.singles.size;
+            } else if (list[list.length - 1] !== i) list.push(i);
+          }
+          if (entry.others !== undefined) {
+            for (const subscriber of entry.others) {
+              if (work >= budget) {
+                endStep(i);
+                yield;
+              }
+              work++;
+              if (subscriber.take(event, touched)) counts[i] = (counts[i] as number) + 1;
+            }
+          }
+        }
+        if (!index.hasPatterns) continue;
+        let checks = index.checks;
+        for (const group of index.patternGroups(topic)) {
+          work += 1 + index.checks - checks;
+          checks = index.checks;
+          for (const subscriber of group) {
+            if (work >= budget) {
+              endStep(i);
+              yield;
+            }
+            work++;
+            if (subscriber.take(event, touched)) counts[i] = (counts[i] as number) + 1;
+          }
+        }
+        work += index.checks - checks;
+      }
+      if (work >= budget && i + 1 < events.length) {
+        endStep(i + 1);
+        yield;
+      }
+    }
+    endStep(events.length);
+  }
+
+  /** The fast path of one exact topic: `list` holds the indices of the step's events on it. */
+  private writeShared(topic: string, list: readonly number[], touched: Subscriber[]): void {
+    const entry = this.index.exact.get(topic);
+    if (entry === undefined) return;
+    const { events, counts } = this;
     const first = (events[list[0] as number] as HeraldEvent).pos;
     const last = (events[list[list.length - 1] as number] as HeraldEvent).pos;
     const anyPrivate = list.some((i) => (events[i] as HeraldEvent).private);
-    let shared: Uint8Array | undefined;
+    let bytes: Uint8Array | undefined;
     let sharedCount = 0;
-    for (const subscriber of set) {
-      if (
-        subscriber.single &&
-        !anyPrivate &&
-        subscriber.live &&
-        subscriber.lastPos < first &&
-        !subscriber.closed
-      ) {
-        shared ??= concat(list.map((i) => (events[i] as HeraldEvent).bytes));
-        subscriber.writeShared(shared, last);
+    for (const subscriber of entry.singles) {
+      if (!anyPrivate && subscriber.live && subscriber.lastPos < first && !subscriber.closed) {
+        bytes ??= concat(list.map((i) => (events[i] as HeraldEvent).bytes));
+        subscriber.writeShared(bytes, last);
         sharedCount++;
       } else {
-        general.add(subscriber);
+        // replaying, partly written already, or private events among them: one by one, in order
+        for (const i of list) {
+          if (subscriber.take(events[i] as HeraldEvent, touched)) counts[i] = (counts[i] as number) + 1;
+        }
       }
     }
     if (sharedCount > 0) for (const i of list) counts[i] = (counts[i] as number) + sharedCount;
   }
-  for (const subscriber of index.patterns) general.add(subscriber);
-  const out: Uint8Array[] = [];
-  for (const subscriber of general) {
-    for (let i = 0; i < events.length; i++) {
-      if (subscriber.collect(events[i] as HeraldEvent, out)) counts[i] = (counts[i] as number) + 1;
-    }
-    if (out.length === 1) subscriber.sink.write(out[0] as Uint8Array);
-    else if (out.length > 1) subscriber.sink.write(concat(out));
-    out.length = 0;
-  }
-  return counts;
-}
-
-/** The bytes of `parts` one after the other (no copy when there is one part). */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

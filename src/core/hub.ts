@@ -7,9 +7,10 @@ import {
   type PublishLimits,
   validatePublish,
 } from "./event.ts";
-import { fanOutBatch, fanOutOne, type SubscriberIndex } from "./fanout.ts";
+import { DEFAULT_STEP_WORK, FanOut } from "./fanout.ts";
 import { storeEvent } from "./stored-event.ts";
 import { type CloseReason, type Sink, Subscriber } from "./subscriber.ts";
+import { SubscriberIndex } from "./subscriber-index.ts";
 import { anySelectorMatches, type TopicSelector } from "./topic.ts";
 
 export interface HubOptions {
@@ -27,6 +28,12 @@ export interface HubOptions {
    * callback (one bus batch, one batch publish).
    */
   readonly defer?: (flush: () => void) => void;
+  /**
+   * Most work one fan-out step may do before the hub yields (the rest of the events go out in
+   * the next steps, one per `defer`): units of "one subscriber looked at for one event" (see
+   * `FanOut`). Default 20,000: a few tens of ms at most on a small machine.
+   */
+  readonly stepWork?: number;
   /** Topics whose published events are counted one by one (`counters.byTopic`); none by default, so metric labels stay bounded. */
   readonly countedTopics?: readonly string[];
   /**
@@ -87,23 +94,33 @@ export interface HubCounters {
  * Ordering: events reach each subscriber in bus order, each at most once (`Subscriber.lastPos`).
  * Replay joins the live stream with no gap: the subscriber is registered (queuing live events)
  * before history is read, then released.
- * Fan-out cost: exact topics are found through a map; only subscribers with pattern selectors are
- * checked one by one.
+ * Fan-out cost: subscribers are found through an index (src/core/subscriber-index.ts): exact topics
+ * and prefixes through maps, matchers (Mercure templates) by their literal prefix, each shared
+ * matcher checked once per topic; no subscriber is looked at for a topic it cannot match.
  * Batching: events the bus hands over are held until `defer` runs the flush (at most the end of the
  * current event-loop turn with the server's `setImmediate`; see `HubOptions.defer`); then each
- * subscriber gets all of its events in one write (src/core/fanout.ts). A publish is answered only
- * after the flush that wrote its events, so an answer still means "written to local subscribers".
+ * subscriber gets all of its events in one write (src/core/fanout.ts).
+ * Never blocking the loop for long: the write is done in steps of at most `stepWork` units of work
+ * (default 20,000: one unit per subscriber looked at for one event), one step per `defer` turn, so
+ * I/O (other requests, /healthz) runs between the steps of a big batch. Events handed over while
+ * a fan-out runs are written after it, so the order per subscriber stays the bus order.
+ * A publish is answered only after its events were written (the step that completed the last of
+ * them), so an answer still means "written to local subscribers".
  */
 export class Hub {
   private readonly bus: Bus;
-  private readonly exact = new Map<string, Set<Subscriber>>();
-  private readonly patterns = new Set<Subscriber>();
-  private readonly index: SubscriberIndex = { exact: this.exact, patterns: this.patterns };
+  private readonly index = new SubscriberIndex();
   private readonly defer: (flush: () => void) => void;
-  /** Events delivered by the bus and not yet written (this turn's batch). */
+  /** Events delivered by the bus and not yet taken by a fan-out (the next batch). */
   private turn: HeraldEvent[] = [];
-  private turnDone: Promise<void> | undefined;
-  private endTurn: (() => void) | undefined;
+  /** The fan-out being written, step by step. */
+  private job: FanOut | undefined;
+  private scheduled = false;
+  /** Position of the last event the bus handed over, and of the last one completely written. */
+  private handedPos = 0;
+  private writtenPos = 0;
+  /** Publishes (and cluster counts) waiting for their events to be written. */
+  private waiters: { readonly pos: number; readonly resolve: () => void }[] = [];
   private readonly all = new Set<Subscriber>();
   private readonly queuedCounts = new WeakMap<HeraldEvent, number>();
   private readonly limits: PublishLimits;
@@ -186,9 +203,9 @@ export class Hub {
     return this.bus.headId?.() ?? this.lastPublicId;
   }
 
-  /** Exact-topic index entries (for leak checks: 0 when nobody is subscribed). */
+  /** Index entries (for leak checks: 0 when nobody is subscribed). */
   get indexSize(): number {
-    return this.exact.size + this.patterns.size;
+    return this.index.size;
   }
 
   /** Checks one input against the hub's limits; throws `bad_request` naming the problem. */
@@ -209,7 +226,7 @@ export class Hub {
               : input,
           );
     const results = await this.bus.append(marked);
-    if (this.turnDone !== undefined) await this.turnDone;
+    await this.written(results.map((r) => r.event));
     return results.map(({ event, duplicate, queued }) => ({
       id: event.id,
       queued: queued ?? this.queuedCounts.get(event) ?? 0,
@@ -228,8 +245,8 @@ export class Hub {
     this.register(subscriber);
     // A live-only subscriber starts after what the bus already handed over (even if this turn's
     // batch is not written yet): it gets exactly the events stored after it joined, as before batching.
-    if (request.lastEventId === undefined && this.turn.length > 0) {
-      subscriber.lastPos = (this.turn[this.turn.length - 1] as HeraldEvent).pos;
+    if (request.lastEventId === undefined && this.handedPos > this.writtenPos) {
+      subscriber.lastPos = this.handedPos;
     }
     if (request.lastEventId !== undefined) {
       try {
@@ -274,39 +291,23 @@ export class Hub {
     this.counters.closed[reason]++;
     this.selectorTotal -= subscriber.selectors.length;
     this.all.delete(subscriber);
-    this.patterns.delete(subscriber);
-    for (const selector of subscriber.selectors) {
-      if (selector.kind !== "exact") continue;
-      const set = this.exact.get(selector.topic);
-      if (set === undefined) continue;
-      set.delete(subscriber);
-      if (set.size === 0) this.exact.delete(selector.topic);
-    }
+    this.index.remove(subscriber);
     subscriber.sink.end(reason);
   }
 
-  /** Ends every stream (shutdown). */
+  /** Ends every stream (shutdown, or the bus's log was lost: positions may restart after it). */
   closeAll(reason: CloseReason): void {
     this.flush();
     for (const subscriber of [...this.all]) this.unsubscribe(subscriber, reason);
+    this.handedPos = 0;
+    this.writtenPos = 0;
   }
 
   private register(subscriber: Subscriber): void {
     this.all.add(subscriber);
     this.counters.subscribed++;
     this.selectorTotal += subscriber.selectors.length;
-    for (const selector of subscriber.selectors) {
-      if (selector.kind !== "exact") {
-        this.patterns.add(subscriber);
-        continue;
-      }
-      let set = this.exact.get(selector.topic);
-      if (set === undefined) {
-        set = new Set();
-        this.exact.set(selector.topic, set);
-      }
-      set.add(subscriber);
-    }
+    this.index.add(subscriber);
   }
 
   private countTopics(event: HeraldEvent): void {
@@ -316,7 +317,7 @@ export class Hub {
     }
   }
 
-  /** The bus listener: queues the events for this turn's flush. */
+  /** The bus listener: queues the events for the next fan-out step. */
   private deliver(events: readonly HeraldEvent[]): void {
     if (events.length === 0) return;
     for (const event of events) {
@@ -326,33 +327,68 @@ export class Hub {
       if (this.counters.byTopic.size > 0) this.countTopics(event);
       this.newestId = event.id;
     }
-    if (this.turnDone !== undefined) return;
-    this.turnDone = new Promise((resolve) => {
-      this.endTurn = resolve;
+    this.handedPos = (events[events.length - 1] as HeraldEvent).pos;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.defer(() => {
+      this.scheduled = false;
+      if (this.step()) this.schedule();
     });
-    this.defer(() => this.flush());
   }
 
-  /** Writes this turn's events (see `fanOutBatch`). Safe to call at any time; a no-op when empty. */
+  /**
+   * Writes every event handed over and not yet written, now, without yielding (shutdown). Safe to
+   * call at any time; a no-op when nothing waits.
+   */
   flush(): void {
-    const events = this.turn;
-    const endTurn = this.endTurn;
-    this.turn = [];
-    this.turnDone = undefined;
-    this.endTurn = undefined;
-    if (events.length === 1) {
-      const event = events[0] as HeraldEvent;
-      this.count(event, fanOutOne(this.index, event));
-    } else if (events.length > 1) {
-      const counts = fanOutBatch(this.index, events);
-      for (let i = 0; i < events.length; i++) this.count(events[i] as HeraldEvent, counts[i] as number);
-    }
-    endTurn?.();
+    while (this.step()) {}
   }
 
-  /** How many local subscribers each of `events` was queued for, once this turn has written them. */
+  /** One fan-out step (see `FanOut`); answers true when more remains. */
+  private step(): boolean {
+    if (this.job === undefined) {
+      if (this.turn.length === 0) return false;
+      this.job = new FanOut(this.index, this.turn, this.options.stepWork ?? DEFAULT_STEP_WORK);
+      this.turn = [];
+    }
+    const job = this.job;
+    const before = job.done;
+    const finished = job.step();
+    for (let i = before; i < job.done; i++) this.count(job.events[i] as HeraldEvent, job.counts[i] as number);
+    if (job.done > 0) this.writtenPos = (job.events[job.done - 1] as HeraldEvent).pos;
+    if (finished) this.job = undefined;
+    if (this.waiters.length > 0) this.wake();
+    return this.job !== undefined || this.turn.length > 0;
+  }
+
+  /** Resolves the waiters whose events are all written. */
+  private wake(): void {
+    const still: typeof this.waiters = [];
+    for (const waiter of this.waiters) {
+      if (waiter.pos <= this.writtenPos) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.waiters = still;
+  }
+
+  /**
+   * Resolves once `events` are written to the local subscribers: at once when they are already
+   * written, or not handed over by the bus yet (then there is nothing local to wait for).
+   */
+  private written(events: readonly HeraldEvent[]): Promise<void> | undefined {
+    let pos = 0;
+    for (const event of events) if (event.pos > pos) pos = event.pos;
+    if (pos <= this.writtenPos || pos > this.handedPos) return undefined;
+    return new Promise((resolve) => this.waiters.push({ pos, resolve }));
+  }
+
+  /** How many local subscribers each of `events` was queued for, once they are written. */
   private async countsOf(events: readonly HeraldEvent[]): Promise<readonly number[]> {
-    if (this.turnDone !== undefined) await this.turnDone;
+    await this.written(events);
     return events.map((event) => this.queuedCounts.get(event) ?? 0);
   }
 

@@ -1,3 +1,4 @@
+import { concat } from "./bytes.ts";
 import type { HeraldEvent } from "./event.ts";
 import { anySelectorMatches, type TopicSelector } from "./topic.ts";
 
@@ -47,6 +48,8 @@ export class Subscriber {
   closed = false;
   private replaying = true;
   private pending: HeraldEvent[] | undefined;
+  /** Bytes taken during the current fan-out step and not written yet (`take`, `writeCollected`). */
+  private collected: Uint8Array | Uint8Array[] | undefined;
   private pendingBytes = 0;
   private readonly maxPendingBytes: number;
 
@@ -78,28 +81,45 @@ export class Subscriber {
   }
 
   /**
-   * Offers a live event the caller already matched against the topic index (`accepts` is
-   * checked here only for private events). Returns true when it was written or queued.
+   * For the fan-out: takes a live event the caller already matched against the topic index
+   * (`accepts` is checked here only for private events). A live subscriber's bytes are collected,
+   * not written: the first one taken puts the subscriber on `touched`, and the caller then writes
+   * everything collected in ONE write (`writeCollected`), in the order taken. Returns true when
+   * the event was collected or queued (false: already had it, closed, or not allowed).
    */
-  offer(event: HeraldEvent): boolean {
+  take(event: HeraldEvent, touched: Subscriber[]): boolean {
     if (event.pos <= this.lastPos || this.closed) return false;
     if (event.private && !anySelectorMatches(this.privateSelectors, event.topics)) return false;
     if (this.replaying) return this.queue(event);
     this.lastPos = event.pos;
-    this.sink.write(event.bytes);
+    if (this.collected === undefined) {
+      this.collected = event.bytes;
+      touched.push(this);
+    } else if (this.collected instanceof Uint8Array) {
+      this.collected = [this.collected, event.bytes];
+    } else {
+      this.collected.push(event.bytes);
+    }
     return true;
   }
 
   /**
-   * Like `offer` for one event of a batch, but a live event's bytes are pushed to `out` (written
-   * by the caller in one go, in order) instead of being written. Checks every selector.
+   * Writes (or, while the replay runs, queues) one live event on its own, outside a fan-out (the
+   * hub's gap signal). Same checks as `take`; true when it was written or queued.
    */
-  collect(event: HeraldEvent, out: Uint8Array[]): boolean {
-    if (event.pos <= this.lastPos || this.closed || !this.accepts(event)) return false;
-    if (this.replaying) return this.queue(event);
-    this.lastPos = event.pos;
-    out.push(event.bytes);
-    return true;
+  offer(event: HeraldEvent): boolean {
+    const touched: Subscriber[] = [];
+    const taken = this.take(event, touched);
+    if (touched.length > 0) this.writeCollected();
+    return taken;
+  }
+
+  /** Writes what `take` collected, in one write. */
+  writeCollected(): void {
+    const collected = this.collected;
+    this.collected = undefined;
+    if (collected === undefined || this.closed) return;
+    this.sink.write(collected instanceof Uint8Array ? collected : concat(collected));
   }
 
   /**

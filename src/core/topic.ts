@@ -12,15 +12,39 @@
  * A `match` selector carries a matcher an adapter compiled (e.g. a Mercure URI template, see
  * src/server/mercure/selectors.ts), so the core stays free of any syntax but its own. Contract for
  * `test`: pure, never throws, and bounded in time (linear in the topic's length): the hub calls it
- * for every event on the fan-out path. The hub treats it like `prefix`: scanned, not indexed.
+ * on the fan-out path, once per event topic for all the subscribers that share the selector object.
+ * `literal`, when given, is a prefix of every topic `test` accepts: the hub then runs `test` only
+ * for topics that start with it (the hub's index, src/core/subscriber-index.ts).
  */
 export type TopicSelector =
   | { readonly kind: "exact"; readonly topic: string }
   | { readonly kind: "all" }
   | { readonly kind: "prefix"; readonly prefix: string }
-  | { readonly kind: "match"; readonly source: string; readonly test: (topic: string) => boolean };
+  | {
+      readonly kind: "match";
+      readonly source: string;
+      readonly test: (topic: string) => boolean;
+      readonly literal?: string;
+    };
 
 const PREFIX_MARKERS = ["/*", ":*", ".*"];
+
+/** Is `code` (a UTF-16 code unit) one of the characters a prefix selector ends with: `/`, `:` or `.`? */
+export function isSeparator(code: number): boolean {
+  return code === 47 || code === 58 || code === 46;
+}
+
+/**
+ * The longest start of `prefix` that ends with a separator (`/`, `:` or `.`), or "" when none does.
+ * Every topic that starts with `prefix` starts with its anchor, and a topic's anchors are found by
+ * cutting it after each of its separators: the hub's index keys pattern selectors by anchor.
+ */
+export function anchorOf(prefix: string): string {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    if (isSeparator(prefix.charCodeAt(i))) return prefix.slice(0, i + 1);
+  }
+  return "";
+}
 
 export function parseSelector(text: string): TopicSelector {
   if (text === "*") return { kind: "all" };

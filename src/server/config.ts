@@ -63,6 +63,10 @@ export interface HeraldConfig {
   mercurePublishOrigins: string[];
   mercureHeartbeatMs: number;
   mercureCookieName: string;
+  /** Mercure URI templates of subscribers (docs/limits.md). */
+  maxTemplateSize: number;
+  maxTemplatesPerIp: number;
+  templateCacheBytes: number;
   /** Processes serving HTTP (node:cluster); 1 = no cluster. Read by the CLI only. */
   workers: number;
 }
@@ -514,6 +518,30 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "string",
     default: "mercureAuthorization",
     help: "Mercure: name of the cookie that carries the token",
+  },
+  {
+    key: "maxTemplateSize",
+    flag: "max-template-size",
+    env: "HERALD_MAX_TEMPLATE_SIZE",
+    kind: "count",
+    default: "256",
+    help: "Mercure: largest URI template a subscriber may use, in states of its compiled matcher (a DFA: {id} needs ~5, {?a,b,c,d} ~100, {x:n} ~n; 400 above it)",
+  },
+  {
+    key: "maxTemplatesPerIp",
+    flag: "max-templates-per-ip",
+    env: "HERALD_MAX_TEMPLATES_PER_IP",
+    kind: "count",
+    default: "64",
+    help: "Mercure: most distinct URI templates the open streams of one client IP may use (429 above it)",
+  },
+  {
+    key: "templateCacheBytes",
+    flag: "template-cache",
+    env: "HERALD_TEMPLATE_CACHE",
+    kind: "size",
+    default: "64MiB",
+    help: "Mercure: memory for compiled URI templates; when templates in use fill it, a new template is refused (503)",
   },
   {
     key: "workers",

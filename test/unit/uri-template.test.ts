@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { selectorMatches } from "../../src/core/topic.ts";
 import { MercureSelectors } from "../../src/server/mercure/selectors.ts";
-import { compileTemplate, TemplateError, TemplateTooComplex } from "../../src/server/mercure/uri-template.ts";
+import {
+  compileTemplate,
+  compileTemplateMatcher,
+  TemplateError,
+  TemplateTooComplex,
+} from "../../src/server/mercure/uri-template.ts";
+import { prng } from "../helpers/prng.ts";
 
 const options = { maxTopicLength: 256, maxStates: 4096 };
 const matches = (template: string, topic: string) => compileTemplate(template, options)(topic);
@@ -92,6 +98,80 @@ describe("URI template matching (RFC 6570, as Mercure selectors)", () => {
     const heavy = `x${Array.from({ length: 12 }, (_, i) => `{v${i}:200}`).join("")}`;
     assert.throws(() => compileTemplate(heavy, options), TemplateTooComplex);
   });
+  it("compiles an expression of n variables to a size linear in n (the issue's {+q,v0,...,v17} was ~3,000 states)", () => {
+    const sizeOf = (n: number) =>
+      compileTemplateMatcher(`{+${Array.from({ length: n }, (_, i) => `v${i}`).join(",")}}@@`, options).size;
+    assert.ok(sizeOf(19) < 19 * 20, `19 variables: ${sizeOf(19)} states`);
+    assert.ok(sizeOf(30) - sizeOf(15) < 15 * 20);
+  });
+
+  it("exposes the literal start, which is not part of the size", () => {
+    const books = compileTemplateMatcher("https://example.com/books/{id}", options);
+    assert.equal(books.literal, "https://example.com/books/");
+    assert.ok(books.size < 20, `${books.size} states`);
+    assert.equal(compileTemplateMatcher("{+x}", options).literal, "");
+  });
+
+  it("answers the same with its whole DFA built at once as with the lazy one (random templates and topics)", () => {
+    const rand = prng(11);
+    const ops = ["", "+", "#", ".", "/", ";", "?", "&"];
+    const pieces = ["a", "b", "/", ".", ",", "=", "?", "&", ";", "#", "%", "4", "1", "é", "~", ":"];
+    let positives = 0;
+    for (let k = 0; k < 300; k++) {
+      let template = "";
+      for (let e = 0; e <= rand.int(3); e++) {
+        if (rand.next() < 0.5) template += rand.pick(["a", "/", "x.", "b/", "é", "?q="]);
+        const vars = Array.from(
+          { length: 1 + rand.int(3) },
+          () => rand.pick(["a", "b", "c"]) + rand.pick(["", "*", ":2"]),
+        );
+        template += `{${rand.pick(ops)}${vars.join(",")}}`;
+      }
+      if (rand.next() < 0.3) template += rand.pick(["@@", "/", "x"]);
+      const lazy = compileTemplateMatcher(template, options);
+      const whole = compileTemplateMatcher(template, { ...options, dfa: { states: 100_000, steps: 1e9 } });
+      assert.ok(whole.dfaStates !== undefined);
+      for (let j = 0; j < 30; j++) {
+        let topic = Array.from({ length: rand.int(12) }, () => rand.pick(pieces)).join("");
+        if (rand.next() < 0.3)
+          topic = template.replace(/\{[^}]*\}/g, () =>
+            rand.pick(["", "a", "/a", ".a", ";a=1", "?a=1", "a,b"]),
+          );
+        const answer = lazy.matches(topic);
+        if (answer) positives++;
+        assert.equal(whole.matches(topic), answer, `${template} against ${topic}`);
+      }
+    }
+    assert.ok(positives > 100, `${positives} matches among the cases`);
+  });
+
+  it("refuses, with the whole DFA asked for, a template whose DFA does not fit", () => {
+    assert.throws(
+      () =>
+        compileTemplateMatcher("x{a:12}/{b:12}.{c:12}", { ...options, dfa: { states: 256, steps: 200_000 } }),
+      TemplateTooComplex,
+    );
+    const books = compileTemplateMatcher("https://example.com/books/{id}", {
+      ...options,
+      dfa: { states: 256, steps: 200_000 },
+    });
+    assert.ok((books.dfaStates ?? 0) < 10, `${books.dfaStates} states`);
+  });
+
+  it("gives the same answers once its DFA cache is full (then it simulates the NFA)", () => {
+    // x{a:100}{/b:50}y needs more DFA states than the cache holds: counting up to 100 and 50
+    const m = compileTemplateMatcher("x{a:100}{/b:50}y", options);
+    const re = /^x[A-Za-z0-9\-._~]{0,100}(\/[A-Za-z0-9\-._~]{0,50})?y$/;
+    for (let n = 0; n < 160; n++) {
+      for (const topic of [
+        `x${"a".repeat(n)}y`,
+        `x${"a".repeat(n)}/${"b".repeat(n % 60)}y`,
+        `x${"a".repeat(n)}`,
+      ]) {
+        assert.equal(m.matches(topic), re.test(topic), topic);
+      }
+    }
+  });
 });
 
 describe("Mercure selectors", () => {
@@ -117,5 +197,6 @@ describe("Mercure selectors", () => {
     );
     assert.equal(selectorMatches(template, "https://example.com/books/1/2"), false);
     assert.equal(selectors.parse("https://example.com/books/{id}"), template, "compiled once, cached");
+    assert.equal(template.kind === "match" && template.literal, "https://example.com/books/");
   });
 });

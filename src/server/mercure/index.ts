@@ -62,7 +62,12 @@ export interface MercureMount {
 /** Adds the Mercure routes to `router`. Rejects when a MERCURE_* key does not load. */
 export async function mountMercure(router: Router, deps: MercureDeps): Promise<MercureMount> {
   const { hub, config, log } = deps;
-  const selectors = new MercureSelectors({ maxTopicLength: config.maxTopicLength });
+  const selectors = new MercureSelectors({
+    maxTopicLength: config.maxTopicLength,
+    maxStates: config.maxTemplateSize,
+    perClient: config.maxTemplatesPerIp,
+    cacheBytes: config.templateCacheBytes,
+  });
   const verifiers = await mercureVerifiers(config, deps.heraldVerifier);
   const context: MercureContext = {
     hub,

@@ -13,7 +13,6 @@ import { SSE_HEADERS, SseConnection } from "../sse-connection.ts";
 import type { MercureClaims } from "./claims.ts";
 import type { MercureContext } from "./context.ts";
 import { type ActiveSubscriber, subscriptionUpdates } from "./subscriptions.ts";
-import { TemplateTooComplex } from "./uri-template.ts";
 
 /** Mercure's stream headers: Herald's, with caching ruled out as the Mercure hub does. */
 const MERCURE_SSE_HEADERS = {
@@ -50,21 +49,35 @@ export async function handleMercureSubscribe(
     );
   }
   const topics = topicsOf(url, ctx);
-  const selectors = topics.map((topic) => parseSelector(ctx, topic));
   const lastEventId = lastEventIdOf(req, url);
+  const ip = clientIp(req, ctx.config.trustProxy);
+  // Compiled templates are held (and counted for this IP) while the stream lives: 400 for a
+  // template too complex, 429 over HERALD_MAX_TEMPLATES_PER_IP, 503 when the cache is full.
+  const held = await ctx.selectors.hold(topics, ip);
   if (req.method === "HEAD") {
     // What a GET would answer, without opening a stream that nobody reads.
+    held.release();
     res.writeHead(200, MERCURE_SSE_HEADERS).end();
     return;
   }
-  // Counted in Herald's stream limits (429/503 with Retry-After when reached).
-  const release = await ctx.limits.acquireStream(clientIp(req, ctx.config.trustProxy));
+  let place: () => void;
+  try {
+    // Counted in Herald's stream limits (429/503 with Retry-After when reached).
+    place = await ctx.limits.acquireStream(ip);
+  } catch (error) {
+    held.release();
+    throw error;
+  }
+  const release = () => {
+    place();
+    held.release();
+  };
   if (req.socket.destroyed) {
     release(); // the client left while its place was counted
     return;
   }
   try {
-    await stream(ctx, res, { claims, topics, selectors, lastEventId, release });
+    await stream(ctx, res, { claims, topics, selectors: held.selectors, lastEventId, release });
   } catch (error) {
     if (!res.headersSent) release();
     throw error;
@@ -74,7 +87,7 @@ export async function handleMercureSubscribe(
 interface StreamRequest {
   readonly claims: MercureClaims | undefined;
   readonly topics: string[];
-  readonly selectors: TopicSelector[];
+  readonly selectors: readonly TopicSelector[];
   readonly lastEventId: string | undefined;
   /** Gives the stream's place in the connection limits back; idempotent. */
   readonly release: () => void;
@@ -190,16 +203,6 @@ function topicsOf(url: URL, ctx: MercureContext): string[] {
   }
   const limits = { ...DEFAULT_PUBLISH_LIMITS, maxTopicLength: ctx.config.maxTopicLength };
   return [...new Set(topics)].map((topic) => validateTopic(topic, limits, "topic"));
-}
-
-function parseSelector(ctx: MercureContext, topic: string): TopicSelector {
-  try {
-    return ctx.selectors.parse(topic);
-  } catch (error) {
-    if (error instanceof TemplateTooComplex)
-      throw badRequest(`topic ${JSON.stringify(topic)}: ${error.message}`);
-    throw error;
-  }
 }
 
 /** The `Last-Event-ID` header wins over the `lastEventID` query parameter. */

@@ -8,6 +8,7 @@ import {
   PatternTooComplex,
   seq,
   star,
+  subset,
   text,
   upTo,
 } from "./nfa.ts";
@@ -30,6 +31,13 @@ export interface CompileOptions {
   readonly maxTopicLength: number;
   /** Most NFA states one template may need; a bigger template is refused as too complex. */
   readonly maxStates: number;
+  /**
+   * When given, the whole DFA is built at once (at most `states` DFA states, `steps` NFA states
+   * visited to build it) so that every match is one table lookup per character; a template whose
+   * DFA does not fit is refused as too complex. Without it the DFA is built lazily, with the NFA
+   * simulated past a bounded cache (fit for trusted templates).
+   */
+  readonly dfa?: { readonly states: number; readonly steps: number };
 }
 
 /** `source` is not a valid URI template. */
@@ -79,12 +87,31 @@ export function looksLikeTemplate(source: string): boolean {
   return source.includes("{");
 }
 
+/** A compiled template: share it (matching needs no state of its caller). */
+export interface CompiledTemplate {
+  /** The text before the first expression: every topic it matches starts with it. */
+  readonly literal: string;
+  /** NFA states after the literal (about 17 per variable, 1 per later literal character). */
+  readonly size: number;
+  /** States of its complete DFA (`CompileOptions.dfa`), else undefined. */
+  readonly dfaStates: number | undefined;
+  /** Bytes it may hold (its NFA and the most its DFA cache may grow to). */
+  readonly bytes: number;
+  matches(topic: string): boolean;
+}
+
 /**
  * Compiles a template into a matcher. Throws `TemplateError` when `source` is not a valid URI
  * template (the caller then treats it as a plain string), `TemplateTooComplex` when it is too big
  * to match cheaply.
  */
 export function compileTemplate(source: string, options: CompileOptions): (topic: string) => boolean {
+  const compiled = compileTemplateMatcher(source, options);
+  return (topic) => compiled.matches(topic);
+}
+
+/** `compileTemplate`, with what a cache needs to know about the result. */
+export function compileTemplateMatcher(source: string, options: CompileOptions): CompiledTemplate {
   const parts: Pattern[] = [];
   let variables = 0;
   let i = 0;
@@ -102,26 +129,48 @@ export function compileTemplate(source: string, options: CompileOptions): (topic
     const body = source.slice(open + 1, end);
     variables += body.split(",").length;
     if (variables > MAX_VARIABLES) {
-      throw new TemplateTooComplex(`the template has more than ${MAX_VARIABLES} variables`);
+      throw new TemplateTooComplex(`it has more than ${MAX_VARIABLES} variables`);
     }
     parts.push(expression(body, options));
     i = end + 1;
   }
+  // Most templates start with a literal (`https://example.com/books/`): it is checked with
+  // `startsWith`, and only the rest runs on the NFA.
+  const first = source.indexOf("{");
+  const literal = first === -1 ? source : source.slice(0, first);
+  if (literal.length > 0) parts.shift();
   let nfa: Nfa;
   try {
     nfa = Nfa.compile(seq(...parts), options.maxStates);
   } catch (error) {
     if (error instanceof PatternTooComplex) {
       throw new TemplateTooComplex(
-        `the template is too complex to match (${error.message}); use fewer variables`,
+        `it compiles to more than ${options.maxStates} states (about 17 per variable, 1 per character after the first variable)`,
       );
     }
     throw error;
   }
-  // Most templates start with a literal (`https://example.com/books/`): topics without it are
-  // refused without running the NFA.
-  const prefix = source.slice(0, source.indexOf("{") === -1 ? source.length : source.indexOf("{"));
-  return (topic) => topic.startsWith(prefix) && nfa.matches(topic);
+  // ... and many end with one (`.json`, `/`): topics without it are refused at once too.
+  const last = source.lastIndexOf("}");
+  const suffix = first === -1 ? "" : source.slice(last + 1);
+  if (options.dfa !== undefined && !nfa.complete(options.dfa.states, options.dfa.steps)) {
+    throw new TemplateTooComplex(
+      `its matcher needs more than ${options.dfa.states} states (about n for each {x:n}, about 10 for each variable of {?...} or {;...})`,
+    );
+  }
+  const start = literal.length;
+  const shortest = literal.length + suffix.length;
+  return {
+    literal,
+    size: nfa.size,
+    dfaStates: nfa.dfaStates,
+    bytes: nfa.bytes,
+    matches: (topic) =>
+      topic.length >= shortest &&
+      topic.startsWith(literal) &&
+      topic.endsWith(suffix) &&
+      nfa.matches(topic, start),
+  };
 }
 
 function expression(body: string, options: CompileOptions): Pattern {
@@ -137,12 +186,9 @@ function expression(body: string, options: CompileOptions): Pattern {
   }
   const vars = list.split(",").map((spec) => varSpec(spec));
   // The expansion is: nothing (every variable undefined), or `first`, then the defined variables
-  // in order, joined by `sep`. Alternative i: variable i is the first defined one.
+  // in order, joined by `sep`.
   const items = vars.map((v) => item(v, operator, options));
-  const alternatives = items.map((first, index) =>
-    seq(first, ...items.slice(index + 1).map((later) => opt(seq(text(operator.sep), later)))),
-  );
-  return opt(seq(text(operator.first), alt(...alternatives)));
+  return opt(seq(text(operator.first), subset(operator.sep, items)));
 }
 
 function varSpec(spec: string): VarSpec {
