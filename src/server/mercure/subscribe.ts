@@ -9,6 +9,7 @@ import type { ResumeOutcome } from "../../core/hub.ts";
 import type { Subscriber } from "../../core/subscriber.ts";
 import type { TopicSelector } from "../../core/topic.ts";
 import { clientIp } from "../client-ip.ts";
+import { headerText } from "../header-text.ts";
 import { SSE_HEADERS, SseConnection } from "../sse-connection.ts";
 import type { MercureClaims } from "./claims.ts";
 import type { MercureContext } from "./context.ts";
@@ -208,7 +209,7 @@ function topicsOf(url: URL, ctx: MercureContext): string[] {
 /** The `Last-Event-ID` header wins over the `lastEventID` query parameter. */
 function lastEventIdOf(req: IncomingMessage, url: URL): string | undefined {
   const header = req.headers["last-event-id"];
-  if (typeof header === "string" && header !== "") return header;
+  if (typeof header === "string" && header !== "") return headerText(header);
   const query = url.searchParams.get("lastEventID");
   return query === null || query === "" ? undefined : query;
 }
