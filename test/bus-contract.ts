@@ -209,22 +209,30 @@ export function runBusContract(
       await fixture.loseUnread(log, tail.bus);
       const [after] = await tail.bus.append([ev("after")]);
       await until(() => tail.events.at(-1)?.data === "after", "the event after the gap");
-      assert.equal(tail.gaps.length, 1, "one gap");
-      const [{ gap, at }] = tail.gaps as [{ gap: BusGap; at: number }];
-      // a broker may have sent some of the dropped events before it dropped the rest: those come first
-      assert.ok(at >= 2, "reported after the events before it");
+      // a broker may have sent some of the dropped events before it dropped the rest, and a
+      // RabbitMQ stream drops segments one after the other: one gap or more, all after "2"
+      assert.ok(tail.gaps.length >= 1, "a gap");
+      assert.ok(tail.gaps[0]!.at >= 2, "reported after the events before it");
       assert.deepEqual(
         tail.ids().slice(0, 2),
         before.map((r) => r.event.id),
       );
-      const lastBefore = tail.events[at - 1]!;
-      assert.ok(gap.pos > lastBefore.pos && gap.pos < after!.event.pos, "placed between them");
-      const named = parseHubId(gap.after);
-      assert.ok(
-        named !== undefined && named.pos >= lastBefore.pos && named.pos < gap.pos,
-        "names where it starts",
-      );
-      assert.ok(gap.count === undefined || gap.count > 0);
+      for (const { gap, at } of tail.gaps) {
+        const lastBefore = tail.events[at - 1]!;
+        const firstAfter = tail.events[at];
+        assert.ok(
+          gap.pos > lastBefore.pos && (firstAfter === undefined || gap.pos < firstAfter.pos),
+          "in place",
+        );
+        const named = parseHubId(gap.after);
+        assert.ok(
+          named !== undefined && named.pos >= lastBefore.pos && named.pos < gap.pos,
+          "names where it starts",
+        );
+        assert.ok(gap.count === undefined || gap.count > 0);
+      }
+      const { gap, at } = tail.gaps.at(-1)!;
+      assert.ok(gap.pos < after!.event.pos);
       // a replay from before the gap is told; from the gap's resume id it gets what followed
       for (const id of ["one", before[1]!.event.id]) {
         const crossing = await tail.bus.replay(id, 10_000);
@@ -242,9 +250,10 @@ export function runBusContract(
         "EARLIEST starts after the gap",
       );
       // the tail goes on with no further gap
+      const gaps = tail.gaps.length;
       await tail.bus.append([ev("later")]);
       await until(() => tail.events.at(-1)?.data === "later", "later");
-      assert.equal(tail.gaps.length, 1);
+      assert.equal(tail.gaps.length, gaps);
     });
 
     it("ids are deduplicated per publisher scope, and a retry must carry the same content", async () => {

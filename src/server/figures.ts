@@ -17,7 +17,7 @@ export interface Figures {
   /** Events sent by Last-Event-ID replays. */
   readonly replayed: number;
   readonly slowDisconnects: number;
-  /** herald.missed events sent (a resume that was not possible). */
+  /** herald.missed events sent (a resume that was not possible, or a gap in the bus). */
   readonly missedSignals: number;
   readonly connectionsOpened: number;
   readonly connectionsClosed: Readonly<Record<CloseReason, number>>;

@@ -77,7 +77,7 @@ export function createMetrics(read: () => Figures): Registry {
   );
   counter(
     "herald_missed_signals_total",
-    "herald.missed events sent (resume not possible)",
+    "herald.missed events sent (a resume not possible, or a gap in the bus)",
     (f) => f.missedSignals,
   );
   counter("herald_connections_opened_total", "SSE streams opened", (f) => f.connectionsOpened);

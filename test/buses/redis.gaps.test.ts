@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { createClient } from "redis";
 import { RedisBus } from "../../src/buses/redis.ts";
 import { Tail } from "../bus-contract.ts";
@@ -35,15 +35,30 @@ const missedReasons = (client: RecordingClient) =>
   client.events.filter((e) => e.type === "herald.missed").map((e) => JSON.parse(e.data).reason as string);
 
 describe("Redis bus: no silent loss", { skip }, () => {
+  let redis: RedisServer;
+  /** Two nodes with the defaults, and two with a small history (100) and log (--bus-retention 2000). */
+  let d1: HeraldNode;
+  let d2: HeraldNode;
+  let s1: HeraldNode;
+  let s2: HeraldNode;
+  const SMALL = ["--history-size", "100", "--bus-retention", "2000"];
   const nodes: HeraldNode[] = [];
   const clients: RecordingClient[] = [];
-  const brokers: RedisServer[] = [];
   const stopped = new Set<number>();
+  before(async () => {
+    redis = await startRedis({ durable: true }); // the last test restarts it and needs its data
+    [d1, d2, s1, s2] = (await Promise.all([[], [], SMALL, SMALL].map((extra) => node(redis.url, extra)))) as [
+      HeraldNode,
+      HeraldNode,
+      HeraldNode,
+      HeraldNode,
+    ];
+  });
   after(async () => {
     for (const client of clients) client.close();
     for (const pid of stopped) process.kill(pid, "SIGCONT");
     for (const node of nodes) await node.kill("SIGTERM");
-    for (const redis of brokers) await redis.stop();
+    await redis?.stop();
   });
   const node = async (url: string, extra: string[] = [], waitReady = true) => {
     const started = await startNode(url, extra, waitReady);
@@ -56,23 +71,23 @@ describe("Redis bus: no silent loss", { skip }, () => {
     await recording.opened();
     return recording;
   };
-  const redis = async (options: { durable?: boolean } = {}) => {
-    const server = await startRedis(options);
-    brokers.push(server);
-    return server;
+  const stop = (node: HeraldNode) => {
+    process.kill(node.pid, "SIGSTOP");
+    stopped.add(node.pid);
+  };
+  const resume = (node: HeraldNode) => {
+    process.kill(node.pid, "SIGCONT");
+    stopped.delete(node.pid);
   };
 
   it("three concurrent batches of 10,000 on two nodes (defaults): every subscriber gets all 30,000, once, in order", async () => {
-    const broker = await redis();
-    const [a, b] = [await node(broker.url), await node(broker.url)];
+    const [a, b] = [d1, d2];
     const subscribers = [
-      await client(`${a!.url}/events?topic=burst`),
-      await client(`${b!.url}/events?topic=burst`),
+      await client(`${a.url}/events?topic=burst`),
+      await client(`${b.url}/events?topic=burst`),
     ];
     const batches = [0, 1, 2].map((k) => batch("burst", `${k}-`, 10_000));
-    const statuses = await Promise.all(
-      batches.map((events, k) => publishBatch(k % 2 === 0 ? a! : b!, events)),
-    );
+    const statuses = await Promise.all(batches.map((events, k) => publishBatch(k % 2 === 0 ? a : b, events)));
     assert.deepEqual(statuses, [200, 200, 200]);
     for (const subscriber of subscribers) {
       await subscriber.until(() => subscriber.events.length >= 30_000, 60_000);
@@ -92,19 +107,14 @@ describe("Redis bus: no silent loss", { skip }, () => {
   });
 
   it("a node stopped (SIGSTOP) while the other publishes: its streams get every event after SIGCONT", async () => {
-    const broker = await redis();
-    const extra = ["--history-size", "200"];
-    const [a, b] = [await node(broker.url, extra), await node(broker.url, extra)];
-    const stalled = await client(`${a!.url}/events?topic=stall`);
-    process.kill(a!.pid, "SIGSTOP");
-    stopped.add(a!.pid);
-    const events = batch("stall", "s", 3000);
+    const stalled = await client(`${s1.url}/events?topic=stall`);
+    stop(s1);
+    const events = batch("stall", "s", 1500); // more than the history, less than the log keeps
     for (let i = 0; i < events.length; i += 500) {
-      assert.equal(await publishBatch(b!, events.slice(i, i + 500)), 200);
+      assert.equal(await publishBatch(s2, events.slice(i, i + 500)), 200);
     }
-    process.kill(a!.pid, "SIGCONT");
-    stopped.delete(a!.pid);
-    await stalled.until(() => stalled.events.length >= 3000, 30_000);
+    resume(s1);
+    await stalled.until(() => stalled.events.length >= 1500, 30_000);
     assert.deepEqual(missedReasons(stalled), []);
     assert.deepEqual(
       stalled.datas(),
@@ -113,32 +123,24 @@ describe("Redis bus: no silent loss", { skip }, () => {
   });
 
   it("a node stopped for longer than the log keeps (--bus-retention): its streams get herald.missed (gap), then the live events", async () => {
-    const broker = await redis();
-    const extra = ["--history-size", "100", "--bus-retention", "300"];
-    const [a, b] = [await node(broker.url, extra), await node(broker.url, extra)];
-    const stalled = await client(`${a!.url}/events?topic=lag`);
-    assert.equal(await publishBatch(b!, [{ topic: "lag", data: "ping" }]), 200);
+    const stalled = await client(`${s1.url}/events?topic=lag`);
+    assert.equal(await publishBatch(s2, [{ topic: "lag", data: "ping" }]), 200);
     await stalled.until(() => stalled.datas().includes("ping"));
     const lastBefore = stalled.events.at(-1)!.id;
-    process.kill(a!.pid, "SIGSTOP");
-    stopped.add(a!.pid);
-    const events = batch("lag", "x", 2000);
-    for (let i = 0; i < events.length; i += 500) {
-      assert.equal(await publishBatch(b!, events.slice(i, i + 500)), 200);
+    stop(s1);
+    const events = batch("lag", "x", 4000);
+    for (let i = 0; i < events.length; i += 1000) {
+      assert.equal(await publishBatch(s2, events.slice(i, i + 1000)), 200);
     }
-    process.kill(a!.pid, "SIGCONT");
-    stopped.delete(a!.pid);
-    assert.equal(await publishBatch(b!, [{ topic: "lag", data: "after" }]), 200);
+    resume(s1);
+    assert.equal(await publishBatch(s2, [{ topic: "lag", data: "after" }]), 200);
     await stalled.until(() => stalled.datas().includes("after"), 30_000);
     const types = stalled.events.map((e) => e.type);
     const gapAt = types.indexOf("herald.missed");
     assert.equal(gapAt, 1, `a herald.missed event right after "ping" (got ${types.length} events)`);
     assert.deepEqual(missedReasons(stalled), ["gap"]);
-    assert.equal(
-      JSON.parse(stalled.events[gapAt]!.data).lastEventId,
-      lastBefore,
-      "it names where the gap starts",
-    );
+    const signal = JSON.parse(stalled.events[gapAt]!.data) as { lastEventId: string; missed: number };
+    assert.equal(signal.lastEventId, lastBefore, "it names where the gap starts");
     // before the gap: what it had; after it: the newest events, in order, none twice
     const afterGap = stalled.events.slice(gapAt + 1).map((e) => e.data);
     assert.equal(afterGap.at(-1), "after");
@@ -148,23 +150,22 @@ describe("Redis bus: no silent loss", { skip }, () => {
       xs.map((_, i) => (xs[0] as number) + i),
       "contiguous after the gap",
     );
-    assert.equal(xs.at(-1), 1999);
+    assert.equal(xs.at(-1), 3999);
+    assert.equal(signal.missed, xs[0], "it counts the events lost");
     // a client that resumes from before the gap is told too (gap, or unknown-id once evicted)
-    const resumer = await client(`${a!.url}/events?topic=lag`, { "last-event-id": lastBefore });
+    const resumer = await client(`${s1.url}/events?topic=lag`, { "last-event-id": lastBefore });
     await resumer.until(() => resumer.events.length > 0);
     assert.equal(resumer.events[0]!.type, "herald.missed");
   });
 
   it("a node started while Redis is down: a stream opened then gets no old event once Redis is back", async () => {
-    const broker = await redis({ durable: true });
-    const a = await node(broker.url);
-    assert.equal(await publishBatch(a, batch("old", "old", 20)), 200);
-    await broker.kill();
+    assert.equal(await publishBatch(d1, batch("old", "old", 20)), 200);
+    await redis.kill();
     // the events above are history: wait until they are clearly older than the node started below
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const late = await node(broker.url, [], false);
+    const late = await node(redis.url, [], false);
     const stream = await client(`${late.url}/events?topic=old`);
-    await broker.start();
+    await redis.start();
     await eventually(async () => (await fetch(`${late.url}/readyz`)).status === 200, "ready", 30_000);
     assert.equal(await publishBatch(late, [{ topic: "old", data: "new" }]), 200);
     await stream.until(() => stream.datas().includes("new"));
