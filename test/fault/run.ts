@@ -8,6 +8,7 @@ import { Publishers, TOPICS } from "./publishers.ts";
 import {
   type Burst,
   describeStep,
+  type FaultKind,
   type ScheduleShape,
   type Step,
   schedule,
@@ -34,12 +35,16 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** Ends the run early (no further step; faults are undone and every process stopped). */
   readonly signal?: AbortSignal;
+  /** Longest wait, once the faults are over, for every subscriber to get the fence (default 60 s). */
+  readonly settleMs?: number;
 }
 
 export interface RunResult {
   readonly target: Target;
   readonly seed: number;
   readonly steps: readonly string[];
+  /** The kind of each step run. */
+  readonly kinds: readonly FaultKind[];
   readonly report: Report;
   /** Totals of every node's /status at the end (counters restart with a node). */
   readonly server: Readonly<Record<FigureName, number>>;
@@ -97,10 +102,29 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
   const nodes: FaultNode[] = [];
   const subscribers: Subscriber[] = [];
   const stepsDone: string[] = [];
+  const kinds: FaultKind[] = [];
   const phases: { name: string; from: number; to: number }[] = [];
   let broker: Broker | undefined;
   let background: Promise<void> | undefined;
   let running = true;
+  let torn: Promise<void> | undefined;
+  const teardown = () => {
+    torn ??= (async () => {
+      running = false;
+      for (const s of subscribers) s.close();
+      for (const node of nodes) await node.close();
+      await broker?.kill(); // quicker than a graceful stop; the data goes anyway
+      await broker?.stop();
+      await background?.catch(() => {});
+    })();
+    return torn;
+  };
+  // The test runner ends a file that outlives its timeout with SIGTERM: stop every process started
+  // here first (the RabbitMQ node runs in its own process group and would outlive this one).
+  const onTerm = () => {
+    void teardown().finally(() => process.exit(143));
+  };
+  process.once("SIGTERM", onTerm);
   try {
     broker = await startBroker(target);
     const bus = broker?.url ?? "memory";
@@ -154,6 +178,7 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       await runStep(step, index, { nodes, subscribers, publishers, broker });
       phases.push({ name: `step ${index} (${step.kind})`, from, to: performance.now() });
       stepsDone.push(text);
+      kinds.push(step.kind);
       index++;
       await sleep(300);
     }
@@ -181,12 +206,10 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       scanned.set(s, s.received.length);
       return false;
     };
-    const fenceWait = options.signal?.aborted ? 0 : 60_000;
-    await until(() => history.subscribers.every(hasFence), "the fence on every subscriber", fenceWait).catch(
-      () => {
-        log(`[${elapsed()}] not every subscriber got the fence within 60 s`);
-      },
-    );
+    const fenceWait = options.signal?.aborted ? 0 : (options.settleMs ?? 60_000);
+    await until(() => history.subscribers.every(hasFence), "the fence", fenceWait).catch(() => {
+      log(`[${elapsed()}] not every subscriber got the fence within ${fenceWait} ms`);
+    });
     const server: Record<FigureName, number> = { slowDisconnects: 0, missedSignals: 0, replayed: 0 };
     for (const node of nodes) {
       const figures = await node.figures();
@@ -201,17 +224,15 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       target,
       seed,
       steps: stepsDone,
+      kinds,
       report,
       server,
       publishRequests: { ...publishers.requests },
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
   } finally {
-    running = false;
-    await background?.catch(() => {});
-    for (const s of subscribers) s.close();
-    for (const node of nodes) await node.close();
-    await broker?.stop();
+    process.off("SIGTERM", onTerm);
+    await teardown();
   }
 }
 

@@ -87,14 +87,15 @@ export function* schedule(seed: number, target: Target, shape: ScheduleShape): G
         yield { kind, worker: rng.int(shape.workers), ...burst() };
         break;
       case "slow-reader": {
-        // big enough that what it leaves unread outgrows the socket buffers (several MB on loopback)
+        // big enough that what it leaves unread outgrows the socket buffers (several MB on loopback):
+        // 3,000 to 6,000 events of up to 6 KB
         const { size } = burst();
         yield {
           kind,
           subscriber: rng.pick(shape.slowReaders),
           ms: pause(),
           batches: 3,
-          size: Math.max(1000, size),
+          size: Math.min(2000, Math.max(1000, size)),
         };
         break;
       }
