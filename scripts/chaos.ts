@@ -6,24 +6,33 @@ import { parseArgs } from "node:util";
 import { formatResult, runFaults } from "../test/fault/run.ts";
 import { TARGETS, type Target } from "../test/fault/schedule.ts";
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: "string" },
-    minutes: { type: "string" },
-    steps: { type: "string" },
-    bus: { type: "string" },
-    short: { type: "boolean", default: false },
-  },
-});
+const USAGE =
+  "usage: npm run chaos -- [--seed N] [--minutes M | --steps N] [--bus memory|workers|redis|rabbitmq] [--short]";
 
 function fail(message: string): never {
-  console.error(`chaos: ${message}`);
+  console.error(`chaos: ${message}\n${USAGE}`);
   process.exit(2);
+}
+
+let values: { seed?: string; minutes?: string; steps?: string; bus?: string; short?: boolean };
+try {
+  ({ values } = parseArgs({
+    options: {
+      seed: { type: "string" },
+      minutes: { type: "string" },
+      steps: { type: "string" },
+      bus: { type: "string" },
+      short: { type: "boolean", default: false },
+    },
+  }));
+} catch (error) {
+  fail((error as Error).message);
 }
 
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
 if (!Number.isInteger(seed) || seed < 0) fail(`--seed must be a whole number >= 0, got ${values.seed}`);
 const minutes = values.minutes === undefined ? 1 : Number(values.minutes);
+if (values.minutes !== undefined && values.steps !== undefined) fail("give --minutes or --steps, not both");
 if (!(minutes > 0)) fail(`--minutes must be a number > 0, got ${values.minutes}`);
 const steps = values.steps === undefined ? undefined : Number(values.steps);
 if (steps !== undefined && !(Number.isInteger(steps) && steps > 0))

@@ -19,6 +19,8 @@
 
 /** One event the run tried to publish. `key` is unique and travels at the start of its data. */
 export interface SentEvent {
+  /** Its index in `History.events`. */
+  readonly index: number;
   readonly key: string;
   readonly topics: readonly string[];
   readonly private: boolean;
@@ -30,19 +32,15 @@ export interface SentEvent {
   readonly seq: number;
   /** When its request started (ms, performance.now()). */
   readonly sentAt: number;
-  /** Set on a 2xx answer: the id Herald answered, and when. */
-  ack?: { readonly id: string; readonly at: number };
+  /** Set on a 2xx answer: the id Herald answered, and its position. */
+  ack?: { readonly id: string; readonly pos: Pos };
 }
 
-export type Received =
-  | { readonly type: "event"; readonly id: string; readonly key: string; readonly at: number }
-  | {
-      readonly type: "missed";
-      readonly id: string;
-      readonly lastEventId: string;
-      readonly reason: string;
-      readonly at: number;
-    };
+/**
+ * A position in the log, from an id `<epoch>-<n>`: the epoch's rank (epochs ranked by when the run
+ * first saw them, in an answer or a delivery), then n. [NaN, NaN] for an id of another form.
+ */
+export type Pos = readonly [number, number];
 
 export interface SubscriberLog {
   readonly name: string;
@@ -55,28 +53,83 @@ export interface SubscriberLog {
   openedAt: number | undefined;
   /** Streams opened (1 + reconnections). */
   opens: number;
-  readonly received: Received[];
+  /**
+   * The events it received, in arrival order, as parallel arrays (a long run records millions):
+   * the event's index in `History.events` (-1 - k: the k-th of `unknown`), and its id's position.
+   */
+  readonly events: number[];
+  readonly epochs: number[];
+  readonly ns: number[];
+  /** Data keys of events no publish of the run sent. */
+  readonly unknown: string[];
+  /** Its herald.missed signals, each after `after` events had arrived. */
+  readonly missed: { readonly after: number; readonly id: string; readonly data: string }[];
 }
 
 export class History {
-  readonly sent = new Map<string, SentEvent>();
+  readonly events: SentEvent[] = [];
   readonly subscribers: SubscriberLog[] = [];
+  private readonly byKey = new Map<string, number>();
+  private readonly epochRanks = new Map<string, number>();
 
-  send(event: SentEvent): void {
-    if (this.sent.has(event.key)) throw new Error(`the run reused key ${event.key}`);
-    this.sent.set(event.key, event);
+  send(event: Omit<SentEvent, "index" | "ack">): void {
+    if (this.byKey.has(event.key)) throw new Error(`the run reused key ${event.key}`);
+    this.byKey.set(event.key, this.events.length);
+    this.events.push({ ...event, index: this.events.length });
   }
 
-  ack(key: string, id: string, at: number): void {
-    const event = this.sent.get(key);
-    if (event === undefined) throw new Error(`ack of unknown key ${key}`);
-    event.ack = { id, at };
+  ack(key: string, id: string): void {
+    const index = this.byKey.get(key);
+    if (index === undefined) throw new Error(`ack of unknown key ${key}`);
+    this.events[index]!.ack = { id, pos: this.pos(id) };
   }
 
-  subscriber(log: Omit<SubscriberLog, "openedAt" | "opens" | "received">): SubscriberLog {
-    const full: SubscriberLog = { ...log, openedAt: undefined, opens: 0, received: [] };
+  event(key: string): SentEvent | undefined {
+    const index = this.byKey.get(key);
+    return index === undefined ? undefined : this.events[index];
+  }
+
+  subscriber(log: Pick<SubscriberLog, "name" | "kind" | "selectors" | "privateSelectors">): SubscriberLog {
+    const full: SubscriberLog = {
+      ...log,
+      openedAt: undefined,
+      opens: 0,
+      events: [],
+      epochs: [],
+      ns: [],
+      unknown: [],
+      missed: [],
+    };
     this.subscribers.push(full);
     return full;
+  }
+
+  /** `sub` received an event with `id` whose data starts with `key`. */
+  delivered(sub: SubscriberLog, id: string, key: string): void {
+    const index = this.byKey.get(key);
+    if (index === undefined) {
+      sub.unknown.push(key);
+      sub.events.push(-sub.unknown.length);
+    } else sub.events.push(index);
+    const [rank, n] = this.pos(id);
+    sub.epochs.push(rank);
+    sub.ns.push(n);
+  }
+
+  /** `sub` received a herald.missed event. */
+  missedSignal(sub: SubscriberLog, id: string, data: string): void {
+    sub.missed.push({ after: sub.events.length, id, data });
+  }
+
+  private pos(id: string): Pos {
+    const m = /^(.+)-(\d+)$/.exec(id);
+    if (m === null) return [Number.NaN, Number.NaN];
+    let rank = this.epochRanks.get(m[1]!);
+    if (rank === undefined) {
+      rank = this.epochRanks.size;
+      this.epochRanks.set(m[1]!, rank);
+    }
+    return [rank, Number(m[2])];
   }
 }
 
@@ -131,9 +184,6 @@ export interface Report {
   readonly examples: readonly string[];
 }
 
-/** A position in the log: the epoch's rank (by when first seen), then the number in the id. */
-type Pos = readonly [number, number];
-
 const before = (a: Pos, b: Pos) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 
 /** Herald's subscription selectors: `*`, a prefix ending in `/*`, `:*` or `.*`, or an exact topic. */
@@ -178,12 +228,10 @@ export function check(history: History, phaseOf: (event: SentEvent) => string = 
     inPhase(kind, event);
     if (examples.length < MAX_EXAMPLES) examples.push(`${kind}: ${text}`);
   };
-  const pos = positions(history);
-  const posOf = (id: string): Pos => pos(id) ?? [-1, -1];
 
-  const acked = [...history.sent.values()].filter((e) => e.ack !== undefined);
+  const acked = history.events.filter((e) => e.ack !== undefined);
   const ackOrder = zero();
-  checkAckOrder(acked, posOf, (text, event) => flag("ack-order", ackOrder, text, event));
+  checkAckOrder(acked, (text, event) => flag("ack-order", ackOrder, text, event));
 
   let delivered = 0;
   let expectedTotal = 0;
@@ -192,56 +240,65 @@ export function check(history: History, phaseOf: (event: SentEvent) => string = 
   const perSubscriber: SubscriberCounts[] = [];
   for (const sub of history.subscribers) {
     const counts = zero();
-    const seen = new Set<string>();
-    const deliveredPos: Pos[] = [];
+    const seen = new Uint8Array(history.events.length);
     /** Gaps covered by herald.missed: open intervals between the neighbouring deliveries. */
-    const gaps: { from: Pos | undefined; to: Pos | undefined }[] = [];
-    let last: Pos | undefined;
-    let openGap: { from: Pos | undefined; to: Pos | undefined } | undefined;
-    let missed = 0;
-    for (const r of sub.received) {
-      if (r.type === "missed") {
-        missed++;
-        openGap ??= { from: last, to: undefined };
-        continue;
+    const gaps: { from: Pos; to: Pos }[] = [];
+    let last: Pos = [Number.NEGATIVE_INFINITY, 0];
+    let signal = 0;
+    const n = sub.events.length;
+    for (let i = 0; i <= n; i++) {
+      const p: Pos = i < n ? [sub.epochs[i]!, sub.ns[i]!] : [Number.POSITIVE_INFINITY, 0];
+      if (signal < sub.missed.length && sub.missed[signal]!.after === i) {
+        gaps.push({ from: last, to: p });
+        while (signal < sub.missed.length && sub.missed[signal]!.after === i) signal++;
       }
-      delivered++;
-      const event = history.sent.get(r.key);
-      const p = posOf(r.id);
-      if (openGap !== undefined) {
-        openGap.to = p;
-        gaps.push(openGap);
-        openGap = undefined;
-      }
-      if (event === undefined) {
+      if (i === n) break;
+      const index = sub.events[i]!;
+      if (index < 0) {
         flag(
           "unknown",
           counts,
-          `${sub.name} got ${JSON.stringify(r.key)} (id ${r.id}), never published`,
-          event,
+          `${sub.name} got ${JSON.stringify(sub.unknown[-index - 1])}, never published`,
+          undefined,
         );
         continue;
       }
-      if (event.ack !== undefined && event.ack.id !== r.id)
-        flag("id-mismatch", counts, `${sub.name} got ${r.key} as ${r.id}, answered ${event.ack.id}`, event);
+      const event = history.events[index]!;
+      if (event.ack !== undefined && !samePos(event.ack.pos, p))
+        flag(
+          "id-mismatch",
+          counts,
+          `${sub.name} got ${event.key} at ${describePos(p)}, answered ${event.ack.id}`,
+          event,
+        );
       if (!anyMatch(sub.selectors, event.topics))
-        flag("wrong-topic", counts, `${sub.name} (${sub.selectors}) got ${r.key} on ${event.topics}`, event);
+        flag(
+          "wrong-topic",
+          counts,
+          `${sub.name} (${sub.selectors}) got ${event.key} on ${event.topics}`,
+          event,
+        );
       else if (!visible(sub, event))
         flag(
           "private-leak",
           counts,
-          `${sub.name} (claim ${sub.privateSelectors}) got private ${r.key}`,
+          `${sub.name} (claim ${sub.privateSelectors}) got private ${event.key}`,
           event,
         );
-      if (seen.has(r.key)) flag("duplicate", counts, `${sub.name} got ${r.key} (${r.id}) again`, event);
-      seen.add(r.key);
-      if (last !== undefined && !before(last, p))
-        flag("order", counts, `${sub.name} got ${r.id} after ${describePos(last)}`, event);
+      if (seen[index] === 1)
+        flag("duplicate", counts, `${sub.name} got ${event.key} (${describePos(p)}) again`, event);
+      seen[index] = 1;
+      if (!before(last, p))
+        flag(
+          "order",
+          counts,
+          `${sub.name} got ${event.key} at ${describePos(p)} after ${describePos(last)}`,
+          event,
+        );
       last = p;
-      deliveredPos.push(p);
     }
-    if (openGap !== undefined) gaps.push(openGap);
-    missedTotal += missed;
+    delivered += n;
+    missedTotal += sub.missed.length;
 
     let expected = 0;
     let covered = 0;
@@ -250,14 +307,9 @@ export function check(history: History, phaseOf: (event: SentEvent) => string = 
       for (const event of acked) {
         if (event.sentAt < sub.openedAt || !visible(sub, event)) continue;
         expected++;
-        if (seen.has(event.key)) continue;
-        const p = posOf(event.ack!.id);
-        if (
-          gaps.some(
-            (g) => (g.from === undefined || before(g.from, p)) && (g.to === undefined || before(p, g.to)),
-          )
-        )
-          covered++;
+        if (seen[event.index] === 1) continue;
+        const p = event.ack!.pos;
+        if (gaps.some((g) => before(g.from, p) && before(p, g.to))) covered++;
         else {
           counts.lost++;
           total.lost++;
@@ -274,17 +326,17 @@ export function check(history: History, phaseOf: (event: SentEvent) => string = 
       name: sub.name,
       opens: sub.opens,
       expected,
-      delivered: deliveredPos.length,
-      missedSignals: missed,
+      delivered: n,
+      missedSignals: sub.missed.length,
       covered,
       violations: counts,
     });
   }
-  const sum = VIOLATION_KINDS.reduce((n, k) => n + total[k], 0);
+  const sum = VIOLATION_KINDS.reduce((k, kind) => k + total[kind], 0);
   return {
-    sent: history.sent.size,
+    sent: history.events.length,
     acknowledged: acked.length,
-    unacknowledged: history.sent.size - acked.length,
+    unacknowledged: history.events.length - acked.length,
     delivered,
     expected: expectedTotal,
     missedSignals: missedTotal,
@@ -301,37 +353,13 @@ function zero(): Record<ViolationKind, number> {
 }
 
 function describePos(p: Pos): string {
-  return `position ${p[1]} of epoch #${p[0]}`;
+  return Number.isNaN(p[0]) ? "an id not of the form <epoch>-<n>" : `position ${p[1]} of epoch #${p[0]}`;
 }
 
-/**
- * Parses Herald's ids `<epoch>-<n>`; epochs are ranked by the time they were first seen (in a 2xx
- * answer or a delivery). Undefined for an id of another form.
- */
-function positions(history: History): (id: string) => Pos | undefined {
-  const firstSeen = new Map<string, number>();
-  const see = (id: string, at: number) => {
-    const m = /^(.+)-(\d+)$/.exec(id);
-    if (m === null) return;
-    const t = firstSeen.get(m[1]!);
-    if (t === undefined || at < t) firstSeen.set(m[1]!, at);
-  };
-  for (const e of history.sent.values()) if (e.ack !== undefined) see(e.ack.id, e.ack.at);
-  for (const sub of history.subscribers) for (const r of sub.received) see(r.id, r.at);
-  const rank = new Map([...firstSeen.entries()].sort((a, b) => a[1] - b[1]).map(([epoch], i) => [epoch, i]));
-  return (id) => {
-    const m = /^(.+)-(\d+)$/.exec(id);
-    if (m === null) return undefined;
-    return [rank.get(m[1]!) ?? -1, Number(m[2])];
-  };
-}
+const samePos = (a: Pos, b: Pos) => a[0] === b[0] && a[1] === b[1];
 
 /** Each publisher's acknowledged events, in the order it sent them, must hold increasing positions. */
-function checkAckOrder(
-  acked: readonly SentEvent[],
-  posOf: (id: string) => Pos,
-  flag: (text: string, event: SentEvent) => void,
-) {
+function checkAckOrder(acked: readonly SentEvent[], flag: (text: string, event: SentEvent) => void) {
   const byPublisher = new Map<string, SentEvent[]>();
   for (const e of acked) {
     const list = byPublisher.get(e.publisher);
@@ -343,8 +371,7 @@ function checkAckOrder(
     for (let i = 1; i < events.length; i++) {
       const prev = events[i - 1]!;
       const cur = events[i]!;
-      const [a, b] = [posOf(prev.ack!.id), posOf(cur.ack!.id)];
-      if (!before(a, b))
+      if (!before(prev.ack!.pos, cur.ack!.pos))
         flag(
           `${publisher}: ${cur.key} stored as ${cur.ack!.id}, not after ${prev.key} (${prev.ack!.id})`,
           cur,

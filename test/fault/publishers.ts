@@ -108,12 +108,11 @@ export class Publishers {
         this.requests.failed++;
         return false;
       }
-      const at = performance.now();
       const answer = JSON.parse(text) as { id?: string; results?: { id: string }[] };
       const ids = single ? [answer.id] : (answer.results ?? []).map((r) => r.id);
       if (ids.length !== events.length || ids.some((id) => typeof id !== "string"))
         throw new Error(`a 2xx answer without one id per event: ${text.slice(0, 300)}`);
-      for (const [i, e] of events.entries()) this.history.ack(e.key, ids[i]!, at);
+      for (const [i, e] of events.entries()) this.history.ack(e.key, ids[i]!);
       this.requests.ok++;
       return true;
     } catch (error) {

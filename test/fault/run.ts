@@ -148,8 +148,8 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       const node = i % nodes.length;
       subscribers.push(
         profile.kind === "eventsource"
-          ? new EsSubscriber(record, nodes, node, token)
-          : new RawSubscriber(record, nodes, node, token),
+          ? new EsSubscriber(history, record, nodes, node, token)
+          : new RawSubscriber(history, record, nodes, node, token),
       );
     }
     await until(() => subscribers.every((s) => s.open), "every subscriber open", 30_000);
@@ -199,11 +199,11 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
     log(`[${elapsed()}] faults over; fence published on ${fenced} of ${TOPICS.length} topics`);
     const scanned = new Map<SubscriberLog, number>();
     const hasFence = (s: SubscriberLog) => {
-      for (let i = scanned.get(s) ?? 0; i < s.received.length; i++) {
-        const r = s.received[i]!;
-        if (r.type === "event" && r.key.startsWith("fence")) return true;
+      for (let i = scanned.get(s) ?? 0; i < s.events.length; i++) {
+        const index = s.events[i]!;
+        if (index >= 0 && history.events[index]!.publisher === "fence") return true;
       }
-      scanned.set(s, s.received.length);
+      scanned.set(s, s.events.length);
       return false;
     };
     const fenceWait = options.signal?.aborted ? 0 : (options.settleMs ?? 60_000);

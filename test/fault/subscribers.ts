@@ -1,6 +1,6 @@
 import { type ClientRequest, type IncomingMessage, request } from "node:http";
 import { EventSource } from "eventsource";
-import type { SubscriberLog } from "./checker.ts";
+import type { History, SubscriberLog } from "./checker.ts";
 import type { FaultNode } from "./nodes.ts";
 
 /**
@@ -35,26 +35,12 @@ function streamPath(log: SubscriberLog): string {
 }
 
 /** Records one dispatched SSE event; the key is the data up to the first `|` (publishers.ts). */
-function record(log: SubscriberLog, type: string, id: string, data: string): void {
-  const at = performance.now();
-  if (type === MISSED) {
-    let body: { lastEventId?: string; reason?: string } = {};
-    try {
-      body = JSON.parse(data) as typeof body;
-    } catch {
-      // recorded with empty fields; the checker only needs where it sits in the stream
-    }
-    log.received.push({
-      type: "missed",
-      id,
-      lastEventId: body.lastEventId ?? "",
-      reason: body.reason ?? "",
-      at,
-    });
-    return;
+function record(history: History, log: SubscriberLog, type: string, id: string, data: string): void {
+  if (type === MISSED) history.missedSignal(log, id, data);
+  else {
+    const bar = data.indexOf("|");
+    history.delivered(log, id, bar < 0 ? data : data.slice(0, bar));
   }
-  const bar = data.indexOf("|");
-  log.received.push({ type: "event", id, key: bar < 0 ? data : data.slice(0, bar), at });
 }
 
 function opened(log: SubscriberLog): void {
@@ -68,6 +54,7 @@ export class EsSubscriber implements Subscriber {
   private closed = false;
 
   constructor(
+    private readonly history: History,
     readonly log: SubscriberLog,
     private readonly nodes: readonly FaultNode[],
     private readonly preferred: number,
@@ -102,7 +89,7 @@ export class EsSubscriber implements Subscriber {
     for (const type of [...EVENT_TYPES, MISSED]) {
       source.addEventListener(type, (event) => {
         this.lastId = event.lastEventId;
-        record(this.log, type, event.lastEventId, event.data);
+        record(this.history, this.log, type, event.lastEventId, event.data);
       });
     }
     source.addEventListener("error", () => {
@@ -177,10 +164,11 @@ export class RawSubscriber implements Subscriber {
   open = false;
   private readonly parser = new SseParser((type, id, data) => {
     this.lastId = id;
-    record(this.log, type, id, data);
+    record(this.history, this.log, type, id, data);
   });
 
   constructor(
+    private readonly history: History,
     readonly log: SubscriberLog,
     private readonly nodes: readonly FaultNode[],
     private readonly preferred: number,
