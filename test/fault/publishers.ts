@@ -25,13 +25,15 @@ interface Body {
  */
 export class Publishers {
   private n = 0;
-  /** Requests answered 2xx / refused or failed. */
-  requests = { ok: 0, failed: 0 };
+  /** Requests answered 2xx / refused or failed / not answered within `timeoutMs`. */
+  requests = { ok: 0, failed: 0, timedOut: 0 };
   private readonly seqs = new Map<string, number>();
 
   constructor(
     private readonly history: History,
     private readonly rng: Rng,
+    /** A request not answered by then is abandoned (counted in `requests.timedOut`, not acknowledged). */
+    private readonly timeoutMs: number,
   ) {}
 
   private event(pad: number): Body & { key: string; topics: string[] } {
@@ -102,6 +104,7 @@ export class Publishers {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(single ? bodies[0] : { events: bodies }),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await response.text();
       if (!response.ok) {
@@ -117,7 +120,8 @@ export class Publishers {
       return true;
     } catch (error) {
       if (error instanceof Error && error.message.startsWith("a 2xx answer")) throw error;
-      this.requests.failed++;
+      if (error instanceof Error && error.name === "TimeoutError") this.requests.timedOut++;
+      else this.requests.failed++;
       return false;
     }
   }

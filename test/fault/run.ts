@@ -48,7 +48,7 @@ export interface RunResult {
   readonly report: Report;
   /** Totals of every node's /status at the end (counters restart with a node). */
   readonly server: Readonly<Record<FigureName, number>>;
-  readonly publishRequests: { readonly ok: number; readonly failed: number };
+  readonly publishRequests: { readonly ok: number; readonly failed: number; readonly timedOut: number };
   readonly seconds: number;
 }
 
@@ -93,12 +93,16 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
   const shape: ScheduleShape = {
     ...NODES[target],
     slowReaders: SLOW_READERS,
-    minBatch: long ? 1000 : 400,
+    minBatch: long ? 1000 : 600,
     maxBatch: long ? 10_000 : 1500,
+    slowBatch: long ? [1000, 2000] : [1000, 1000],
     maxPauseMs: long ? 5000 : 1500,
   };
+  // a short run's bursts (1,200 to 6,000 events) outrun a history of 1,000 (and the Redis stream's
+  // MAXLEN); a long run keeps the default 10,000, as a deployment would
+  const historySize = long ? 10_000 : 1000;
   const history = new History();
-  const publishers = new Publishers(history, prng(seed ^ 0x5eed));
+  const publishers = new Publishers(history, prng(seed ^ 0x5eed), long ? 60_000 : 20_000);
   const nodes: FaultNode[] = [];
   const subscribers: Subscriber[] = [];
   const stepsDone: string[] = [];
@@ -130,13 +134,16 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
     const bus = broker?.url ?? "memory";
     for (let i = 0; i < shape.nodes; i++)
       nodes.push(
-        await FaultNode.start(i, { bus, workers: shape.workers, historySize: 2000, maxBuffered: "64KiB" }),
+        await FaultNode.start(i, { bus, workers: shape.workers, historySize, maxBuffered: "64KiB" }),
       );
     log(`[${elapsed()}] ${target}: ${shape.nodes} node(s) x ${shape.workers} worker(s) on ${bus}`);
 
     // one event first, so a stream that opens before any other event still learns where it stands
     for (const node of nodes)
-      await publishUntilAcked(() => publishers.publish(node, "warmup", 1, { single: true }));
+      await publishUntilAcked(
+        () => publishers.publish(node, "warmup", 1, { single: true }),
+        Date.now() + 60_000,
+      );
     for (const [i, profile] of PROFILES.entries()) {
       const token = profile.claim === undefined ? undefined : await heraldToken({ subscribe: profile.claim });
       const record = history.subscriber({
@@ -194,8 +201,9 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       () => {},
     );
     let fenced = 0;
+    const fenceDeadline = Date.now() + 60_000;
     for (const topic of TOPICS)
-      if (await publishUntilAcked(() => publishers.fence(nodes[0]!, topic))) fenced++;
+      if (await publishUntilAcked(() => publishers.fence(nodes[0]!, topic), fenceDeadline)) fenced++;
     log(`[${elapsed()}] faults over; fence published on ${fenced} of ${TOPICS.length} topics`);
     const scanned = new Map<SubscriberLog, number>();
     const hasFence = (s: SubscriberLog) => {
@@ -329,9 +337,8 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
   }
 }
 
-/** Calls `publish` until it is answered 2xx (a node or broker may be coming back); at most 60 s. */
-async function publishUntilAcked(publish: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + 60_000;
+/** Calls `publish` until it is answered 2xx (a node or broker may be coming back), until `deadline`. */
+async function publishUntilAcked(publish: () => Promise<boolean>, deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
     if (await publish()) return true;
     await sleep(200);
@@ -348,7 +355,7 @@ export function formatResult(result: RunResult): string {
     .join(", ");
   const lines = [
     `seed ${result.seed}, bus ${result.target}, ${result.steps.length} steps, ${result.seconds} s`,
-    `acknowledged ${r.acknowledged} of ${r.sent} events sent (${r.unacknowledged} not acknowledged; requests ok ${result.publishRequests.ok}, failed ${result.publishRequests.failed})`,
+    `acknowledged ${r.acknowledged} of ${r.sent} events sent (${r.unacknowledged} not acknowledged; requests ok ${result.publishRequests.ok}, failed ${result.publishRequests.failed}, unanswered ${result.publishRequests.timedOut})`,
     `delivered ${r.delivered}, expected ${r.expected}, missed signals ${r.missedSignals} (covering ${r.covered} expected deliveries)`,
     `server: slow disconnects ${result.server.slowDisconnects}, herald.missed sent ${result.server.missedSignals}, replayed ${result.server.replayed}`,
     `violations ${v.total}${kinds ? `: ${kinds}` : ""}`,

@@ -49,6 +49,8 @@ export interface ScheduleShape {
   /** Events per batch of a burst: from `minBatch` to `maxBatch`. */
   readonly minBatch: number;
   readonly maxBatch: number;
+  /** Events per batch of a slow reader's burst (3 batches of events of up to 6 KB). */
+  readonly slowBatch: readonly [number, number];
   /** Longest SIGSTOP, broker or node outage, or reading pause, in ms. */
   readonly maxPauseMs: number;
 }
@@ -87,16 +89,10 @@ export function* schedule(seed: number, target: Target, shape: ScheduleShape): G
         yield { kind, worker: rng.int(shape.workers), ...burst() };
         break;
       case "slow-reader": {
-        // big enough that what it leaves unread outgrows the socket buffers (several MB on loopback):
-        // 3,000 to 6,000 events of up to 6 KB
-        const { size } = burst();
-        yield {
-          kind,
-          subscriber: rng.pick(shape.slowReaders),
-          ms: pause(),
-          batches: 3,
-          size: Math.min(2000, Math.max(1000, size)),
-        };
+        // big enough that what it leaves unread outgrows the socket buffers (several MB on loopback)
+        const [min, max] = shape.slowBatch;
+        const size = min + rng.int(max - min + 1);
+        yield { kind, subscriber: rng.pick(shape.slowReaders), ms: pause(), batches: 3, size };
         break;
       }
     }
