@@ -91,7 +91,10 @@ export class FaultNode {
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`herald node ${this.index} exited: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`herald node ${this.index} not ready: ${this.stderr}`);
+      if (Date.now() > deadline) {
+        await this.kill(); // not left behind: the caller has no node to close
+        throw new Error(`herald node ${this.index} not ready within 60 s: ${this.stderr}`);
+      }
       if (
         (await this.status("/readyz")) === 200 &&
         (s.workers === 1 || (await this.pids()).length === s.workers)
