@@ -165,10 +165,11 @@ async function floodPatterns(server: ServerHandle, pool: LoadPool, size: number)
   const deadline = clock() + 120_000;
   while (pool.received < target && clock() < deadline) await sleep(20);
   const seconds = (clock() - started) / 1000;
+  const deliveries = pool.received;
   probing = false;
   await prober;
   await pool.progress(false);
-  return { deliveries: pool.received, seconds, blockMs: await lagMaxMs(server), healthzMs };
+  return { deliveries, seconds, blockMs: await lagMaxMs(server), healthzMs };
 }
 
 interface Phase {

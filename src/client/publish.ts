@@ -11,7 +11,10 @@ export interface PublishOptions<T = unknown> {
   readonly data: T;
   /** The SSE event type (default `message`). */
   readonly event?: string | undefined;
-  /** Your own id: publishing again with the same id is a safe retry (the hub stores it once). */
+  /**
+   * Your own id: publishing the same event again (same id and content, same token subject and
+   * rights) is a safe retry (the hub stores it once). Another publisher's id does not block yours.
+   */
   readonly id?: string | undefined;
   /** The `retry:` hint sent with the event, in ms. */
   readonly retry?: number | undefined;

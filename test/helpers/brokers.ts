@@ -102,6 +102,8 @@ export interface RabbitServer {
   readonly url: string;
   /** Graceful stop (data kept). */
   halt(): Promise<void>;
+  /** SIGKILL of the whole node (the start script and the Erlang VM), as a crash; data kept. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -135,10 +137,10 @@ export async function startRabbit(): Promise<RabbitServer> {
     child = spawn(RABBIT_BIN, [], { cwd: dir, env, stdio: "ignore", detached: true });
     await waitForPort(port, 60_000, "rabbitmq-server", child);
   };
-  const halt = async () => {
+  const halt = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (child === undefined || child.exitCode !== null) return;
     try {
-      process.kill(-(child.pid as number), "SIGTERM");
+      process.kill(-(child.pid as number), signal);
     } catch {
       return;
     }
@@ -150,7 +152,8 @@ export async function startRabbit(): Promise<RabbitServer> {
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     start,
-    halt,
+    halt: () => halt(),
+    kill: () => halt("SIGKILL"),
     async stop() {
       await halt();
       spawnSync("/usr/bin/epmd", ["-kill"], { env, stdio: "ignore" });
