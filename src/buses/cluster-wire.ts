@@ -53,8 +53,23 @@ export interface WireHolder {
 /**
  * One stored input of an append, answered once every worker has counted its event: `queued` is the
  * sum of their counts. The worker has the event from an earlier `turn` (by `pos`), so only its
- * position travels, unless the event may have left the worker's recent events (`event` then).
+ * position travels, unless the event may have left the worker's recent events, or was too large to
+ * be kept there (`event` then).
  */
+/**
+ * The worker keeps (for answers that name only a position) the events of its last
+ * `RECENT_EVENTS` positions whose data is at most `RECENT_MAX_DATA` characters: at most ~4096 small
+ * events (a few MB), never a second unbounded copy of the history. The primary sends the event
+ * with an answer whenever the worker may not have kept it.
+ */
+export const RECENT_EVENTS = 4096;
+export const RECENT_MAX_DATA = 1024;
+
+/** True when a worker keeps `event` among its recent ones (`RECENT_MAX_DATA`). */
+export function keptByWorker(event: { readonly data: string }): boolean {
+  return event.data.length <= RECENT_MAX_DATA;
+}
+
 export interface AppendedWire {
   pos: number;
   duplicate: boolean;

@@ -15,6 +15,8 @@ import {
   type AppendedWire,
   type AppendRequest,
   fromWire,
+  keptByWorker,
+  RECENT_EVENTS,
   type ToPrimary,
   type ToWorker,
   type WireEvent,
@@ -27,9 +29,6 @@ export interface ClusterChannel {
   send(message: ToPrimary): void;
   onMessage(listener: (message: ToWorker) => void): void;
 }
-
-/** Events kept by position so a replay's answer reuses the objects the hub delivered. */
-const RECENT = 4096;
 
 /** An answer as the worker resolves it: an append's results are rebuilt while its turn is at hand. */
 type Resolved = Answer | { rid: number; results: AppendResult[] };
@@ -54,6 +53,7 @@ export class ClusterBus implements Bus {
     number,
     { resolve: (answer: Resolved) => void; reject: (e: Error) => void }
   >();
+  /** Small events by position (`keptByWorker`), so answers and replays reuse the objects the hub delivered. */
   private readonly recent = new Map<number, HeraldEvent>();
   private outgoing: AppendRequest[] = [];
   private nextRid = 1;
@@ -181,10 +181,10 @@ export class ClusterBus implements Bus {
     this.size = message.historySize;
     const events = message.events.map(fromWire);
     if (events.length > 0) {
-      // positions are contiguous: the event RECENT positions back is the one to forget
+      // positions are contiguous: the event RECENT_EVENTS positions back is the one to forget
       for (const event of events) {
-        this.recent.set(event.pos, event);
-        this.recent.delete(event.pos - RECENT);
+        if (keptByWorker(event)) this.recent.set(event.pos, event);
+        this.recent.delete(event.pos - RECENT_EVENTS);
       }
       this.head = message.headId;
       this.listener?.(events);

@@ -4,6 +4,8 @@ import { DeliveryCounts } from "../buses/cluster-counts.ts";
 import {
   type Answer,
   type AppendedWire,
+  keptByWorker,
+  RECENT_EVENTS,
   replayToWire,
   type ToPrimary,
   toHolder,
@@ -81,9 +83,11 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     rid,
     appended: results.map(({ event, duplicate }) => {
       const wire: AppendedWire = { pos: event.pos, duplicate, queued: counts.sum(event.pos) };
-      // a worker keeps its last 4096 events (this turn's included); past half of that, or for a
-      // retry of an older event, the answer brings the event
-      if (duplicate || headPos - event.pos > 2048) wire.event = toWire(event);
+      // a worker keeps the small events of its last RECENT_EVENTS positions (this turn's included);
+      // past half of that, for a large event, or for a retry of an older event, the answer brings it
+      if (duplicate || headPos - event.pos > RECENT_EVENTS / 2 || !keptByWorker(event)) {
+        wire.event = toWire(event);
+      }
       return wire;
     }),
   });

@@ -57,7 +57,10 @@ export async function startNode(bus: string, extra: string[] = [], waitReady = t
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`herald exited: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`herald on ${port} not ready: ${stderr}`);
+    if (Date.now() > deadline) {
+      await node.kill("SIGKILL"); // never leave it behind (its --workers stop when their primary is gone)
+      throw new Error(`herald on ${port} not ready: ${stderr}`);
+    }
     const status = await fetch(`${node.url}/readyz`).then(
       (r) => r.status,
       () => 0,

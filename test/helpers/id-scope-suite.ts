@@ -10,10 +10,15 @@ export interface WireEvent {
   data: string;
 }
 
-/** The events of an SSE text (comments and `retry:` skipped; one `data:` line per event here). */
+/**
+ * The complete events of an SSE text (comments and `retry:` skipped; one `data:` line per event
+ * here). An event still arriving (no blank line after it yet) is not counted.
+ */
 export function eventsOf(text: string): WireEvent[] {
   const events: WireEvent[] = [];
-  for (const block of text.split("\n\n")) {
+  const blocks = text.split("\n\n");
+  blocks.pop(); // after the last blank line: empty, or an event not complete yet
+  for (const block of blocks) {
     const event: WireEvent = { id: "", type: "message", data: "" };
     let any = false;
     for (const line of block.split("\n")) {

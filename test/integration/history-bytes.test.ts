@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../src/server/app.ts";
 import { configWith, loadConfig } from "../../src/server/config.ts";
+import { startNode } from "../helpers/cluster.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { eventsOf } from "../helpers/id-scope-suite.ts";
 
@@ -44,5 +45,44 @@ describe("history is bounded in bytes (HERALD_HISTORY_MAX_BYTES)", () => {
     assert.equal(loadConfig({}, { HERALD_HISTORY_MAX_BYTES: "1MiB" }).historyMaxBytes, 1024 * 1024);
     assert.equal(loadConfig({ historyMaxBytes: "2MiB" }, {}).historyMaxBytes, 2 * 1024 * 1024);
     assert.throws(() => loadConfig({}, { HERALD_HISTORY_MAX_BYTES: "lots" }), /HERALD_HISTORY_MAX_BYTES/);
+  });
+});
+
+describe("large events with --workers 2 (workers keep no copy of them)", () => {
+  it("are stored, delivered on every worker and answered, live and replayed", async () => {
+    const node = await startNode("memory", ["--workers", "2"]);
+    const streams = [0, 1, 2, 3].map(() => new RawStream(`${node.url}/events?topic=large`));
+    try {
+      await Promise.all(streams.map((s) => s.opened()));
+      const data = (i: number) => `${i}`.padEnd(200_000, "y");
+      for (let i = 0; i < 6; i++) {
+        const answer = await publish(node.url, { topic: "large", id: `large.${i}`, data: data(i) });
+        assert.equal(answer.status, 200, answer.text);
+        assert.deepEqual(answer.body, { id: `large.${i}`, queued: 4 });
+        const retry = await publish(node.url, { topic: "large", id: `large.${i}`, data: data(i) });
+        assert.deepEqual(retry.body, answer.body, "a retry is answered as the first");
+      }
+      for (const stream of streams) {
+        await stream.until(() => eventsOf(stream.text).length === 6);
+        assert.deepEqual(
+          eventsOf(stream.text).map((e) => [e.id, e.data === data(Number(e.id.slice(6)))]),
+          [0, 1, 2, 3, 4, 5].map((i) => [`large.${i}`, true]),
+        );
+      }
+      const resumed = new RawStream(`${node.url}/events?topic=large`, { "last-event-id": "large.3" });
+      streams.push(resumed);
+      await resumed.until(() => eventsOf(resumed.text).length >= 2);
+      const replayed = eventsOf(resumed.text);
+      assert.deepEqual(
+        replayed.map((e) => [e.id, e.data.length, e.data === data(Number(e.id.slice(6)))]),
+        [
+          ["large.4", 200_000, true],
+          ["large.5", 200_000, true],
+        ],
+      );
+    } finally {
+      for (const stream of streams) stream.close();
+      await node.kill("SIGTERM");
+    }
   });
 });
