@@ -124,7 +124,6 @@ export class Hub {
   private readonly all = new Set<Subscriber>();
   private readonly queuedCounts = new WeakMap<HeraldEvent, number>();
   private readonly limits: PublishLimits;
-  private newestId: string | undefined;
   readonly counters: HubCounters = {
     published: 0,
     delivered: 0,
@@ -177,11 +176,6 @@ export class Hub {
       0,
     );
     for (const subscriber of this.all) if (subscriber.offer(signal)) this.counters.missedSignals++;
-  }
-
-  /** Id of the newest event this node received from the bus; undefined before the first. */
-  get lastEventId(): string | undefined {
-    return this.newestId;
   }
 
   get subscriberCount(): number {
@@ -325,7 +319,6 @@ export class Hub {
       this.counters.published++;
       if (!event.private) this.lastPublicId = event.id;
       if (this.counters.byTopic.size > 0) this.countTopics(event);
-      this.newestId = event.id;
     }
     this.handedPos = (events[events.length - 1] as HeraldEvent).pos;
     this.schedule();
