@@ -4,19 +4,24 @@ import type { Subscriber } from "./subscriber.ts";
 import type { SubscriberIndex } from "./subscriber-index.ts";
 
 /**
- * Default work of one fan-out step, in units: one unit per subscriber looked at for an event (or,
- * on the fast path, per subscriber of a topic in the step), per group of pattern subscribers and
- * per selector check (a Mercure template's match: ~0.1 µs with its DFA). On this 2-core
- * machine a step of 20,000 units takes at most about 20-50 ms, writes included (docs/performance.md).
+ * Default work of one fan-out step, in units. A unit is about what one subscriber check costs
+ * (~0.05-0.1 µs): one per subscriber looked at for one event, per group of pattern subscribers and
+ * per selector check (a Mercure template's match, with its DFA); a write costs `WRITE_WORK` units
+ * plus one per `BYTES_PER_UNIT` bytes. 100,000 units is about 5-20 ms on this 2-core machine
+ * (docs/performance.md).
  */
-export const DEFAULT_STEP_WORK = 20_000;
+export const DEFAULT_STEP_WORK = 100_000;
+/** Units of work of one write besides its bytes: a write to a socket costs ~60 subscriber checks. */
+export const WRITE_WORK = 64;
+/** Bytes written per unit of work. */
+export const BYTES_PER_UNIT = 256;
 
 /**
  * Writes a list of events (in bus order) to the subscribers that want them, in steps of bounded
  * work, so that one big batch never holds the event loop: the hub runs one `step()` per event-loop
  * turn and lets I/O run in between.
  *
- * In each step, each subscriber gets its share in ONE write:
+ * Each subscriber gets its share of what a step covers in ONE write:
  * - fast path: for each exact topic, the step's events of that topic are concatenated once and
  *   the same bytes are written to every `single` live subscriber of the topic (one exact selector,
  *   no private rights, nothing of them written already): no allocation per subscriber;
@@ -24,18 +29,25 @@ export const DEFAULT_STEP_WORK = 20_000;
  *   index (`SubscriberIndex`), event by event in order, and collects its events
  *   (`Subscriber.take`); what it collected is written at the end of the step.
  *
+ * A step first goes through events (finding and collecting) until its work reaches half the
+ * budget, possibly in the middle of an event; then writes what was collected, which may itself take
+ * several steps (a write is never split: the subscribers not written yet are written first in the
+ * next step, before any further event is looked at).
+ *
  * Guarantees, whatever the step boundaries: per subscriber, events in bus order, each at most once
  * (`Subscriber.lastPos`, which also skips a subscriber reached through two selectors), private
- * rules as for replay. A step stops once its work reaches the budget, possibly in the middle of an
- * event (the rest of its subscribers get it in the next step), and always does at least one unit.
- * Bound: one step does at most `budget` units, plus the single subscribers of the last topic it
- * met (one write each) and the matchers of one anchor.
+ * rules as for replay; `done` passes an event only once every write of it is done.
+ * Bound: one step does at most `budget` units of work, plus one unit of work that cannot be split:
+ * one subscriber's write, or the selector checks of one topic's anchor (templates filed under one
+ * literal start; bounded per client IP by the Mercure layer).
  */
 export class FanOut {
   /** Per event, how many subscribers it was written or queued to (final once `done` passed it). */
   readonly counts: number[];
   /** Events before this index are completely written. */
   done = 0;
+  /** Work done in the current step. */
+  private work = 0;
   private readonly steps: Generator<void, void, undefined>;
 
   constructor(
@@ -49,23 +61,17 @@ export class FanOut {
 
   /** Runs one step; true once every event is written. */
   step(): boolean {
+    this.work = 0;
     return this.steps.next().done === true;
   }
 
   private *run(): Generator<void, void, undefined> {
     const { index, events, counts, budget } = this;
-    let work = 0;
+    /** Looking stops at half the budget: the rest is for writing what was found. */
+    const look = budget / 2;
     /** Exact topics met in this step that have single subscribers: the step's events of each. */
     let shared = new Map<string, number[]>();
     let touched: Subscriber[] = [];
-    const endStep = (completed: number) => {
-      for (const [topic, list] of shared) this.writeShared(topic, list, touched);
-      for (const subscriber of touched) subscriber.writeCollected();
-      shared = new Map();
-      touched = [];
-      work = 0;
-      this.done = completed;
-    };
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as HeraldEvent;
       for (const topic of event.topics) {
@@ -73,18 +79,18 @@ export class FanOut {
         if (entry !== undefined) {
           if (entry.singles.size > 0) {
             const list = shared.get(topic);
-            if (list === undefined) {
-              shared.set(topic, [i]);
-              work += entry.singles.size;
-            } else if (list[list.length - 1] !== i) list.push(i);
+            if (list === undefined) shared.set(topic, [i]);
+            else if (list[list.length - 1] !== i) list.push(i);
           }
           if (entry.others !== undefined) {
             for (const subscriber of entry.others) {
-              if (work >= budget) {
-                endStep(i);
-                yield;
+              if (this.work >= look) {
+                yield* this.write(shared, touched, i);
+                shared = new Map();
+                touched = [];
+                if (this.work >= budget) yield;
               }
-              work++;
+              this.work++;
               if (subscriber.take(event, touched)) counts[i] = (counts[i] as number) + 1;
             }
           }
@@ -92,49 +98,132 @@ export class FanOut {
         if (!index.hasPatterns) continue;
         let checks = index.checks;
         for (const group of index.patternGroups(topic)) {
-          work += 1 + index.checks - checks;
+          this.work += 1 + index.checks - checks;
           checks = index.checks;
           for (const subscriber of group) {
-            if (work >= budget) {
-              endStep(i);
-              yield;
+            if (this.work >= look) {
+              yield* this.write(shared, touched, i);
+              shared = new Map();
+              touched = [];
+              if (this.work >= budget) yield;
             }
-            work++;
+            this.work++;
             if (subscriber.take(event, touched)) counts[i] = (counts[i] as number) + 1;
           }
         }
-        work += index.checks - checks;
+        this.work += index.checks - checks;
       }
-      if (work >= budget && i + 1 < events.length) {
-        endStep(i + 1);
-        yield;
+      if (this.work >= look && i + 1 < events.length) {
+        yield* this.write(shared, touched, i + 1);
+        shared = new Map();
+        touched = [];
+        if (this.work >= budget) yield;
       }
     }
-    endStep(events.length);
+    yield* this.write(shared, touched, events.length);
   }
 
-  /** The fast path of one exact topic: `list` holds the indices of the step's events on it. */
-  private writeShared(topic: string, list: readonly number[], touched: Subscriber[]): void {
-    const entry = this.index.exact.get(topic);
-    if (entry === undefined) return;
-    const { events, counts } = this;
-    const first = (events[list[0] as number] as HeraldEvent).pos;
-    const last = (events[list[list.length - 1] as number] as HeraldEvent).pos;
-    const anyPrivate = list.some((i) => (events[i] as HeraldEvent).private);
-    let bytes: Uint8Array | undefined;
-    let sharedCount = 0;
-    for (const subscriber of entry.singles) {
-      if (!anyPrivate && subscriber.live && subscriber.lastPos < first && !subscriber.closed) {
-        bytes ??= concat(list.map((i) => (events[i] as HeraldEvent).bytes));
-        subscriber.writeShared(bytes, last);
-        sharedCount++;
-      } else {
-        // replaying, partly written already, or private events among them: one by one, in order
-        for (const i of list) {
-          if (subscriber.take(events[i] as HeraldEvent, touched)) counts[i] = (counts[i] as number) + 1;
-        }
+  /**
+   * Writes what the events looked at so far collected: the fast path of each exact topic in
+   * `shared`, then every subscriber in `touched`; yields (ends the step) whenever the budget is
+   * reached. Then the events before `completed` are done.
+   */
+  private *write(
+    shared: ReadonlyMap<string, readonly number[]>,
+    touched: Subscriber[],
+    completed: number,
+  ): Generator<void, void, undefined> {
+    for (const [topic, list] of shared) {
+      const entry = this.index.exact.get(topic);
+      if (entry === undefined) continue;
+      const batch = new SharedBatch(this.events, list);
+      const singles = entry.singles.values();
+      while (!this.writeSingles(singles, batch, touched)) yield;
+      if (batch.sharedCount > 0) {
+        for (const i of list) this.counts[i] = (this.counts[i] as number) + batch.sharedCount;
       }
     }
-    if (sharedCount > 0) for (const i of list) counts[i] = (counts[i] as number) + sharedCount;
+    let at = 0;
+    while (at < touched.length) {
+      if (this.work >= this.budget) yield;
+      const end = at;
+      at = this.writeTouched(touched, end);
+    }
+    this.done = completed;
+  }
+
+  /**
+   * The fast path for one topic's single subscribers, until the budget is reached (a plain loop,
+   * not in the generator: this is the hot path at saturation). True once they are all done.
+   */
+  private writeSingles(singles: Iterator<Subscriber>, batch: SharedBatch, touched: Subscriber[]): boolean {
+    const { events, counts, budget } = this;
+    let work = this.work;
+    try {
+      while (work < budget) {
+        const next = singles.next();
+        if (next.done === true) return true;
+        const subscriber = next.value;
+        if (batch.open && subscriber.live && subscriber.lastPos < batch.first && !subscriber.closed) {
+          subscriber.writeShared(batch.bytes, batch.last);
+          batch.sharedCount++;
+          work += batch.cost;
+        } else {
+          // replaying, partly written already, or private events among them: one by one, in order
+          for (const i of batch.list) {
+            work++;
+            if (subscriber.take(events[i] as HeraldEvent, touched)) counts[i] = (counts[i] as number) + 1;
+          }
+        }
+      }
+      return false;
+    } finally {
+      this.work = work;
+    }
+  }
+
+  /** Writes `touched` from `from` on until the budget is reached; answers where it stopped. */
+  private writeTouched(touched: readonly Subscriber[], from: number): number {
+    let work = this.work;
+    let at = from;
+    while (at < touched.length && (at === from || work < this.budget)) {
+      work += WRITE_WORK + (touched[at] as Subscriber).writeCollected() / BYTES_PER_UNIT;
+      at++;
+    }
+    this.work = work;
+    return at;
+  }
+}
+
+/** The step's events of one exact topic, for its single subscribers: bytes built once, on first use. */
+class SharedBatch {
+  readonly first: number;
+  readonly last: number;
+  /** False when a private event is among them: then each subscriber takes them one by one. */
+  readonly open: boolean;
+  sharedCount = 0;
+  private built: Uint8Array | undefined;
+  private builtCost = 0;
+
+  constructor(
+    private readonly events: readonly HeraldEvent[],
+    readonly list: readonly number[],
+  ) {
+    this.first = (events[list[0] as number] as HeraldEvent).pos;
+    this.last = (events[list[list.length - 1] as number] as HeraldEvent).pos;
+    this.open = !list.some((i) => (events[i] as HeraldEvent).private);
+  }
+
+  get bytes(): Uint8Array {
+    if (this.built === undefined) {
+      this.built = concat(this.list.map((i) => (this.events[i] as HeraldEvent).bytes));
+      this.builtCost = WRITE_WORK + this.built.length / BYTES_PER_UNIT;
+    }
+    return this.built;
+  }
+
+  /** Work of one write of `bytes`. */
+  get cost(): number {
+    return this.builtCost;
   }
 }

@@ -29,9 +29,9 @@ export interface HubOptions {
    */
   readonly defer?: (flush: () => void) => void;
   /**
-   * Most work one fan-out step may do before the hub yields (the rest of the events go out in
-   * the next steps, one per `defer`): units of "one subscriber looked at for one event" (see
-   * `FanOut`). Default 20,000: a few tens of ms at most on a small machine.
+   * Most work one fan-out step may do before the hub yields (the rest goes out in the next steps,
+   * one per `defer`), in units of about one subscriber check; a write counts 64 units plus one per
+   * 256 bytes (see `FanOut`). Default 100,000: about 5-20 ms on a small machine.
    */
   readonly stepWork?: number;
   /** Topics whose published events are counted one by one (`counters.byTopic`); none by default, so metric labels stay bounded. */
@@ -101,8 +101,9 @@ export interface HubCounters {
  * current event-loop turn with the server's `setImmediate`; see `HubOptions.defer`); then each
  * subscriber gets all of its events in one write (src/core/fanout.ts).
  * Never blocking the loop for long: the write is done in steps of at most `stepWork` units of work
- * (default 20,000: one unit per subscriber looked at for one event), one step per `defer` turn, so
- * I/O (other requests, /healthz) runs between the steps of a big batch. Events handed over while
+ * (default 100,000, about 5-20 ms here: a unit is about one subscriber check, a write 64 units plus
+ * one per 256 bytes), plus one write or one anchor's selector checks that cannot be split; one step
+ * per `defer` turn, so I/O (other requests, /healthz) runs between the steps of a big batch. Events handed over while
  * a fan-out runs are written after it, so the order per subscriber stays the bus order.
  * A publish is answered only after its events were written (the step that completed the last of
  * them), so an answer still means "written to local subscribers".

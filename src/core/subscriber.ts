@@ -114,12 +114,14 @@ export class Subscriber {
     return taken;
   }
 
-  /** Writes what `take` collected, in one write. */
-  writeCollected(): void {
+  /** Writes what `take` collected, in one write; answers how many bytes. */
+  writeCollected(): number {
     const collected = this.collected;
     this.collected = undefined;
-    if (collected === undefined || this.closed) return;
-    this.sink.write(collected instanceof Uint8Array ? collected : concat(collected));
+    if (collected === undefined || this.closed) return 0;
+    const bytes = collected instanceof Uint8Array ? collected : concat(collected);
+    this.sink.write(bytes);
+    return bytes.length;
   }
 
   /**
