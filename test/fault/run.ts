@@ -98,9 +98,9 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
     slowBatch: long ? [1000, 2000] : [1000, 1000],
     maxPauseMs: long ? 5000 : 1500,
   };
-  // a short run's bursts (1,200 to 6,000 events) outrun a history of 1,000 (and the Redis stream's
-  // MAXLEN); a long run keeps the default 10,000, as a deployment would
-  const historySize = long ? 10_000 : 1000;
+  // a short run's bursts (1,200 to 6,000 events) outrun a history of 500 (and the Redis stream's
+  // `MAXLEN ~ 500`, which keeps up to about twice that); a long run keeps the default 10,000
+  const historySize = long ? 10_000 : 500;
   const history = new History();
   const publishers = new Publishers(history, prng(seed ^ 0x5eed), long ? 60_000 : 20_000);
   const nodes: FaultNode[] = [];
@@ -275,8 +275,9 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
     case "stop-node": {
       const node = world.nodes[step.node]!;
       node.stop();
+      // it stays stopped until the burst was answered (when another node took it) and `ms` passed
       const burst = burstOn(world, step, name);
-      await sleep(step.ms);
+      await (world.nodes.some((n) => n.serving) ? Promise.all([burst, sleep(step.ms)]) : sleep(step.ms));
       node.resume();
       await burst;
       return;
@@ -288,6 +289,8 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
       await node.kill();
       await sleep(step.ms);
       await node.restart();
+      // as a load balancer rebalancing: its clients come back (and resume), so later faults reach them
+      for (const s of world.subscribers) if (s.preferred === step.node) s.reconnect();
       await burst;
       return;
     }
@@ -304,6 +307,7 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
     case "stop-worker": {
       const node = world.nodes[0]!;
       const pid = await node.signalWorker(step.worker, "SIGSTOP");
+      // the other worker may answer the whole burst, or some of it waits for this one: `ms` only
       const burst = burstOn(world, step, name);
       await sleep(step.ms);
       if (pid !== undefined) process.kill(pid, "SIGCONT");

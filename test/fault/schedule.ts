@@ -19,7 +19,7 @@ export interface Burst {
 
 export type Step =
   | ({ readonly kind: "burst" } & Burst)
-  /** SIGSTOP a node for `ms` while a burst goes to the others, then SIGCONT. */
+  /** SIGSTOP a node while a burst goes to the others, SIGCONT once it was answered and `ms` passed. */
   | ({ readonly kind: "stop-node"; readonly node: number; readonly ms: number } & Burst)
   /** A burst; SIGKILL a node 50 ms into it (its clients reconnect elsewhere), restart it after `ms`. */
   | ({ readonly kind: "kill-node"; readonly node: number; readonly ms: number } & Burst)
@@ -105,7 +105,7 @@ export function describeStep(step: Step): string {
     case "burst":
       return burst;
     case "stop-node":
-      return `SIGSTOP node ${step.node} for ${step.ms} ms, ${burst}`;
+      return `SIGSTOP node ${step.node} during a ${burst} (${step.ms} ms at least)`;
     case "kill-node":
       return `${burst}, SIGKILL node ${step.node} 50 ms into it, restart after ${step.ms} ms`;
     case "kill-broker":

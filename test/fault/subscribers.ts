@@ -13,8 +13,12 @@ import type { FaultNode } from "./nodes.ts";
  */
 export interface Subscriber {
   readonly log: SubscriberLog;
+  /** The node it connects to while that node serves. */
+  readonly preferred: number;
   /** True while a stream is open. */
   readonly open: boolean;
+  /** Drops its stream and connects again (to its preferred node), resuming with `Last-Event-ID`. */
+  reconnect(): void;
   close(): void;
 }
 
@@ -57,7 +61,7 @@ export class EsSubscriber implements Subscriber {
     private readonly history: History,
     readonly log: SubscriberLog,
     private readonly nodes: readonly FaultNode[],
-    private readonly preferred: number,
+    readonly preferred: number,
     private readonly token: string | undefined,
   ) {
     this.connect();
@@ -65,6 +69,12 @@ export class EsSubscriber implements Subscriber {
 
   get open(): boolean {
     return this.source?.readyState === EventSource.OPEN;
+  }
+
+  reconnect(): void {
+    if (this.closed) return;
+    this.source?.close();
+    this.connect(); // a new EventSource: its fetch sends this.lastId as Last-Event-ID
   }
 
   private connect(): void {
@@ -171,10 +181,14 @@ export class RawSubscriber implements Subscriber {
     private readonly history: History,
     readonly log: SubscriberLog,
     private readonly nodes: readonly FaultNode[],
-    private readonly preferred: number,
+    readonly preferred: number,
     private readonly token: string | undefined,
   ) {
     this.connect();
+  }
+
+  reconnect(): void {
+    this.req?.destroy(); // its close event connects again
   }
 
   private connect(): void {
