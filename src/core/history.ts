@@ -43,6 +43,13 @@ export class History {
   private readonly byId = new Map<string, HeraldEvent | HeraldEvent[]>();
   /** The newest held event per scope (`""` = none) and id: what a retry is checked against. */
   private readonly byScope = new Map<string, Map<string, HeraldEvent>>();
+  /**
+   * Publisher ids of events no longer held (evicted, or too large to hold), oldest first, at most
+   * `maxEvents` of them. A resume from such an id is a miss even when a newer held event carries
+   * it: the client may have seen the evicted one, and resuming after the newer one would skip,
+   * silently, what came between (a reused id, e.g. squatted by another publisher).
+   */
+  private readonly forgotten = new Set<string>();
   private readonly maxBytes: number;
   private readonly now: () => number;
 
@@ -74,7 +81,7 @@ export class History {
    */
   resolve(id: string, visible?: Visible): HeraldEvent | undefined {
     const held = this.byId.get(id);
-    if (held === undefined) return undefined;
+    if (held === undefined || this.forgotten.has(id)) return undefined;
     if (!Array.isArray(held)) return visible === undefined || visible(held) ? held : undefined;
     return visible === undefined ? held[0] : held.find((event) => visible(event));
   }
@@ -112,7 +119,11 @@ export class History {
     const size = this.maxBytes === Infinity ? 0 : eventSize(event);
     if (this.count === this.ring.length) this.dropOldest();
     while (this.count > 0 && this.bytes + size > this.maxBytes) this.dropOldest();
-    if (size > this.maxBytes) return; // delivered, never held: a replay from it is a miss
+    if (size > this.maxBytes) {
+      // delivered, never held: a replay from it is a miss
+      if (publisherId) this.forget(event.id);
+      return;
+    }
     const index = (this.start + this.count) % this.ring.length;
     this.ring[index] = event;
     this.sizes[index] = size;
@@ -184,16 +195,29 @@ export class History {
     this.count--;
     // the oldest event is the first of the events carrying its id
     const held = this.byId.get(old.id);
-    if (held === old) this.byId.delete(old.id);
-    else if (Array.isArray(held) && held[0] === old) {
+    if (held === old) {
+      this.byId.delete(old.id);
+      this.forget(old.id);
+    } else if (Array.isArray(held) && held[0] === old) {
       held.shift();
       if (held.length === 1) this.byId.set(old.id, held[0] as HeraldEvent);
+      this.forget(old.id);
     }
     const scope = old.scope ?? "";
     const ids = this.byScope.get(scope);
     if (ids?.get(old.id) === old) {
       ids.delete(old.id);
       if (ids.size === 0) this.byScope.delete(scope);
+    }
+  }
+
+  /** Remembers that an event carrying publisher id `id` is no longer held (bounded, oldest out). */
+  private forget(id: string): void {
+    this.forgotten.delete(id);
+    this.forgotten.add(id);
+    if (this.forgotten.size > this.ring.length) {
+      const oldest = this.forgotten.values().next().value as string;
+      this.forgotten.delete(oldest);
     }
   }
 }
