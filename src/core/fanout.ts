@@ -7,12 +7,12 @@ import type { SubscriberIndex } from "./subscriber-index.ts";
  * Default work of one fan-out step, in units. A unit is about what one subscriber check costs
  * (~0.05-0.1 µs): one per subscriber looked at for one event, per group of pattern subscribers and
  * per selector check (a Mercure template's match, with its DFA); a write costs `WRITE_WORK` units
- * plus one per `BYTES_PER_UNIT` bytes. 100,000 units is about 5-20 ms on this 2-core machine
+ * plus one per `BYTES_PER_UNIT` bytes. 100,000 units is about 10 ms of CPU on this 2-core machine
  * (docs/performance.md).
  */
 export const DEFAULT_STEP_WORK = 100_000;
-/** Units of work of one write besides its bytes: a write to a socket costs ~60 subscriber checks. */
-export const WRITE_WORK = 64;
+/** Units of work of one write besides its bytes: a write to a socket costs ~100-200 subscriber checks (~10 µs). */
+export const WRITE_WORK = 128;
 /** Bytes written per unit of work. */
 export const BYTES_PER_UNIT = 256;
 

@@ -30,8 +30,8 @@ export interface HubOptions {
   readonly defer?: (flush: () => void) => void;
   /**
    * Most work one fan-out step may do before the hub yields (the rest goes out in the next steps,
-   * one per `defer`), in units of about one subscriber check; a write counts 64 units plus one per
-   * 256 bytes (see `FanOut`). Default 100,000: about 5-20 ms on a small machine.
+   * one per `defer`), in units of about one subscriber check; a write counts 128 units plus one per
+   * 256 bytes (see `FanOut`). Default 100,000: about 10 ms of CPU on a small machine.
    */
   readonly stepWork?: number;
   /** Topics whose published events are counted one by one (`counters.byTopic`); none by default, so metric labels stay bounded. */
@@ -101,7 +101,7 @@ export interface HubCounters {
  * current event-loop turn with the server's `setImmediate`; see `HubOptions.defer`); then each
  * subscriber gets all of its events in one write (src/core/fanout.ts).
  * Never blocking the loop for long: the write is done in steps of at most `stepWork` units of work
- * (default 100,000, about 5-20 ms here: a unit is about one subscriber check, a write 64 units plus
+ * (default 100,000, about 10 ms here: a unit is about one subscriber check, a write 128 units plus
  * one per 256 bytes), plus one write or one anchor's selector checks that cannot be split; one step
  * per `defer` turn, so I/O (other requests, /healthz) runs between the steps of a big batch. Events handed over while
  * a fan-out runs are written after it, so the order per subscriber stays the bus order.
