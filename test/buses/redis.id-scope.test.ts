@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { createClient } from "redis";
 import { REDIS_BIN, skipReason, startRedis } from "../helpers/brokers.ts";
 import { startNode } from "../helpers/cluster.ts";
-import { httpRequest, publish, RawStream } from "../helpers/herald.ts";
+import { httpRequest } from "../helpers/herald.ts";
 import { runIdScopeSuite } from "../helpers/id-scope-suite.ts";
 import { TEST_SECRET } from "../helpers/tokens.ts";
 import { eventually } from "../helpers/waiters.ts";
@@ -29,32 +29,6 @@ describe("on Redis", { skip }, () => {
         await redis.stop();
       },
     };
-  });
-});
-
-describe("on Redis, a retry after the node's history dropped the event (its byte bound)", { skip }, () => {
-  it("is answered as the first: same id and queued", async () => {
-    const redis = await startRedis();
-    // the node holds 3,000 bytes of events; the Redis stream holds them by count only
-    const node = await startNode(redis.url, ["--history-max-bytes", "3000"]);
-    const stream = new RawStream(`${node.url}/events?topic=payroll`);
-    try {
-      await stream.opened();
-      const body = { topic: "payroll", id: "pay-2025-03", data: "salaries" };
-      const first = await publish(node.url, body);
-      assert.deepEqual(first.body, { id: "pay-2025-03", queued: 1 });
-      assert.deepEqual((await publish(node.url, body)).body, first.body, "a retry while held");
-      for (let i = 0; i < 10; i++) {
-        assert.equal((await publish(node.url, { topic: "other", data: "z".repeat(600) })).status, 200);
-      }
-      const retry = await publish(node.url, body);
-      assert.equal(retry.status, 200);
-      assert.deepEqual(retry.body, first.body, "a retry is answered as the first");
-    } finally {
-      stream.close();
-      await node.kill("SIGKILL");
-      await redis.stop();
-    }
   });
 });
 
