@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { createClient } from "redis";
 import { REDIS_BIN, skipReason, startRedis } from "../helpers/brokers.ts";
 import { startNode } from "../helpers/cluster.ts";
-import { httpRequest } from "../helpers/herald.ts";
+import { httpRequest, publish } from "../helpers/herald.ts";
 import { runIdScopeSuite } from "../helpers/id-scope-suite.ts";
 import { TEST_SECRET } from "../helpers/tokens.ts";
 import { eventually } from "../helpers/waiters.ts";
