@@ -32,7 +32,9 @@ export function streamIdToPos(streamId: string): number | undefined {
  * token, scope ('' = absent). An input is a retry (not stored; answered with the held entry) when
  * the newest entry of its scope and id is still in the stream with the same topics, data, event,
  * retry and private (`sameContent`); any other input is stored. Answers {epoch, streamId1,
- * duplicate1, ...}. Keys whose entry was trimmed are forgotten.
+ * duplicate1, ...}. Keys whose entry was trimmed are forgotten: up to 100 plus twice the inputs
+ * per call (a call adds at most one key per input, so the index shrinks back to the stream's
+ * entries however big the batches; deleted 1,000 at a time, under Lua's unpack limit).
  */
 export const PUBLISH_SCRIPT = `
 local epoch = redis.call('GET', KEYS[4])
@@ -77,10 +79,12 @@ while i + 7 <= #ARGV do
 end
 local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 if oldest then
-  local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. score(oldest[1]), 'LIMIT', 0, 100)
-  if #gone > 0 then
-    redis.call('HDEL', KEYS[2], unpack(gone))
-    redis.call('ZREM', KEYS[3], unpack(gone))
+  local limit = 100 + 2 * math.floor((#ARGV - 2) / 8)
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. score(oldest[1]), 'LIMIT', 0, limit)
+  for j = 1, #gone, 1000 do
+    local part = {unpack(gone, j, math.min(j + 999, #gone))}
+    redis.call('HDEL', KEYS[2], unpack(part))
+    redis.call('ZREM', KEYS[3], unpack(part))
   end
 end
 return out
