@@ -35,7 +35,7 @@ const result = spawnSync(
     "tsx",
     "--test",
     "--test-concurrency=2",
-    "--test-timeout=120000",
+    "--test-timeout=240000",
     ...process.argv.slice(2),
     ...files,
   ],
