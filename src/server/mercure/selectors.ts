@@ -311,12 +311,18 @@ export class MercureSelectors {
       if (!(error instanceof TemplateError) || error instanceof TemplateTooComplex) throw error;
       return undefined;
     }
-    const selector: TopicSelector = {
-      kind: "match",
-      source: text,
-      literal: compiled.literal,
-      test: memoized((topic) => topic === text || compiled.matches(topic)),
+    // The answer for the last topic asked is remembered: replays and private checks ask a
+    // selector about the same event once per subscriber (the fan-out asks once per topic already).
+    let last: string | undefined;
+    let answer = false;
+    const test = (topic: string): boolean => {
+      if (topic !== last) {
+        answer = topic === text || compiled.matches(topic);
+        last = topic;
+      }
+      return answer;
     };
+    const selector: TopicSelector = { kind: "match", source: text, literal: compiled.literal, test };
     const bytes = compiled.bytes + text.length * 4 + ENTRY_OVERHEAD;
     return { text, selector, bytes, complete, refs: 0 };
   }
@@ -327,23 +333,6 @@ function plainSelector(text: string): TopicSelector | undefined {
   if (text === "*") return { kind: "all" };
   if (!looksLikeTemplate(text)) return { kind: "exact", topic: text };
   return undefined;
-}
-
-/**
- * Remembers the answer for the last topic asked: replays and private checks ask a selector about
- * the same event once per subscriber, so a thousand subscribers of one template cost one match.
- * (The hub's fan-out asks each shared selector once per topic already.)
- */
-function memoized(test: (topic: string) => boolean): (topic: string) => boolean {
-  let last: string | undefined;
-  let answer = false;
-  return (topic) => {
-    if (topic !== last) {
-      answer = test(topic);
-      last = topic;
-    }
-    return answer;
-  };
 }
 
 /** Resolves in the next event-loop turn (after I/O): long work in small pieces. */
