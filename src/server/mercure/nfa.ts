@@ -289,6 +289,38 @@ export class Nfa {
     return dfa.accepting[state] === 1;
   }
 
+  /**
+   * A function matching what starts with `literal`, ends with `suffix`, and in between (from
+   * `literal.length` on) matches this pattern. Once the DFA is complete, the function holds its
+   * tables itself: a match touches only them and the topic (the hot path of the fan-out).
+   */
+  matcher(literal: string, suffix: string): (input: string) => boolean {
+    const start = literal.length;
+    const shortest = literal.length + suffix.length;
+    const dfa = this.dfa;
+    if (!this.completed || dfa === undefined) {
+      return (input) =>
+        input.length >= shortest &&
+        input.startsWith(literal) &&
+        input.endsWith(suffix) &&
+        this.matches(input, start);
+    }
+    const { trans, accepting } = dfa;
+    const ascii = this.ascii;
+    const classes = this.classCount;
+    const high = (c: number) => this.classOfHigh(c);
+    return (input) => {
+      if (input.length < shortest || !input.startsWith(literal) || !input.endsWith(suffix)) return false;
+      let state = 0;
+      for (let i = start; i < input.length; i++) {
+        const c = input.charCodeAt(i);
+        state = trans[state * classes + (c < 128 ? (ascii[c] as number) : high(c))] as number;
+        if (state === DEAD) return false;
+      }
+      return accepting[state] === 1;
+    };
+  }
+
   private classOfHigh(c: number): number {
     return this.highLiterals.get(c) ?? (c >= 0xa0 ? this.iriClass : this.otherClass);
   }

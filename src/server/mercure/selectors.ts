@@ -23,7 +23,7 @@ export interface TemplateLimits {
 export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = {
   maxTopicLength: 256,
   maxStates: 256,
-  perClient: 64,
+  perClient: 32,
   cacheBytes: 64 * 2 ** 20,
 };
 

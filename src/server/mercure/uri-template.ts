@@ -158,18 +158,12 @@ export function compileTemplateMatcher(source: string, options: CompileOptions):
       `its matcher needs more than ${options.dfa.states} states (about n for each {x:n}, about 10 for each variable of {?...} or {;...})`,
     );
   }
-  const start = literal.length;
-  const shortest = literal.length + suffix.length;
   return {
     literal,
     size: nfa.size,
     dfaStates: nfa.dfaStates,
     bytes: nfa.bytes,
-    matches: (topic) =>
-      topic.length >= shortest &&
-      topic.startsWith(literal) &&
-      topic.endsWith(suffix) &&
-      nfa.matches(topic, start),
+    matches: nfa.matcher(literal, suffix),
   };
 }
 
