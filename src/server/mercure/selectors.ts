@@ -3,6 +3,7 @@ import type { TopicSelector } from "../../core/topic.ts";
 import {
   type CompiledTemplate,
   compileTemplateMatcher,
+  isTemplate,
   looksLikeTemplate,
   MAX_VARIABLES,
   TemplateError,
@@ -152,6 +153,12 @@ export class MercureSelectors {
       }
       let entry = templates.get(text) ?? this.entries.get(text);
       if (entry === undefined) {
+        if (!isTemplate(text)) {
+          parts.push({ kind: "exact", topic: text });
+          continue;
+        }
+        // a client at its limit is refused before its template is compiled (that is the costly part)
+        this.checkClient(client, templates, text);
         if (compiled++ > 0) await nextTurn();
         try {
           entry = this.compile(text, true);
@@ -217,10 +224,10 @@ export class MercureSelectors {
     };
   }
 
-  /** Throws 429 when `templates` would take `client` over its number of distinct templates. */
-  private checkClient(client: string, templates: ReadonlyMap<string, Entry>): void {
+  /** Throws 429 when `templates` (and `also`) would take `client` over its number of distinct templates. */
+  private checkClient(client: string, templates: ReadonlyMap<string, Entry>, also?: string): void {
     const mine = this.clients.get(client);
-    let added = 0;
+    let added = also !== undefined && mine?.has(also) !== true ? 1 : 0;
     for (const text of templates.keys()) if (mine?.has(text) !== true) added++;
     const held = mine?.size ?? 0;
     if (added > 0 && held + added > this.limits.perClient) {
