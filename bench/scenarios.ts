@@ -375,7 +375,7 @@ export const SCENARIOS: Record<
   abuse: {
     runs: 1,
     title:
-      "hostile clients (heavy Mercure templates from 3 IPs, 9,000 streams of 32 prefixes, 1,000-event batches every 250 ms) beside 1,000 Herald + 200 Mercure subscribers, 1 worker: publish latency and the longest event-loop block, hostile / clean (targets: < 2x, no block over 100 ms)",
+      "hostile clients (heavy Mercure templates from 3 IPs, 9,000 streams of 32 prefixes, 1,000-event batches every second) beside 1,000 Herald + 200 Mercure subscribers, 1 worker: publish latency and the longest event-loop block, hostile / clean (targets: < 2x, no block over 100 ms)",
     run: runAbuse,
   },
   floor: {

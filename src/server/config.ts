@@ -532,7 +532,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: "max-templates-per-ip",
     env: "HERALD_MAX_TEMPLATES_PER_IP",
     kind: "count",
-    default: "64",
+    default: "32",
     help: "Mercure: most distinct URI templates the open streams of one client IP may use (429 above it)",
   },
   {

@@ -55,9 +55,12 @@ const CLASS_KIND: Record<CharClass, number> = { unreserved: UNRESERVED, uri: URI
 /** Most bytes the DFA cache of one NFA may take (transition table and state sets); past it, matching simulates the NFA. */
 export const DFA_BYTES = 4096;
 
-const UNKNOWN = -1;
-const DEAD = -2;
-const FULL = -3;
+// Transition table entries (2 bytes each, so tables stay small and in cache): a DFA state, or:
+const UNKNOWN = 0xffff;
+const DEAD = 0xfffe;
+const FULL = 0xfffd; // returned only: the DFA cache is at its bound
+/** Most states of one DFA (the table's entries are 16-bit). */
+const MAX_DFA_STATES = 0xfff0;
 
 /**
  * Scratch space shared by every NFA (JavaScript runs one match at a time): a state is in the set
@@ -169,6 +172,7 @@ export class Nfa {
    */
   complete(maxStates: number, maxSteps: number): boolean {
     if (this.completed) return true;
+    const limit = Math.min(maxStates, MAX_DFA_STATES - 1);
     this.dfaLimit = Number.POSITIVE_INFINITY;
     this.dfa = this.newDfa();
     const dfa = this.dfa;
@@ -178,7 +182,7 @@ export class Nfa {
       for (let k = 0; k < classes; k++) {
         if (dfa.trans[state * classes + k] !== UNKNOWN) continue;
         this.transition(dfa, state, k, this.representatives[k] as number);
-        if (dfa.sets.length > maxStates || scratch.steps > maxSteps) {
+        if (dfa.sets.length > limit || scratch.steps > maxSteps) {
           this.dfa = undefined;
           this.dfaLimit = DFA_BYTES;
           return false;
@@ -285,6 +289,38 @@ export class Nfa {
     return dfa.accepting[state] === 1;
   }
 
+  /**
+   * A function matching what starts with `literal`, ends with `suffix`, and in between (from
+   * `literal.length` on) matches this pattern. Once the DFA is complete, the function holds its
+   * tables itself: a match touches only them and the topic (the hot path of the fan-out).
+   */
+  matcher(literal: string, suffix: string): (input: string) => boolean {
+    const start = literal.length;
+    const shortest = literal.length + suffix.length;
+    const dfa = this.dfa;
+    if (!this.completed || dfa === undefined) {
+      return (input) =>
+        input.length >= shortest &&
+        input.startsWith(literal) &&
+        input.endsWith(suffix) &&
+        this.matches(input, start);
+    }
+    const { trans, accepting } = dfa;
+    const ascii = this.ascii;
+    const classes = this.classCount;
+    const high = (c: number) => this.classOfHigh(c);
+    return (input) => {
+      if (input.length < shortest || !input.startsWith(literal) || !input.endsWith(suffix)) return false;
+      let state = 0;
+      for (let i = start; i < input.length; i++) {
+        const c = input.charCodeAt(i);
+        state = trans[state * classes + (c < 128 ? (ascii[c] as number) : high(c))] as number;
+        if (state === DEAD) return false;
+      }
+      return accepting[state] === 1;
+    };
+  }
+
   private classOfHigh(c: number): number {
     return this.highLiterals.get(c) ?? (c >= 0xa0 ? this.iriClass : this.otherClass);
   }
@@ -296,7 +332,7 @@ export class Nfa {
     const dfa: Dfa = {
       sets: [],
       keys: new Map(),
-      trans: new Int32Array(4 * this.classCount).fill(UNKNOWN),
+      trans: new Uint16Array(4 * this.classCount).fill(UNKNOWN),
       accepting: new Uint8Array(4),
       bytes: 0,
       count: 0,
@@ -329,11 +365,12 @@ export class Nfa {
   /** Adds a DFA state for `set`; FULL when the DFA cache is at its bound. */
   private addState(dfa: Dfa, set: Int32Array, key = set.join(",")): number {
     const id = dfa.sets.length;
+    if (id >= MAX_DFA_STATES) return FULL;
     const classes = this.classCount;
     const cost = set.byteLength + key.length * 2 + 64;
     let trans = dfa.trans;
     if ((id + 1) * classes > trans.length) {
-      const grown = new Int32Array(trans.length * 2).fill(UNKNOWN);
+      const grown = new Uint16Array(trans.length * 2).fill(UNKNOWN);
       grown.set(trans);
       if (id > 0 && dfa.bytes - trans.byteLength + grown.byteLength + cost > this.dfaLimit) return FULL;
       dfa.bytes += grown.byteLength - trans.byteLength;
@@ -414,7 +451,7 @@ interface Dfa {
   readonly sets: Int32Array[];
   readonly keys: Map<string, number>;
   /** trans[state * classes + class]: the next DFA state, UNKNOWN, or DEAD. */
-  trans: Int32Array;
+  trans: Uint16Array;
   accepting: Uint8Array;
   bytes: number;
   /** DFA states, once complete (`sets` is emptied then). */

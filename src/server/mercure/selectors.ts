@@ -3,6 +3,7 @@ import type { TopicSelector } from "../../core/topic.ts";
 import {
   type CompiledTemplate,
   compileTemplateMatcher,
+  isTemplate,
   looksLikeTemplate,
   MAX_VARIABLES,
   TemplateError,
@@ -23,7 +24,7 @@ export interface TemplateLimits {
 export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = {
   maxTopicLength: 256,
   maxStates: 256,
-  perClient: 64,
+  perClient: 32,
   cacheBytes: 64 * 2 ** 20,
 };
 
@@ -152,6 +153,12 @@ export class MercureSelectors {
       }
       let entry = templates.get(text) ?? this.entries.get(text);
       if (entry === undefined) {
+        if (!isTemplate(text)) {
+          parts.push({ kind: "exact", topic: text });
+          continue;
+        }
+        // a client at its limit is refused before its template is compiled (that is the costly part)
+        this.checkClient(client, templates, text);
         if (compiled++ > 0) await nextTurn();
         try {
           entry = this.compile(text, true);
@@ -217,10 +224,10 @@ export class MercureSelectors {
     };
   }
 
-  /** Throws 429 when `templates` would take `client` over its number of distinct templates. */
-  private checkClient(client: string, templates: ReadonlyMap<string, Entry>): void {
+  /** Throws 429 when `templates` (and `also`) would take `client` over its number of distinct templates. */
+  private checkClient(client: string, templates: ReadonlyMap<string, Entry>, also?: string): void {
     const mine = this.clients.get(client);
-    let added = 0;
+    let added = also !== undefined && mine?.has(also) !== true ? 1 : 0;
     for (const text of templates.keys()) if (mine?.has(text) !== true) added++;
     const held = mine?.size ?? 0;
     if (added > 0 && held + added > this.limits.perClient) {
@@ -311,12 +318,18 @@ export class MercureSelectors {
       if (!(error instanceof TemplateError) || error instanceof TemplateTooComplex) throw error;
       return undefined;
     }
-    const selector: TopicSelector = {
-      kind: "match",
-      source: text,
-      literal: compiled.literal,
-      test: memoized((topic) => topic === text || compiled.matches(topic)),
+    // The answer for the last topic asked is remembered: replays and private checks ask a
+    // selector about the same event once per subscriber (the fan-out asks once per topic already).
+    let last: string | undefined;
+    let answer = false;
+    const test = (topic: string): boolean => {
+      if (topic !== last) {
+        answer = topic === text || compiled.matches(topic);
+        last = topic;
+      }
+      return answer;
     };
+    const selector: TopicSelector = { kind: "match", source: text, literal: compiled.literal, test };
     const bytes = compiled.bytes + text.length * 4 + ENTRY_OVERHEAD;
     return { text, selector, bytes, complete, refs: 0 };
   }
@@ -327,23 +340,6 @@ function plainSelector(text: string): TopicSelector | undefined {
   if (text === "*") return { kind: "all" };
   if (!looksLikeTemplate(text)) return { kind: "exact", topic: text };
   return undefined;
-}
-
-/**
- * Remembers the answer for the last topic asked: replays and private checks ask a selector about
- * the same event once per subscriber, so a thousand subscribers of one template cost one match.
- * (The hub's fan-out asks each shared selector once per topic already.)
- */
-function memoized(test: (topic: string) => boolean): (topic: string) => boolean {
-  let last: string | undefined;
-  let answer = false;
-  return (topic) => {
-    if (topic !== last) {
-      answer = test(topic);
-      last = topic;
-    }
-    return answer;
-  };
 }
 
 /** Resolves in the next event-loop turn (after I/O): long work in small pieces. */

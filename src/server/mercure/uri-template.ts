@@ -112,28 +112,7 @@ export function compileTemplate(source: string, options: CompileOptions): (topic
 
 /** `compileTemplate`, with what a cache needs to know about the result. */
 export function compileTemplateMatcher(source: string, options: CompileOptions): CompiledTemplate {
-  const parts: Pattern[] = [];
-  let variables = 0;
-  let i = 0;
-  while (i < source.length) {
-    const open = source.indexOf("{", i);
-    const close = source.indexOf("}", i);
-    if (close !== -1 && (open === -1 || close < open)) throw new TemplateError(`unmatched "}" at ${close}`);
-    if (open === -1) {
-      parts.push(text(source.slice(i)));
-      break;
-    }
-    if (open > i) parts.push(text(source.slice(i, open)));
-    const end = source.indexOf("}", open);
-    if (end === -1) throw new TemplateError(`unclosed "{" at ${open}`);
-    const body = source.slice(open + 1, end);
-    variables += body.split(",").length;
-    if (variables > MAX_VARIABLES) {
-      throw new TemplateTooComplex(`it has more than ${MAX_VARIABLES} variables`);
-    }
-    parts.push(expression(body, options));
-    i = end + 1;
-  }
+  const parts = parseTemplate(source, options);
   // Most templates start with a literal (`https://example.com/books/`): it is checked with
   // `startsWith`, and only the rest runs on the NFA.
   const first = source.indexOf("{");
@@ -158,19 +137,54 @@ export function compileTemplateMatcher(source: string, options: CompileOptions):
       `its matcher needs more than ${options.dfa.states} states (about n for each {x:n}, about 10 for each variable of {?...} or {;...})`,
     );
   }
-  const start = literal.length;
-  const shortest = literal.length + suffix.length;
   return {
     literal,
     size: nfa.size,
     dfaStates: nfa.dfaStates,
     bytes: nfa.bytes,
-    matches: (topic) =>
-      topic.length >= shortest &&
-      topic.startsWith(literal) &&
-      topic.endsWith(suffix) &&
-      nfa.matches(topic, start),
+    matches: nfa.matcher(literal, suffix),
   };
+}
+
+/**
+ * The parts of a template, in order (literal texts and expressions): cheap, no automaton built.
+ * Throws `TemplateError` when `source` is not a valid template, `TemplateTooComplex` over 32
+ * variables.
+ */
+function parseTemplate(source: string, options: CompileOptions): Pattern[] {
+  const parts: Pattern[] = [];
+  let variables = 0;
+  let i = 0;
+  while (i < source.length) {
+    const open = source.indexOf("{", i);
+    const close = source.indexOf("}", i);
+    if (close !== -1 && (open === -1 || close < open)) throw new TemplateError(`unmatched "}" at ${close}`);
+    if (open === -1) {
+      parts.push(text(source.slice(i)));
+      break;
+    }
+    if (open > i) parts.push(text(source.slice(i, open)));
+    const end = source.indexOf("}", open);
+    if (end === -1) throw new TemplateError(`unclosed "{" at ${open}`);
+    const body = source.slice(open + 1, end);
+    variables += body.split(",").length;
+    if (variables > MAX_VARIABLES) {
+      throw new TemplateTooComplex(`it has more than ${MAX_VARIABLES} variables`);
+    }
+    parts.push(expression(body, options));
+    i = end + 1;
+  }
+  return parts;
+}
+
+/** True when `source` is a valid URI template (it may still be too complex to be taken). */
+export function isTemplate(source: string): boolean {
+  try {
+    parseTemplate(source, { maxTopicLength: 1, maxStates: 1 });
+    return true;
+  } catch (error) {
+    return !(error instanceof TemplateError) || error instanceof TemplateTooComplex;
+  }
 }
 
 function expression(body: string, options: CompileOptions): Pattern {
