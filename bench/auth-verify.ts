@@ -1,7 +1,7 @@
 // Token verifications per second for each key type (one core, sequential).
 // Usage: node --import tsx bench/auth-verify.ts
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
-import { createJwtAuthorizer, type KeySource, mintHs256 } from "../src/auth/index.ts";
+import { createJwtAuthorizer, type KeySource, mintHs256 } from "../packages/herald/src/auth/index.ts";
 
 async function measure(label: string, source: KeySource, token: string, n: number): Promise<void> {
   const authorizer = await createJwtAuthorizer({ key: source });

@@ -1,6 +1,6 @@
 /**
  * The benchmark's moving parts, seen from bench/run.ts: the Herald server (a child process running
- * `node bin/herald.js`), a pool of load-generator processes (bench/loadgen.ts) and the publisher.
+ * `herald`), a pool of load-generator processes (bench/loadgen.ts) and the publisher.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { Agent, request } from "node:http";
@@ -55,14 +55,14 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-/** Starts `node bin/herald.js` with `args` and waits until /readyz answers 200. */
+/** Starts `herald` with `args` and waits until /readyz answers 200. */
 export async function startServer(args: string[]): Promise<ServerHandle> {
   const port = await freePort();
   // info level for the one line "all workers listening"; only warnings and errors are printed
   const child = spawn(
     process.execPath,
     [
-      "bin/herald.js",
+      "packages/herald/bin/herald.js",
       "--port",
       String(port),
       "--host",

@@ -3,11 +3,11 @@
 // Usage: node --import tsx bench/mercure.ts [subscribers=500] [events=100] [selector=template|exact]
 // (clients and hub share this process: the fan-out figure is end to end on one core)
 import { request } from "node:http";
-import { mintHs256 } from "../src/auth/index.ts";
-import { startHerald } from "../src/server/app.ts";
-import { configWith } from "../src/server/config.ts";
-import { createLogger } from "../src/server/logger.ts";
-import { compileTemplate } from "../src/server/mercure/uri-template.ts";
+import { mintHs256 } from "../packages/herald/src/auth/index.ts";
+import { configWith } from "../packages/herald/src/config/settings.ts";
+import { startHerald } from "../packages/herald/src/herald.ts";
+import { compileTemplate } from "../packages/herald/src/mercure/uri-template.ts";
+import { createLogger } from "../packages/herald/src/ops/logger.ts";
 
 const options = { maxTopicLength: 256, maxStates: 4096 };
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --scenario light,saturation --runs 3 --duration 3 --workers 2]`
  *
- * Starts Herald (`node bin/herald.js`) as a child process, holds subscribers from separate
+ * Starts Herald (`herald`) as a child process, holds subscribers from separate
  * load-generator processes (bench/loadgen.ts, spread over 127.0.0.x source addresses), publishes,
  * and prints per scenario the median (min..max) over the runs of: deliveries/s, publish->receive
  * latency p50/p99, lost events, server CPU µs per delivery (/proc utime+stime of the server and its

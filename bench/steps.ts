@@ -4,9 +4,9 @@
 // Usage: node --import tsx bench/steps.ts [subscribers=9000]
 // CPU time is what a step costs; wall time adds what the machine's other processes took meanwhile.
 import { loadavg } from "node:os";
-import { startHerald } from "../src/server/app.ts";
-import { configWith } from "../src/server/config.ts";
-import { createLogger } from "../src/server/logger.ts";
+import { configWith } from "../packages/herald/src/config/settings.ts";
+import { startHerald } from "../packages/herald/src/herald.ts";
+import { createLogger } from "../packages/herald/src/ops/logger.ts";
 import { eventData, LoadPool, type ServerHandle, sleep } from "./harness.ts";
 
 const subscribers = Number(process.argv[2] ?? 9000);

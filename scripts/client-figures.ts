@@ -1,7 +1,7 @@
 // Measures the client SDK against a local Herald: how fast one subscriber (fetch transport) takes in
 // events, and how long a resume takes after the server restarts on the same port.
 // Usage: node --import tsx scripts/client-figures.ts [events=20000]
-import { publish, subscribe } from "../src/client/index.ts";
+import { publish, subscribe } from "../packages/herald-client/src/index.ts";
 import { portOf, SurvivingBus, startHeraldOn } from "../test/helpers/restart.ts";
 import { until } from "../test/helpers/waiters.ts";
 

@@ -1,6 +1,6 @@
 // Prints the settings table of docs/configuration.md from the one settings list (src/server/config.ts).
 // Usage: node --import tsx scripts/config-docs.ts
-import { SETTINGS } from "../src/server/config.ts";
+import { SETTINGS } from "../packages/herald/src/config/settings.ts";
 
 const rows = SETTINGS.map(
   (s) => `| \`--${s.flag}\` | \`${s.env}\` | \`${s.default === "" ? '""' : s.default}\` | ${s.help} |`,

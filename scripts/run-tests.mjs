@@ -23,7 +23,7 @@ function find(dir) {
 }
 
 const filter = process.env.HERALD_TEST_FILTER;
-const files = [...find("test"), ...find("src")].filter((f) => !filter || f.includes(filter)).sort();
+const files = [...find("test"), ...find("packages")].filter((f) => !filter || f.includes(filter)).sort();
 if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);

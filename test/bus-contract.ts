@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type Bus, type BusGap, EARLIEST } from "../src/core/bus.ts";
-import type { HeraldEvent, PublishInput } from "../src/core/event.ts";
-import { parseHubId } from "../src/core/ids.ts";
+import { type Bus, type BusGap, EARLIEST } from "../packages/herald/src/core/bus.ts";
+import type { HeraldEvent, PublishInput } from "../packages/herald/src/core/event.ts";
+import { parseHubId } from "../packages/herald/src/core/ids.ts";
 import { until } from "./helpers/waiters.ts";
 
 /**

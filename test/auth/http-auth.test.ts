@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
-import { mintHs256 } from "../../src/auth/index.ts";
-import type { Herald } from "../../src/server/app.ts";
+import { mintHs256 } from "../../packages/herald/src/auth/index.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { bearer } from "../helpers/tokens.ts";
 

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from "jose";
-import { startHerald } from "../../src/server/app.ts";
-import { configWith, type HeraldConfig } from "../../src/server/config.ts";
-import { createLogger } from "../../src/server/logger.ts";
+import { configWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
+import { startHerald } from "../../packages/herald/src/herald.ts";
+import { createLogger } from "../../packages/herald/src/ops/logger.ts";
 import { runUntilExit } from "../helpers/start-failure.ts";
 
 /** Resolves with the reason startHerald refused to start (fails the test if it started). */

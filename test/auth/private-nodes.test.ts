@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { MemoryBus } from "../../src/buses/memory.ts";
-import type { AppendResult, Bus, BusStatus, ReplayResult, Visible } from "../../src/core/bus.ts";
-import type { HeraldEvent, PublishInput } from "../../src/core/event.ts";
-import type { Herald } from "../../src/server/app.ts";
-import { startHerald } from "../../src/server/app.ts";
-import { configWith } from "../../src/server/config.ts";
-import { createLogger } from "../../src/server/logger.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
+import { configWith } from "../../packages/herald/src/config/settings.ts";
+import type {
+  AppendResult,
+  Bus,
+  BusStatus,
+  ReplayResult,
+  Visible,
+} from "../../packages/herald/src/core/bus.ts";
+import type { HeraldEvent, PublishInput } from "../../packages/herald/src/core/event.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
+import { startHerald } from "../../packages/herald/src/herald.ts";
+import { createLogger } from "../../packages/herald/src/ops/logger.ts";
 import { publish, RawStream } from "../helpers/herald.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 

@@ -3,9 +3,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from "jose";
-import { createJwtAuthorizer, mintHs256 } from "../../src/auth/index.ts";
-import { AuthError } from "../../src/core/auth.ts";
-import { HeraldError } from "../../src/core/errors.ts";
+import { createJwtAuthorizer, mintHs256 } from "../../packages/herald/src/auth/index.ts";
+import { AuthError } from "../../packages/herald/src/core/auth.ts";
+import { HeraldError } from "../../packages/herald/src/core/errors.ts";
 
 const SECRET = "test-secret-test-secret-test-secret!";
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

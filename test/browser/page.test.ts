@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { publish } from "../../src/client/index.ts";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
+import { publish } from "../../packages/herald-client/src/index.ts";
 import { browserSkip, launchChromium } from "../helpers/browser.ts";
 import { portOf, SurvivingBus, startHeraldOn } from "../helpers/restart.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import type { Herald } from "../../src/server/app.ts";
-import { ConfigError, loadConfig } from "../../src/server/config.ts";
+import { ConfigError, loadConfig } from "../../packages/herald/src/config/settings.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { freePort, REDIS_BIN, type RedisServer, skipReason, startRedis } from "../helpers/brokers.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { until } from "../helpers/waiters.ts";

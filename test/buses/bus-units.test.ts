@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createBus, redactBusUrl } from "../../src/buses/index.ts";
-import { MemoryBus } from "../../src/buses/memory.ts";
-import { RabbitMqBus } from "../../src/buses/rabbitmq.ts";
-import { RedisBus } from "../../src/buses/redis.ts";
-import { streamIdToPos } from "../../src/buses/redis-log.ts";
-import { HeraldError } from "../../src/core/errors.ts";
+import { createBus, redactBusUrl } from "../../packages/herald/src/buses/index.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
+import { RabbitMqBus } from "../../packages/herald/src/buses/rabbitmq.ts";
+import { RedisBus } from "../../packages/herald/src/buses/redis.ts";
+import { streamIdToPos } from "../../packages/herald/src/buses/redis-log.ts";
+import { HeraldError } from "../../packages/herald/src/core/errors.ts";
 import { freePort } from "../helpers/brokers.ts";
 
 describe("bus helpers", () => {

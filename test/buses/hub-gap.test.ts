@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { AppendResult, Bus, BusGap, ReplayResult } from "../../src/core/bus.ts";
-import type { HeraldEvent, PublishInput } from "../../src/core/event.ts";
-import { Hub } from "../../src/core/hub.ts";
-import { storeEvent } from "../../src/core/stored-event.ts";
-import type { CloseReason, Sink } from "../../src/core/subscriber.ts";
-import { parseSelector } from "../../src/core/topic.ts";
+import type { AppendResult, Bus, BusGap, ReplayResult } from "../../packages/herald/src/core/bus.ts";
+import type { HeraldEvent, PublishInput } from "../../packages/herald/src/core/event.ts";
+import { Hub } from "../../packages/herald/src/core/hub.ts";
+import { storeEvent } from "../../packages/herald/src/core/stored-event.ts";
+import type { CloseReason, Sink } from "../../packages/herald/src/core/subscriber.ts";
+import { parseSelector } from "../../packages/herald/src/core/topic.ts";
 
 /**
  * The hub's side of a bus gap (src/core/hub.ts): every stream is told, in place. A scripted bus

@@ -1,4 +1,4 @@
-import { MemoryBus } from "../../src/buses/memory.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
 import { runBusContract } from "../bus-contract.ts";
 
 runBusContract("memory", async () => ({

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { Connection } from "rabbitmq-client";
-import { RabbitMqBus } from "../../src/buses/rabbitmq.ts";
-import { rabbitNames } from "../../src/buses/rabbitmq-wire.ts";
+import { RabbitMqBus } from "../../packages/herald/src/buses/rabbitmq.ts";
+import { rabbitNames } from "../../packages/herald/src/buses/rabbitmq-wire.ts";
 import { runBusContract } from "../bus-contract.ts";
 import { RABBIT_BIN, skipReason, startRabbit } from "../helpers/brokers.ts";
 

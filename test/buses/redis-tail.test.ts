@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { streamIdToPos } from "../../src/buses/redis-log.ts";
-import { checkRead, type StreamRead } from "../../src/buses/redis-tail.ts";
+import { streamIdToPos } from "../../packages/herald/src/buses/redis-log.ts";
+import { checkRead, type StreamRead } from "../../packages/herald/src/buses/redis-tail.ts";
 
 /** The Redis tail's gap check (src/buses/redis-tail.ts) on the counters Redis answers. */
 

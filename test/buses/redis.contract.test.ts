@@ -1,5 +1,5 @@
 import { createClient } from "redis";
-import { RedisBus } from "../../src/buses/redis.ts";
+import { RedisBus } from "../../packages/herald/src/buses/redis.ts";
 import { runBusContract } from "../bus-contract.ts";
 import { REDIS_BIN, skipReason, startRedis } from "../helpers/brokers.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "redis";
-import { RedisBus } from "../../src/buses/redis.ts";
+import { RedisBus } from "../../packages/herald/src/buses/redis.ts";
 import { Tail } from "../bus-contract.ts";
 import { REDIS_BIN, type RedisServer, skipReason, startRedis } from "../helpers/brokers.ts";
 import { type HeraldNode, startNode } from "../helpers/cluster.ts";

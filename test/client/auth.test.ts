@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type HeraldClientError, publish, subscribe } from "../../src/client/index.ts";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
+import { type HeraldClientError, publish, subscribe } from "../../packages/herald-client/src/index.ts";
 import { startTestHerald } from "../helpers/herald.ts";
 import { heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { until } from "../helpers/waiters.ts";

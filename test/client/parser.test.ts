@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
-import { Backoff, type HeraldMessage, subscribe } from "../../src/client/index.ts";
+import { Backoff, type HeraldMessage, subscribe } from "../../packages/herald-client/src/index.ts";
 
 // Multibyte characters (2, 3 and 4 UTF-8 bytes), every kind of line ending, a comment, `retry:`,
 // a leading space kept in data, JSON and non-JSON data.

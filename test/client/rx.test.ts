@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { firstValueFrom, take, toArray } from "rxjs";
-import { publish } from "../../src/client/index.ts";
-import { fromHerald } from "../../src/client/rx.ts";
+import { publish } from "../../packages/herald-client/src/index.ts";
+import { fromHerald } from "../../packages/herald-client/src/rx.ts";
 import { startTestHerald } from "../helpers/herald.ts";
 import { until } from "../helpers/waiters.ts";
 

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { EventSource } from "eventsource";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import {
   type HeraldMessage,
   type MissedInfo,
   publish,
   type StateChange,
   subscribe,
-} from "../../src/client/index.ts";
-import type { Herald } from "../../src/server/app.ts";
+} from "../../packages/herald-client/src/index.ts";
 import { portOf, SurvivingBus, startHeraldOn } from "../helpers/restart.ts";
 import { until } from "../helpers/waiters.ts";
 

@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { freePort } from "../helpers/brokers.ts";
+import { HERALD_BIN } from "../helpers/process.ts";
 import { TEST_SECRET } from "../helpers/tokens.ts";
-
-const BIN = fileURLToPath(new URL("../../bin/herald.js", import.meta.url));
 
 export const FIGURES = ["slowDisconnects", "missedSignals", "replayed"] as const;
 export type FigureName = (typeof FIGURES)[number];
@@ -22,7 +20,7 @@ export interface NodeSettings {
 }
 
 /**
- * One Herald node of a fault run: `node bin/herald.js` as a child process on a fixed port (a
+ * One Herald node of a fault run: `herald` as a child process on a fixed port (a
  * restart takes the same one), with the faults the schedule injects: SIGSTOP/SIGCONT, SIGKILL and
  * restart, and (with `--workers`) the same on one worker. Every process it starts it stops by pid.
  */
@@ -65,7 +63,7 @@ export class FaultNode {
     const child = spawn(
       process.execPath,
       [
-        BIN,
+        HERALD_BIN,
         ...["--port", String(this.port), "--host", "127.0.0.1", "--bus", s.bus],
         ...["--workers", String(s.workers), "--retry", "200ms", "--log-level", "warn"],
         ...["--history-size", String(s.historySize), "--max-buffered", s.maxBuffered, "--max-body", "16MiB"],

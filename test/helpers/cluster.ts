@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventSource } from "eventsource";
 import { freePort } from "./brokers.ts";
+import { HERALD_BIN } from "./process.ts";
 import { until } from "./waiters.ts";
 
-/** One Herald node as a real child process (`node bin/herald.js`). */
+/** One Herald node as a real child process (`herald`). */
 export interface HeraldNode {
   readonly url: string;
   /** The process id (to SIGSTOP / SIGCONT it). */
@@ -13,13 +14,13 @@ export interface HeraldNode {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `node bin/herald.js` and waits until `/readyz` says ready (or only until it answers, with `ready: false`). */
+/** Starts `herald` and waits until `/readyz` says ready (or only until it answers, with `ready: false`). */
 export async function startNode(bus: string, extra: string[] = [], waitReady = true): Promise<HeraldNode> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      "bin/herald.js",
+      HERALD_BIN,
       ...["--port", String(port), "--host", "127.0.0.1", "--bus", bus],
       ...["--retry", "200ms", "--log-level", "warn", ...extra],
     ],

@@ -1,7 +1,7 @@
 import { request } from "node:http";
-import { type Herald, startHerald } from "../../src/server/app.ts";
-import { configWith, type HeraldConfig } from "../../src/server/config.ts";
-import { createLogger } from "../../src/server/logger.ts";
+import { configWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
+import { type Herald, startHerald } from "../../packages/herald/src/herald.ts";
+import { createLogger } from "../../packages/herald/src/ops/logger.ts";
 import { Waiters } from "./waiters.ts";
 
 /**

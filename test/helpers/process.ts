@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const BIN = fileURLToPath(new URL("../../bin/herald.js", import.meta.url));
+/** The `herald` command as the package ships it (runs the compiled dist/: `npm run build` first). */
+export const HERALD_BIN = fileURLToPath(new URL("../../packages/herald/bin/herald.js", import.meta.url));
 
 export interface HeraldProcess {
   readonly child: ChildProcess;
@@ -13,7 +14,7 @@ export interface HeraldProcess {
 
 /** Starts `herald` as a real child process on a free port; resolves once it logs that it listens. */
 export function spawnHerald(args: string[] = [], env: Record<string, string> = {}): Promise<HeraldProcess> {
-  const child = spawn(process.execPath, [BIN, "--port", "0", "--host", "127.0.0.1", ...args], {
+  const child = spawn(process.execPath, [HERALD_BIN, "--port", "0", "--host", "127.0.0.1", ...args], {
     // Anonymous publishing on, as in startTestHerald, unless the test's env says otherwise.
     // One process (no cluster) unless the test asks for workers.
     env: { HERALD_ALLOW_ANONYMOUS_PUBLISH: "true", HERALD_WORKERS: "1", ...process.env, ...env },

@@ -1,9 +1,15 @@
-import { MemoryBus } from "../../src/buses/memory.ts";
-import type { AppendResult, Bus, BusStatus, ReplayResult, Visible } from "../../src/core/bus.ts";
-import type { HeraldEvent, PublishInput } from "../../src/core/event.ts";
-import { type Herald, startHerald } from "../../src/server/app.ts";
-import { configWith, type HeraldConfig } from "../../src/server/config.ts";
-import { createLogger } from "../../src/server/logger.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
+import { configWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
+import type {
+  AppendResult,
+  Bus,
+  BusStatus,
+  ReplayResult,
+  Visible,
+} from "../../packages/herald/src/core/bus.ts";
+import type { HeraldEvent, PublishInput } from "../../packages/herald/src/core/event.ts";
+import { type Herald, startHerald } from "../../packages/herald/src/herald.ts";
+import { createLogger } from "../../packages/herald/src/ops/logger.ts";
 
 /**
  * A bus whose history outlives the Herald using it: `close()` only detaches, so the next Herald

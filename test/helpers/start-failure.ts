@@ -1,7 +1,5 @@
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const BIN = fileURLToPath(new URL("../../bin/herald.js", import.meta.url));
+import { HERALD_BIN } from "./process.ts";
 
 /**
  * Runs `herald` with `args` and `env` (quiet logs, anonymous publishing on unless `env` says
@@ -14,7 +12,7 @@ export function runUntilExit(
   env: Record<string, string>,
   ms = 60_000,
 ): Promise<{ code: number | string; output: string }> {
-  const child = spawn(process.execPath, [BIN, "--host", "127.0.0.1", ...args], {
+  const child = spawn(process.execPath, [HERALD_BIN, "--host", "127.0.0.1", ...args], {
     env: { HERALD_ALLOW_ANONYMOUS_PUBLISH: "true", HERALD_WORKERS: "1", ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

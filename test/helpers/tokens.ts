@@ -1,4 +1,4 @@
-import { type MintOptions, mintHs256 } from "../../src/auth/index.ts";
+import { type MintOptions, mintHs256 } from "../../packages/herald/src/auth/index.ts";
 
 /** The HS256 secret test servers are started with (`jwtSecret: TEST_SECRET`). */
 export const TEST_SECRET = "herald-test-secret-0123456789-abcdef";

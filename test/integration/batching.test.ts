@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { EventSource } from "eventsource";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 
 /**

@@ -3,15 +3,16 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { httpRequest, publish, RawStream } from "../helpers/herald.ts";
+import { HERALD_BIN } from "../helpers/process.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** `node bin/herald.js --workers 2` as a real child process; resolves with its URL once all workers listen. */
+/** `herald --workers 2` as a real child process; resolves with its URL once all workers listen. */
 function startCluster(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [
-      "bin/herald.js",
+      HERALD_BIN,
       ...["--port", "0", "--host", "127.0.0.1", "--workers", "2", "--log-level", "info"],
       ...["--allow-anonymous-publish", "true"],
       // batches of 5,000 events: the publish rate (counted in events) out of the way

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest, RawStream, startTestHerald } from "../helpers/herald.ts";
 
 describe("heartbeats and CORS", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Herald } from "../../src/server/app.ts";
-import { configWith, loadConfig } from "../../src/server/config.ts";
+import { configWith, loadConfig } from "../../packages/herald/src/config/settings.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { startNode } from "../helpers/cluster.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { eventsOf } from "../helpers/id-scope-suite.ts";

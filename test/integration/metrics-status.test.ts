@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { publish as sdkPublish, subscribe } from "../../src/client/index.ts";
-import type { Herald } from "../../src/server/app.ts";
-import { loadConfig } from "../../src/server/config.ts";
+import { loadConfig } from "../../packages/herald/src/config/settings.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
+import { publish as sdkPublish, subscribe } from "../../packages/herald-client/src/index.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { spawnHerald } from "../helpers/process.ts";
 import { until } from "../helpers/waiters.ts";

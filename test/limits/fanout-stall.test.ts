@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Sink } from "../../src/core/subscriber.ts";
-import { parseSelector } from "../../src/core/topic.ts";
-import type { Herald } from "../../src/server/app.ts";
+import type { Sink } from "../../packages/herald/src/core/subscriber.ts";
+import { parseSelector } from "../../packages/herald/src/core/topic.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest, startTestHerald } from "../helpers/herald.ts";
 
 /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { EventSource } from "eventsource";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest, startTestHerald } from "../helpers/herald.ts";
 import { prng } from "../helpers/prng.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";

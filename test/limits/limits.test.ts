@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { MemoryBus } from "../../src/buses/memory.ts";
-import type { Bus } from "../../src/core/bus.ts";
-import type { HeraldEvent } from "../../src/core/event.ts";
-import { type Herald, startHerald } from "../../src/server/app.ts";
-import { configWith } from "../../src/server/config.ts";
-import { createLogger } from "../../src/server/logger.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
+import { configWith } from "../../packages/herald/src/config/settings.ts";
+import type { Bus } from "../../packages/herald/src/core/bus.ts";
+import type { HeraldEvent } from "../../packages/herald/src/core/event.ts";
+import { type Herald, startHerald } from "../../packages/herald/src/herald.ts";
+import { createLogger } from "../../packages/herald/src/ops/logger.ts";
 import { listen, type MercureListener, mercureToken, published, SECRET } from "./helpers.ts";
 
 /**

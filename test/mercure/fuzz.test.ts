@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest } from "../helpers/herald.ts";
 import { prng } from "../helpers/prng.ts";
 import { HUB, listen, type MercureListener, mercureToken, published, startMercureHerald } from "./helpers.ts";

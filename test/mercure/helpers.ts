@@ -1,7 +1,7 @@
 import { EventSource } from "eventsource";
-import { mintHs256 } from "../../src/auth/index.ts";
-import type { Herald } from "../../src/server/app.ts";
-import type { HeraldConfig } from "../../src/server/config.ts";
+import { mintHs256 } from "../../packages/herald/src/auth/index.ts";
+import type { HeraldConfig } from "../../packages/herald/src/config/settings.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { startTestHerald } from "../helpers/herald.ts";
 import { Waiters } from "../helpers/waiters.ts";
 

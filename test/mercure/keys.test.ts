@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
-import { configWith } from "../../src/server/config.ts";
-import { mercureVerifiers } from "../../src/server/mercure/keys.ts";
+import { configWith } from "../../packages/herald/src/config/settings.ts";
+import { mercureVerifiers } from "../../packages/herald/src/mercure/keys.ts";
 import { HUB, mercurePublish, startMercureHerald } from "./helpers.ts";
 
 const config = (overrides: Parameters<typeof configWith>[0]) =>

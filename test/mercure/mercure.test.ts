@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { mintHs256 } from "../../src/auth/index.ts";
-import type { Herald } from "../../src/server/app.ts";
+import { mintHs256 } from "../../packages/herald/src/auth/index.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { publish as heraldPublish, httpRequest, RawStream } from "../helpers/herald.ts";
 import {
   HUB,

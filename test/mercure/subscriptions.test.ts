@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { Herald } from "../../src/server/app.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
 import { httpRequest } from "../helpers/herald.ts";
 import { until } from "../helpers/waiters.ts";
 import { HUB, listen, type MercureListener, mercureToken, published, startMercureHerald } from "./helpers.ts";

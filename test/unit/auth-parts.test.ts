@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AuthError, anonymousPrincipal, authorizePublish, type Principal } from "../../src/core/auth.ts";
-import { parseSelector } from "../../src/core/topic.ts";
-import { startHerald } from "../../src/server/app.ts";
-import { ConfigError, configWith, loadConfig } from "../../src/server/config.ts";
-import { readCookie, serializeCookie } from "../../src/server/cookies.ts";
-import { RateLimiter } from "../../src/server/rate-limiter.ts";
+import { RateLimiter } from "../../packages/herald/src/access/rate-limiter.ts";
+import { ConfigError, configWith, loadConfig } from "../../packages/herald/src/config/settings.ts";
+import {
+  AuthError,
+  anonymousPrincipal,
+  authorizePublish,
+  type Principal,
+} from "../../packages/herald/src/core/auth.ts";
+import { parseSelector } from "../../packages/herald/src/core/topic.ts";
+import { startHerald } from "../../packages/herald/src/herald.ts";
+import { readCookie, serializeCookie } from "../../packages/herald/src/http/cookies.ts";
 
 describe("publish authorization", () => {
   const principal: Principal = {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DeliveryCounts } from "../../src/buses/cluster-counts.ts";
+import { DeliveryCounts } from "../../packages/herald/src/cluster/counts.ts";
 
 describe("DeliveryCounts: queued for the whole cluster", () => {
   it("holds an answer until every worker the events went to has counted them, then sums", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ClusterBus, type ClusterChannel } from "../../src/buses/cluster.ts";
-import type { ToPrimary, ToWorker } from "../../src/buses/cluster-wire.ts";
-import type { HeraldEvent } from "../../src/core/event.ts";
+import type { ToPrimary, ToWorker } from "../../packages/herald/src/cluster/wire.ts";
+import { ClusterBus, type ClusterChannel } from "../../packages/herald/src/cluster/worker-bus.ts";
+import type { HeraldEvent } from "../../packages/herald/src/core/event.ts";
 
 /** A worker's bus on an in-process channel: the test plays the primary's side of the IPC protocol. */
 function worker() {

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { encodeComment, encodeEvent, encodeEventText, encodeRetry } from "../../src/core/encoder.ts";
+import {
+  encodeComment,
+  encodeEvent,
+  encodeEventText,
+  encodeRetry,
+} from "../../packages/herald/src/core/encoder.ts";
 
 /** Feeds bytes to a real WHATWG parser (eventsource-parser) after an opening comment, as Herald sends. */
 function parse(...chunks: Uint8Array[]): {

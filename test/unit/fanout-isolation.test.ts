@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryBus } from "../../src/buses/memory.ts";
-import { Hub } from "../../src/core/hub.ts";
-import type { CloseReason, Sink } from "../../src/core/subscriber.ts";
-import { parseSelector, type TopicSelector } from "../../src/core/topic.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
+import { Hub } from "../../packages/herald/src/core/hub.ts";
+import type { CloseReason, Sink } from "../../packages/herald/src/core/subscriber.ts";
+import { parseSelector, type TopicSelector } from "../../packages/herald/src/core/topic.ts";
 
 /**
  * Issue 11, "pattern subscribers and batches": one client's selectors must not make fan-out cost

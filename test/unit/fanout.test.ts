@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryBus } from "../../src/buses/memory.ts";
-import { Hub } from "../../src/core/hub.ts";
-import type { CloseReason, Sink } from "../../src/core/subscriber.ts";
-import { parseSelector } from "../../src/core/topic.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
+import { Hub } from "../../packages/herald/src/core/hub.ts";
+import type { CloseReason, Sink } from "../../packages/herald/src/core/subscriber.ts";
+import { parseSelector } from "../../packages/herald/src/core/topic.ts";
 
 /** A Sink that records each write (the hub's unit of batching). */
 class RecordingSink implements Sink {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Figures } from "../../src/server/figures.ts";
-import { sumFigures } from "../../src/server/figures-sum.ts";
+import { sumFigures } from "../../packages/herald/src/cluster/figures-sum.ts";
+import type { Figures } from "../../packages/herald/src/ops/figures.ts";
 
 const worker = (n: number): Figures => ({
   connections: n,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryBus } from "../../src/buses/memory.ts";
-import { EARLIEST } from "../../src/core/bus.ts";
-import { HeraldError } from "../../src/core/errors.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
+import { EARLIEST } from "../../packages/herald/src/core/bus.ts";
+import { HeraldError } from "../../packages/herald/src/core/errors.ts";
 
 function bus(maxEvents = 5, maxAgeMs = 0, clock = { now: 1000 }) {
   return new MemoryBus({ epoch: "e1", history: { maxEvents, maxAgeMs, now: () => clock.now } });

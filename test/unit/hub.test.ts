@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryBus } from "../../src/buses/memory.ts";
-import { HeraldError } from "../../src/core/errors.ts";
-import { Hub, MISSED_EVENT_TYPE } from "../../src/core/hub.ts";
-import type { CloseReason, Sink } from "../../src/core/subscriber.ts";
-import { parseSelector } from "../../src/core/topic.ts";
+import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
+import { HeraldError } from "../../packages/herald/src/core/errors.ts";
+import { Hub, MISSED_EVENT_TYPE } from "../../packages/herald/src/core/hub.ts";
+import type { CloseReason, Sink } from "../../packages/herald/src/core/subscriber.ts";
+import { parseSelector } from "../../packages/herald/src/core/topic.ts";
 
 /** A sink that keeps what it was given, decoded. */
 class MemorySink implements Sink {

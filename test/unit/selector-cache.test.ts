@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SELECTOR_CACHE_BYTES, selectorCacheBytes, selectorsOf } from "../../src/server/selector-cache.ts";
+import {
+  SELECTOR_CACHE_BYTES,
+  selectorCacheBytes,
+  selectorsOf,
+} from "../../packages/herald/src/access/selector-cache.ts";
 
 describe("selector cache of GET /events", () => {
   it("shares one array per subscription, and stays within its byte bound whatever clients send", () => {

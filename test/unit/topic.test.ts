@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { anySelectorMatches, parseSelector, selectorMatches } from "../../src/core/topic.ts";
+import { anySelectorMatches, parseSelector, selectorMatches } from "../../packages/herald/src/core/topic.ts";
 
 describe("topic selectors", () => {
   it("matches exact topics byte for byte", () => {

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { selectorMatches } from "../../src/core/topic.ts";
-import { MercureSelectors } from "../../src/server/mercure/selectors.ts";
+import { selectorMatches } from "../../packages/herald/src/core/topic.ts";
+import { MercureSelectors } from "../../packages/herald/src/mercure/selectors.ts";
 import {
   compileTemplate,
   compileTemplateMatcher,
   TemplateError,
   TemplateTooComplex,
-} from "../../src/server/mercure/uri-template.ts";
+} from "../../packages/herald/src/mercure/uri-template.ts";
 import { prng } from "../helpers/prng.ts";
 
 const options = { maxTopicLength: 256, maxStates: 4096 };

@@ -1,0 +1,99 @@
+import type { IncomingMessage } from "node:http";
+import {
+  type Authorizer,
+  anonymousPrincipal,
+  invalidToken,
+  missingToken,
+  type Principal,
+} from "../core/auth.ts";
+import { clientIp } from "../http/client-ip.ts";
+import { readCookie } from "../http/cookies.ts";
+import type { Limits } from "./limits.ts";
+
+export interface AccessOptions {
+  readonly authorizer: Authorizer;
+  readonly allowAnonymousPublish: boolean;
+  readonly allowAnonymousSubscribe: boolean;
+  /** Cookie holding a subscriber token (read on streams only). */
+  readonly cookieName: string;
+  readonly trustProxy: boolean;
+  /** The publish rate limit is taken from here. */
+  readonly limits: Limits;
+}
+
+/** Longest token accepted: a larger header is refused before any parsing. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * Who may do what, at the HTTP edge: finds the token of a request, has the Authorizer check it, and
+ * applies the anonymous-access settings and the publish rate limit.
+ *
+ * Tokens: `Authorization: Bearer <token>` everywhere; on streams (GET) also the `cookieName`
+ * cookie (the header wins). Publishing never reads the cookie, so a cross-site form cannot publish
+ * with a visitor's cookie (no CSRF). A token that is present but refused is always a 401, even
+ * where anonymous access is allowed: a client with a broken token learns it at once.
+ */
+export class Access {
+  constructor(private readonly options: AccessOptions) {}
+
+  /** The publisher of a request, rate-limited; throws 401/429 before the body is read. */
+  async publisher(req: IncomingMessage): Promise<Principal> {
+    const token = bearerToken(req);
+    let principal: Principal;
+    if (token !== undefined) {
+      principal = await this.options.authorizer.authenticate(token);
+    } else if (this.options.allowAnonymousPublish) {
+      principal = anonymousPrincipal(clientIp(req, this.options.trustProxy), true);
+    } else {
+      throw missingToken(
+        'publishing needs a token: send "Authorization: Bearer <token>" (Herald prints one at start when no key is configured)',
+      );
+    }
+    const pending = this.options.limits.takePublish(principal.id);
+    if (pending !== undefined) await pending;
+    return principal;
+  }
+
+  /**
+   * A batch of `events` from `principal` (returned by `publisher`, which took its first publish):
+   * takes the rest of the publish rate it counts for (`Limits.takeBatch`: 429 / 413).
+   */
+  async publishBatch(principal: Principal, events: number): Promise<void> {
+    const pending = this.options.limits.takeBatch(principal.id, events);
+    if (pending !== undefined) await pending;
+  }
+
+  /** The subscriber of a stream request: anonymous (public events only) or its token's principal. */
+  async subscriber(req: IncomingMessage): Promise<Principal> {
+    const token = bearerToken(req) ?? this.cookieToken(req);
+    if (token !== undefined) return this.options.authorizer.authenticate(token);
+    if (this.options.allowAnonymousSubscribe) {
+      return anonymousPrincipal(clientIp(req, this.options.trustProxy), false);
+    }
+    throw missingToken(
+      `this hub needs a token to subscribe: send "Authorization: Bearer <token>" or the ${this.options.cookieName} cookie`,
+    );
+  }
+
+  private cookieToken(req: IncomingMessage): string | undefined {
+    const value = readCookie(req.headers.cookie, this.options.cookieName);
+    if (value === undefined || value === "") return undefined;
+    if (value.length > MAX_TOKEN_LENGTH)
+      throw invalidToken(`token is longer than ${MAX_TOKEN_LENGTH} characters`);
+    return value;
+  }
+}
+
+/** The token of `Authorization: Bearer <token>`; undefined without the header; 401 for another scheme. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined || header === "") return undefined;
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  if (match === null) {
+    throw invalidToken('the Authorization header must be "Bearer <token>"');
+  }
+  const token = match[1] as string;
+  if (token.length > MAX_TOKEN_LENGTH)
+    throw invalidToken(`token is longer than ${MAX_TOKEN_LENGTH} characters`);
+  return token;
+}

@@ -1,0 +1,326 @@
+import cluster, { type Worker } from "node:cluster";
+import { generateSecret } from "../auth/index.ts";
+import { mintDevToken, noKeyConfigured } from "../auth/setup.ts";
+import { MemoryBus } from "../buses/memory.ts";
+import type { HeraldConfig } from "../config/settings.ts";
+import type { AppendResult } from "../core/bus.ts";
+import { HeraldError } from "../core/errors.ts";
+import type { HeraldEvent } from "../core/event.ts";
+import type { Logger } from "../ops/logger.ts";
+import { DeliveryCounts } from "./counts.ts";
+import { serveClusterFigures } from "./figures.ts";
+import { serveClusterLimits } from "./limits.ts";
+import {
+  type Answer,
+  type AppendedWire,
+  keptByWorker,
+  RECENT_EVENTS,
+  replayToWire,
+  type ToPrimary,
+  toHolder,
+  toWire,
+  type WireEvent,
+} from "./wire.ts";
+
+/** Longest a publish answer waits for every worker to have written its events (then: the counts so far). */
+const MAX_HOLD_MS = 2000;
+
+/** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
+export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
+
+export interface Primary {
+  /** Where the workers listen (for the start message). */
+  readonly url: string;
+  /** Set when no key was configured: the workers share one random secret; this token is signed with it. */
+  readonly devToken?: string;
+  /** Stops the workers (each shuts down gracefully), then the log. */
+  close(): Promise<void>;
+  /**
+   * Rejects with the reason when a worker cannot start (a replacement, after `startPrimary`
+   * resolved), once every worker has stopped: the process must then exit 1.
+   */
+  readonly failed: Promise<never>;
+}
+
+/**
+ * The node:cluster primary of `--workers N`. It serves no HTTP: the N workers share the port
+ * (round robin) and serve every request. With the memory bus the primary owns the one log (a
+ * MemoryBus): workers send it appends and replays (src/buses/cluster.ts), it assigns positions and
+ * ids, and at the end of each of its event-loop turns sends every worker the events stored in that
+ * turn followed by the answers ready for that worker; an append is ready once every worker has
+ * written its events (src/buses/cluster-counts.ts: `queued` counts the whole machine). With another bus (Redis, RabbitMQ) each worker is simply
+ * a node of that bus and the primary only starts and restarts workers.
+ * A worker that dies is replaced (its streams reconnect and resume through another worker); one that
+ * cannot start stops the whole process instead (`failed`). Resolves once every worker listens.
+ */
+export async function startPrimary(config: HeraldConfig, log: Logger): Promise<Primary> {
+  const ownsLog = config.bus === "memory";
+  const bus = ownsLog
+    ? new MemoryBus({
+        history: {
+          maxEvents: config.historySize,
+          maxBytes: config.historyMaxBytes,
+          maxAgeMs: config.historyMaxAgeMs,
+        },
+      })
+    : undefined;
+  let stopping = false;
+  let events: WireEvent[] = [];
+  let headPos = 0;
+  /** Answers for the next turn; an append's is built when sent (it may have to bring its event). */
+  const answers = new Map<Worker, (Answer | (() => Answer))[]>();
+  /** Appends stored this turn: answered once every worker that gets their events has counted them. */
+  let stored: { worker: Worker; rid: number; results: AppendResult[] }[] = [];
+  const counts = new DeliveryCounts<Worker>({ keep: 65_536, maxHoldMs: MAX_HOLD_MS });
+  setInterval(() => counts.expire(), 250).unref();
+  /** Workers whose bus listens (a worker still starting is not waited for). */
+  const busListening = new Set<Worker>();
+  /** The first position each listening worker was sent: it counts nothing before. */
+  const firstSent = new Map<Worker, number>();
+  let scheduled = false;
+
+  const appendAnswer = (rid: number, results: readonly AppendResult[]): Answer => ({
+    rid,
+    appended: results.map(({ event, duplicate }) => {
+      const wire: AppendedWire = { pos: event.pos, duplicate, queued: counts.sum(event.pos) };
+      // a worker keeps the small events of its last RECENT_EVENTS positions (this turn's included);
+      // past half of that, for a large event, or for a retry of an older event, the answer brings it
+      if (duplicate || headPos - event.pos > RECENT_EVENTS / 2 || !keptByWorker(event)) {
+        wire.event = toWire(event);
+      }
+      return wire;
+    }),
+  });
+  const flush = () => {
+    scheduled = false;
+    const turn = events;
+    events = [];
+    const historySize = bus?.historySize() ?? 0;
+    const headId = bus?.headId() ?? "";
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (worker === undefined || !worker.isConnected()) continue;
+      const mine = (answers.get(worker) ?? []).map((a) => (typeof a === "function" ? a() : a));
+      if (turn.length === 0 && mine.length === 0) continue;
+      worker.send({ herald: "turn", events: turn, answers: mine, historySize, headId });
+      const first = turn[0];
+      if (first !== undefined && busListening.has(worker) && !firstSent.has(worker)) {
+        firstSent.set(worker, first.pos);
+      }
+    }
+    answers.clear();
+    const appends = stored;
+    stored = [];
+    const counting = appends.length === 0 ? [] : [...busListening];
+    for (const { worker, rid, results } of appends) {
+      const upTo = Math.max(0, ...results.map((r) => r.event.pos));
+      // every listening worker that was sent these events (a retry's too): each one's count is in
+      const from = counting.filter((w) => (firstSent.get(w) ?? Number.POSITIVE_INFINITY) <= upTo);
+      counts.hold(upTo, from, () => answer(worker, () => appendAnswer(rid, results)));
+    }
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+  const answer = (worker: Worker, message: Answer | (() => Answer)) => {
+    const list = answers.get(worker);
+    if (list === undefined) answers.set(worker, [message]);
+    else list.push(message);
+    schedule();
+  };
+  const failed = (rid: number, error: unknown): Answer => {
+    const herald =
+      error instanceof HeraldError
+        ? error
+        : new HeraldError("internal", "the cluster primary failed to store");
+    return { rid, error: { code: herald.code, message: herald.message } };
+  };
+
+  if (bus !== undefined) {
+    await bus.start((appended) => {
+      for (const event of appended) events.push(toWire(event));
+      headPos = (appended[appended.length - 1] as HeraldEvent).pos;
+      schedule();
+    });
+    cluster.on("message", (worker: Worker, message: ToPrimary) => {
+      if (message?.herald === "append") {
+        // appended in arrival order: MemoryBus stores synchronously, so positions follow this loop
+        for (const { rid, inputs } of message.requests) {
+          bus.append(inputs).then(
+            (results) => {
+              stored.push({ worker, rid, results });
+              schedule();
+            },
+            (error: unknown) => answer(worker, failed(rid, error)),
+          );
+        }
+      } else if (message?.herald === "listening") {
+        busListening.add(worker);
+      } else if (message?.herald === "counted") {
+        counts.counted(worker, message.first, message.counts);
+      } else if (message?.herald === "replay") {
+        // the worker applies its subscriber's rights to `carrying`, then names what it may receive
+        const { rid, lastEventId, limit, accept } = message;
+        const carrying = accept === undefined ? bus.carrying(lastEventId).map(toHolder) : [];
+        const visible = accept === undefined ? undefined : (e: HeraldEvent) => accept.includes(e.pos);
+        bus.replay(lastEventId, limit, visible).then(
+          (result) =>
+            answer(worker, {
+              rid,
+              replayed: replayToWire(result),
+              ...(carrying.length > 0 ? { carrying } : {}),
+            }),
+          (error: unknown) => answer(worker, failed(rid, error)),
+        );
+      }
+    });
+  }
+
+  serveClusterFigures(); // GET /status and /metrics of any worker answer for the whole cluster
+  // stream and publish-rate limits are counted here, once for the whole machine
+  serveClusterLimits(
+    { total: config.maxConnections, perIp: config.maxConnectionsPerIp },
+    { ratePerSec: config.publishRate, burst: config.publishBurst },
+  );
+
+  // A worker that cannot start (it says why: `{herald: "fatal", reason}`, or it exits with a code
+  // before it listens: a port in use, a bad setting...) would fail again in its replacement: the
+  // whole process stops instead (every worker, then the primary: `failed`). A worker killed by a
+  // signal, or one that dies after it listened, is replaced.
+  let failWith: (error: Error) => void = () => {};
+  const startFailed = new Promise<never>((_resolve, reject) => {
+    failWith = reject;
+  });
+  startFailed.catch(() => {}); // awaited by start, then by the CLI
+  let allListening: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    allListening = resolve;
+  });
+  const listened = new WeakSet<Worker>();
+  let listening = 0;
+  cluster.on("listening", (worker: Worker) => {
+    listened.add(worker);
+    listening++;
+    if (listening === config.workers) {
+      log.info({ workers: config.workers, pid: process.pid }, "all workers listening");
+      allListening();
+    }
+  });
+  const fail = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.error({ reason }, "a worker cannot start; stopping every worker");
+    void stopAll(Object.values(cluster.workers ?? {}), config.shutdownTimeoutMs).then(() =>
+      failWith(new Error(reason)),
+    );
+  };
+  cluster.on("message", (_worker: Worker, message: { herald?: string; reason?: unknown }) => {
+    if (message?.herald === "fatal") fail(String(message.reason));
+  });
+  // Each worker knows its index (0..N-1); a replacement keeps the index of the worker it replaces.
+  const indexes = new Map<Worker, number>();
+  const fork = (index: number) => indexes.set(cluster.fork({ [WORKER_INDEX_ENV]: String(index) }), index);
+  cluster.on("exit", (worker, code, signal) => {
+    answers.delete(worker);
+    counts.gone(worker);
+    busListening.delete(worker);
+    firstSent.delete(worker);
+    const index = indexes.get(worker) ?? 0;
+    indexes.delete(worker);
+    if (stopping) return;
+    if (!listened.has(worker) && signal === null && code !== 0) {
+      fail(`a worker exited with code ${code} before it listened (see its output above)`);
+      return;
+    }
+    log.error({ pid: worker.process.pid, code, signal }, "worker died; starting another");
+    fork(index);
+  });
+  // No key configured: every worker must verify with the same random secret, so the primary makes it.
+  let devToken: string | undefined;
+  if (noKeyConfigured(config)) {
+    const secret = generateSecret();
+    process.env.HERALD_JWT_SECRET = secret; // inherited by every worker (cluster.fork)
+    devToken = await mintDevToken(secret, config);
+  }
+  for (let i = 0; i < config.workers; i++) fork(i);
+  await Promise.race([started, startFailed]);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${config.host === "" ? "localhost" : config.host}:${config.port}`,
+    devToken,
+    failed: startFailed,
+    close: () => {
+      closing ??= (async () => {
+        stopping = true;
+        const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+        // Two phases, so a publish accepted by one worker reaches the streams of every worker:
+        // 1. every worker stops taking work and finishes the publishes it accepted;
+        await Promise.all(workers.map((worker) => drainWorker(worker, config.shutdownTimeoutMs)));
+        // 2. the last turn (the events of those publishes) goes out, then every worker ends its
+        //    streams and exits. IPC keeps order per worker: each gets the turn before "stop".
+        flush();
+        await Promise.all(
+          workers.map(
+            (worker) =>
+              new Promise<void>((resolve) => {
+                if (worker.isDead()) return resolve();
+                const timer = setTimeout(
+                  () => worker.process.kill("SIGKILL"),
+                  config.shutdownTimeoutMs + 5000,
+                );
+                worker.once("exit", () => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+                if (worker.isConnected()) worker.send({ herald: "stop" });
+                else worker.process.kill("SIGTERM");
+              }),
+          ),
+        );
+        await bus?.close();
+        log.info("Herald primary stopped");
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Stops `workers` at once (SIGTERM: a started worker shuts down gracefully; SIGKILL after the grace). */
+function stopAll(workers: (Worker | undefined)[], timeoutMs: number): Promise<void> {
+  return Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker === undefined || worker.isDead()) return resolve();
+          const timer = setTimeout(() => worker.process.kill("SIGKILL"), timeoutMs + 5000);
+          worker.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          worker.process.kill("SIGTERM");
+        }),
+    ),
+  ).then(() => undefined);
+}
+
+/** Asks a worker to drain (`Herald.drain`) and resolves when it says it has, or after `timeoutMs`. */
+function drainWorker(worker: Worker, timeoutMs: number): Promise<void> {
+  if (worker.isDead() || !worker.isConnected()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("exit", done);
+      resolve();
+    };
+    const onMessage = (message: { herald?: string }) => {
+      if (message?.herald === "drained") done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    worker.on("message", onMessage);
+    worker.once("exit", done);
+    worker.send({ herald: "drain" });
+  });
+}

@@ -1,0 +1,238 @@
+import type {
+  AppendResult,
+  Bus,
+  BusStatus,
+  LocalCounts,
+  MissedReason,
+  ReplayResult,
+  Visible,
+} from "../core/bus.ts";
+import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
+import type { HeraldEvent, PublishInput } from "../core/event.ts";
+import { storeEvent } from "../core/stored-event.ts";
+import {
+  type Answer,
+  type AppendedWire,
+  type AppendRequest,
+  fromWire,
+  keptByWorker,
+  RECENT_EVENTS,
+  type ToPrimary,
+  type ToWorker,
+  type WireEvent,
+  type WireHolder,
+  type WireReplay,
+} from "./wire.ts";
+
+/** How a worker talks to its primary: node:cluster's `process.send` and 'message' in production. */
+export interface ClusterChannel {
+  send(message: ToPrimary): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+}
+
+/** An answer as the worker resolves it: an append's results are rebuilt while its turn is at hand. */
+type Resolved = Answer | { rid: number; results: AppendResult[] };
+
+/**
+ * The Bus of a cluster worker (`--workers N` with the memory bus): the primary owns the one log
+ * (src/server/cluster-primary.ts, a MemoryBus); workers send it their appends and replays.
+ *
+ * Contract (the Bus contract, with the primary as the log): the primary assigns positions and ids in
+ * one order and sends every stored event to every worker in that order, so an event published
+ * through any worker reaches every subscriber on every worker exactly once, in one order, with the
+ * same ids and the same history as one process. The events of an append reach this worker's
+ * listener before `append` resolves. Replays are answered by the primary from the one history, up
+ * to the head when it answers; events stored before that answer reach this worker before it (one
+ * ordered channel), so the hub's replay-then-live join has no gap.
+ * Appends of one event-loop turn travel in one message. If the primary is gone, `append` and
+ * `replay` reject with `unavailable`.
+ */
+export class ClusterBus implements Bus {
+  private listener: ((events: readonly HeraldEvent[]) => void) | undefined;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (answer: Resolved) => void; reject: (e: Error) => void }
+  >();
+  /** Small events by position (`keptByWorker`), so answers and replays reuse the objects the hub delivered. */
+  private readonly recent = new Map<number, HeraldEvent>();
+  private outgoing: AppendRequest[] = [];
+  private nextRid = 1;
+  private size = 0;
+  private head: string | undefined;
+  private onLost: (() => void) | undefined;
+  private localCounts: LocalCounts | undefined;
+  private closed = false;
+
+  constructor(private readonly channel: ClusterChannel) {
+    channel.onMessage((message) => {
+      if (message?.herald === "turn") this.onTurn(message);
+    });
+    // from now on this worker hears every turn, and counts it (the primary waits for its counts)
+    this.post({ herald: "listening" });
+  }
+
+  async start(
+    listener: (events: readonly HeraldEvent[]) => void,
+    onLost?: () => void,
+    localCounts?: LocalCounts,
+  ): Promise<void> {
+    this.listener = listener;
+    this.onLost = onLost;
+    this.localCounts = localCounts;
+  }
+
+  /** The log's head as of the last events this worker received (undefined before the first). */
+  headId(): string | undefined {
+    return this.head;
+  }
+
+  async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
+    const rid = this.nextRid++;
+    if (this.outgoing.length === 0) setImmediate(() => this.sendAppends());
+    this.outgoing.push({ rid, inputs });
+    const answer = await this.ask(rid);
+    if (!("results" in answer)) throw new HeraldError("internal", "the cluster primary answered out of turn");
+    return answer.results;
+  }
+
+  /**
+   * Asks the primary, which resolves the id to the earliest held event carrying it and lists the
+   * events carrying it; when `visible` refuses that earliest one, a second request names the held
+   * events the subscriber may receive (`accept`), so the primary never needs the subscriber.
+   */
+  async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
+    const first = await this.askReplay(lastEventId, limit);
+    const carrying = first.carrying ?? [];
+    if (visible === undefined || carrying.length === 0) return this.replayResult(first.replayed);
+    const accept = carrying
+      .filter((h) =>
+        visible(storeEvent({ topics: h.topics, data: "", private: h.private }, h.pos, lastEventId, 0)),
+      )
+      .map((h) => h.pos);
+    if (accept[0] === carrying[0]?.pos) return this.replayResult(first.replayed);
+    return this.replayResult((await this.askReplay(lastEventId, limit, accept)).replayed);
+  }
+
+  private async askReplay(
+    lastEventId: string,
+    limit: number,
+    accept?: number[],
+  ): Promise<{ replayed: WireReplay; carrying?: WireHolder[] }> {
+    const rid = this.nextRid++;
+    const answer = this.ask(rid);
+    this.post(
+      accept === undefined
+        ? { herald: "replay", rid, lastEventId, limit }
+        : { herald: "replay", rid, lastEventId, limit, accept },
+    );
+    const result = await answer;
+    if (!("replayed" in result))
+      throw new HeraldError("internal", "the cluster primary answered out of turn");
+    return result;
+  }
+
+  private replayResult(replayed: WireReplay): ReplayResult {
+    if (replayed.kind === "events")
+      return { kind: "events", events: replayed.events.map((e) => this.event(e)) };
+    return { kind: "missed", reason: replayed.reason as MissedReason, headId: replayed.headId };
+  }
+
+  status(): BusStatus {
+    return this.closed ? { ready: false, reason: "closed" } : { ready: true };
+  }
+
+  historySize(): number {
+    return this.size;
+  }
+
+  /** The primary is gone: every waiting call rejects with `unavailable`. */
+  lost(): void {
+    const wasClosed = this.closed;
+    this.closed = true;
+    for (const { reject } of this.waiting.values()) reject(unavailable());
+    this.waiting.clear();
+    if (!wasClosed) this.onLost?.();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private ask(rid: number): Promise<Resolved> {
+    if (this.closed) return Promise.reject(unavailable());
+    return new Promise((resolve, reject) => this.waiting.set(rid, { resolve, reject }));
+  }
+
+  private sendAppends(): void {
+    const requests = this.outgoing;
+    this.outgoing = [];
+    if (requests.length > 0) this.post({ herald: "append", requests });
+  }
+
+  private post(message: ToPrimary): void {
+    try {
+      this.channel.send(message);
+    } catch {
+      this.lost();
+    }
+  }
+
+  private onTurn(message: ToWorker): void {
+    this.size = message.historySize;
+    const events = message.events.map(fromWire);
+    if (events.length > 0) {
+      // positions are contiguous: the event RECENT_EVENTS positions back is the one to forget
+      for (const event of events) {
+        if (keptByWorker(event)) this.recent.set(event.pos, event);
+        this.recent.delete(event.pos - RECENT_EVENTS);
+      }
+      this.head = message.headId;
+      this.listener?.(events);
+      // once written here, the primary learns to how many (it answers appends with every worker's
+      // sum); before the hub started, to none
+      const first = (events[0] as HeraldEvent).pos;
+      if (this.localCounts === undefined)
+        this.post({ herald: "counted", first, counts: events.map(() => 0) });
+      else {
+        void this.localCounts(events).then((counts) =>
+          this.post({ herald: "counted", first, counts: [...counts] }),
+        );
+      }
+    }
+    for (const answer of message.answers) {
+      const waiter = this.waiting.get(answer.rid);
+      this.waiting.delete(answer.rid);
+      if (waiter === undefined) continue;
+      if ("error" in answer)
+        waiter.reject(new HeraldError(answer.error.code as HeraldErrorCode, answer.error.message));
+      else if ("appended" in answer) {
+        try {
+          waiter.resolve({ rid: answer.rid, results: answer.appended.map((a) => this.appended(a)) });
+        } catch (error) {
+          waiter.reject(error as Error);
+        }
+      } else waiter.resolve(answer);
+    }
+  }
+
+  /** The event came in an earlier turn (still among the recent ones), or with the answer. */
+  private appended(answer: AppendedWire): AppendResult {
+    const known = this.recent.get(answer.pos);
+    const event = answer.event !== undefined ? this.event(answer.event) : known;
+    if (event === undefined)
+      throw new HeraldError("internal", "the cluster primary answered an append without its event");
+    return { event, duplicate: answer.duplicate, queued: answer.queued };
+  }
+
+  /** The object the hub already delivered for this position, when still known. */
+  private event(wire: WireEvent): HeraldEvent {
+    const known = this.recent.get(wire.pos);
+    return known !== undefined && known.id === wire.id ? known : fromWire(wire);
+  }
+}
+
+function unavailable(): HeraldError {
+  return new HeraldError("unavailable", "the cluster primary is gone; retry against another node", {
+    retryAfterSeconds: 1,
+  });
+}

@@ -1,0 +1,119 @@
+import { JwtVerifier, keyLike, loadKey, publicKeyAlgorithm, type VerificationKey } from "../auth/index.ts";
+import type { HeraldConfig } from "../config/settings.ts";
+
+/** The algorithms Mercure keys may use here (Mercure's `*_jwt_alg` values that jose verifies). */
+export const MERCURE_ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "ES256", "ES384", "ES512"];
+
+export interface MercureVerifiers {
+  /** Verifies publishers' tokens; undefined = no key, Mercure publishing is off. */
+  readonly publisher: JwtVerifier | undefined;
+  /** Verifies subscribers' tokens; undefined = no key, every subscriber is anonymous. */
+  readonly subscriber: JwtVerifier | undefined;
+}
+
+/** One role's key as configured: its text and algorithm, and the settings each came from. */
+interface MercureKey {
+  readonly key: string;
+  readonly keySetting: string;
+  readonly alg: string;
+  readonly algSetting: string;
+}
+
+/**
+ * The publisher's and subscriber's keys, as the Mercure hub reads them: each defaults to
+ * MERCURE_JWT_KEY, its algorithm to MERCURE_JWT_ALG (HS256). Undefined: no MERCURE_* key.
+ */
+function mercureKeys(config: HeraldConfig): { publisher?: MercureKey; subscriber?: MercureKey } {
+  const of = (role: "PUBLISHER" | "SUBSCRIBER", key: string, alg: string): MercureKey | undefined => {
+    if (key === "" && config.mercureJwtKey === "") return undefined;
+    return {
+      key: key !== "" ? key : config.mercureJwtKey,
+      keySetting: key !== "" ? `MERCURE_${role}_JWT_KEY` : "MERCURE_JWT_KEY",
+      alg: (alg !== "" ? alg : config.mercureJwtAlg).toUpperCase(),
+      algSetting: alg !== "" ? `MERCURE_${role}_JWT_ALG` : "MERCURE_JWT_ALG",
+    };
+  };
+  return {
+    publisher: of("PUBLISHER", config.mercurePublisherJwtKey, config.mercurePublisherJwtAlg),
+    subscriber: of("SUBSCRIBER", config.mercureSubscriberJwtKey, config.mercureSubscriberJwtAlg),
+  };
+}
+
+/**
+ * Refuses every MERCURE_* key that does not fit its algorithm (at start, before anything runs):
+ * an HMAC algorithm (HS*) with text that is key material (a PEM block, a JWK): a public key is no
+ * secret, so tokens signed with it by anyone would be accepted; an asymmetric one (RS256, ES*)
+ * with text that is not a PEM public key or certificate of the matching type. Throws an Error
+ * naming the setting and what would fit.
+ */
+export function checkMercureKeys(config: HeraldConfig): void {
+  const { publisher, subscriber } = mercureKeys(config);
+  if (publisher !== undefined) checkKey(publisher);
+  if (subscriber !== undefined) checkKey(subscriber);
+}
+
+/** Returns the algorithm the key verifies (its PEM form for an asymmetric one). */
+function checkKey({ key, keySetting, alg, algSetting }: MercureKey): string | undefined {
+  if (!MERCURE_ALGORITHMS.includes(alg)) {
+    throw new Error(
+      `${algSetting}: algorithm ${alg} is not supported; use one of ${MERCURE_ALGORITHMS.join(", ")}`,
+    );
+  }
+  if (alg.startsWith("HS")) {
+    const notSecret = keyLike(key);
+    if (notSecret === undefined) return undefined;
+    const fits = /\((RS256|ES256|ES384|ES512)\)$/.exec(notSecret)?.[1];
+    throw new Error(
+      `${keySetting} is ${notSecret}, but its algorithm is ${alg} (${algSetting}, HS256 by default): an HMAC key is a shared secret, and a public key is no secret (anyone could sign tokens with it). ${
+        fits !== undefined
+          ? `Set ${algSetting}=${fits} to verify tokens with this key`
+          : "Give a PEM public key with RS256 or ES256"
+      }, or set ${keySetting} to a secret`,
+    );
+  }
+  // Environment variables often carry PEM blocks with literal "\n".
+  const pem = key.includes("-----BEGIN") ? key.replace(/\\n/g, "\n") : key;
+  let fits: string;
+  try {
+    fits = publicKeyAlgorithm(pem.trim());
+  } catch (error) {
+    throw new Error(
+      `${keySetting}: ${(error as Error).message} (its algorithm is ${alg}, ${algSetting}); or set ${algSetting} to HS256 to use the text as a shared secret`,
+    );
+  }
+  if (fits !== alg) {
+    throw new Error(
+      `${keySetting}: this is a ${fits} public key; it cannot verify ${alg} tokens (${algSetting}): set ${algSetting}=${fits}, or give a key for ${alg}`,
+    );
+  }
+  return pem;
+}
+
+/**
+ * Builds the verifiers of the Mercure routes from the MERCURE_* settings (see `mercureKeys`).
+ * Without any MERCURE_* key, `heraldVerifier` (Herald's own configured key: HERALD_JWT_SECRET,
+ * HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL, with its iss/aud checks) is used for both.
+ * Verification itself is the auth module's (`JwtVerifier`, jose 6). Rejects like
+ * `checkMercureKeys` when a key does not fit its algorithm.
+ */
+export async function mercureVerifiers(
+  config: HeraldConfig,
+  heraldVerifier?: JwtVerifier,
+): Promise<MercureVerifiers> {
+  const { publisher, subscriber } = mercureKeys(config);
+  const build = async (key: MercureKey | undefined) =>
+    key === undefined ? heraldVerifier : new JwtVerifier(await verificationKey(key));
+  return { publisher: await build(publisher), subscriber: await build(subscriber) };
+}
+
+async function verificationKey(key: MercureKey): Promise<VerificationKey> {
+  const pem = checkKey(key);
+  if (pem === undefined) {
+    return {
+      key: new TextEncoder().encode(key.key),
+      algorithms: [key.alg],
+      description: `${key.alg} secret`,
+    };
+  }
+  return loadKey({ kind: "pem", pem });
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Builds the demo page into packages/herald/dist/web/ at build time (esbuild is a dev tool; the
+// server only reads the files): app.js (the page, with the SDK inside), herald-client.js (the SDK
+// alone, for pages of your own), index.html and style.css as they are.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { build } from "esbuild";
+
+const WEB = new URL("../packages/herald/web/", import.meta.url);
+const OUT = new URL("../packages/herald/dist/web/", import.meta.url);
+mkdirSync(OUT, { recursive: true });
+const common = {
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2020",
+  minify: true,
+  logLevel: "warning",
+};
+await build({
+  ...common,
+  entryPoints: [new URL("app.ts", WEB).pathname],
+  outfile: new URL("app.js", OUT).pathname,
+});
+await build({
+  ...common,
+  entryPoints: [new URL("../packages/herald-client/src/index.ts", import.meta.url).pathname],
+  outfile: new URL("herald-client.js", OUT).pathname,
+});
+for (const file of ["index.html", "style.css"]) copyFileSync(new URL(file, WEB), new URL(file, OUT));
