@@ -1,8 +1,8 @@
-// Prints the settings table of docs/configuration.md from the one settings list (src/server/config.ts).
+// Prints the settings table of docs/configuration.md from the settings table (packages/herald/src/config/table.ts).
 // Usage: node --import tsx scripts/config-docs.ts
 import { SETTINGS } from "../packages/herald/src/config/settings.ts";
 
-const rows = SETTINGS.map(
+const rows = Object.values(SETTINGS).map(
   (s) => `| \`--${s.flag}\` | \`${s.env}\` | \`${s.default === "" ? '""' : s.default}\` | ${s.help} |`,
 );
 process.stdout.write(

@@ -7,7 +7,8 @@ import { ClusterLimits, type LimitsToPrimary, type LimitsToWorker } from "./clus
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster/primary.ts";
 import type { ToPrimary, ToWorker } from "./cluster/wire.ts";
 import { ClusterBus } from "./cluster/worker-bus.ts";
-import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config/settings.ts";
+import { addSettingFlags, readCommandLine } from "./config/flags.ts";
+import { ConfigError, type HeraldConfig, loadConfig } from "./config/settings.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./herald.ts";
 import { createLogger } from "./ops/logger.ts";
 
@@ -19,24 +20,12 @@ const program = new Command("herald")
   .description("Herald: a Server-Sent Events hub (topics, Last-Event-ID replay, slow-client protection)")
   .version("0.1.0")
   .showHelpAfterError();
-for (const spec of SETTINGS) {
-  program.option(
-    spec.kind === "bool" ? `--${spec.flag} [value]` : `--${spec.flag} <value>`,
-    `${spec.help} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`,
-  );
-}
+addSettingFlags(program);
 program.parse();
-
-const options = program.opts<Record<string, string | true>>();
-const flags: Partial<Record<keyof HeraldConfig, string>> = {};
-for (const spec of SETTINGS) {
-  const camel = spec.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-  const value = options[camel];
-  if (value !== undefined) flags[spec.key] = value === true ? "true" : value;
-}
 
 let config: HeraldConfig;
 try {
+  const { flags } = readCommandLine(program);
   config = loadConfig(flags, process.env);
   checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
