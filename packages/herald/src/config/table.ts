@@ -36,10 +36,15 @@ export function isSettingKey(key: string): key is SettingKey {
 /** Every setting key, in table order. */
 export const SETTING_KEYS: readonly SettingKey[] = Object.keys(SETTINGS).filter(isSettingKey);
 
-/** The groups of the table, one table each in docs/configuration.md. */
-export const SECTIONS: readonly { title: string; doc?: string; settings: Settings }[] = [
+/** The groups of the table, one table each in docs/configuration.md, with a line of Markdown about each. */
+export const SECTIONS: readonly { title: string; about?: string; settings: Settings }[] = [
   { title: "Server", settings: SERVER },
-  { title: "Authorization", doc: "auth.md", settings: AUTH },
-  { title: "Limits", doc: "limits.md", settings: LIMITS },
-  { title: "Mercure", doc: "mercure.md", settings: MERCURE },
+  { title: "Authorization", about: "Explained in [auth.md](auth.md).", settings: AUTH },
+  { title: "Limits", about: "Explained in [limits.md](limits.md).", settings: LIMITS },
+  {
+    title: "Mercure",
+    about:
+      "The `MERCURE_*` settings keep Mercure's names, for the Mercure protocol at `/.well-known/mercure`; explained in [mercure.md](mercure.md).",
+    settings: MERCURE,
+  },
 ];
