@@ -59,7 +59,7 @@ export const size: Kind<number> = {
 
 export const list: Kind<string[]> = {
   name: "list",
-  accepts: "a comma-separated list",
+  accepts: "a comma-separated list (in a config file, a YAML list too)",
   parse: (value) =>
     value
       .split(",")

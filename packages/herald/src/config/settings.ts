@@ -4,5 +4,6 @@
  * docs/configuration.md lists every setting; it is generated from the table (`npm run docs:config`).
  */
 export { ConfigError } from "./errors.ts";
+export { readConfigFile } from "./file.ts";
 export { configWith, loadConfig, type RawSettings } from "./load.ts";
 export { type HeraldConfig, SETTINGS, type SettingKey } from "./table.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { SETTINGS } from "../../packages/herald/src/config/settings.ts";
 import { generatedFiles, REGENERATE } from "../../scripts/config-docs.ts";
@@ -9,7 +9,8 @@ const root = new URL("../../", import.meta.url);
 describe("files generated from the settings table", () => {
   for (const [path, expected] of Object.entries(generatedFiles())) {
     it(`${path} is what the table gives`, () => {
-      const actual = readFileSync(new URL(path, root), "utf8");
+      const file = new URL(path, root);
+      const actual = existsSync(file) ? readFileSync(file, "utf8") : undefined;
       assert.ok(actual === expected, `${path} differs from the settings table: run \`${REGENERATE}\``);
     });
   }
