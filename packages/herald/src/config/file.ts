@@ -23,7 +23,8 @@ export function readConfigFile(path: string): RawSettings {
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new ConfigError(
-      `cannot read ${where}: ${(error as Error).message}; check the path given to --config (or HERALD_CONFIG)`,
+      `cannot read ${where}: ${messageOf(error)}; check the path given to --config (or HERALD_CONFIG)`,
+      { cause: error },
     );
   }
   const content = parseYaml(text, where);
@@ -51,7 +52,9 @@ function parseYaml(text: string, where: string): unknown {
     if (error !== undefined) throw error;
     return doc.toJS();
   } catch (error) {
-    throw new ConfigError(`${where} is not valid YAML or JSON: ${(error as Error).message.trimEnd()}`);
+    throw new ConfigError(`${where} is not valid YAML or JSON: ${messageOf(error).trimEnd()}`, {
+      cause: error,
+    });
   }
 }
 
@@ -74,6 +77,8 @@ function textOf(value: unknown, kind: Kind<unknown>): string | undefined {
   }
   return undefined;
 }
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function describe(value: unknown): string {
   if (value === null) return "no value";
