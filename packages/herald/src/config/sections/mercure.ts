@@ -1,0 +1,111 @@
+import { bool, count, duration, list, size, text } from "../kinds.ts";
+import type { Settings } from "../setting.ts";
+
+/** The Mercure protocol at /.well-known/mercure, with Mercure's names and MERCURE_* variables (docs/mercure.md). */
+export const MERCURE = {
+  mercureJwtKey: {
+    flag: "mercure-jwt-key",
+    env: "MERCURE_JWT_KEY",
+    kind: text,
+    default: "",
+    help: "Mercure: key for publishers and subscribers alike (Mercure's jwt_key): an HMAC secret, or a PEM public key",
+  },
+  mercureJwtAlg: {
+    flag: "mercure-jwt-alg",
+    env: "MERCURE_JWT_ALG",
+    kind: text,
+    default: "HS256",
+    help: "Mercure: algorithm of MERCURE_JWT_KEY: HS256, HS384, HS512, RS256, ES256, ES384 or ES512",
+  },
+  mercurePublisherJwtKey: {
+    flag: "mercure-publisher-jwt-key",
+    env: "MERCURE_PUBLISHER_JWT_KEY",
+    kind: text,
+    default: "",
+    help: "Mercure: key that verifies publishers' tokens (default MERCURE_JWT_KEY, else Herald's configured key; none = Mercure publishing off)",
+  },
+  mercurePublisherJwtAlg: {
+    flag: "mercure-publisher-jwt-alg",
+    env: "MERCURE_PUBLISHER_JWT_ALG",
+    kind: text,
+    default: "",
+    help: "Mercure: algorithm of the publisher key (default MERCURE_JWT_ALG)",
+  },
+  mercureSubscriberJwtKey: {
+    flag: "mercure-subscriber-jwt-key",
+    env: "MERCURE_SUBSCRIBER_JWT_KEY",
+    kind: text,
+    default: "",
+    help: "Mercure: key that verifies subscribers' tokens (default MERCURE_JWT_KEY, else Herald's configured key; none = no subscriber tokens)",
+  },
+  mercureSubscriberJwtAlg: {
+    flag: "mercure-subscriber-jwt-alg",
+    env: "MERCURE_SUBSCRIBER_JWT_ALG",
+    kind: text,
+    default: "",
+    help: "Mercure: algorithm of the subscriber key (default MERCURE_JWT_ALG)",
+  },
+  mercureAnonymous: {
+    flag: "mercure-anonymous",
+    env: "MERCURE_ANONYMOUS",
+    kind: bool,
+    default: "false",
+    help: "Mercure: let subscribers without a token in (they receive public updates only)",
+  },
+  mercureSubscriptions: {
+    flag: "mercure-subscriptions",
+    env: "MERCURE_SUBSCRIPTIONS",
+    kind: bool,
+    default: "false",
+    help: "Mercure: publish subscription events and serve the subscriptions API",
+  },
+  mercureCorsOrigins: {
+    flag: "mercure-cors-origins",
+    env: "MERCURE_CORS_ORIGINS",
+    kind: list,
+    default: "",
+    help: "Mercure: CORS origins of /.well-known/mercure (Mercure's cors_origins); empty = HERALD_CORS_ORIGINS",
+  },
+  mercurePublishOrigins: {
+    flag: "mercure-publish-origins",
+    env: "MERCURE_PUBLISH_ORIGINS",
+    kind: list,
+    default: "",
+    help: "Mercure: origins allowed to publish with the cookie (CSRF guard); * = any; empty = none",
+  },
+  mercureHeartbeatMs: {
+    flag: "mercure-heartbeat",
+    env: "MERCURE_HEARTBEAT",
+    kind: duration,
+    default: "40s",
+    help: "Mercure: interval of heartbeat comments on Mercure streams",
+  },
+  mercureCookieName: {
+    flag: "mercure-cookie-name",
+    env: "MERCURE_COOKIE_NAME",
+    kind: text,
+    default: "mercureAuthorization",
+    help: "Mercure: name of the cookie that carries the token",
+  },
+  maxTemplateSize: {
+    flag: "max-template-size",
+    env: "HERALD_MAX_TEMPLATE_SIZE",
+    kind: count,
+    default: "256",
+    help: "Mercure: largest URI template a subscriber may use, in states of its compiled matcher (a DFA: {id} needs ~5, {?a,b,c,d} ~100, {x:n} ~n; 400 above it)",
+  },
+  maxTemplatesPerIp: {
+    flag: "max-templates-per-ip",
+    env: "HERALD_MAX_TEMPLATES_PER_IP",
+    kind: count,
+    default: "32",
+    help: "Mercure: most distinct URI templates the open streams of one client IP may use (429 above it)",
+  },
+  templateCacheBytes: {
+    flag: "template-cache",
+    env: "HERALD_TEMPLATE_CACHE",
+    kind: size,
+    default: "64MiB",
+    help: "Mercure: memory for compiled URI templates; when templates in use fill it, a new template is refused (503)",
+  },
+} satisfies Settings;
