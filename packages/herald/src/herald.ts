@@ -34,6 +34,7 @@ import { readFigures } from "./ops/figures.ts";
 import { createLogger, type Logger } from "./ops/logger.ts";
 import { createMetrics } from "./ops/metrics.ts";
 import { handleMetrics, handleStatus } from "./ops/metrics-route.ts";
+import { handleOpenApi, OPENAPI_PATH } from "./ops/openapi-route.ts";
 import { addWebRoutes } from "./ops/page.ts";
 
 export interface Herald {
@@ -220,7 +221,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   mercureSubscribers = () => mercure.context.subscriptions?.all() ?? [];
   router
     .add("GET", "/metrics", (req, res) => handleMetrics(metrics, req, res, deps.clusterFigures))
-    .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res, deps.clusterFigures));
+    .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res, deps.clusterFigures))
+    .add("GET", OPENAPI_PATH, handleOpenApi);
   addWebRoutes(router);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
