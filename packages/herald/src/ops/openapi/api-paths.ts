@@ -115,13 +115,15 @@ export const API_PATHS: Json = {
       requestBody: { required: true, content: { "application/json": { schema: schemaRef("BatchBody") } } },
       responses: {
         "200": jsonAnswer("every event stored, answers in the same order", schemaRef("BatchResult")),
-        ...heraldErrors({
-          bad_request: `${badJson}; no \`events\` array, an empty one, more than ${MAX_BATCH_EVENTS} events, or an event that breaks a rule of \`POST /publish\` (the message names it: \`events[3]: ...\`)`,
-          payload_too_large: `the body is over ${setting("maxBodyBytes")}, an event's data over ${setting("maxEventBytes")}, or more events than ${setting("publishBurst")} allows at once`,
-          ...publishRefusals,
-          forbidden: `${publishRefusals.forbidden}, for one of the events (the message names it)`,
-          too_many_requests: `${publishRefusals.too_many_requests}: the batch counts as many publishes as it has events, and nothing is stored`,
-        }),
+        ...withoutChallenge(
+          heraldErrors({
+            bad_request: `${badJson}; no \`events\` array, an empty one, more than ${MAX_BATCH_EVENTS} events, or an event that breaks a rule of \`POST /publish\` (the message names it: \`events[3]: ...\`)`,
+            payload_too_large: `the body is over ${setting("maxBodyBytes")}, an event's data over ${setting("maxEventBytes")}, or more events than ${setting("publishBurst")} allows at once`,
+            ...publishRefusals,
+            forbidden: `${publishRefusals.forbidden}, for one of the events (the message names it)`,
+            too_many_requests: `${publishRefusals.too_many_requests}: the batch counts as many publishes as it has events, and nothing is stored`,
+          }),
+        ),
       },
     },
   },
@@ -197,6 +199,15 @@ export const API_PATHS: Json = {
     },
   },
 };
+
+/**
+ * `POST /publish/batch` names the refused event in its message: its 403 is a plain error, without
+ * the `WWW-Authenticate` challenge of `POST /publish`'s.
+ */
+function withoutChallenge(responses: Json): Json {
+  const { headers: _, ...forbidden } = responses["403"] as Json;
+  return { ...responses, "403": forbidden };
+}
 
 function setCookie(value: string): Json {
   return {

@@ -164,7 +164,7 @@ export const MERCURE_PATHS: Json = {
   [`${SUBSCRIPTIONS_PATH}/{topic}/{subscriber}`]: subscriptionsGet(
     "mercureSubscription",
     "One active subscription",
-    { $ref: "#/components/schemas/Subscription", required: ["@context", "lastEventID"] },
+    { type: "object", $ref: "#/components/schemas/Subscription", required: ["@context", "lastEventID"] },
     {
       ...badEncoding,
       not_found:

@@ -46,10 +46,12 @@ export const OPS_PATHS: Json = {
       summary: "Readiness: whether this node takes streams and publishes",
       responses: {
         "200": jsonAnswer("ready", {
+          type: "object",
           $ref: "#/components/schemas/Readiness",
           properties: { ready: { const: true } },
         }),
         "503": jsonAnswer("shutting down, or the bus is not ready; `reason` says which", {
+          type: "object",
           $ref: "#/components/schemas/Readiness",
           required: ["reason"],
           properties: { ready: { const: false } },

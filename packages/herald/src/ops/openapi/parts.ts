@@ -83,33 +83,34 @@ export function heraldErrors(refusals: Refusals): Json {
 
 /** One Herald error answer: the `Error` body with `error` fixed to `code`. */
 export function heraldError(code: HeraldErrorCode, description: string): Json {
-  return withHeaders(code, {
-    description,
-    content: {
-      "application/json": {
-        schema: { $ref: "#/components/schemas/Error", properties: { error: { const: code } } },
-      },
-    },
-  });
+  return withHeaders(code, { description, content: { "application/json": { schema: errorBody(code) } } });
 }
 
-/** The seed's `POST /broadcast` answers errors in its own shape (`{"success": false, "code", "message"}`). */
+const errorBody = (code: HeraldErrorCode): Json => ({
+  type: "object",
+  $ref: "#/components/schemas/Error",
+  properties: { error: { const: code } },
+});
+
+const seedErrorBody = (code: HeraldErrorCode): Json => ({
+  type: "object",
+  $ref: "#/components/schemas/SeedError",
+  properties: { code: { const: STATUS_OF[code] } },
+});
+
+/**
+ * The seed's `POST /broadcast` answers errors in its own shape (`{"success": false, "code", "message"}`),
+ * except a 500 and the 503 of a hub shutting down (refused before the route runs): Herald's shape.
+ */
 export function seedErrors(refusals: Refusals): Json {
-  return answers(refusals, (code, description) =>
-    code === "internal"
-      ? heraldError(code, `${description}; answered in Herald's shape, not the seed's`)
-      : withHeaders(code, {
-          description,
-          content: {
-            "application/json": {
-              schema: {
-                $ref: "#/components/schemas/SeedError",
-                properties: { code: { const: STATUS_OF[code] } },
-              },
-            },
-          },
-        }),
-  );
+  return answers(refusals, (code, description) => {
+    if (code === "internal") return heraldError(code, `${description}; in Herald's shape, not the seed's`);
+    const schema =
+      code === "unavailable"
+        ? { oneOf: [seedErrorBody(code), { ...errorBody(code), description: "while shutting down" }] }
+        : seedErrorBody(code);
+    return withHeaders(code, { description, content: { "application/json": { schema } } });
+  });
 }
 
 /** Mercure routes answer errors as the Mercure hub does: the message as `text/plain` (`sendMercureError`). */

@@ -106,6 +106,7 @@ const Figures: Json = {
 };
 
 const Status: Json = {
+  type: "object",
   $ref: "#/components/schemas/Figures",
   required: ["time", "uptimeSeconds"],
   properties: {
@@ -119,6 +120,7 @@ const Status: Json = {
       type: "array",
       description: "with `--workers N`: each answering worker's own figures",
       items: {
+        type: "object",
         $ref: "#/components/schemas/Figures",
         required: ["pid"],
         properties: { pid: count },
@@ -267,6 +269,11 @@ export const SCHEMAS: Json = {
     type: "object",
     description: "This document.",
     required: ["openapi", "info", "paths", "components"],
-    properties: { openapi: { type: "string", pattern: "^3\\.1\\." } },
+    properties: {
+      openapi: { type: "string", pattern: "^3\\.1\\." },
+      info: { type: "object" },
+      paths: { type: "object" },
+      components: { type: "object" },
+    },
   },
 };
