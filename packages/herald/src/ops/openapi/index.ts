@@ -21,7 +21,7 @@ Three APIs share one hub (the same topics, history and limits):
 
 On every path:
 - \`HEAD\` is answered as \`GET\`, without a body; \`OPTIONS\` (a CORS preflight) with 204 and \`Allow\` (docs/http-api.md#cors).
-- A path Herald does not serve is a 404 (\`NotFound\` below, the message lists the routes), another method on a path it serves a 405 with \`Allow\` (\`MethodNotAllowed\`), a request target that is no URL a 400; all three JSON, Mercure paths included.
+- A path Herald does not serve is a 404 (\`NotFound\` below, the message lists the routes), another method on a path it serves a 405 with \`Allow\` (\`MethodNotAllowed\`), a request target that is no URL a 400 (\`BadTarget\`); all three JSON, Mercure paths included (but a path of more than two segments under \`/.well-known/mercure/subscriptions/\` is a \`text/plain\` 404).
 - Node answers 408 (headers or body not received in time, \`HERALD_HEADERS_TIMEOUT\`, \`HERALD_REQUEST_TIMEOUT\`) and 431 (headers over 16 KiB) without a body, then closes the connection.
 
 Every limit, its setting and its answer: docs/limits.md.`;
