@@ -33,6 +33,7 @@ import { handleHealth, readinessRoute } from "./ops/health.ts";
 import { createLogger, type Logger } from "./ops/logger.ts";
 import { createMetrics } from "./ops/metrics.ts";
 import { handleMetrics, handleStatus } from "./ops/metrics-route.ts";
+import { handleOpenApi } from "./ops/openapi-route.ts";
 import { handlePage } from "./ops/page.ts";
 import { routes } from "./routes.ts";
 
@@ -183,6 +184,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     metrics: (req, res) => handleMetrics(metrics, req, res, deps.clusterFigures),
     status: (req, res) => handleStatus(figures, startedAt, req, res, deps.clusterFigures),
     page: handlePage,
+    openapi: handleOpenApi,
   });
   const defaultCors = new Cors(config.corsOrigins);
   const mercureCors =

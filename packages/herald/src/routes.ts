@@ -1,5 +1,6 @@
 import { type Handler, Router } from "./http/router.ts";
 import { MERCURE_PATH, type MercureMount, SUBSCRIPTIONS_PATH } from "./mercure/index.ts";
+import { OPENAPI_PATH } from "./ops/openapi-route.ts";
 import { PAGE_PATHS } from "./ops/page.ts";
 
 /** The handler of every route; herald.ts builds them from the features. */
@@ -22,6 +23,8 @@ export interface RouteHandlers {
   readonly status: Handler;
   /** The demo page and the SDK as one ES module, ops/page.ts. */
   readonly page: Handler;
+  /** The OpenAPI 3.1 description of every route here, ops/openapi/. */
+  readonly openapi: Handler;
 }
 
 /**
@@ -45,7 +48,8 @@ export function routes(h: RouteHandlers): Router {
     .add("GET", SUBSCRIPTIONS_PATH, h.mercure.subscriptions)
     .addPrefix("GET", `${SUBSCRIPTIONS_PATH}/`, h.mercure.subscriptions)
     .add("GET", "/metrics", h.metrics)
-    .add("GET", "/status", h.status);
+    .add("GET", "/status", h.status)
+    .add("GET", OPENAPI_PATH, h.openapi);
   for (const path of PAGE_PATHS) router.add("GET", path, h.page); // /, /style.css, /app.js, /herald-client.js
   return router;
 }
