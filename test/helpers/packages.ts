@@ -1,10 +1,11 @@
 /**
  * The packages as a user gets them: `npm pack` of `herald` and `herald-client` into a scratch
  * folder, `npm install` of the tarballs there, and `npx herald` started from that install. Every
- * process is stopped by its id. The packages must be built first (`npm run build`; `npm test` does).
+ * process runs in a process group of its own and is stopped by the group leader's id, also when the
+ * test file itself is stopped. The packages must be built first (`npm run build`; `npm test` does).
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -26,35 +27,42 @@ export interface RunResult {
   readonly ms: number;
 }
 
-/** Runs a command to its end; rejects with the command, its exit code and its output when it fails. */
+/**
+ * Runs a command to its end in its own process group; rejects with the command, its exit code and its
+ * output when it fails or outlives `timeoutMs` (then its whole group is killed).
+ */
 export function run(
   command: string,
   args: readonly string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<RunResult> {
   const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  const child = spawnTracked(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   return new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      {
-        cwd: options.cwd,
-        env: options.env ?? process.env,
-        timeout: options.timeoutMs ?? 180_000,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const ms = Date.now() - started;
-        if (error) {
-          const why = error.killed
-            ? `was stopped after ${options.timeoutMs ?? 180_000} ms`
-            : `failed (${error.code})`;
-          reject(
-            new Error(`\`${command} ${args.join(" ")}\` in ${options.cwd} ${why}:\n${stdout}\n${stderr}`),
-          );
-        } else resolve({ stdout, stderr, ms });
-      },
-    );
+    const timer = setTimeout(() => signalGroup(child, "SIGKILL"), timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(new Error(`\`${command}\` could not start in ${options.cwd}: ${error.message}`));
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      const ms = Date.now() - started;
+      if (code === 0) return resolve({ stdout, stderr, ms });
+      const why =
+        signal === "SIGKILL" && ms >= timeoutMs
+          ? `was stopped after ${timeoutMs} ms`
+          : `failed (${code ?? signal})`;
+      reject(new Error(`\`${command} ${args.join(" ")}\` in ${options.cwd} ${why}:\n${stdout}\n${stderr}`));
+    });
   });
 }
 
@@ -71,6 +79,7 @@ export async function packTarballs(name: string): Promise<Packed> {
     }
   }
   const dir = await mkdtemp(join(tmpdir(), `herald-${name}-`));
+  scratch.add(dir);
   const tarballs = join(dir, "tarballs");
   await mkdir(tarballs);
   const { stdout } = await run(
@@ -106,7 +115,9 @@ export async function installInto(
 
 /** Removes the scratch folder. */
 export function removeScratch(packed: Packed | undefined): Promise<void> {
-  return packed ? rm(packed.dir, { recursive: true, force: true }) : Promise.resolve();
+  if (packed === undefined) return Promise.resolve();
+  scratch.delete(packed.dir);
+  return rm(packed.dir, { recursive: true, force: true });
 }
 
 /** A TCP port free right now on 127.0.0.1 (Herald is started on it, and restarted on it). */
@@ -140,14 +151,12 @@ export function startPackedHerald(
   args: readonly string[] = [],
   env: Record<string, string> = {},
 ): Promise<PackedHerald> {
-  const child = spawn(
+  const child = spawnTracked(
     "npx",
     ["--offline", "herald", "--port", String(port), "--host", "127.0.0.1", ...args],
     {
       cwd: dir,
       env: { ...process.env, HERALD_WORKERS: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
     },
   );
   let out = "";
@@ -182,6 +191,40 @@ export function startPackedHerald(
       if (!/"msg":"Herald listening"/.test(out)) fail(`exited with ${code ?? signal}`);
     });
   });
+}
+
+/**
+ * Every command runs in a process group of its own (npx, npm and ng start children of their own),
+ * tracked until it exits. When this test file is stopped (the runner's timeout sends SIGTERM, Ctrl-C
+ * sends SIGINT), every tracked group is killed and the scratch folders removed before it exits.
+ */
+const running = new Set<ChildProcess>();
+const scratch = new Set<string>();
+let handlersInstalled = false;
+
+function spawnTracked(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+) {
+  const child = spawn(command, args, {
+    ...options,
+    stdio: ["ignore", "pipe", "pipe"] as const,
+    detached: true,
+  });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (!handlersInstalled) {
+    handlersInstalled = true;
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => stopEverything(signal));
+  }
+  return child;
+}
+
+function stopEverything(signal: NodeJS.Signals): void {
+  for (const child of running) signalGroup(child, "SIGKILL");
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+  process.exit(signal === "SIGINT" ? 130 : 143);
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
