@@ -176,7 +176,7 @@ export function startPackedHerald(
       signalGroup(child, "SIGKILL");
       reject(new Error(`npx herald in ${dir} ${why}:\n${out}`));
     };
-    const timer = setTimeout(() => fail("did not log that it listens within 30 s"), 30_000);
+    const timer = setTimeout(() => fail("did not log that it listens within 60 s"), 60_000);
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       if (/"msg":"Herald listening"/.test(out)) {
