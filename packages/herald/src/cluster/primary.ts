@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import { generateSecret } from "../auth/index.ts";
-import { mintDevToken, noKeyConfigured } from "../auth/setup.ts";
+import { logDevToken, mintDevToken, noKeyConfigured } from "../auth/setup.ts";
 import { MemoryBus } from "../buses/memory.ts";
 import type { HeraldConfig } from "../config/settings.ts";
 import type { AppendResult } from "../core/bus.ts";
@@ -29,7 +29,7 @@ const MAX_HOLD_MS = 2000;
 export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
 
 export interface Primary {
-  /** Where the workers listen (for the start message). */
+  /** Where the workers listen: the port they are bound to, on the configured host (`localhost` for every interface). */
   readonly url: string;
   /** Set when no key was configured: the workers share one random secret; this token is signed with it. */
   readonly devToken?: string;
@@ -199,11 +199,16 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   });
   const listened = new WeakSet<Worker>();
   let listening = 0;
-  cluster.on("listening", (worker: Worker) => {
+  let url = "";
+  cluster.on("listening", (worker: Worker, address: { port: number }) => {
     listened.add(worker);
     listening++;
     if (listening === config.workers) {
-      log.info({ workers: config.workers, pid: process.pid }, "all workers listening");
+      // each worker logs the address it is bound to ("Herald listening"); the port is theirs
+      const host =
+        config.host === "" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
+      url = `http://${host}:${address.port}`;
+      log.info({ workers: config.workers, url }, "all workers listening");
       allListening();
     }
   });
@@ -233,7 +238,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       fail(`a worker exited with code ${code} before it listened (see its output above)`);
       return;
     }
-    log.error({ pid: worker.process.pid, code, signal }, "worker died; starting another");
+    log.error({ index, workerPid: worker.process.pid, code, signal }, "a worker died; starting another");
     fork(index);
   });
   // No key configured: every worker must verify with the same random secret, so the primary makes it.
@@ -245,10 +250,11 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   }
   for (let i = 0; i < config.workers; i++) fork(i);
   await Promise.race([started, startFailed]);
+  if (devToken !== undefined) logDevToken(log, devToken, url);
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${config.host === "" ? "localhost" : config.host}:${config.port}`,
+    url,
     devToken,
     failed: startFailed,
     close: () => {

@@ -25,6 +25,8 @@ export interface HeraldConfig {
   broadcastTopic: string;
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** auto (pretty on a terminal, else json), json or pretty: the CLI's logs (ops/logger.ts). */
+  logFormat: string;
   // Authorization and limits (docs/auth.md, docs/limits.md)
   jwtSecret: string;
   jwtPublicKey: string;
@@ -79,6 +81,7 @@ type Kind =
   | "count"
   | "list"
   | "level"
+  | "logformat"
   | "bus"
   | "bool"
   | "samesite"
@@ -238,6 +241,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "level",
     default: "info",
     help: "fatal, error, warn, info, debug, trace or silent",
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    env: "HERALD_LOG_FORMAT",
+    kind: "logformat",
+    default: "auto",
+    help: "json (one JSON object a line, for collectors), pretty (readable lines, for a terminal) or auto (pretty when stdout is a terminal, else json)",
   },
   {
     key: "jwtSecret",
@@ -563,6 +574,7 @@ const ACCEPTS: Record<Kind, string> = {
   count: "a whole number of 1 or more",
   list: "a comma-separated list",
   level: LEVELS.join(", "),
+  logformat: "auto, json or pretty",
   bus: '"memory", a Redis URL (redis://host:6379/0) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
   bool: "true or false",
   samesite: "Strict, Lax or None",
@@ -610,6 +622,9 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
             .filter((s) => s !== "");
     case "level":
       if (!LEVELS.includes(text)) throw bad();
+      return text;
+    case "logformat":
+      if (!["auto", "json", "pretty"].includes(text)) throw bad();
       return text;
     case "bus":
       if (text === "memory") return text;
