@@ -40,8 +40,10 @@ describe("process handling: no Herald process outlives the command that started 
       ).map((l) => l.pid);
     try {
       await until(
-        () => (output.match(/"Herald listening"/g) ?? []).length === 2,
-        "both workers listening",
+        () =>
+          output.includes('"all workers listening"') &&
+          (output.match(/"Herald listening"/g) ?? []).length === 2,
+        "the primary and both workers listening",
         60_000,
       );
       assert.equal(new Set(pids()).size, 3, `the primary and 2 workers: ${output}`);

@@ -33,4 +33,29 @@ describe("a start that cannot succeed exits non-zero with the reason, never rest
       );
     });
   }
+
+  it("--workers 2: a worker killed by a signal every time before it listens (a crash, the OOM killer) stops the whole process, exit 1, after 3 tries", async () => {
+    // worker 1 (and each replacement, which keeps index 1) kills itself as it starts: a signal, no exit code
+    const crash = `data:text/javascript,if (process.env.HERALD_WORKER_INDEX === "1") process.kill(process.pid, "SIGKILL");`;
+    const { code, output } = await runUntilExit(["--port", "0"], { HERALD_WORKERS: "2" }, 60_000, [
+      "--import",
+      crash,
+    ]);
+    assert.equal(code, 1, `exit code (not restarted for ever); output: ${output}`);
+    const lines = logLines(output);
+    assert.equal(
+      lines.filter((l) => /a worker died; starting another/.test(l.msg)).length,
+      2,
+      "replaced twice",
+    );
+    const fatal = lines.filter((l) => l.level === "fatal");
+    assert.match(
+      fatal[0]?.msg ?? "",
+      /^cannot start: worker 1 was killed \(SIGKILL\) before it listened, 3 times in a row/,
+    );
+    await expectAllGone(
+      lines.map((l) => l.pid),
+      "the whole process stopped",
+    );
+  });
 });

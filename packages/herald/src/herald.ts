@@ -343,9 +343,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
  * The address a server is bound to, as logged at start (`[::]:8080` when it listens on every
  * interface), and a URL that reaches it from this machine (`localhost` for every interface).
  */
-export function boundAddress(bound: AddressInfo): { address: string; url: string } {
-  const ipv6 = bound.family === "IPv6" || bound.family === (6 as unknown as string);
-  const host = ipv6 ? `[${bound.address}]` : bound.address;
+function boundAddress(bound: AddressInfo): { address: string; url: string } {
+  const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
   const every = bound.address === "::" || bound.address === "0.0.0.0";
   return { address: `${host}:${bound.port}`, url: `http://${every ? "localhost" : host}:${bound.port}` };
 }

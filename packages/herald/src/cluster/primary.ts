@@ -25,6 +25,13 @@ import {
 /** Longest a publish answer waits for every worker to have written its events (then: the counts so far). */
 const MAX_HOLD_MS = 2000;
 
+/**
+ * How many times in a row a worker (one index) may die before it listens without an exit code of
+ * its own (killed by a signal: a crash, the OOM killer) before the whole process stops: once can
+ * be bad luck, every time is a worker that cannot start.
+ */
+const MAX_KILLED_AT_START = 3;
+
 /** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
 export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
 
@@ -186,8 +193,9 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
 
   // A worker that cannot start (it says why: `{herald: "fatal", reason}`, or it exits with a code
   // before it listens: a port in use, a bad setting...) would fail again in its replacement: the
-  // whole process stops instead (every worker, then the primary: `failed`). A worker killed by a
-  // signal, or one that dies after it listened, is replaced.
+  // whole process stops instead (every worker, then the primary: `failed`). A worker that dies
+  // after it listened is replaced; so is one killed by a signal before it listened, up to
+  // MAX_KILLED_AT_START times in a row.
   let failWith: (error: Error) => void = () => {};
   const startFailed = new Promise<never>((_resolve, reject) => {
     failWith = reject;
@@ -202,6 +210,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   let url = "";
   cluster.on("listening", (worker: Worker, address: { port: number }) => {
     listened.add(worker);
+    killedAtStart.delete(indexes.get(worker) ?? 0);
     listening++;
     if (listening === config.workers) {
       // each worker logs the address it is bound to ("Herald listening"); the port is theirs
@@ -225,6 +234,8 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   });
   // Each worker knows its index (0..N-1); a replacement keeps the index of the worker it replaces.
   const indexes = new Map<Worker, number>();
+  /** Per worker index: its deaths before it listened, in a row. */
+  const killedAtStart = new Map<number, number>();
   const fork = (index: number) => indexes.set(cluster.fork({ [WORKER_INDEX_ENV]: String(index) }), index);
   cluster.on("exit", (worker, code, signal) => {
     answers.delete(worker);
@@ -237,6 +248,16 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     if (!listened.has(worker) && signal === null && code !== 0) {
       fail(`a worker exited with code ${code} before it listened (see its output above)`);
       return;
+    }
+    if (!listened.has(worker)) {
+      const times = (killedAtStart.get(index) ?? 0) + 1;
+      killedAtStart.set(index, times);
+      if (times >= MAX_KILLED_AT_START) {
+        fail(
+          `worker ${index} was killed (${signal ?? `exit code ${code}`}) before it listened, ${times} times in a row`,
+        );
+        return;
+      }
     }
     log.error({ index, workerPid: worker.process.pid, code, signal }, "a worker died; starting another");
     fork(index);
