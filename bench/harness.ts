@@ -74,7 +74,7 @@ export async function startServer(args: string[]): Promise<ServerHandle> {
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
-  // stderr: shutdown notices and the expected "anonymous publishing" warning are not news here
+  // stderr: nothing from Herald itself (its log is on stdout); Node or a crash might write there
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
     for (const line of chunk.split("\n")) {
@@ -90,7 +90,8 @@ export async function startServer(args: string[]): Promise<ServerHandle> {
     text = lines.pop() ?? "";
     for (const line of lines) {
       if (line.includes('"all workers listening"')) allListening = true;
-      else if (/"level":(4|5|6)0/.test(line) && !line.includes("UNSAFE")) console.log(`  server: ${line}`);
+      else if (/"level":"(warn|error|fatal)"/.test(line) && !line.includes("UNSAFE"))
+        console.log(`  server: ${line}`);
     }
   });
   const workersAt = args.indexOf("--workers");

@@ -10,7 +10,7 @@ import { handlePublish } from "./api/publish.ts";
 import { handlePublishBatch } from "./api/publish-batch.ts";
 import { handleBroadcast, seedStreamRoute } from "./api/seed.ts";
 import { JwtAuthorizer } from "./auth/index.ts";
-import { checkKeySettings, setupAuth } from "./auth/setup.ts";
+import { checkKeySettings, logDevToken, setupAuth } from "./auth/setup.ts";
 import { createBus, redactBusUrl } from "./buses/index.ts";
 import type { ClusterFigures } from "./cluster/figures.ts";
 import type { HeraldConfig } from "./config/settings.ts";
@@ -229,28 +229,14 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     await bus.close().catch(() => {});
     throw cannotListen(error as NodeJS.ErrnoException, config);
   }
-  const address = server.address() as AddressInfo;
-  const host =
-    address.family === "IPv6"
-      ? address.address === "::"
-        ? "127.0.0.1"
-        : `[${address.address}]`
-      : address.address === "0.0.0.0"
-        ? "127.0.0.1"
-        : address.address;
-  const url = `http://${host}:${address.port}`;
-  log.info({ url, bus: redactBusUrl(config.bus), keys: auth.keyDescription }, "Herald listening");
+  const { address, url } = boundAddress(server.address() as AddressInfo);
+  log.info({ address, url, bus: redactBusUrl(config.bus), keys: auth.keyDescription }, "Herald listening");
   if (config.allowAnonymousPublish) {
     log.warn(
       "UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true): anyone who reaches this hub may publish to any topic",
     );
   }
-  if (auth.devToken !== undefined) {
-    log.warn(
-      { token: auth.devToken },
-      "no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL): tokens are signed with a random secret of this run; this publisher token allows every topic",
-    );
-  }
+  if (auth.devToken !== undefined) logDevToken(log, auth.devToken, url);
   const stopDemo = config.demo ? startDemoFeed(hub, log) : () => {};
 
   let closing: Promise<void> | undefined;
@@ -294,6 +280,16 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     streamLimits,
     devToken: auth.devToken,
   };
+}
+
+/**
+ * The address a server is bound to, as logged at start (`[::]:8080` when it listens on every
+ * interface), and a URL that reaches it from this machine (`localhost` for every interface).
+ */
+function boundAddress(bound: AddressInfo): { address: string; url: string } {
+  const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+  const every = bound.address === "::" || bound.address === "0.0.0.0";
+  return { address: `${host}:${bound.port}`, url: `http://${every ? "localhost" : host}:${bound.port}` };
 }
 
 /** Why the server could not listen, saying which setting to change. */

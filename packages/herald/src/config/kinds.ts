@@ -69,6 +69,13 @@ export const list: Kind<string[]> = {
 };
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const LOG_FORMATS = ["auto", "json", "pretty"];
+export const logFormat: Kind<string> = {
+  name: "log format",
+  accepts: LOG_FORMATS.join(", "),
+  parse: (value) => (LOG_FORMATS.includes(value) ? value : undefined),
+};
+
 export const level: Kind<string> = {
   name: "log level",
   accepts: LEVELS.join(", "),
@@ -128,6 +135,7 @@ export const KINDS: readonly Kind<unknown>[] = [
   url,
   bus,
   level,
+  logFormat,
   sameSite,
   workers,
 ];

@@ -1,4 +1,4 @@
-import { bool, bus, count, duration, level, list, port, size, text, workers } from "../kinds.ts";
+import { bool, bus, count, duration, level, list, logFormat, port, size, text, workers } from "../kinds.ts";
 import type { Settings } from "../setting.ts";
 
 /** The server: where it listens, its processes, the bus, streams and history, the page and operations. */
@@ -107,6 +107,13 @@ export const SERVER = {
     kind: level,
     default: "info",
     help: "fatal, error, warn, info, debug, trace or silent",
+  },
+  logFormat: {
+    flag: "log-format",
+    env: "HERALD_LOG_FORMAT",
+    kind: logFormat,
+    default: "auto",
+    help: "json (one JSON object a line, for collectors), pretty (readable lines, for a terminal) or auto (pretty when stdout is a terminal, else json)",
   },
   demo: {
     flag: "demo",
