@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { isRedisUrl, redisUrlProblem } from "../buses/redis-url.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
 /**
@@ -611,14 +612,18 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
     case "level":
       if (!LEVELS.includes(text)) throw bad();
       return text;
-    case "bus":
+    case "bus": {
       if (text === "memory") return text;
+      const redis = redisUrlProblem(text); // the Redis forms, checked in full (buses/redis-url.ts)
+      if (redis !== undefined) throw new ConfigError(`invalid ${spec.env} / --${spec.flag}: ${redis}`);
+      if (isRedisUrl(text)) return text;
       try {
         if (!["redis:", "rediss:", "amqp:", "amqps:"].includes(new URL(text).protocol)) throw bad();
       } catch {
         throw bad();
       }
       return text;
+    }
     case "string":
       return text;
     case "workers": {
@@ -658,7 +663,7 @@ export function loadConfig(
   const result = config as unknown as HeraldConfig;
   if ((result.heartbeatMs as number) < 1)
     throw new ConfigError("invalid HERALD_HEARTBEAT / --heartbeat: must be at least 1ms");
-  if (/^rediss?:/.test(result.bus) && result.busRetention < result.historySize) {
+  if (isRedisUrl(result.bus) && result.busRetention < result.historySize) {
     throw new ConfigError(
       `invalid HERALD_BUS_RETENTION / --bus-retention: ${result.busRetention} is less than HERALD_HISTORY_SIZE / --history-size (${result.historySize}); the shared log must hold at least the history: raise --bus-retention`,
     );
