@@ -17,13 +17,20 @@ export const REDIS_CLI = "/usr/bin/redis-cli";
 
 /** Sends one command to the Redis (or Sentinel) at `port` on a short-lived connection. */
 export async function redisCommand(port: number, args: string[]): Promise<unknown> {
+  return (await redisCommands(port, [args]))[0];
+}
+
+/** Sends commands in turn on one short-lived connection to the Redis at `port`; answers their replies. */
+export async function redisCommands(port: number, commands: string[][]): Promise<unknown[]> {
   const client = createClient({
     socket: { host: "127.0.0.1", port, connectTimeout: 2000, reconnectStrategy: false },
   });
   client.on("error", () => {});
   await client.connect();
   try {
-    return await client.sendCommand(args);
+    const replies: unknown[] = [];
+    for (const args of commands) replies.push(await client.sendCommand(args));
+    return replies;
   } finally {
     client.destroy();
   }
@@ -74,7 +81,7 @@ export interface SentinelGroup {
 
 /**
  * A primary with `replicas` replicas and `sentinels` Sentinels (quorum: a majority), failing over
- * after 1 s without an answer. Resolves once every Sentinel knows every replica and the other
+ * after 1.5 s without an answer. Resolves once every Sentinel knows every replica and the other
  * Sentinels (so a failover can be elected).
  */
 export async function startSentinelGroup(
@@ -116,7 +123,7 @@ export async function startSentinelGroup(
           "bind 127.0.0.1",
           `dir ${dir}`,
           `sentinel monitor ${masterName} 127.0.0.1 ${primary.port} ${quorum}`,
-          `sentinel down-after-milliseconds ${masterName} 1000`,
+          `sentinel down-after-milliseconds ${masterName} 1500`,
           `sentinel failover-timeout ${masterName} 10000`,
           `sentinel parallel-syncs ${masterName} 2`,
           "",
