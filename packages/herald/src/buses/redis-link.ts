@@ -116,10 +116,14 @@ class SingleLink implements RedisLink {
 /**
  * The primary Sentinels name. node-redis asks the Sentinels, follows `+switch-master`, and holds a
  * command while it looks for the primary: bounded here. `maxCommandRediscovers: 0`: a command that
- * failed is not sent again to the new primary (it may have run on the old one).
+ * failed is not sent again to the new primary (it may have run on the old one). From a connection
+ * error of the primary's client until the primary changes or answers again, the link is not
+ * `ready` (publishes are refused at once rather than held); `connect` then asks it a PING.
  */
 class SentinelLink implements RedisLink {
   private sentinel: RedisSentinelType | undefined;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
   /** False from a connection error of the primary's client until the primary changes or answers. */
   private healthy = true;
 
@@ -129,14 +133,25 @@ class SentinelLink implements RedisLink {
     return this.sentinel?.isReady === true && this.healthy;
   }
 
-  async connect(): Promise<void> {
-    if (this.sentinel !== undefined) return;
+  connect(): Promise<void> {
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    if (this.sentinel !== undefined) {
+      if (!this.healthy) await this.send(["PING"]);
+      return;
+    }
     const { target, onError } = this.options;
     const sentinel = createSentinel({
       name: target.masterName as string,
       sentinelRootNodes: target.nodes.map((n) => ({ host: n.host, port: n.port })),
       maxCommandRediscovers: 0,
       masterPoolSize: 1,
+      passthroughClientErrorEvents: true, // "Master Client (host:port): ..." errors: not healthy
       nodeClientOptions: {
         database: target.database,
         ...(target.username === undefined ? {} : { username: target.username }),
@@ -149,10 +164,10 @@ class SentinelLink implements RedisLink {
       },
       sentinelClientOptions: { socket: { connectTimeout: CONNECT_TIMEOUT_MS } },
     }) as unknown as RedisSentinelType;
-    sentinel.on("error", (error: unknown) => onError(toError(error)));
-    sentinel.on("client-error", (event: { type: string; error: unknown }) => {
-      if (event.type === "MASTER") this.healthy = false;
-      onError(toError(event.error));
+    sentinel.on("error", (error: unknown) => {
+      const err = toError(error);
+      if (err.message.startsWith("Master Client")) this.healthy = false;
+      onError(err);
     });
     sentinel.on("topology-change", (event: { type: string }) => {
       if (event.type === "MASTER_CHANGE") this.healthy = true;
@@ -163,13 +178,17 @@ class SentinelLink implements RedisLink {
       void sentinel.destroy().catch(() => undefined);
       throw error;
     }
+    if (this.closed) {
+      void sentinel.destroy().catch(() => undefined);
+      return;
+    }
     this.sentinel = sentinel;
     this.healthy = true;
   }
 
   private async run<T>(op: (sentinel: RedisSentinelType) => Promise<T>): Promise<T> {
     const sentinel = this.sentinel;
-    if (sentinel === undefined || !this.ready) throw new Error("the Redis primary is unreachable");
+    if (sentinel === undefined) throw new Error("the Redis primary is unreachable");
     let timer: ReturnType<typeof setTimeout> | undefined;
     const bound = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -203,6 +222,7 @@ class SentinelLink implements RedisLink {
   }
 
   close(): void {
+    this.closed = true;
     const sentinel = this.sentinel;
     this.sentinel = undefined;
     void sentinel?.destroy().catch(() => undefined);

@@ -247,7 +247,8 @@ export class RedisBus extends LogBus {
         // a destroyed client can connect again: look at `closed` after every wait
         await this.reader.connect();
         if (this.closed) return;
-        await this.writer.connect();
+        // before the first (or a new) sync, so that the node takes publishes once it is ready
+        if (!synced && !this.writer.ready) await this.writer.connect();
         if (this.closed) return;
         if (!synced) {
           await this.syncEpoch();
@@ -366,14 +367,20 @@ export class RedisBus extends LogBus {
   }
 
   /**
+   * Reconnects the writer in the background when it is not ready (a first connection, a Cluster
+   * client to build again, a Sentinel primary to probe): publishes meanwhile answer 503.
+   */
+  private connectWriter(): void {
+    if (this.closed || this.writer.ready) return;
+    this.writer.connect().catch(() => undefined);
+  }
+
+  /**
    * Records in Redis the oldest entry this node still needs (its oldest held event, else the last
    * entry read) and trims the stream to the oldest one every live node needs (redis-retention.ts).
    */
   private async keepFrom(): Promise<void> {
-    if (!this.writer.ready && !this.closed && this.point !== undefined) {
-      // a Cluster link that lost its primary builds a new client on `connect`
-      await this.writer.connect().catch(() => undefined);
-    }
+    this.connectWriter();
     if (this.beating || this.closed || this.point === undefined || !this.writer.ready) return;
     this.beating = true;
     try {
@@ -419,9 +426,10 @@ export class RedisBus extends LogBus {
       const { input, token, control } = parseFields(fields);
       if (control === FAILOVER_MARKER) {
         if (this.waitReplicas === 0 && !loading && pos > this.headPos) {
+          // reported after what was delivered before the marker (`pos - 1`: nothing lies between)
           this.deliverEntries(entries, gap);
           entries = [];
-          gap = { pos };
+          gap = { pos: pos - 1 };
         }
         entries.push({ pos, time: msOf(streamId), input, control: true });
         continue;
