@@ -112,9 +112,6 @@ describe("logs: one format, JSON lines through pino, from every process", () => 
     assert.equal(code, 1, output);
     const [line] = logLines(output);
     assert.equal(line?.level, "fatal");
-    assert.match(
-      line?.msg ?? "",
-      /HERALD_LOG_FORMAT \/ --log-format: "yaml"; it accepts auto, json, pretty/,
-    );
+    assert.match(line?.msg ?? "", /HERALD_LOG_FORMAT \/ --log-format: "yaml"; it accepts auto, json, pretty/);
   });
 });

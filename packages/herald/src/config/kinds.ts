@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { isRedisUrl } from "../buses/redis-url.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
 /**
@@ -85,9 +86,10 @@ export const level: Kind<string> = {
 const BUS_PROTOCOLS = ["redis:", "rediss:", "amqp:", "amqps:"];
 export const bus: Kind<string> = {
   name: "bus",
-  accepts: '"memory", a Redis URL (redis://host:6379/0) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
+  accepts:
+    '"memory", a Redis URL (redis://host:6379/0, redis+sentinel://h1:26379,h2:26379/mymaster/0, redis+cluster://h1:7000,h2:7001) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
   parse: (value) => {
-    if (value === "memory") return value;
+    if (value === "memory" || isRedisUrl(value)) return value; // Redis forms: checked in full by rules.ts
     try {
       return BUS_PROTOCOLS.includes(new URL(value).protocol) ? value : undefined;
     } catch {
