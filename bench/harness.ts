@@ -7,7 +7,7 @@ import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { treeCpuMs, treeRss } from "./proc.ts";
+import { treeCpuMs, treePss, treeRss } from "./proc.ts";
 import { BUCKETS, mergeHist } from "./stats.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -40,28 +40,54 @@ const BENCH_LIMITS = [
   "1000000",
   "--publish-burst",
   "1000000",
+  // thousands of streams open at once on a shared machine: the slow-loris cut-off (10 s) is lifted
+  "--headers-timeout",
+  "60s",
+  "--request-timeout",
+  "60s",
 ];
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** What a hub under test is: Herald (`startServer`) or the nginx + nchan reference (bench/nchan.ts). */
 export interface ServerHandle {
+  /** Printed beside its figures: "herald, 1 process", "herald, 2 workers", "nchan". */
+  readonly name: string;
   readonly pid: number;
   readonly port: number;
   readonly url: string;
+  /** The comment a new stream starts with (the load generator counts a subscriber once it is read). */
+  readonly opened: string;
+  /** The HTTP request that publishes `data` (the event's `data:` line, as is) on `topic`. */
+  publishRequest(topic: string, data: string): PublishRequest;
   cpuMs(): number;
   /** The kernel (system) part of `cpuMs`. */
   sysMs(): number;
   rss(): number;
+  /** Proportional set size: shared pages (nginx's shared memory, node's code) counted once. */
+  pss(): number;
   stop(): Promise<void>;
 }
 
-/** Starts `herald` with `args` and waits until /readyz answers 200. */
-export async function startServer(args: string[]): Promise<ServerHandle> {
+export interface PublishRequest {
+  path: string;
+  contentType: string;
+  body: string;
+}
+
+/** Herald's publish: `POST /publish` with `{"topic", "data"}` (data a string: it goes out as is). */
+export function heraldPublish(topic: string, data: string): PublishRequest {
+  return { path: "/publish", contentType: "application/json", body: JSON.stringify({ topic, data }) };
+}
+
+/** Starts `herald` with `args` (and `nodeArgs` for node itself) and waits until /readyz answers 200. */
+export async function startServer(args: string[], nodeArgs: string[] = []): Promise<ServerHandle> {
   const port = await freePort();
   // info level for the one line "all workers listening"; only warnings and errors are printed
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       "packages/herald/bin/herald.js",
       "--port",
       String(port),
@@ -109,18 +135,23 @@ export async function startServer(args: string[]): Promise<ServerHandle> {
     await sleep(100);
   }
   const pid = child.pid as number;
+  const workers = workersAt === -1 ? 1 : Number(args[workersAt + 1]);
   return {
+    name: workers > 1 ? `herald, ${workers} workers` : "herald, 1 process",
     pid,
     port,
     url,
+    opened: ": ok",
+    publishRequest: heraldPublish,
     cpuMs: () => treeCpuMs(pid),
     sysMs: () => treeCpuMs(pid, true),
     rss: () => treeRss(pid),
+    pss: () => treePss(pid),
     stop: () => stopChild(child),
   };
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
@@ -210,6 +241,7 @@ export class LoadPool {
             first: i * share,
             perAddress: 5000,
             path,
+            opened: server.opened,
           },
           "connected",
         ),
@@ -301,14 +333,22 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 /** POSTs JSON over a keep-alive connection; resolves with the status and body. */
 export function postJson(url: string, body: unknown): Promise<{ status: number; text: string }> {
-  const payload = JSON.stringify(body);
+  return post(url, "application/json", JSON.stringify(body));
+}
+
+/** POSTs `payload` over a keep-alive connection; resolves with the status and body. */
+export function post(
+  url: string,
+  contentType: string,
+  payload: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method: "POST",
         agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        headers: { "content-type": contentType, "content-length": Buffer.byteLength(payload) },
       },
       (res) => {
         let text = "";
@@ -324,13 +364,15 @@ export function postJson(url: string, body: unknown): Promise<{ status: number; 
   });
 }
 
-/** Publishes one benchmark event (data is a raw JSON string so it goes out as is). */
+/** Publishes one benchmark event (its data is a JSON text that goes out as is); any 2xx is success. */
 export async function publishEvent(server: ServerHandle, topic: string, seq: number, size: number) {
-  const body = { topic, data: eventData(seq, size) };
+  const { path, contentType, body } = server.publishRequest(topic, eventData(seq, size));
+  const send = () => post(`${server.url}${path}`, contentType, body);
   // a keep-alive socket the server closed as idle (5 s) just as it was reused: nothing was processed
-  const result = await postJson(`${server.url}/publish`, body).catch((error: NodeJS.ErrnoException) => {
+  const result = await send().catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ECONNRESET") throw error;
-    return postJson(`${server.url}/publish`, body);
+    return send();
   });
-  if (result.status !== 200) throw new Error(`publish answered ${result.status}: ${result.text}`);
+  if (result.status < 200 || result.status > 299)
+    throw new Error(`${server.name}: publish answered ${result.status}: ${result.text}`);
 }

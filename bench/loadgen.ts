@@ -2,6 +2,7 @@
  * The load generator: a child process (forked by bench/run.ts, IPC channel) holding many raw-socket
  * SSE subscribers. Parsing is minimal: it finds `data: {"s":<seq>,"t":<ms>` in the stream, counts
  * events per subscriber, checks their order by the hub position ending the `id: <epoch>-<pos>` line
+ * (nchan: `id: <time>:<tag>`)
  * just before it (a position at or below the previous one is a duplicate or a reorder), and adds publish->receive latency (`t` is the publisher's clock: performance.timeOrigin
  * + performance.now(), comparable between processes of one machine) to a 0.1 ms histogram.
  *
@@ -21,6 +22,8 @@ interface ConnectCommand {
   first: number;
   perAddress: number;
   path: string;
+  /** The comment that opens a stream (Herald `: ok`, nchan `: hi`). */
+  opened: string;
 }
 type Command =
   | ConnectCommand
@@ -50,14 +53,27 @@ const END = Buffer.from("\n\n");
 function parse(index: number, buf: Buffer, now: number): void {
   let at = buf.indexOf(MARK, 0);
   while (at !== -1) {
-    // the id line ends just before: `id: <epoch>-<pos>\n`
+    // the id line ends just before: `id: <epoch>-<pos>\n` (Herald) or `id: <time>:<tag>\n` (nchan:
+    // seconds, then a counter within the second)
     let pos = 0;
     let scale = 1;
-    for (let j = at - 2; j >= 0; j--) {
+    let j = at - 2;
+    for (; j >= 0; j--) {
       const d = buf[j] as number;
       if (d < 48 || d > 57) break;
       pos += (d - 48) * scale;
       scale *= 10;
+    }
+    if (buf[j] === 58 /* : */) {
+      let time = 0;
+      scale = 1;
+      for (j--; j >= 0; j--) {
+        const d = buf[j] as number;
+        if (d < 48 || d > 57) break;
+        time += (d - 48) * scale;
+        scale *= 10;
+      }
+      pos += time * 1e6; // under 2^53 until the year 2255
     }
     let i = at + MARK.length;
     let c = buf[i];
@@ -123,7 +139,7 @@ function open(command: ConnectCommand): Promise<{ ok: number; failed: number; er
             carry[index] = undefined;
           }
           if (!opened) {
-            if (buf.indexOf(": ok") === -1) {
+            if (buf.indexOf(command.opened) === -1) {
               carry[index] = Buffer.from(buf);
               return;
             }
@@ -150,6 +166,15 @@ function open(command: ConnectCommand): Promise<{ ok: number; failed: number; er
         });
         socket.on("close", () => {
           closedCount++;
+          if (!opened) {
+            // closed by the server before the stream opened (an error answer, a request timeout)
+            opened = true;
+            const held = carry[index];
+            firstError ??= `closed before the stream opened${held === undefined ? "" : `: ${held.toString("latin1", 0, 80).split("\r\n")[0]}`}`;
+            carry[index] = undefined;
+            failed++;
+            done();
+          }
         });
       }
     };

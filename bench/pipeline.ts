@@ -13,7 +13,7 @@ export interface PipelineResult {
 }
 
 const STATUS = Buffer.from("HTTP/1.1 ");
-const OK = Buffer.from("HTTP/1.1 200");
+const OK = Buffer.from("HTTP/1.1 2"); // any 2xx: Herald answers 200, nchan 201 or 202
 
 /** Occurrences of `needle` in `buf` that start before `end`. */
 function count(buf: Buffer, needle: Buffer, end: number): number {

@@ -28,6 +28,16 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** Proportional set size (`Pss` of /proc/<pid>/smaps_rollup): a shared page counts 1/n in each of n. */
+export function pssBytes(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    return match === null ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /** The pid and every descendant's pid. */
 export function tree(pid: number): number[] {
   const out = [pid];
@@ -48,6 +58,10 @@ export function treeCpuMs(pid: number, kernel = false): number {
 
 export function treeRss(pid: number): number {
   return tree(pid).reduce((sum, p) => sum + rssBytes(p), 0);
+}
+
+export function treePss(pid: number): number {
+  return tree(pid).reduce((sum, p) => sum + pssBytes(p), 0);
 }
 
 /** A counter of /proc/<pid>/io (e.g. `syscw`: write-family system calls, every thread). */

@@ -1,27 +1,18 @@
 /**
- * The benchmark scenarios (issue 2 and issue 6). Each returns one `Row` per run; bench/run.ts
- * prints the median (min..max) of each figure over the runs.
+ * The benchmark scenarios (issues 2, 6, 11 and 14). Each returns one `Row` per run (per hub, for
+ * those measured beside nchan: bench/versus.ts); bench/run.ts prints the median (min..max) of each
+ * figure over the runs.
  */
 
 import { runAbuse } from "./abuse.ts";
 import { runFloor } from "./floor.ts";
-import {
-  clock,
-  eventData,
-  HOST,
-  LoadPool,
-  MAX_PER_LOADGEN,
-  postJson,
-  publishEvent,
-  type ServerHandle,
-  sleep,
-  startServer,
-} from "./harness.ts";
+import { eventData, HOST, LoadPool, MAX_PER_LOADGEN, postJson, sleep, startServer } from "./harness.ts";
+import { measured, nextSeq, PATH, paced, saturate, TOPIC, waitFor, withSubscribers } from "./load.ts";
 import { runPipeline } from "./pipeline.ts";
-import { treeSwitches, treeWrites } from "./proc.ts";
-import { median, percentile } from "./stats.ts";
+import { runIdle, runPublish, runSaturation } from "./versus.ts";
 
-export type Row = Record<string, number>;
+/** One run's figures; `target` names the hub measured (bench/versus.ts), `run` the run's index. */
+export type Row = Record<string, number | string>;
 
 export interface Options {
   runs: number;
@@ -29,174 +20,10 @@ export interface Options {
   duration: number;
   /** Workers of the scenarios that use several processes. */
   workers: number;
+  /** Keep-alive connections of the `publish` scenario's pool (one request in flight on each). */
+  connections: number;
   size: number;
 }
-
-const TOPIC = "bench";
-const PATH = `/events?topic=${TOPIC}`;
-
-/** Server CPU and load-generator CPU around `work`. */
-async function measured<T>(server: ServerHandle, pool: LoadPool, work: () => Promise<T>) {
-  const serverBefore = server.cpuMs();
-  const sysBefore = server.sysMs();
-  const genBefore = pool.cpuMs();
-  const writesBefore = treeWrites(server.pid);
-  const preemptedBefore = treeSwitches(server.pid, "nonvoluntary");
-  const genPreemptedBefore = pool.pids.reduce((sum, pid) => sum + treeSwitches(pid, "nonvoluntary"), 0);
-  const selfBefore = process.cpuUsage();
-  const value = await work();
-  const self = process.cpuUsage(selfBefore);
-  return {
-    value,
-    /** write-family system calls of the server processes (socket writes, IPC, logs) */
-    serverWrites: treeWrites(server.pid) - writesBefore,
-    /** times a server process was preempted while it could run (more runnable processes than cores) */
-    serverPreempted: treeSwitches(server.pid, "nonvoluntary") - preemptedBefore,
-    genPreempted:
-      pool.pids.reduce((sum, pid) => sum + treeSwitches(pid, "nonvoluntary"), 0) - genPreemptedBefore,
-    serverCpuMs: server.cpuMs() - serverBefore,
-    serverSysMs: server.sysMs() - sysBefore,
-    genCpuMs: pool.cpuMs() - genBefore,
-    publisherCpuMs: (self.user + self.system) / 1000,
-  };
-}
-
-/** Waits until the pool received `target` events, or `ms` passed with no progress. */
-async function waitFor(pool: LoadPool, target: number, ms = 5000): Promise<void> {
-  let last = -1;
-  let since = Date.now();
-  while (pool.received < target) {
-    if (pool.received !== last) {
-      last = pool.received;
-      since = Date.now();
-    } else if (Date.now() - since > ms) return;
-    await sleep(10);
-  }
-}
-
-/** Publishes `events` at `rate`/s to `subs` subscribers: latency, losses, CPU per delivery. */
-async function paced(
-  pool: LoadPool,
-  server: ServerHandle,
-  subs: number,
-  events: number,
-  rate: number,
-  size: number,
-  seq0: number,
-): Promise<Row> {
-  await pool.reset();
-  await pool.progress(true);
-  const started = clock();
-  const { serverCpuMs, serverSysMs, genCpuMs } = await measured(server, pool, async () => {
-    const pending: Promise<void>[] = [];
-    for (let i = 0; i < events; i++) {
-      const due = started + (i * 1000) / rate;
-      const wait = due - clock();
-      if (wait > 0) await sleep(wait);
-      pending.push(publishEvent(server, TOPIC, seq0 + i, size));
-    }
-    await Promise.all(pending);
-    await waitFor(pool, events * subs);
-  });
-  const elapsed = (clock() - started) / 1000;
-  await pool.progress(false);
-  const report = await pool.report(events);
-  return {
-    deliveries: report.received,
-    "deliveries/s": report.received / elapsed,
-    "p50 ms": percentile(report.hist, 0.5),
-    "p99 ms": percentile(report.hist, 0.99),
-    lost: report.lost,
-    "dup/reorder": report.extra + report.disorder,
-    "server µs/delivery": (serverCpuMs * 1000) / Math.max(1, report.received),
-    "server kernel share %": (100 * serverSysMs) / Math.max(1, serverCpuMs),
-    "loadgen µs/delivery": (genCpuMs * 1000) / Math.max(1, report.received),
-  };
-}
-
-/**
- * Closed loop: keeps up to `window` events ahead of the slowest delivery, with at most 8 publishes
- * in flight (a publish is answered once its worker has written it), for `seconds`.
- */
-async function saturate(
-  pool: LoadPool,
-  server: ServerHandle,
-  subs: number,
-  seconds: number,
-  size: number,
-  seq0: number,
-): Promise<Row> {
-  await pool.reset();
-  await pool.progress(true);
-  const window = 64;
-  let published = 0;
-  const roundTrips: number[] = [];
-  const started = clock();
-  const m = await measured(server, pool, async () => {
-    const inFlight = new Set<Promise<void>>();
-    while (clock() - started < seconds * 1000) {
-      const deliveredEvents = pool.received / subs;
-      if (published - deliveredEvents < window && inFlight.size < 8) {
-        const sent = clock();
-        const p = publishEvent(server, TOPIC, seq0 + published, size).finally(() => {
-          roundTrips.push(clock() - sent);
-          inFlight.delete(p);
-        });
-        inFlight.add(p);
-        published++;
-      } else {
-        await Promise.race([sleep(2), ...inFlight]);
-      }
-    }
-    await Promise.all(inFlight);
-    await waitFor(pool, published * subs);
-  });
-  const elapsed = (clock() - started) / 1000;
-  await pool.progress(false);
-  const report = await pool.report(published);
-  const per1k = (n: number) => (1000 * n) / Math.max(1, report.received);
-  return {
-    events: published,
-    "deliveries/s": report.received / elapsed,
-    "server µs/delivery": (m.serverCpuMs * 1000) / Math.max(1, report.received),
-    "server kernel share %": (100 * m.serverSysMs) / Math.max(1, m.serverCpuMs),
-    "loadgen µs/delivery": (m.genCpuMs * 1000) / Math.max(1, report.received),
-    "deliveries per server write": report.received / Math.max(1, m.serverWrites),
-    "server µs/write": (m.serverCpuMs * 1000) / Math.max(1, m.serverWrites),
-    "server preemptions per 1k deliveries": per1k(m.serverPreempted),
-    "loadgen preemptions per 1k deliveries": per1k(m.genPreempted),
-    "publish answered ms (median)": median(roundTrips),
-    lost: report.lost,
-    "dup/reorder": report.extra + report.disorder,
-    "p50 ms": percentile(report.hist, 0.5),
-    "p99 ms": percentile(report.hist, 0.99),
-  };
-}
-
-async function withSubscribers<T>(
-  args: string[],
-  subs: number,
-  work: (server: ServerHandle, pool: LoadPool) => Promise<T>,
-): Promise<T> {
-  const server = await startServer(args);
-  try {
-    const pool = await LoadPool.open(server, subs, PATH);
-    try {
-      return await work(server, pool);
-    } finally {
-      await pool.close();
-    }
-  } finally {
-    await server.stop();
-  }
-}
-
-let seq = 1;
-const nextSeq = (n: number) => {
-  const first = seq;
-  seq += n;
-  return first;
-};
 
 export const SCENARIOS: Record<
   string,
@@ -230,88 +57,23 @@ export const SCENARIOS: Record<
   },
   saturation: {
     title:
-      "10,000 subscribers, ~200 B events published as fast as delivered, 1 worker (target: < 3 µs server CPU per delivery, 0 lost)",
-    run: (o) =>
-      withSubscribers(["--workers", "1"], 10_000, async (server, pool) => {
-        const rows: Row[] = [];
-        for (let r = 0; r < o.runs; r++)
-          rows.push(await saturate(pool, server, 10_000, o.duration, o.size, nextSeq(1_000_000)));
-        return rows;
-      }),
+      "10,000 subscribers, ~200 B events published as fast as delivered, beside nchan: nchan, herald on 1 process, herald on N workers (targets: < 3 µs server CPU per delivery, <= 0.3x nchan's, 0 lost)",
+    run: runSaturation,
   },
   idle: {
     title:
-      "19,000 idle connections, 1 worker: server RSS per connection (targets: < 12 KiB (issue 2), < 9 KB (issue 6))",
-    run: async (o) => {
-      const rows: Row[] = [];
-      const n = 19_000;
-      for (let r = 0; r < o.runs; r++) {
-        const server = await startServer(["--workers", "1"]);
-        try {
-          // warm up the code paths with 200 streams opened and closed, then take the baseline
-          const warm = await LoadPool.open(server, 200, PATH);
-          await warm.close();
-          await sleep(1000);
-          const before = server.rss();
-          const first = await LoadPool.open(server, n / 2, PATH);
-          await sleep(1000);
-          const half = server.rss();
-          const second = await LoadPool.open(server, n / 2, PATH);
-          await sleep(2000);
-          const after = server.rss();
-          rows.push({
-            "RSS before MB": before / 2 ** 20,
-            "RSS at 19,000 MB": after / 2 ** 20,
-            "KB per connection": (after - before) / n / 1000,
-            "KiB per connection": (after - before) / n / 1024,
-            "KB per connection, 9,500 -> 19,000": (after - half) / (n / 2) / 1000,
-          });
-          await Promise.all([first.close(), second.close()]);
-        } finally {
-          await server.stop();
-        }
-      }
-      return rows;
-    },
+      "19,000 idle connections, beside nchan: server RSS per connection (targets: < 9 KB (issue 6), <= 0.5x nchan's)",
+    run: runIdle,
   },
   publish: {
-    title: "publishing rate, one subscriber, pipelined keep-alive POST /publish (target: > 30,000/s)",
-    run: async (o) => {
-      const rows: Row[] = [];
-      for (const workers of new Set([1, o.workers])) {
-        await withSubscribers(["--workers", String(workers)], 1, async (server, pool) => {
-          for (let r = 0; r < o.runs; r++) {
-            await pool.reset();
-            const first = nextSeq(10_000_000);
-            const { value, serverCpuMs, serverSysMs, publisherCpuMs } = await measured(server, pool, () =>
-              runPipeline({
-                host: HOST,
-                port: server.port,
-                path: "/publish",
-                connections: 8,
-                depth: 16,
-                durationMs: o.duration * 1000,
-                body: (i) => JSON.stringify({ topic: TOPIC, data: eventData(first + i, o.size) }),
-              }),
-            );
-            await pool.progress(true);
-            await waitFor(pool, value.ok, 3000);
-            await pool.progress(false);
-            const report = await pool.report(value.ok);
-            rows.push({
-              workers,
-              "publishes/s": value.ok / (value.elapsedMs / 1000),
-              failed: value.failed,
-              lost: report.lost,
-              "server µs/publish": (serverCpuMs * 1000) / Math.max(1, value.ok),
-              "server kernel share %": (100 * serverSysMs) / Math.max(1, serverCpuMs),
-              "publisher µs/publish": (publisherCpuMs * 1000) / Math.max(1, value.ok),
-            });
-          }
-        });
-      }
-      return rows;
-    },
+    title:
+      "publishing rate, one subscriber, a pool of keep-alive connections (--connections, 32) with one POST in flight on each (no pipelining), beside nchan (target: >= 1.0x nchan's publishes/s, server CPU per publish <= nchan's, 0 failed, 0 lost)",
+    run: runPublish(false),
+  },
+  "publish-pipelined": {
+    title:
+      "publishing rate, one subscriber, pipelined keep-alive POSTs (8 connections x 16 in flight), beside nchan",
+    run: runPublish(true),
   },
   "publish-batch": {
     title: "publishing rate through POST /publish/batch (100 events per request), one subscriber, 1 worker",

@@ -37,7 +37,7 @@ hub.step = () => {
   steps.push({ wall: performance.now() - started, cpu: (used.user + used.system) / 1000 });
   return more;
 };
-const server = { port: Number(new URL(herald.url).port) } as ServerHandle;
+const server = { port: Number(new URL(herald.url).port), opened: ": ok" } as ServerHandle;
 const path = `/events?${Array.from({ length: 32 }, (_, k) => `topic=p${k}/${k}/*`).join("&")}`;
 const pool = await LoadPool.open(server, subscribers, path);
 await pool.reset();
