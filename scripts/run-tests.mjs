@@ -35,7 +35,7 @@ const result = spawnSync(
     "tsx",
     "--test",
     "--test-concurrency=2",
-    "--test-timeout=240000",
+    "--test-timeout=480000",
     ...process.argv.slice(2),
     ...files,
   ],
