@@ -45,7 +45,7 @@ describe("--bus for a replicated Redis (redis+sentinel://, redis+cluster://, ?wa
       assert.equal(loadConfig({ bus }, {}).bus, bus);
   });
 
-  it("refuses a malformed one at start (exit 2), saying what is wrong and what it accepts", () => {
+  it("refuses a malformed one at start (exit 1), saying what is wrong and what it accepts", () => {
     const cases: [string, RegExp][] = [
       ["redis+sentinel://s1:26379", /needs the primary's name/],
       ["redis+sentinel://s1:26379/m/x", /only a database number/],

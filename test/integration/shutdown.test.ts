@@ -39,15 +39,15 @@ describe("graceful shutdown of the herald process", () => {
     });
   }
 
-  it("refuses to start on a bad setting, naming it (exit 2, one fatal log line)", async () => {
+  it("refuses to start on a bad setting, naming it (exit 1, one fatal log line)", async () => {
     const bad = await runUntilExit(["--heartbeat", "soon"], {});
-    assert.equal(bad.code, 2, bad.output);
+    assert.equal(bad.code, 1, bad.output);
     assert.match(
       logLines(bad.output)[0]?.msg ?? "",
       /HERALD_HEARTBEAT \/ --heartbeat: "soon"; it accepts a duration/,
     );
     const negative = await runUntilExit([], { HERALD_HISTORY_SIZE: "-3" });
-    assert.equal(negative.code, 2, negative.output);
+    assert.equal(negative.code, 1, negative.output);
     assert.match(logLines(negative.output)[0]?.msg ?? "", /HERALD_HISTORY_SIZE/);
   });
 });
