@@ -49,7 +49,7 @@ try {
   checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
   if (error instanceof ConfigError) {
-    logFor("info", "auto", 1).fatal(error.message);
+    logFor("info", flags.logFormat ?? process.env.HERALD_LOG_FORMAT ?? "auto", 1).fatal(error.message);
     process.exit(2);
   }
   throw error;
