@@ -39,7 +39,7 @@ try {
   checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
   if (error instanceof ConfigError) {
-    logFor("info", "auto", 1).fatal(error.message);
+    logFor("info", process.env.HERALD_LOG_FORMAT ?? "auto", 1).fatal(error.message);
     process.exit(1);
   }
   throw error;

@@ -236,7 +236,13 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   const indexes = new Map<Worker, number>();
   /** Per worker index: its deaths before it listened, in a row. */
   const killedAtStart = new Map<number, number>();
-  const fork = (index: number) => indexes.set(cluster.fork({ [WORKER_INDEX_ENV]: String(index) }), index);
+  const fork = (index: number) => {
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
+    indexes.set(worker, index);
+    // A send to a worker that just died fails (EPIPE) as an 'error' on it; with no listener that
+    // would throw in the primary and stop every worker. Its 'exit' follows and is handled below.
+    worker.on("error", (error: Error) => log.warn({ err: error, index }, "a message to a worker failed"));
+  };
   cluster.on("exit", (worker, code, signal) => {
     answers.delete(worker);
     counts.gone(worker);
