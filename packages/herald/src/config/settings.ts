@@ -63,6 +63,14 @@ export interface HeraldConfig {
   mercurePublishOrigins: string[];
   mercureHeartbeatMs: number;
   mercureCookieName: string;
+  /** Mercure 1.0: the `iss` bound to the MERCURE_* keys. */
+  mercureIssuer: string;
+  /** Mercure 1.0: more trusted issuers, each with its JWKS: `<issuer>=<jwks url>` entries. */
+  mercureJwks: string[];
+  /** Mercure 1.0: the hub's resource identifier (token `aud`); empty = derived from each request. */
+  mercureResourceIdentifier: string;
+  /** 8 = Mercure 0.x clients too (compatibility mode); 0 = 1.0 only. */
+  mercureProtocolCompatibility: number;
   /** Mercure URI templates of subscribers (docs/limits.md). */
   maxTemplateSize: number;
   maxTemplatesPerIp: number;
@@ -83,7 +91,8 @@ type Kind =
   | "bool"
   | "samesite"
   | "url"
-  | "workers";
+  | "workers"
+  | "mercure-compat";
 
 export interface SettingSpec {
   readonly key: keyof HeraldConfig;
@@ -516,8 +525,40 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: "mercure-cookie-name",
     env: "MERCURE_COOKIE_NAME",
     kind: "string",
-    default: "mercureAuthorization",
-    help: "Mercure: name of the cookie that carries the token",
+    default: "__Secure-mercure_access_token",
+    help: "Mercure: name of the cookie that carries the access token (with MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8, 0.x's mercureAuthorization is read too)",
+  },
+  {
+    key: "mercureIssuer",
+    flag: "mercure-issuer",
+    env: "MERCURE_ISSUER",
+    kind: "string",
+    default: "",
+    help: "Mercure 1.0: the issuer (iss) of the tokens that MERCURE_JWT_KEY / MERCURE_PUBLISHER_JWT_KEY / MERCURE_SUBSCRIBER_JWT_KEY verify; required with a MERCURE_* key unless MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8",
+  },
+  {
+    key: "mercureJwks",
+    flag: "mercure-jwks",
+    env: "MERCURE_JWKS",
+    kind: "list",
+    default: "",
+    help: "Mercure 1.0: more trusted issuers, comma-separated <issuer>=<JWKS URL> entries (each issuer's tokens are verified with its own JWKS only)",
+  },
+  {
+    key: "mercureResourceIdentifier",
+    flag: "mercure-resource-identifier",
+    env: "MERCURE_RESOURCE_IDENTIFIER",
+    kind: "string",
+    default: "",
+    help: "Mercure 1.0: the hub's resource identifier, the aud tokens must carry (e.g. https://example.com/.well-known/mercure); empty = <scheme>://<host>/.well-known/mercure of each request",
+  },
+  {
+    key: "mercureProtocolCompatibility",
+    flag: "mercure-protocol-version-compatibility",
+    env: "MERCURE_PROTOCOL_VERSION_COMPATIBILITY",
+    kind: "mercure-compat",
+    default: "0",
+    help: "Mercure: 8 = also serve Mercure 0.x clients (topic=, the mercure claim, the authorization query parameter, the mercureAuthorization cookie, the 0.x subscription format); weakens token checks; 0 = 1.0 only",
   },
   {
     key: "maxTemplateSize",
@@ -568,6 +609,7 @@ const ACCEPTS: Record<Kind, string> = {
   samesite: "Strict, Lax or None",
   url: "an http:// or https:// URL, or nothing",
   workers: '"auto" (one per CPU) or a whole number of 1 or more',
+  "mercure-compat": "0 (Mercure 1.0 only) or 8 (Mercure 0.x clients too)",
 };
 
 export class ConfigError extends Error {
@@ -627,6 +669,10 @@ function parseValue(spec: SettingSpec, raw: string): unknown {
       if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw bad();
       return n;
     }
+    case "mercure-compat":
+      if (text === "" || text === "0") return 0;
+      if (text === "8") return 8;
+      throw bad();
     case "bool":
       if (text === "true" || text === "1") return true;
       if (text === "false" || text === "0") return false;

@@ -21,12 +21,14 @@ import type { Logger } from "../ops/logger.ts";
 import { MercureAuth } from "./auth.ts";
 import type { MercureContext } from "./context.ts";
 import { sendMercureError } from "./http.ts";
-import { mercureVerifiers } from "./keys.ts";
+import { mercureIssuers, mercureVerifiers } from "./keys.ts";
 import { handleMercurePublish } from "./publish.ts";
 import { MercureSelectors } from "./selectors.ts";
 import { handleMercureSubscribe } from "./subscribe.ts";
 import { type ActiveSubscriber, SUBSCRIPTIONS_PATH, SubscriptionRegistry } from "./subscriptions.ts";
 import { handleSubscriptionsApi } from "./subscriptions-api.ts";
+import { METADATA_PATH } from "./v1/identity.ts";
+import { handleResourceMetadata } from "./v1/metadata.ts";
 
 export const MERCURE_PATH = "/.well-known/mercure";
 
@@ -69,6 +71,8 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
     cacheBytes: config.templateCacheBytes,
   });
   const verifiers = await mercureVerifiers(config, deps.heraldVerifier);
+  const issuers = await mercureIssuers(config, verifiers);
+  const compat = config.mercureProtocolCompatibility === 8;
   const context: MercureContext = {
     hub,
     config,
@@ -76,18 +80,31 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
     selectors,
     auth: new MercureAuth({
       verifiers,
+      issuers,
       selectors,
       cookieName: config.mercureCookieName,
       publishOrigins: config.mercurePublishOrigins,
+      compat,
+      resourceIdentifier: config.mercureResourceIdentifier,
+      trustProxy: config.trustProxy,
     }),
     subscriptions: config.mercureSubscriptions ? new SubscriptionRegistry() : undefined,
     limits: deps.limits,
     allSubscribers: deps.allSubscribers,
     connections: new Set<SseConnection>(),
   };
-  if (verifiers.publisher === undefined) {
+  if (compat) {
+    log.warn(
+      "MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8: Mercure 0.x clients are served too; 0.x tokens are accepted without the checks of 1.0 (typ at+jwt, exp, aud, iss) and may come in the URL (the authorization query parameter): turn it off once every client speaks 1.0",
+    );
+  }
+  if (!context.auth.publishingEnabled) {
     log.info(
-      "Mercure publishing is off: set MERCURE_PUBLISHER_JWT_KEY, MERCURE_JWT_KEY or a Herald key (HERALD_JWT_*) to enable it",
+      "Mercure publishing is off: set MERCURE_ISSUER and MERCURE_PUBLISHER_JWT_KEY or MERCURE_JWT_KEY (or MERCURE_JWKS) to enable it",
+    );
+  } else if (issuers.length === 0) {
+    log.info(
+      "Mercure 1.0 access tokens are refused: no issuer is trusted (set MERCURE_ISSUER or MERCURE_JWKS)",
     );
   }
 
@@ -98,7 +115,7 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
       try {
         await handler(context, req, res, url);
       } catch (error) {
-        sendMercureError(res, error, log);
+        sendMercureError(res, error, log, context.auth.identity(req));
       }
     };
   router
@@ -115,6 +132,7 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
       MERCURE_PATH,
       guarded((ctx, req, res, url) => deps.track(() => handleMercurePublish(ctx, req, res, url))),
     )
+    .add("GET", METADATA_PATH, guarded(handleResourceMetadata))
     .add("GET", SUBSCRIPTIONS_PATH, guarded(handleSubscriptionsApi))
     .addPrefix("GET", `${SUBSCRIPTIONS_PATH}/`, guarded(handleSubscriptionsApi));
 
