@@ -190,6 +190,9 @@ describe("Mercure protocol: publish and subscribe", () => {
     const noTopic = await httpRequest(`${url}${HUB}`);
     assert.equal(noTopic.status, 400);
     assert.match(noTopic.text, /missing "topic"/);
+    const emptyTopic = await httpRequest(`${url}${HUB}?topic=`);
+    assert.equal(emptyTopic.status, 400);
+    assert.match(emptyTopic.text, /missing "topic"/);
     const heavy = `x${Array.from({ length: 12 }, (_, i) => `{v${i}:200}`).join("")}`;
     const complex = await httpRequest(`${url}${HUB}?topic=${encodeURIComponent(heavy)}`);
     assert.equal(complex.status, 400);
@@ -596,6 +599,7 @@ describe("Mercure authorization", () => {
     await stream.opened();
     assert.equal(stream.status, 200);
     await stream.until(() => stream.closed, 6000);
+    assert.match(stream.text, /: token expired\n\n$/, "told why, as Herald's streams are");
   });
 });
 

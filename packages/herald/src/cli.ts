@@ -7,42 +7,32 @@ import { ClusterLimits, type LimitsToPrimary, type LimitsToWorker } from "./clus
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster/primary.ts";
 import type { ToPrimary, ToWorker } from "./cluster/wire.ts";
 import { ClusterBus } from "./cluster/worker-bus.ts";
-import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config/settings.ts";
+import { addSettingFlags, readCommandLine } from "./config/flags.ts";
+import { ConfigError, type HeraldConfig, loadConfig, readConfigFile } from "./config/settings.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./herald.ts";
 import { createLogger } from "./ops/logger.ts";
 
 /**
- * The `herald` command. Every setting is a flag and a HERALD_* environment variable (flags win);
- * `herald --help` lists them with their defaults.
+ * The `herald` command. Every setting is a flag, a HERALD_* environment variable and a key of the
+ * `--config` file (flags win, then the environment, then the file); `herald --help` lists them.
  */
 const program = new Command("herald")
   .description("Herald: a Server-Sent Events hub (topics, Last-Event-ID replay, slow-client protection)")
   .version("0.1.0")
   .showHelpAfterError();
-for (const spec of SETTINGS) {
-  program.option(
-    spec.kind === "bool" ? `--${spec.flag} [value]` : `--${spec.flag} <value>`,
-    `${spec.help} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`,
-  );
-}
+addSettingFlags(program);
 program.parse();
-
-const options = program.opts<Record<string, string | true>>();
-const flags: Partial<Record<keyof HeraldConfig, string>> = {};
-for (const spec of SETTINGS) {
-  const camel = spec.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-  const value = options[camel];
-  if (value !== undefined) flags[spec.key] = value === true ? "true" : value;
-}
 
 let config: HeraldConfig;
 try {
-  config = loadConfig(flags, process.env);
+  // flag > environment > config file > default (docs/configuration.md)
+  const { flags, configFile } = readCommandLine(program, process.env);
+  config = loadConfig(flags, process.env, configFile === undefined ? {} : readConfigFile(configFile));
   checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`herald: ${error.message}\n`);
-    process.exit(2);
+    process.exit(1);
   }
   throw error;
 }

@@ -14,6 +14,9 @@ import { refuseReservedTopics } from "./reserved-topics.ts";
  */
 export type PublishGate = (req: IncomingMessage) => Promise<Principal>;
 
+/** The settings the publish routes read. */
+export type PublishOptions = Pick<HeraldConfig, "maxBodyBytes">;
+
 /**
  * `POST /publish`: JSON body -> 200 `{"id", "queued"}`. A retry (the same publisher, id and
  * content as a held event: `publishScope`, `History.retryOf`) answers as the first time; the same
@@ -22,12 +25,12 @@ export type PublishGate = (req: IncomingMessage) => Promise<Principal>;
  */
 export async function handlePublish(
   hub: Hub,
-  config: HeraldConfig,
+  options: PublishOptions,
   req: IncomingMessage,
   res: ServerResponse,
   gate: PublishGate,
 ) {
-  const { principal, body } = await readPublishRequest(req, config, gate);
+  const { principal, body } = await readPublishRequest(req, options, gate);
   const input = parsePublishBody(body);
   allowPublish(principal, input.topics);
   const [result] = await hub.publish([{ ...input, scope: publishScope(principal) }]);
@@ -37,12 +40,12 @@ export async function handlePublish(
 /** What every publish route does first: the gate (before the body is read), then the JSON body. */
 export async function readPublishRequest(
   req: IncomingMessage,
-  config: HeraldConfig,
+  options: PublishOptions,
   gate: PublishGate,
 ): Promise<{ principal: Principal; body: unknown }> {
   const principal = await gate(req);
   requireJson(req);
-  return { principal, body: parseJson(await readBody(req, config.maxBodyBytes)) };
+  return { principal, body: parseJson(await readBody(req, options.maxBodyBytes)) };
 }
 
 /** Refuses an event on a reserved topic, then one the token's publish claim does not cover (403). */

@@ -5,6 +5,19 @@ import { jwksIssuers, type TrustedIssuer } from "./v1/tokens.ts";
 /** The algorithms Mercure keys may use here (Mercure's `*_jwt_alg` values that jose verifies). */
 export const MERCURE_ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "ES256", "ES384", "ES512"];
 
+/** The settings Mercure's keys are read from. */
+export type MercureKeySettings = Pick<
+  HeraldConfig,
+  | "mercureJwtKey"
+  | "mercureJwtAlg"
+  | "mercurePublisherJwtKey"
+  | "mercurePublisherJwtAlg"
+  | "mercureSubscriberJwtKey"
+  | "mercureSubscriberJwtAlg"
+  | "mercureIssuer"
+  | "mercureProtocolCompatibility"
+>;
+
 export interface MercureVerifiers {
   /** Verifies publishers' tokens; undefined = no key, Mercure publishing is off. */
   readonly publisher: JwtVerifier | undefined;
@@ -24,7 +37,7 @@ interface MercureKey {
  * The publisher's and subscriber's keys, as the Mercure hub reads them: each defaults to
  * MERCURE_JWT_KEY, its algorithm to MERCURE_JWT_ALG (HS256). Undefined: no MERCURE_* key.
  */
-function mercureKeys(config: HeraldConfig): { publisher?: MercureKey; subscriber?: MercureKey } {
+function mercureKeys(config: MercureKeySettings): { publisher?: MercureKey; subscriber?: MercureKey } {
   const of = (role: "PUBLISHER" | "SUBSCRIBER", key: string, alg: string): MercureKey | undefined => {
     if (key === "" && config.mercureJwtKey === "") return undefined;
     return {
@@ -47,7 +60,7 @@ function mercureKeys(config: HeraldConfig): { publisher?: MercureKey; subscriber
  * with text that is not a PEM public key or certificate of the matching type. Throws an Error
  * naming the setting and what would fit.
  */
-export function checkMercureKeys(config: HeraldConfig): void {
+export function checkMercureKeys(config: MercureKeySettings): void {
   const { publisher, subscriber } = mercureKeys(config);
   if (publisher !== undefined) checkKey(publisher);
   if (subscriber !== undefined) checkKey(subscriber);
@@ -65,7 +78,7 @@ export function checkMercureKeys(config: HeraldConfig): void {
  * own key when no MERCURE_* key is set), and each issuer of MERCURE_JWKS with its JWKS.
  */
 export async function mercureIssuers(
-  config: HeraldConfig,
+  config: Pick<HeraldConfig, "mercureIssuer" | "mercureJwks">,
   verifiers: MercureVerifiers,
 ): Promise<TrustedIssuer[]> {
   const issuers: TrustedIssuer[] = [];
@@ -132,7 +145,7 @@ function checkKey({ key, keySetting, alg, algSetting }: MercureKey): string | un
  * `checkMercureKeys` when a key does not fit its algorithm.
  */
 export async function mercureVerifiers(
-  config: HeraldConfig,
+  config: MercureKeySettings,
   heraldVerifier?: JwtVerifier,
 ): Promise<MercureVerifiers> {
   const { publisher, subscriber } = mercureKeys(config);

@@ -50,7 +50,7 @@ export async function handleMercurePublish(
       `Content-Type ${type === "" ? "is missing" : `"${type}" is not accepted`}; a Mercure update is sent as ${FORM}`,
     );
   }
-  const form = new URLSearchParams((await readBody(req, ctx.config.maxBodyBytes)).toString("utf8"));
+  const form = new URLSearchParams((await readBody(req, ctx.options.maxBodyBytes)).toString("utf8"));
   const input = parseMercureForm(form, modern);
   authorizeTopics(claims.publish, input.topics, modern);
   const [result] = await ctx.hub.publish([{ ...input, scope: ownScope() }]);

@@ -20,7 +20,7 @@ export async function handleResourceMetadata(
     resource: identity.resource,
     authorization_details_types_supported: [MERCURE_DETAIL_TYPE],
     bearer_methods_supported: ["header"],
-    mercure_cookie: ctx.config.mercureCookieName,
+    mercure_cookie: ctx.options.mercureCookieName,
     mercure_matcher_types_supported: [...MATCHER_TYPES],
   };
   if (ctx.subscriptions !== undefined) metadata.mercure_subscriptions = true;

@@ -48,12 +48,12 @@ export async function planSubscription(
 ): Promise<SubscriptionPlan> {
   const request = parseSubscribeRequest(req, url, {
     compat: ctx.auth.compat,
-    maxMatchers: ctx.config.maxTopics,
-    maxLength: ctx.config.maxTopicLength,
+    maxMatchers: ctx.options.maxTopics,
+    maxLength: ctx.options.maxTopicLength,
   });
   const identity = ctx.auth.identity(req);
   const claims = await ctx.auth.subscriber(req, url, identity);
-  if (claims === undefined && ctx.auth.subscriberAuth && !ctx.config.mercureAnonymous) {
+  if (claims === undefined && ctx.auth.subscriberAuth && !ctx.options.mercureAnonymous) {
     throw new AuthError(
       "unauthorized",
       undefined,
