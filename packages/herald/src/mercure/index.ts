@@ -32,8 +32,8 @@ import { handleSubscriptionsApi } from "./subscriptions-api.ts";
 import { handleResourceMetadata } from "./v1/metadata.ts";
 
 export const MERCURE_PATH = "/.well-known/mercure";
-export { METADATA_PATH } from "./v1/identity.ts";
 export { SUBSCRIPTIONS_PATH } from "./subscriptions.ts";
+export { METADATA_PATH } from "./v1/identity.ts";
 
 /** The settings the Mercure feature is built from. */
 export type MercureSettings = MercureOptions &
