@@ -65,15 +65,21 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
       publishBurst: 3,
       maxEventBytes: MAX_EVENT,
       mercureJwtKey: MERCURE_SECRET,
+      mercureProtocolCompatibility: 8, // the Mercure answers checked here are 0.x ones
       mercureAnonymous: false,
       mercureSubscriptions: true,
     });
     tight = await startTestHerald({
       maxConnectionsPerIp: 1,
       mercureJwtKey: MERCURE_SECRET,
+      mercureProtocolCompatibility: 8, // the Mercure answers checked here are 0.x ones
       mercureAnonymous: true,
     });
-    drained = await startTestHerald({ mercureJwtKey: MERCURE_SECRET, mercureAnonymous: true });
+    drained = await startTestHerald({
+      mercureJwtKey: MERCURE_SECRET,
+      mercureProtocolCompatibility: 8,
+      mercureAnonymous: true,
+    });
     await drained.drain();
     jwksServer = createServer((_req, res) => res.writeHead(500).end());
     await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
@@ -317,6 +323,8 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
       api.check("GET", path, answer);
     }
     api.check("GET", "/herald-client.js", await call(`${main.url}/herald-client.js`));
+    const metadata = "/.well-known/oauth-protected-resource/.well-known/mercure";
+    api.check("GET", metadata, await call(`${main.url}${metadata}`));
     api.check("GET", "/readyz", await call(`${drained.url}/readyz`));
   });
 

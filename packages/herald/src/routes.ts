@@ -1,5 +1,5 @@
 import { type Handler, Router } from "./http/router.ts";
-import { MERCURE_PATH, type MercureMount, SUBSCRIPTIONS_PATH } from "./mercure/index.ts";
+import { MERCURE_PATH, METADATA_PATH, type MercureMount, SUBSCRIPTIONS_PATH } from "./mercure/index.ts";
 import { OPENAPI_PATH } from "./ops/openapi-route.ts";
 import { PAGE_PATHS } from "./ops/page.ts";
 
@@ -45,6 +45,7 @@ export function routes(h: RouteHandlers): Router {
     .add("GET", "/readyz", h.ready)
     .add("GET", MERCURE_PATH, h.mercure.subscribe) // Mercure's stream, same path
     .add("POST", MERCURE_PATH, h.mercure.publish)
+    .add("GET", METADATA_PATH, h.mercure.metadata) // RFC 9728 metadata of the hub
     .add("GET", SUBSCRIPTIONS_PATH, h.mercure.subscriptions)
     .addPrefix("GET", `${SUBSCRIPTIONS_PATH}/`, h.mercure.subscriptions)
     .add("GET", "/metrics", h.metrics)

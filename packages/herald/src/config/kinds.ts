@@ -125,6 +125,12 @@ export const workers: Kind<number> = {
   parse: (value) => (value === "auto" ? availableParallelism() : whole(value, 1, 1024)),
 };
 
+export const mercureCompat: Kind<number> = {
+  name: "mercure-compat",
+  accepts: "0 (Mercure 1.0 only) or 8 (Mercure 0.x clients too)",
+  parse: (text) => (text === "" || text === "0" ? 0 : text === "8" ? 8 : undefined),
+};
+
 /** Every kind, in the order the docs list them. */
 export const KINDS: readonly Kind<unknown>[] = [
   port,
@@ -140,4 +146,5 @@ export const KINDS: readonly Kind<unknown>[] = [
   logFormat,
   sameSite,
   workers,
+  mercureCompat,
 ];

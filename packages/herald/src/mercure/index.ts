@@ -23,15 +23,17 @@ import type { Logger } from "../ops/logger.ts";
 import { MercureAuth } from "./auth.ts";
 import type { MercureContext, MercureOptions } from "./context.ts";
 import { sendMercureError } from "./http.ts";
-import { type MercureKeySettings, mercureVerifiers } from "./keys.ts";
+import { type MercureKeySettings, mercureIssuers, mercureVerifiers } from "./keys.ts";
 import { handleMercurePublish } from "./publish.ts";
 import { MercureSelectors } from "./selectors.ts";
 import { handleMercureSubscribe, MERCURE_STREAMS } from "./subscribe.ts";
 import { type ActiveSubscriber, SubscriptionRegistry } from "./subscriptions.ts";
 import { handleSubscriptionsApi } from "./subscriptions-api.ts";
+import { handleResourceMetadata } from "./v1/metadata.ts";
 
 export const MERCURE_PATH = "/.well-known/mercure";
 export { SUBSCRIPTIONS_PATH } from "./subscriptions.ts";
+export { METADATA_PATH } from "./v1/identity.ts";
 
 /** The settings the Mercure feature is built from. */
 export type MercureSettings = MercureOptions &
@@ -47,6 +49,8 @@ export type MercureSettings = MercureOptions &
     | "mercureHeartbeatMs"
     | "maxBufferedBytes"
     | "retryMs"
+    | "mercureJwks"
+    | "mercureResourceIdentifier"
   >;
 
 export interface MercureDeps {
@@ -80,6 +84,8 @@ export interface MercureMount {
     readonly publish: Handler;
     /** GET `SUBSCRIPTIONS_PATH` and every path under it. */
     readonly subscriptions: Handler;
+    /** GET `METADATA_PATH`: the RFC 9728 protected-resource metadata. */
+    readonly metadata: Handler;
   };
   /** Stops the Mercure heartbeat timer. */
   close(): void;
@@ -105,6 +111,8 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
     retryMs: settings.retryMs,
     heartbeatMs: settings.mercureHeartbeatMs,
   });
+  const issuers = await mercureIssuers(settings, verifiers);
+  const compat = settings.mercureProtocolCompatibility === 8;
   const context: MercureContext = {
     hub,
     options: settings,
@@ -112,9 +120,13 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
     selectors,
     auth: new MercureAuth({
       verifiers,
+      issuers,
       selectors,
       cookieName: settings.mercureCookieName,
       publishOrigins: settings.mercurePublishOrigins,
+      compat,
+      resourceIdentifier: settings.mercureResourceIdentifier,
+      trustProxy: settings.trustProxy,
     }),
     subscriptions: settings.mercureSubscriptions ? new SubscriptionRegistry() : undefined,
     limits: deps.limits,
@@ -122,9 +134,18 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
     streams,
     connections: streams.connections,
   };
-  if (verifiers.publisher === undefined) {
+  if (compat) {
+    log.warn(
+      "MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8: Mercure 0.x clients are served too; 0.x tokens are accepted without the checks of 1.0 (typ at+jwt, exp, aud, iss) and may come in the URL (the authorization query parameter): turn it off once every client speaks 1.0",
+    );
+  }
+  if (!context.auth.publishingEnabled) {
     log.info(
-      "Mercure publishing is off: set MERCURE_PUBLISHER_JWT_KEY, MERCURE_JWT_KEY or a Herald key (HERALD_JWT_*) to enable it",
+      "Mercure publishing is off: set MERCURE_ISSUER and MERCURE_PUBLISHER_JWT_KEY or MERCURE_JWT_KEY (or MERCURE_JWKS) to enable it",
+    );
+  } else if (issuers.length === 0) {
+    log.info(
+      "Mercure 1.0 access tokens are refused: no issuer is trusted (set MERCURE_ISSUER or MERCURE_JWKS)",
     );
   }
 
@@ -135,7 +156,7 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
       try {
         await handler(context, req, res, url);
       } catch (error) {
-        sendMercureError(res, error, log);
+        sendMercureError(res, error, log, context.auth.identity(req));
       }
     };
   return {
@@ -149,6 +170,7 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
         deps.inFlight.track(() => handleMercurePublish(ctx, req, res, url)),
       ),
       subscriptions: guarded(handleSubscriptionsApi),
+      metadata: guarded(handleResourceMetadata),
     },
     close: () => streams.close(),
   };

@@ -1,5 +1,6 @@
 import { JwtVerifier, keyLike, loadKey, publicKeyAlgorithm, type VerificationKey } from "../auth/index.ts";
 import type { HeraldConfig } from "../config/settings.ts";
+import { jwksIssuers, type TrustedIssuer } from "./v1/tokens.ts";
 
 /** The algorithms Mercure keys may use here (Mercure's `*_jwt_alg` values that jose verifies). */
 export const MERCURE_ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "ES256", "ES384", "ES512"];
@@ -13,6 +14,8 @@ export type MercureKeySettings = Pick<
   | "mercurePublisherJwtAlg"
   | "mercureSubscriberJwtKey"
   | "mercureSubscriberJwtAlg"
+  | "mercureIssuer"
+  | "mercureProtocolCompatibility"
 >;
 
 export interface MercureVerifiers {
@@ -61,6 +64,40 @@ export function checkMercureKeys(config: MercureKeySettings): void {
   const { publisher, subscriber } = mercureKeys(config);
   if (publisher !== undefined) checkKey(publisher);
   if (subscriber !== undefined) checkKey(subscriber);
+  if ((publisher !== undefined || subscriber !== undefined) && config.mercureIssuer === "") {
+    if (config.mercureProtocolCompatibility !== 8) {
+      throw new Error(
+        "MERCURE_ISSUER is not set: Mercure 1.0 access tokens are verified with a MERCURE_* key only for the issuer (iss) it is bound to; set MERCURE_ISSUER to the iss of your tokens (e.g. https://example.com), or set MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8 to accept Mercure 0.x tokens only",
+      );
+    }
+  }
+}
+
+/**
+ * The issuers of Mercure 1.0 access tokens: MERCURE_ISSUER with the MERCURE_* keys (or Herald's
+ * own key when no MERCURE_* key is set), and each issuer of MERCURE_JWKS with its JWKS.
+ */
+export async function mercureIssuers(
+  config: Pick<HeraldConfig, "mercureIssuer" | "mercureJwks">,
+  verifiers: MercureVerifiers,
+): Promise<TrustedIssuer[]> {
+  const issuers: TrustedIssuer[] = [];
+  if (config.mercureIssuer !== "") {
+    issuers.push({
+      issuer: config.mercureIssuer,
+      publisher: verifiers.publisher,
+      subscriber: verifiers.subscriber,
+    });
+  }
+  for (const issuer of await jwksIssuers(config.mercureJwks)) {
+    if (issuers.some((known) => known.issuer === issuer.issuer)) {
+      throw new Error(
+        `MERCURE_JWKS: the issuer ${JSON.stringify(issuer.issuer)} is listed twice (or is MERCURE_ISSUER)`,
+      );
+    }
+    issuers.push(issuer);
+  }
+  return issuers;
 }
 
 /** Returns the algorithm the key verifies (its PEM form for an asymmetric one). */

@@ -1,17 +1,13 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AuthError } from "../core/auth.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { CloseReason } from "../core/subscriber.ts";
 import { clientIp } from "../http/client-ip.ts";
 import { SSE_HEADERS } from "../http/sse/connection.ts";
 import type { StreamProtocol } from "../http/sse/head.ts";
 import type { StreamWatcher } from "../http/sse/open-stream.ts";
-import { queryTopics, resumeFrom } from "../http/sse/request.ts";
-import type { MercureClaims } from "./claims.ts";
 import type { MercureContext } from "./context.ts";
-import type { HeldSelectors } from "./selectors.ts";
 import { type ActiveSubscriber, subscriptionUpdates } from "./subscriptions.ts";
+import { planSubscription } from "./v1/plan.ts";
 
 /**
  * Mercure's streams: Herald's headers with caching ruled out as the Mercure hub does; a resuming
@@ -24,15 +20,17 @@ export const MERCURE_STREAMS: StreamProtocol = {
 };
 
 /**
- * Mercure subscribe: `GET /.well-known/mercure?topic=<selector>[&topic=...]`. Selectors are exact
- * strings, `*`, or URI templates (selectors.ts); an update is sent when its canonical topic or an
- * alternate matches one, and, when private, when one of its topics matches the token's
- * `mercure.subscribe` (anonymous subscribers never get private updates).
+ * Mercure subscribe: `GET /.well-known/mercure?match=<topic>&match_urlpattern=<URL pattern>...`
+ * (1.0), or `?topic=<selector>` (0.x, compatibility mode). `planSubscription` (v1/plan.ts) reads
+ * the request and the token and holds the URL patterns and URI templates: an update is sent when
+ * its canonical topic or an alternate matches a matcher, and, when private, when one of its topics
+ * matches the token's subscribe grants (anonymous subscribers never get private updates).
  *
- * Resume: the `Last-Event-ID` header, else the `lastEventID` query parameter (`earliest` = all the
- * history holds). Then the response carries `Last-Event-ID`: the requested id when the hub resumed
- * from it (`earliest` for `earliest`), else `earliest` (the id is unknown or too old; Herald also
- * sends its `herald.missed` event). The stream closes when the token expires.
+ * Resume: the `Last-Event-ID` header, else `last_event_id` (0.x: `lastEventID`); `earliest` = all
+ * the history holds. Then the response carries the resume outcome, in `Mercure-Last-Event-ID`
+ * (1.0) or `Last-Event-ID` (0.x): the requested id when the hub resumed from it (`earliest` for
+ * `earliest`), else `earliest` (the id is unknown or too old; Herald also sends its
+ * `herald.missed` event). The stream closes when the token expires.
  *
  * This parses Mercure's request; the stream itself is Herald's one stream path (`Streams`: limits,
  * expiry, heartbeats, slow clients, the end).
@@ -43,44 +41,26 @@ export async function handleMercureSubscribe(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const claims = await ctx.auth.subscriber(req, url);
-  if (claims === undefined && ctx.auth.subscriberAuth && !ctx.options.mercureAnonymous) {
-    throw new AuthError(
-      "unauthorized",
-      undefined,
-      'this hub does not allow anonymous subscribers: present a JWT (Authorization header, "authorization" query parameter or cookie)',
-    );
-  }
-  const topics = queryTopics(
-    url,
-    ctx.options,
-    'missing "topic": subscribe with ?topic=<selector> (an exact topic, * or a URI template)',
-  );
-  const lastEventId = resumeFrom(req, url, "lastEventID");
   const ip = clientIp(req, ctx.options.trustProxy);
-  // Compiled templates are held (and counted for this IP) while the stream lives: 400 for a
-  // template too complex, 429 over HERALD_MAX_TEMPLATES_PER_IP, 503 when the cache is full.
-  const held = await ctx.selectors.hold(topics, ip);
+  // Compiled templates and URL patterns are held (and counted for this IP) while the stream lives:
+  // 400 for one too complex, 429 over HERALD_MAX_TEMPLATES_PER_IP, 503 when the cache is full.
+  const plan = await planSubscription(ctx, req, url, ip);
   let release: () => void;
   try {
     release = await ctx.streams.admit(ip); // Herald's stream limits: 429/503 with Retry-After
   } catch (error) {
-    held.release();
+    plan.release();
     throw error;
   }
-  const me = ctx.subscriptions === undefined ? undefined : subscriberOf(topics, claims);
   await ctx.streams.open(req, res, {
-    selectors: held.selectors,
-    privateSelectors: claims?.subscribe ?? [],
-    lastEventId,
-    expiresAt: claims?.expiresAt,
+    selectors: plan.selectors,
+    privateSelectors: plan.privateSelectors,
+    lastEventId: plan.lastEventId,
+    expiresAt: plan.expiresAt,
     release,
-    watcher: new MercureStream(ctx, held, me),
+    resumeHeader: plan.resumeHeader,
+    watcher: new MercureStream(ctx, plan, ctx.subscriptions === undefined ? undefined : plan.subscriber),
   });
-}
-
-function subscriberOf(topics: string[], claims: MercureClaims | undefined): ActiveSubscriber {
-  return { id: `urn:uuid:${randomUUID()}`, topics, payload: claims?.payload };
 }
 
 /**
@@ -93,7 +73,7 @@ class MercureStream implements StreamWatcher {
 
   constructor(
     private readonly ctx: MercureContext,
-    private readonly held: HeldSelectors,
+    private readonly held: { release(): void },
     /** Its entry in the subscriptions API (MERCURE_SUBSCRIPTIONS), else undefined. */
     private readonly me: ActiveSubscriber | undefined,
   ) {}

@@ -1,4 +1,4 @@
-import { bool, count, duration, list, size, text } from "../kinds.ts";
+import { bool, count, duration, list, mercureCompat, size, text } from "../kinds.ts";
 import type { Settings } from "../setting.ts";
 
 /** The Mercure protocol at /.well-known/mercure, with Mercure's names and MERCURE_* variables (docs/mercure.md). */
@@ -84,8 +84,36 @@ export const MERCURE = {
     flag: "mercure-cookie-name",
     env: "MERCURE_COOKIE_NAME",
     kind: text,
-    default: "mercureAuthorization",
-    help: "Mercure: name of the cookie that carries the token",
+    default: "__Secure-mercure_access_token",
+    help: "Mercure: name of the cookie that carries the access token (with MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8, 0.x's mercureAuthorization is read too)",
+  },
+  mercureIssuer: {
+    flag: "mercure-issuer",
+    env: "MERCURE_ISSUER",
+    kind: text,
+    default: "",
+    help: "Mercure 1.0: the issuer (iss) of the tokens that MERCURE_JWT_KEY / MERCURE_PUBLISHER_JWT_KEY / MERCURE_SUBSCRIBER_JWT_KEY verify; required with a MERCURE_* key unless MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8",
+  },
+  mercureJwks: {
+    flag: "mercure-jwks",
+    env: "MERCURE_JWKS",
+    kind: list,
+    default: "",
+    help: "Mercure 1.0: more trusted issuers, comma-separated <issuer>=<JWKS URL> entries (each issuer's tokens are verified with its own JWKS only)",
+  },
+  mercureResourceIdentifier: {
+    flag: "mercure-resource-identifier",
+    env: "MERCURE_RESOURCE_IDENTIFIER",
+    kind: text,
+    default: "",
+    help: "Mercure 1.0: the hub's resource identifier, the aud tokens must carry (e.g. https://example.com/.well-known/mercure); empty = <scheme>://<host>/.well-known/mercure of each request",
+  },
+  mercureProtocolCompatibility: {
+    flag: "mercure-protocol-version-compatibility",
+    env: "MERCURE_PROTOCOL_VERSION_COMPATIBILITY",
+    kind: mercureCompat,
+    default: "0",
+    help: "Mercure: 8 = also serve Mercure 0.x clients (topic=, the mercure claim, the authorization query parameter, the mercureAuthorization cookie, the 0.x subscription format); weakens token checks; 0 = 1.0 only",
   },
   maxTemplateSize: {
     flag: "max-template-size",

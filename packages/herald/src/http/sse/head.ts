@@ -44,14 +44,18 @@ export function headWaitsForResume(protocol: StreamProtocol, lastEventId: string
   return protocol.lastEventId === "resume-outcome" && lastEventId !== undefined;
 }
 
-/** The head of a `"resume-outcome"` stream once the history answered its resume from `lastEventId`. */
+/**
+ * The head of a `"resume-outcome"` stream once the history answered its resume from `lastEventId`,
+ * the outcome in `header` (`Last-Event-ID`; Mercure 1.0 names it `Mercure-Last-Event-ID`).
+ */
 export function headAfterResume(
   protocol: StreamProtocol,
   lastEventId: string,
   outcome: ResumeOutcome,
+  header = "Last-Event-ID",
 ): Record<string, string> {
   const id = outcome.kind === "replay" ? lastEventId : EARLIEST;
-  return { ...protocol.headers, "Last-Event-ID": headerSafe(id) };
+  return { ...protocol.headers, [header]: headerSafe(id) };
 }
 
 /**

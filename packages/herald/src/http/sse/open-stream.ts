@@ -25,6 +25,11 @@ export interface StreamRequest {
   readonly release: () => void;
   /** A protocol's own state tied to the stream's life (Mercure's subscriptions API), if any. */
   readonly watcher?: StreamWatcher | undefined;
+  /**
+   * The response header naming the resume outcome of a `"resume-outcome"` protocol:
+   * `Last-Event-ID` (default; Mercure 0.x) or `Mercure-Last-Event-ID` (Mercure 1.0).
+   */
+  readonly resumeHeader?: string | undefined;
 }
 
 /**
@@ -141,7 +146,12 @@ export class Streams {
         lastEventId,
         onResume: waits
           ? (outcome) =>
-              this.start(opened, res, headAfterResume(protocol, lastEventId as string, outcome), expiresAt)
+              this.start(
+                opened,
+                res,
+                headAfterResume(protocol, lastEventId as string, outcome, request.resumeHeader),
+                expiresAt,
+              )
           : undefined,
       });
       opened.subscriber = subscriber;

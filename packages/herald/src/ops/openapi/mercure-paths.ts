@@ -1,4 +1,4 @@
-import { MERCURE_PATH } from "../../mercure/index.ts";
+import { MERCURE_PATH, METADATA_PATH } from "../../mercure/index.ts";
 import { SUBSCRIPTIONS_PATH } from "../../mercure/subscriptions.ts";
 import {
   header,
@@ -74,38 +74,65 @@ const topicParam = pathParam("topic", "a topic selector");
 const badEncoding = { bad_request: "a malformed percent-encoding" };
 
 export const MERCURE_PATHS: Json = {
+  [METADATA_PATH]: {
+    get: {
+      tags: ["mercure"],
+      operationId: "mercureResourceMetadata",
+      summary: "The hub's OAuth 2.0 protected-resource metadata (RFC 9728)",
+      responses: {
+        "200": jsonAnswer("the metadata", schemaRef("ResourceMetadata")),
+      },
+    },
+  },
   [MERCURE_PATH]: {
     get: {
       tags: ["mercure"],
       operationId: "mercureSubscribe",
       summary: "Mercure subscribe (an SSE stream)",
       description:
-        "Updates whose canonical topic or an alternate matches a selector; private ones only when a topic also matches the token's `mercure.subscribe`. The stream closes when the token expires.",
+        "Mercure 1.0 (`match`, `match_exact`, `match_urlpattern`), or 0.x (`topic`, with `MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8`). Updates whose canonical topic or an alternate matches a matcher; private ones only when a topic also matches the token's subscribe grants. At least one matcher; any other parameter name starting with `match` is a 400. The stream closes when the token expires.",
       security: SUBSCRIBER,
       parameters: [
+        query("match", "repeated: exact topics (`*`: every topic)", {
+          type: "array",
+          items: { type: "string" },
+        }),
+        query("match_exact", "repeated: the explicit spelling of `match`", {
+          type: "array",
+          items: { type: "string" },
+        }),
         query(
-          "topic",
-          `repeated: topic selectors (an exact topic, \`*\`, or an RFC 6570 URI template); at most ${setting("maxTopics")}`,
-          { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
-          true,
+          "match_urlpattern",
+          `repeated: WHATWG URL Patterns (\`https://example.com/books/:id\`), matched in linear time; at most ${setting("maxTemplateSize")} RE2 instructions`,
+          { type: "array", items: { type: "string" } },
         ),
         query(
-          "lastEventID",
+          "topic",
+          `Mercure 0.x (compatibility mode), repeated: topic selectors (an exact topic, \`*\`, or an RFC 6570 URI template); at most ${setting("maxTopics")} matchers in all`,
+          { type: "array", items: { type: "string", minLength: 1 } },
+        ),
+        query(
+          "last_event_id",
           "resume after this id (`earliest`: all the history holds); the `Last-Event-ID` header wins",
           { type: "string" },
         ),
+        query("lastEventID", "Mercure 0.x (compatibility mode): as `last_event_id`", { type: "string" }),
         header("Last-Event-ID", "resume after this id (what EventSource sends when it reconnects)"),
       ],
       responses: {
         "200": sseAnswer("the stream of updates", {
-          "Last-Event-ID": {
+          "Mercure-Last-Event-ID": {
             description:
-              "when resuming: the id asked for when Herald resumed from it, else `earliest` (an unknown or too old id; the `herald.missed` event says so too)",
+              "a 1.0 request, when resuming: the id asked for when Herald resumed from it, else `earliest` (an unknown or too old id; the `herald.missed` event says so too)",
+            schema: { type: "string" },
+          },
+          "Last-Event-ID": {
+            description: "the same, for a 0.x request",
             schema: { type: "string" },
           },
         }),
         ...mercureErrors({
-          bad_request: `no \`topic\`, more than ${setting("maxTopics")}, one that is empty, too long or holds a control character, or a URI template over ${setting("maxTemplateSize")} states`,
+          bad_request: `no matcher, more than ${setting("maxTopics")}, one too long or holding a control or format character, an unknown \`match*\` parameter, \`topic\` outside compatibility mode, a URL pattern that does not compile or a URI template / URL pattern over ${setting("maxTemplateSize")}`,
           unauthorized: `a presented token was refused; or none, with ${setting("mercureAnonymous")}`,
           too_many_requests: `too many open streams from this client IP (${setting("maxConnectionsPerIp")}), or too many distinct URI templates (${setting("maxTemplatesPerIp")})`,
           unavailable: `this node's stream limit (${setting("maxConnections")}) is reached, compiled templates fill ${setting("templateCacheBytes")}, Herald is shutting down, or the bus cannot replay`,

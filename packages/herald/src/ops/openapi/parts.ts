@@ -110,11 +110,26 @@ export function seedErrors(refusals: Refusals): Json {
   });
 }
 
-/** Mercure routes answer errors as the Mercure hub does: the message as `text/plain` (`sendMercureError`). */
+const MERCURE_CHALLENGE: Json = {
+  description:
+    'RFC 6750 challenge with the RFC 9728 `resource_metadata`: `Bearer resource_metadata="..."` when no token was presented, else `Bearer error="invalid_token"` (401) or `error="insufficient_scope"` (403), with `error_description` (the reason) and `resource_metadata`',
+  required: true,
+  schema: { type: "string", pattern: "^Bearer (error=|resource_metadata=)" },
+};
+
+/**
+ * Mercure routes answer errors as the Mercure hub does: the message as `text/plain`
+ * (`sendMercureError`), 401 and 403 with Mercure 1.0's challenge (`MERCURE_CHALLENGE`).
+ */
 export function mercureErrors(refusals: Refusals): Json {
-  return answers(refusals, (code, description) =>
-    withHeaders(code, { description, content: { "text/plain": { schema: schemaRef("MercureError") } } }),
-  );
+  return answers(refusals, (code, description) => {
+    const response = withHeaders(code, {
+      description,
+      content: { "text/plain": { schema: schemaRef("MercureError") } },
+    });
+    if (code !== "unauthorized" && code !== "forbidden") return response;
+    return { ...response, headers: { "WWW-Authenticate": MERCURE_CHALLENGE } };
+  });
 }
 
 function withHeaders(code: HeraldErrorCode, response: Json): Json {

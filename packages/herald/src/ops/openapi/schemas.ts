@@ -234,6 +234,20 @@ export const SCHEMAS: Json = {
       subscriptions: { type: "array", items: schemaRef("Subscription") },
     },
   },
+  ResourceMetadata: {
+    type: "object",
+    description: "RFC 9728 protected-resource metadata with Mercure's members (docs/mercure.md, Discovery).",
+    required: ["resource", "authorization_details_types_supported", "bearer_methods_supported"],
+    properties: {
+      resource: { ...text, description: "the resource identifier: the `aud` of access tokens" },
+      authorization_details_types_supported: { const: ["https://mercure.rocks/authorization-detail"] },
+      bearer_methods_supported: { const: ["header"] },
+      mercure_cookie: { ...text, description: "the cookie that may carry the access token" },
+      mercure_matcher_types_supported: { const: ["exact", "urlpattern"] },
+      mercure_subscriptions: { const: true },
+    },
+    additionalProperties: false,
+  },
   MercureUpdate: {
     type: "object",
     description: "A Mercure update, form-encoded (docs/mercure.md).",
