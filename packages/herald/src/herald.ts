@@ -23,7 +23,7 @@ import { onClientError } from "./http/client-errors.ts";
 import { Cors } from "./http/cors.ts";
 import { InFlight } from "./http/in-flight.ts";
 import { serve } from "./http/serve.ts";
-import type { SseConnection } from "./http/sse/connection.ts";
+import { SOCKET_HIGH_WATER_MARK, type SseConnection } from "./http/sse/connection.ts";
 import { Streams } from "./http/sse/open-stream.ts";
 import { createMercure, MERCURE_PATH, type MercureMount } from "./mercure/index.ts";
 import type { ActiveSubscriber } from "./mercure/subscriptions.ts";
@@ -198,8 +198,12 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   // Slow-loris: a client gets headersTimeout to send its headers and requestTimeout for the whole
   // request; Node checks both every connectionsCheckingInterval. Streams are not affected (the
   // request is complete once its headers are in).
+  // Socket buffers: 16 KiB, Node 20's default (Node 22 raised it to 64 KiB). A replay waits for
+  // 'drain' once a write passes it; a bound above --max-buffered would let a replay run past the
+  // limit without ever waiting, and cut every resuming client off as slow.
   const server = createServer(
     {
+      highWaterMark: SOCKET_HIGH_WATER_MARK,
       headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
       requestTimeout: config.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),

@@ -11,6 +11,14 @@ export const SSE_HEADERS = {
   "X-Accel-Buffering": "no",
 } as const;
 
+/**
+ * The write buffer of every socket Herald serves (the server's `highWaterMark`), pinned so that
+ * pacing is the same on every Node (20: 16 KiB; 22 and later: 64 KiB). A replay writes until a
+ * write returns false, then waits for 'drain'; with a buffer above `maxBufferedBytes` no write would
+ * return false before the bound is passed, and every resuming client would be cut off as slow.
+ */
+export const SOCKET_HIGH_WATER_MARK = 16 * 1024;
+
 export interface SseConnectionOptions {
   /** Bytes buffered for this client (Node's buffer + ours) above which it is cut off as slow. */
   readonly maxBufferedBytes: number;
