@@ -1,4 +1,5 @@
 import { startRabbit, startRedis } from "../helpers/brokers.ts";
+import { startRabbitCluster } from "../helpers/rabbit-cluster.ts";
 import { startRedisCluster, startSentinelGroup } from "../helpers/redis-ha.ts";
 import type { Target } from "./schedule.ts";
 
@@ -15,6 +16,8 @@ export interface Broker {
    * over, then starts the old one again after `ms` (it rejoins as a replica).
    */
   killPrimary?(ms: number): Promise<void>;
+  /** A cluster: SIGKILLs node `index`, then starts it again after `ms` (it rejoins). */
+  killNode?(index: number, ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -24,14 +27,14 @@ const LOG_KEY = "{herald}:log";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function noCrash(target: Target): never {
-  throw new Error(`${target} takes kill-primary, not kill-broker`);
+  throw new Error(`${target} takes the loss of one node, not kill-broker`);
 }
 
 /**
  * Redis with `appendonly yes` and `appendfsync always` (a crash may lose nothing acknowledged), or
  * RabbitMQ (a stream queue: confirmed means written); a primary with 2 replicas and 3 Sentinels, or
  * a Redis Cluster of 3 primaries with a replica each (what a crash of the primary may lose is what
- * no replica got: Herald's `wait=`); none for the memory bus.
+ * no replica got: Herald's `wait=`); a 3-node RabbitMQ cluster; none for the memory bus.
  */
 export async function startBroker(target: Target): Promise<Broker | undefined> {
   if (target === "redis") return startRedis({ durable: true });
@@ -63,6 +66,21 @@ export async function startBroker(target: Target): Promise<Broker | undefined> {
         await cluster.failedOver(old, LOG_KEY);
         await sleep(ms);
         await old.start();
+      },
+      stop: () => cluster.stop(),
+    };
+  }
+  if (target === "rabbitmq-cluster") {
+    const cluster = await startRabbitCluster();
+    return {
+      url: cluster.url,
+      kill: async () => {}, // (stop() kills every process of it)
+      start: () => noCrash(target),
+      async killNode(index, ms) {
+        const node = cluster.nodes[index % cluster.nodes.length]!;
+        await node.kill();
+        await sleep(ms);
+        await node.start();
       },
       stop: () => cluster.stop(),
     };

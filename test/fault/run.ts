@@ -64,6 +64,7 @@ const NODES: Record<Target, { nodes: number; workers: number }> = {
   rabbitmq: { nodes: 2, workers: 1 },
   "redis-sentinel": { nodes: 2, workers: 1 },
   "redis-cluster": { nodes: 2, workers: 1 },
+  "rabbitmq-cluster": { nodes: 2, workers: 1 },
 };
 
 /**
@@ -140,7 +141,8 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
   process.once("SIGTERM", onTerm);
   try {
     broker = await startBroker(target);
-    const wait = replicated && options.redisWait !== undefined ? `?wait=${options.redisWait}` : "";
+    const redisHa = replicated && target.startsWith("redis");
+    const wait = redisHa && options.redisWait !== undefined ? `?wait=${options.redisWait}` : "";
     const bus = broker === undefined ? "memory" : `${broker.url}${wait}`;
     for (let i = 0; i < shape.nodes; i++)
       nodes.push(
@@ -331,6 +333,14 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
       const burst = burstOn(world, step, name);
       await sleep(50);
       await broker.killPrimary!(step.ms);
+      await burst;
+      return;
+    }
+    case "kill-broker-node": {
+      const broker = world.broker!;
+      const burst = burstOn(world, step, name);
+      await sleep(50);
+      await broker.killNode!(step.node, step.ms);
       await burst;
       return;
     }

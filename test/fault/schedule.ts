@@ -8,7 +8,14 @@ import { prng } from "../helpers/prng.ts";
  * The first steps are every fault the target has once, in a seeded order, so even a short run
  * covers them all; then faults are drawn at random. Every step that waits runs a burst meanwhile.
  */
-export type Target = "memory" | "workers" | "redis" | "rabbitmq" | "redis-sentinel" | "redis-cluster";
+export type Target =
+  | "memory"
+  | "workers"
+  | "redis"
+  | "rabbitmq"
+  | "redis-sentinel"
+  | "redis-cluster"
+  | "rabbitmq-cluster";
 export const TARGETS: readonly Target[] = [
   "memory",
   "workers",
@@ -16,10 +23,20 @@ export const TARGETS: readonly Target[] = [
   "rabbitmq",
   "redis-sentinel",
   "redis-cluster",
+  "rabbitmq-cluster",
 ];
 
-/** Targets on replicated Redis (test/helpers/redis-ha.ts): the primary can be killed and replaced. */
-export const REPLICATED: readonly Target[] = ["redis-sentinel", "redis-cluster"];
+/**
+ * Targets on replicated brokers (test/helpers/redis-ha.ts, rabbit-cluster.ts): a broker node can be
+ * killed and the log lives on. With nothing acknowledged lost, no stream may be told of a gap.
+ */
+export const REPLICATED: readonly Target[] = ["redis-sentinel", "redis-cluster", "rabbitmq-cluster"];
+
+/** The steps that kill a node of a replicated broker. */
+export const BROKER_NODE_FAULTS: readonly FaultKind[] = ["kill-primary", "kill-broker-node"];
+
+/** Nodes of the RabbitMQ cluster target. */
+export const RABBIT_CLUSTER_SIZE = 3;
 
 /** Concurrent `POST /publish/batch` requests, one to each serving node in turn. */
 export interface Burst {
@@ -40,6 +57,8 @@ export type Step =
    * start the old one again after `ms` (it comes back as a replica).
    */
   | ({ readonly kind: "kill-primary"; readonly ms: number } & Burst)
+  /** A burst; SIGKILL one node of the RabbitMQ cluster 50 ms into it, start it again after `ms`. */
+  | ({ readonly kind: "kill-broker-node"; readonly node: number; readonly ms: number } & Burst)
   /** SIGSTOP one worker of the node (`--workers`) for `ms` while a burst runs, then SIGCONT. */
   | ({ readonly kind: "stop-worker"; readonly worker: number; readonly ms: number } & Burst)
   /** SIGKILL one worker (the primary starts another) while a burst runs. */
@@ -57,6 +76,7 @@ export const FAULTS: Readonly<Record<Target, readonly FaultKind[]>> = {
   // faults after which nothing acknowledged may be missing and no stream told of a gap (wait >= 1)
   "redis-sentinel": ["kill-primary", "burst", "stop-node", "kill-node"],
   "redis-cluster": ["kill-primary", "burst", "stop-node", "kill-node"],
+  "rabbitmq-cluster": ["kill-broker-node", "burst", "stop-node", "kill-node"],
 };
 
 export interface ScheduleShape {
@@ -101,6 +121,9 @@ export function* schedule(seed: number, target: Target, shape: ScheduleShape): G
       case "kill-primary":
         yield { kind, ms: pause(), ...burst() };
         break;
+      case "kill-broker-node":
+        yield { kind, node: rng.int(RABBIT_CLUSTER_SIZE), ms: pause(), ...burst() };
+        break;
       case "stop-worker":
         yield { kind, worker: rng.int(shape.workers), ms: pause(), ...burst() };
         break;
@@ -131,6 +154,8 @@ export function describeStep(step: Step): string {
       return `${burst}, SIGKILL the broker 50 ms into it, restart after ${step.ms} ms`;
     case "kill-primary":
       return `${burst}, SIGKILL the Redis primary 50 ms into it, restart it ${step.ms} ms after the failover`;
+    case "kill-broker-node":
+      return `${burst}, SIGKILL RabbitMQ node ${step.node} 50 ms into it, restart it after ${step.ms} ms`;
     case "stop-worker":
       return `SIGSTOP worker ${step.worker} for ${step.ms} ms, ${burst}`;
     case "kill-worker":

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { RABBIT_BIN, REDIS_BIN, skipReason } from "../helpers/brokers.ts";
 import { REDIS_CLI } from "../helpers/redis-ha.ts";
 import { formatResult, runFaults } from "./run.ts";
-import { REPLICATED, type Target } from "./schedule.ts";
+import { BROKER_NODE_FAULTS, REPLICATED, type Target } from "./schedule.ts";
 
 /** One seeded run of the fault suite: a fixed seed, or a failing seed kept as a regression test. */
 export interface SeededRun {
@@ -33,7 +33,9 @@ export function faultSuite(target: Target, runs: readonly SeededRun[]): void {
           ? skipReason(REDIS_BIN, "redis-server") || skipReason(REDIS_CLI, "redis-tools")
           : target === "redis-sentinel"
             ? skipReason(REDIS_BIN, "redis-server")
-            : false;
+            : target === "rabbitmq-cluster"
+              ? skipReason(RABBIT_BIN, "rabbitmq-server")
+              : false;
   describe(`fault schedule on ${target}: every acknowledged event once, in log order, or herald.missed`, {
     skip,
   }, () => {
@@ -52,7 +54,7 @@ export function faultSuite(target: Target, runs: readonly SeededRun[]): void {
         log?.(formatResult(result));
         assert.equal(result.report.violations.total, 0, formatResult(result));
         assert.ok(result.report.acknowledged > 1000, `too little was published: ${formatResult(result)}`);
-        if (REPLICATED.includes(target) && result.kinds.includes("kill-primary")) {
+        if (REPLICATED.includes(target) && result.kinds.some((k) => BROKER_NODE_FAULTS.includes(k))) {
           const told = result.report.missedSignals + result.server.missedSignals;
           if (run.redisWait === 0)
             assert.ok(told > 0, `no stream was told of the failover: ${formatResult(result)}`);

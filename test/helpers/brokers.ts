@@ -117,6 +117,10 @@ export async function startRedis(
 
 export interface RabbitServer {
   readonly url: string;
+  /** The Erlang node name (`herald<port>@localhost`). */
+  readonly nodeName: string;
+  /** The environment it runs with (for `rabbitmqctl -n <nodeName>`). */
+  readonly env: NodeJS.ProcessEnv;
   /** Graceful stop (data kept). */
   halt(): Promise<void>;
   /** SIGKILL of the whole node (the start script and the Erlang VM), as a crash; data kept. */
@@ -126,11 +130,22 @@ export interface RabbitServer {
   stop(): Promise<void>;
 }
 
-/** Starts a private RabbitMQ node (own node name, ports, epmd, data dir). Boots in ~5-15 s. */
-export async function startRabbit(): Promise<RabbitServer> {
+/**
+ * Starts a private RabbitMQ node (own node name, ports, epmd, data dir). Boots in ~5-15 s. For a
+ * node of a cluster (test/helpers/rabbit-cluster.ts): its `port` (the node name follows from it),
+ * the cluster's shared `epmdPort` and Erlang `cookie`, and `conf` (rabbitmq.conf); the cluster
+ * stops the shared epmd itself.
+ */
+export async function startRabbit(
+  options: { port?: number; epmdPort?: number; cookie?: string; conf?: string } = {},
+): Promise<RabbitServer> {
   const dir = mkdtempSync(join(tmpdir(), "herald-rabbit-"));
   writeFileSync(join(dir, "enabled_plugins"), "[].\n");
-  const [port, dist, epmd] = [await freePort(), await freePort(), await freePort()];
+  if (options.conf !== undefined) writeFileSync(join(dir, "rabbitmq.conf"), options.conf);
+  if (options.cookie !== undefined)
+    writeFileSync(join(dir, ".erlang.cookie"), options.cookie, { mode: 0o400 });
+  const port = options.port ?? (await freePort());
+  const [dist, epmd] = [await freePort(), options.epmdPort ?? (await freePort())];
   const env = {
     ...process.env,
     HOME: dir,
@@ -168,12 +183,14 @@ export async function startRabbit(): Promise<RabbitServer> {
   await start();
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
+    nodeName: env.RABBITMQ_NODENAME,
+    env,
     start,
     halt: () => halt(),
     kill: () => halt("SIGKILL"),
     async stop() {
       await halt();
-      spawnSync("/usr/bin/epmd", ["-kill"], { env, stdio: "ignore" });
+      if (options.epmdPort === undefined) spawnSync("/usr/bin/epmd", ["-kill"], { env, stdio: "ignore" });
       rmSync(dir, { recursive: true, force: true });
     },
   };

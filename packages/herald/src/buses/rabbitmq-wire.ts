@@ -12,6 +12,8 @@ export function rabbitNames(prefix = "herald") {
     stream: `${prefix}.log`,
     /** Holds the log's epoch (one message); delete it together with the stream. */
     epoch: `${prefix}.epoch`,
+    /** On a cluster: a stream (replicated) whose first message is the log's epoch. */
+    epochStream: `${prefix}.epoch-stream`,
   };
 }
 

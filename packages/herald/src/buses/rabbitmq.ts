@@ -3,12 +3,16 @@ import { type AsyncMessage, type Channel, Connection, type Publisher } from "rab
 import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
+import { type AmqpTarget, parseAmqpUrl } from "./amqp-url.ts";
 import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
 import { bodyText, RABBIT_HEADERS, rabbitNames, streamArguments, toEntry } from "./rabbitmq-wire.ts";
 import { backoffMs, sleep, unavailable } from "./retry.ts";
 
 export interface RabbitMqBusOptions extends LogBusOptions {
-  /** amqp://user:pass@host:port/vhost */
+  /**
+   * amqp://user:pass@host:port/vhost, or amqp://user:pass@host:port,host:port,host:port/vhost for
+   * the nodes of a cluster (src/buses/amqp-url.ts).
+   */
   readonly url: string;
   /** Prefix of the exchange and queue names (default `herald`: exchange `herald`, `herald.log`, `herald.epoch`). */
   readonly prefix?: string;
@@ -40,6 +44,12 @@ export interface RabbitMqBusOptions extends LogBusOptions {
  * are none of ours; otherwise the oldest segments went past this node's place and the skipped
  * offsets count as lost (a gap; RabbitMQ cannot tell whether they held messages, so a node exactly
  * at the retention's edge may be told of a gap that lost nothing). Messages wait in order meanwhile.
+ * A cluster (several nodes in the URL): the connection goes to one node and, when it is lost, to
+ * the next (rabbitmq-client's `hosts`); the tail resumes after the last offset it delivered. The
+ * stream is replicated on the cluster's nodes (RabbitMQ's default for a stream: a member on every
+ * node) and confirms a publish once a majority of them wrote it. The epoch is then the first
+ * message of a second stream (`<prefix>.epoch-stream`, replicated too), not a classic queue, which
+ * would live on one node only.
  */
 export class RabbitMqBus extends LogBus {
   private readonly rabbit: Connection;
@@ -57,13 +67,16 @@ export class RabbitMqBus extends LogBus {
   private checkJumps = false;
   /** The last connection error, for /readyz (the connection retries by itself). */
   private lastError = "connecting";
+  private readonly target: AmqpTarget;
 
-  constructor(private readonly rabbitOptions: RabbitMqBusOptions) {
+  constructor(rabbitOptions: RabbitMqBusOptions) {
     super(rabbitOptions);
+    this.target = parseAmqpUrl(rabbitOptions.url);
     this.names = rabbitNames(rabbitOptions.prefix);
     this.streamArgs = streamArguments(rabbitOptions.streamBytes);
     this.rabbit = new Connection({
-      url: rabbitOptions.url,
+      url: this.target.url,
+      ...(this.target.hosts.length > 1 ? { hosts: [...this.target.hosts] } : {}),
       acquireTimeout: 5000,
       connectionTimeout: 5000,
       retryLow: 200,
@@ -159,8 +172,7 @@ export class RabbitMqBus extends LogBus {
   }
 
   private where(): string {
-    const url = new URL(this.rabbitOptions.url);
-    return `${url.hostname}:${url.port || "5672"}`;
+    return this.target.hosts.join(",");
   }
 
   /** (Re)starts the tail after a (re)connection; runs one setup at a time. */
@@ -242,6 +254,7 @@ export class RabbitMqBus extends LogBus {
 
   /** Reads the log's epoch; the first node to find none stores its own. */
   private async readEpoch(): Promise<string> {
+    if (this.target.hosts.length > 1) return this.readEpochStream();
     const ch = await this.rabbit.acquire();
     try {
       await ch.queueDeclare({
@@ -258,6 +271,43 @@ export class RabbitMqBus extends LogBus {
       if (msg === undefined) throw new Error(`queue ${this.names.epoch} is empty`);
       ch.basicNack({ deliveryTag: msg.deliveryTag, requeue: true });
       return bodyText(msg.body);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * On a cluster: the epoch is the first message of a stream (replicated like the log). A node that
+   * finds it empty (nothing within 1 s) appends its own candidate; whichever came first wins, on
+   * every node.
+   */
+  private async readEpochStream(): Promise<string> {
+    const ch = await this.rabbit.acquire();
+    try {
+      await ch.queueDeclare({
+        queue: this.names.epochStream,
+        durable: true,
+        arguments: { "x-queue-type": "stream" },
+      });
+      await ch.basicQos({ prefetchCount: 1 });
+      let resolveFirst: (epoch: string) => void = () => {};
+      const first = new Promise<string>((resolve) => {
+        resolveFirst = resolve;
+      });
+      await ch.basicConsume(
+        { queue: this.names.epochStream, noAck: false, arguments: { "x-stream-offset": "first" } },
+        (msg) => resolveFirst(bodyText(msg.body)),
+      );
+      const none = Symbol("none");
+      const early = await Promise.race([first, sleep(1000).then(() => none)]);
+      if (early !== none) return early as string;
+      await this.publisher.send(
+        { exchange: "", routingKey: this.names.epochStream, durable: true, contentType: "text/plain" },
+        randomBytes(5).toString("hex"),
+      );
+      const epoch = await Promise.race([first, sleep(5000).then(() => none)]);
+      if (epoch === none) throw new Error(`no epoch could be read from the stream ${this.names.epochStream}`);
+      return epoch as string;
     } finally {
       await ch.close().catch(() => undefined);
     }

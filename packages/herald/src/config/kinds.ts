@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { isAmqpUrl } from "../buses/amqp-url.ts";
 import { isRedisUrl } from "../buses/redis-url.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
@@ -89,7 +90,9 @@ export const bus: Kind<string> = {
   accepts:
     '"memory", a Redis URL (redis://host:6379/0, redis+sentinel://h1:26379,h2:26379/mymaster/0, redis+cluster://h1:7000,h2:7001) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
   parse: (value) => {
-    if (value === "memory" || isRedisUrl(value)) return value; // Redis forms: checked in full by rules.ts
+    if (value === "memory") return value;
+    // checked in full by rules.ts (buses/redis-url.ts, buses/amqp-url.ts)
+    if (isRedisUrl(value) || isAmqpUrl(value)) return value;
     try {
       return BUS_PROTOCOLS.includes(new URL(value).protocol) ? value : undefined;
     } catch {

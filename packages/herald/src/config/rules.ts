@@ -1,3 +1,4 @@
+import { amqpUrlProblem } from "../buses/amqp-url.ts";
 import { isRedisUrl, redisUrlProblem } from "../buses/redis-url.ts";
 import { ConfigError } from "./errors.ts";
 import type { HeraldConfig } from "./table.ts";
@@ -10,8 +11,9 @@ import type { HeraldConfig } from "./table.ts";
 export function checkRules(config: HeraldConfig): void {
   if (config.heartbeatMs < 1)
     throw new ConfigError("invalid HERALD_HEARTBEAT / --heartbeat: must be at least 1ms");
-  const redis = redisUrlProblem(config.bus); // the Redis forms, checked in full (buses/redis-url.ts)
-  if (redis !== undefined) throw new ConfigError(`invalid HERALD_BUS / --bus: ${redis}`);
+  // the broker forms (buses/redis-url.ts, buses/amqp-url.ts)
+  const broker = redisUrlProblem(config.bus) ?? amqpUrlProblem(config.bus);
+  if (broker !== undefined) throw new ConfigError(`invalid HERALD_BUS / --bus: ${broker}`);
   if (isRedisUrl(config.bus) && config.busRetention < config.historySize) {
     throw new ConfigError(
       `invalid HERALD_BUS_RETENTION / --bus-retention: ${config.busRetention} is less than HERALD_HISTORY_SIZE / --history-size (${config.historySize}); the shared log must hold at least the history: raise --bus-retention`,
