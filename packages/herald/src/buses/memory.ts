@@ -6,6 +6,7 @@ import { History, type HistoryOptions } from "../core/history.ts";
 import { formatHubId, parseHubId, refuseHubIds } from "../core/ids.ts";
 import { replayHistory } from "../core/log-replay.ts";
 import { storeEvent } from "../core/stored-event.ts";
+import { busClosing } from "./retry.ts";
 
 export interface MemoryBusOptions {
   readonly history: HistoryOptions;
@@ -37,8 +38,7 @@ export class MemoryBus implements Bus {
   }
 
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
-    if (this.closed)
-      throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
+    if (this.closed) throw busClosing();
     refuseHubIds(inputs, this.epoch);
     const results: AppendResult[] = [];
     const stored: HeraldEvent[] = [];
