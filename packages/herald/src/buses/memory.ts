@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import type { AppendResult, Bus, BusStatus, ReplayResult, Visible } from "../core/bus.ts";
-import { HeraldError } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
 import { History, type HistoryOptions } from "../core/history.ts";
 import { formatHubId, parseHubId, refuseHubIds } from "../core/ids.ts";
