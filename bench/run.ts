@@ -16,7 +16,8 @@ import { summary } from "./stats.ts";
 import { RATIO } from "./versus.ts";
 
 /** Every scenario; `--quick`: only those measured beside nchan. */
-const ALL = "light,rate50,saturation,idle,publish,publish-pipelined,publish-batch,scaling,abuse,100k,floor";
+const ALL =
+  "light,rate50,saturation,idle,publish,publish-pipelined,publish-batch,scaling,abuse,100k,floor,ceiling";
 const QUICK = "saturation,idle,publish,publish-pipelined";
 
 const { values } = parseArgs({

@@ -8,6 +8,7 @@ import { runAbuse } from "./abuse.ts";
 import { runFloor } from "./floor.ts";
 import { eventData, HOST, LoadPool, MAX_PER_LOADGEN, postJson, sleep, startServer } from "./harness.ts";
 import { measured, nextSeq, PATH, paced, saturate, TOPIC, waitFor, withSubscribers } from "./load.ts";
+import { measureCeiling } from "./log-ceiling.ts";
 import { runPipeline } from "./pipeline.ts";
 import { runIdle, runPublish, runSaturation } from "./versus.ts";
 
@@ -29,6 +30,18 @@ export const SCENARIOS: Record<
   string,
   { title: string; run: (o: Options) => Promise<Row[]> /** runs when --runs is not given */; runs?: number }
 > = {
+  ceiling: {
+    title:
+      "the ceiling of one log (issue 17): events/s one Redis stream, then one RabbitMQ stream, carry into 2 Herald nodes (1 subscriber each) before p99 passes 100 ms; a ladder of rates, 3 s each",
+    runs: 1,
+    run: async (o) => {
+      const rows: Row[] = [];
+      for (let r = 0; r < o.runs; r++)
+        for (const bus of ["redis", "rabbitmq"] as const)
+          for (const step of await measureCeiling(bus, o.duration)) rows.push({ run: r, ...step });
+      return rows;
+    },
+  },
   light: {
     title:
       "10,000 subscribers, 25 events of ~200 B at 5/s, on 1 worker then N (targets: all delivered, p99 < 200 ms (issue 2), < 50 ms (issue 6))",

@@ -190,6 +190,10 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
       [200, 400, 401, 403, 413, 429, 503],
     );
     for (const answer of answers) api.check("POST", "/broadcast", answer);
+    // while shutting down too, the seed's shape, with Retry-After
+    const stopping = answers[6];
+    assert.equal(JSON.parse(stopping?.body ?? "{}").success, false);
+    assert.equal(stopping?.headers.get("retry-after"), "1");
   });
 
   it("POST and DELETE /auth/cookie: 204, 401, 503", async () => {

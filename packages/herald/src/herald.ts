@@ -168,6 +168,10 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
 
   const publisher = (req: IncomingMessage) => access.publisher(req);
   const subscriber = (req: IncomingMessage) => access.subscriber(req);
+  const stoppingGate = async (): Promise<Principal> => {
+    inFlight.refuseWhenStopping();
+    throw new Error("refuseWhenStopping refuses while stopping");
+  };
   const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
   const router = routes({
     events: eventsRoute(streams, subscriber, config),
@@ -177,7 +181,11 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     setCookie: (req, res) => handleSetCookie(auth.authorizer, config, req, res),
     deleteCookie: (req, res) => handleDeleteCookie(config, req, res),
     stream: seedStreamRoute(streams, subscriber, config),
-    broadcast: (req, res) => inFlight.track(() => handleBroadcast(hub, config, req, res, publisher)),
+    // While stopping, the refusal comes from inside handleBroadcast, in the seed's answer shape.
+    broadcast: (req, res) =>
+      inFlight.isStopping
+        ? handleBroadcast(hub, config, req, res, stoppingGate)
+        : inFlight.track(() => handleBroadcast(hub, config, req, res, publisher)),
     mercure: mercure.routes,
     health: handleHealth,
     ready: readinessRoute(bus, inFlight),

@@ -21,7 +21,7 @@ import { formatHubId, parseHubId, refuseHubIds } from "../core/ids.ts";
 import { replayHistory } from "../core/log-replay.ts";
 import { storeEvent } from "../core/stored-event.ts";
 import { anySelectorMatches, type TopicSelector } from "../core/topic.ts";
-import { sleep } from "./retry.ts";
+import { busClosing, sleep } from "./retry.ts";
 
 /** The few log calls a bus makes (pino's `Logger` fits). */
 export interface BusLog {
@@ -262,8 +262,7 @@ export abstract class LogBus implements Bus {
 
   /** Refuses publisher ids that look like ids of this log (they would alias a position). */
   protected checkIds(inputs: readonly PublishInput[]): void {
-    if (this.closed)
-      throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
+    if (this.closed) throw busClosing();
     refuseHubIds(inputs, this.epoch);
   }
 

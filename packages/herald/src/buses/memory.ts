@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { AppendResult, Bus, BusStatus, ReplayResult, Visible } from "../core/bus.ts";
-import { HeraldError } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
 import { History, type HistoryOptions } from "../core/history.ts";
 import { formatHubId, parseHubId, refuseHubIds } from "../core/ids.ts";
 import { replayHistory } from "../core/log-replay.ts";
 import { storeEvent } from "../core/stored-event.ts";
+import { busClosing } from "./retry.ts";
 
 export interface MemoryBusOptions {
   readonly history: HistoryOptions;
@@ -37,8 +37,7 @@ export class MemoryBus implements Bus {
   }
 
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
-    if (this.closed)
-      throw new HeraldError("unavailable", "the hub is shutting down; publish to another node");
+    if (this.closed) throw busClosing();
     refuseHubIds(inputs, this.epoch);
     const results: AppendResult[] = [];
     const stored: HeraldEvent[] = [];

@@ -20,3 +20,10 @@ export function unavailable(what: string, cause?: unknown): HeraldError {
     { cause, retryAfterSeconds: 2 },
   );
 }
+
+/** A publish that reached a bus after it began to close (Herald is stopping): 503 with Retry-After. */
+export function busClosing(): HeraldError {
+  return new HeraldError("unavailable", "the hub is shutting down; publish to another node", {
+    retryAfterSeconds: 1,
+  });
+}

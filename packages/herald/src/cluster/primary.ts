@@ -10,6 +10,7 @@ import type { Logger } from "../ops/logger.ts";
 import { DeliveryCounts } from "./counts.ts";
 import { serveClusterFigures } from "./figures.ts";
 import { serveClusterLimits } from "./limits.ts";
+import { RestartBackoff } from "./restart-backoff.ts";
 import {
   type Answer,
   type AppendedWire,
@@ -236,9 +237,11 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   const indexes = new Map<Worker, number>();
   /** Per worker index: its deaths before it listened, in a row. */
   const killedAtStart = new Map<number, number>();
+  const restarts = new RestartBackoff();
   const fork = (index: number) => {
     const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
     indexes.set(worker, index);
+    restarts.started(index, Date.now());
     // A send to a worker that just died fails (EPIPE) as an 'error' on it; with no listener that
     // would throw in the primary and stop every worker. Its 'exit' follows and is handled below.
     worker.on("error", (error: Error) => log.warn({ err: error, index }, "a message to a worker failed"));
@@ -265,8 +268,16 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
         return;
       }
     }
-    log.error({ index, workerPid: worker.process.pid, code, signal }, "a worker died; starting another");
-    fork(index);
+    const delayMs = restarts.died(index, Date.now());
+    log.error(
+      { index, workerPid: worker.process.pid, code, signal, delayMs },
+      delayMs === 0 ? "a worker died; starting another" : `a worker died; starting another in ${delayMs} ms`,
+    );
+    if (delayMs === 0) fork(index);
+    else
+      setTimeout(() => {
+        if (!stopping) fork(index);
+      }, delayMs);
   });
   // No key configured: every worker must verify with the same random secret, so the primary makes it.
   let devToken: string | undefined;

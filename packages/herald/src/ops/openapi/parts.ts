@@ -97,16 +97,15 @@ const seedErrorBody = (code: HeraldErrorCode): Json => ({
 
 /**
  * The seed's `POST /broadcast` answers errors in its own shape (`{"success": false, "code", "message"}`),
- * except a 500 and the 503 of a hub shutting down (refused before the route runs): Herald's shape.
+ * the 503 of a hub shutting down included; only a 500 is in Herald's shape.
  */
 export function seedErrors(refusals: Refusals): Json {
   return answers(refusals, (code, description) => {
     if (code === "internal") return heraldError(code, `${description}; in Herald's shape, not the seed's`);
-    const schema =
-      code === "unavailable"
-        ? { oneOf: [seedErrorBody(code), { ...errorBody(code), description: "while shutting down" }] }
-        : seedErrorBody(code);
-    return withHeaders(code, { description, content: { "application/json": { schema } } });
+    return withHeaders(code, {
+      description,
+      content: { "application/json": { schema: seedErrorBody(code) } },
+    });
   });
 }
 
