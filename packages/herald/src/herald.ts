@@ -185,7 +185,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const subscriber = (req: IncomingMessage) => access.subscriber(req);
   const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
   const router = routes({
-    events: eventsRoute(streams, subscriber, { ...config, presence: presence?.presence }),
+    events: eventsRoute(streams, subscriber, { ...config, streamPresence: presence?.presence }),
     publish: (req, res) => inFlight.track(() => handlePublish(hub, config, req, res, publisher)),
     publishBatch: (req, res) =>
       inFlight.track(() => handlePublishBatch(hub, config, req, res, publisher, chargeBatch)),

@@ -28,7 +28,7 @@ export type SubscriberGate = (req: IncomingMessage) => Promise<Principal>;
 /** The settings `GET /events` reads. */
 export type EventsOptions = Pick<HeraldConfig, "maxTopics" | "maxTopicLength" | "trustProxy"> & {
   /** Counts the streams of watched topics (`--presence`); absent when presence is off. */
-  readonly presence?: Presence | undefined;
+  readonly streamPresence?: Presence | undefined;
 };
 
 /** Topic selectors of `GET /events`: repeated `topic` query parameters. Validated here (400). */
@@ -59,7 +59,7 @@ export function eventsRoute(streams: Streams, subscriber: SubscriberGate, option
 export async function openHeraldStream(
   streams: Streams,
   subscriber: SubscriberGate,
-  options: Pick<EventsOptions, "trustProxy" | "presence">,
+  options: Pick<EventsOptions, "trustProxy" | "streamPresence">,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
@@ -79,6 +79,6 @@ export async function openHeraldStream(
     lastEventId: resumeFrom(req, url, "lastEventId"),
     expiresAt: principal.expiresAt,
     release,
-    watcher: options.presence && presenceWatcher(options.presence, principal, selectors),
+    watcher: options.streamPresence && presenceWatcher(options.streamPresence, principal, selectors),
   });
 }
