@@ -68,6 +68,7 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
       mercureProtocolCompatibility: 8, // the Mercure answers checked here are 0.x ones
       mercureAnonymous: false,
       mercureSubscriptions: true,
+      presence: ["room/*"],
     });
     tight = await startTestHerald({
       maxConnectionsPerIp: 1,
@@ -308,6 +309,27 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
       api.check("GET", `${SUBS}/{topic}/{subscriber}`, gone);
     } finally {
       stream.close();
+    }
+  });
+
+  it("GET /presence: 200, 400, 401, 403, 404", async () => {
+    const reader = bearer(await heraldToken({ subscribe: ["room/*"] }));
+    const ok = await call(`${main.url}/presence?topic=room/1`, { headers: reader });
+    assert.equal(ok.status, 200, ok.body);
+    api.check("GET", "/presence", ok);
+    api.check("GET", "/presence", await call(`${main.url}/presence`, { headers: reader }));
+    api.check("GET", "/presence", await call(`${main.url}/presence?topic=lobby`, { headers: reader }));
+    const closed = await startTestHerald({
+      jwtSecret: TEST_SECRET,
+      allowAnonymousSubscribe: false,
+      presence: ["room/*"],
+    });
+    try {
+      api.check("GET", "/presence", await call(`${closed.url}/presence?topic=room/1`));
+      const other = bearer(await heraldToken({ subscribe: ["news"] }));
+      api.check("GET", "/presence", await call(`${closed.url}/presence?topic=room/1`, { headers: other }));
+    } finally {
+      await closed.close();
     }
   });
 

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { checkKeySettings } from "./auth/setup.ts";
 import { ClusterFigures, type FiguresToPrimary, type FiguresToWorker } from "./cluster/figures.ts";
 import { ClusterLimits, type LimitsToPrimary, type LimitsToWorker } from "./cluster/limits.ts";
+import { type PresenceIpc, WorkerPresence } from "./cluster/presence.ts";
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster/primary.ts";
 import type { ToPrimary, ToWorker } from "./cluster/wire.ts";
 import { ClusterBus } from "./cluster/worker-bus.ts";
@@ -78,7 +79,15 @@ if (cluster.isWorker && config.bus === "memory") {
     onMessage: (listener) => process.on("message", (message: ToWorker) => listener(message)),
   });
   process.once("disconnect", () => bus.lost()); // the primary is gone: publishes fail fast
-  deps = { ...deps, bus };
+  // presence between the workers (src/cluster/presence.ts); worker 0 leads
+  const presenceChannel = new WorkerPresence(
+    {
+      send: (message: PresenceIpc) => sendToPrimary(message),
+      onMessage: (listener) => process.on("message", (message: PresenceIpc) => listener(message)),
+    },
+    Number(process.env[WORKER_INDEX_ENV] ?? 0),
+  );
+  deps = { ...deps, bus, presenceChannel };
 }
 const starting = (
   config.workers > 1 && cluster.isPrimary ? startPrimary(config, log) : startHerald(config, { ...deps, log })

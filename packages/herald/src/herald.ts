@@ -35,6 +35,10 @@ import { createMetrics } from "./ops/metrics.ts";
 import { handleMetrics, handleStatus } from "./ops/metrics-route.ts";
 import { handleOpenApi } from "./ops/openapi-route.ts";
 import { handlePage } from "./ops/page.ts";
+import { addPresenceMetrics } from "./ops/presence-metrics.ts";
+import type { Leadership, PresenceChannel } from "./presence/channel.ts";
+import { presenceRoute } from "./presence/route.ts";
+import { startPresence } from "./presence/setup.ts";
 import { routes } from "./routes.ts";
 
 export interface Herald {
@@ -69,6 +73,8 @@ export interface HeraldDeps {
   readonly clusterFigures?: ClusterFigures;
   /** A `--workers` worker: stream and publish-rate limits are counted for the whole machine. */
   readonly sharedLimits?: SharedLimits;
+  /** A `--workers` worker on the memory bus: presence between the workers (cluster/presence.ts). */
+  readonly presenceChannel?: PresenceChannel & Leadership;
 }
 
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
@@ -106,6 +112,13 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     countedTopics: config.metricsTopics,
   });
   await hub.start();
+  let presence: Awaited<ReturnType<typeof startPresence>>;
+  try {
+    presence = await startPresence(config, hub, log, deps.presenceChannel);
+  } catch (error) {
+    await bus.close().catch(() => {});
+    throw new Error(`presence could not start: ${(error as Error).message}`, { cause: error });
+  }
 
   const inFlight = new InFlight();
   const publishRate = new RateLimiter({ ratePerSec: config.publishRate, burst: config.publishBurst });
@@ -149,6 +162,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     });
   } catch (error) {
     streams.close();
+    await presence?.close();
     throw error;
   }
 
@@ -160,6 +174,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   };
   const figures = () => readFigures(hub, bus, openStreams);
   const metrics = createMetrics(figures);
+  if (presence !== undefined) addPresenceMetrics(metrics, presence.figures, presence.webhookFigures);
   deps.clusterFigures?.serve({
     figures,
     metrics: () => metrics.getMetricsAsJSON(),
@@ -174,7 +189,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   };
   const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
   const router = routes({
-    events: eventsRoute(streams, subscriber, config),
+    events: eventsRoute(streams, subscriber, { ...config, streamPresence: presence?.presence }),
     publish: (req, res) => inFlight.track(() => handlePublish(hub, config, req, res, publisher)),
     publishBatch: (req, res) =>
       inFlight.track(() => handlePublishBatch(hub, config, req, res, publisher, chargeBatch)),
@@ -193,6 +208,11 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     status: (req, res) => handleStatus(figures, startedAt, req, res, deps.clusterFigures),
     page: handlePage,
     openapi: handleOpenApi,
+    presence: presenceRoute({
+      presence: presence?.presence,
+      principal: subscriber,
+      allowAnonymousSubscribe: config.allowAnonymousSubscribe,
+    }),
   });
   const defaultCors = new Cors(config.corsOrigins);
   const mercureCors =
@@ -238,6 +258,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     streams.close();
     clearInterval(sweeper);
     mercure.close();
+    await presence?.close();
     await bus.close().catch(() => {});
     throw cannotListen(error as NodeJS.ErrnoException, config);
   }
@@ -273,6 +294,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       server.closeIdleConnections();
       await Promise.race([serverClosed, deadline]);
       server.closeAllConnections();
+      await presence?.close(); // a "bye": the other nodes forget this one now
       await bus.close();
       log.info("Herald stopped");
     })();

@@ -23,6 +23,8 @@ export interface RouteHandlers {
   readonly status: Handler;
   /** The demo page and the SDK as one ES module, ops/page.ts. */
   readonly page: Handler;
+  /** Who is on a topic (docs/presence.md), presence/. */
+  readonly presence: Handler;
   /** The OpenAPI 3.1 description of every route here, ops/openapi/. */
   readonly openapi: Handler;
 }
@@ -48,6 +50,7 @@ export function routes(h: RouteHandlers): Router {
     .add("GET", METADATA_PATH, h.mercure.metadata) // RFC 9728 metadata of the hub
     .add("GET", SUBSCRIPTIONS_PATH, h.mercure.subscriptions)
     .addPrefix("GET", `${SUBSCRIPTIONS_PATH}/`, h.mercure.subscriptions)
+    .add("GET", "/presence", h.presence) // who is on a topic, cluster-wide (presence/route.ts)
     .add("GET", "/metrics", h.metrics)
     .add("GET", "/status", h.status)
     .add("GET", OPENAPI_PATH, h.openapi);

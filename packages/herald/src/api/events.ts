@@ -9,6 +9,8 @@ import { SSE_HEADERS } from "../http/sse/connection.ts";
 import type { StreamProtocol } from "../http/sse/head.ts";
 import type { Streams } from "../http/sse/open-stream.ts";
 import { queryTopics, resumeFrom } from "../http/sse/request.ts";
+import type { Presence } from "../presence/presence.ts";
+import { presenceWatcher } from "../presence/watcher.ts";
 
 /**
  * Herald's streams (`GET /events`, the seed's `GET /stream`): the head goes out at once, and a
@@ -24,7 +26,10 @@ export const HERALD_STREAMS: StreamProtocol = {
 export type SubscriberGate = (req: IncomingMessage) => Promise<Principal>;
 
 /** The settings `GET /events` reads. */
-export type EventsOptions = Pick<HeraldConfig, "maxTopics" | "maxTopicLength" | "trustProxy">;
+export type EventsOptions = Pick<HeraldConfig, "maxTopics" | "maxTopicLength" | "trustProxy"> & {
+  /** Counts the streams of watched topics (`--presence`); absent when presence is off. */
+  readonly streamPresence?: Presence | undefined;
+};
 
 /** Topic selectors of `GET /events`: repeated `topic` query parameters. Validated here (400). */
 export function topicsFromQuery(
@@ -54,7 +59,7 @@ export function eventsRoute(streams: Streams, subscriber: SubscriberGate, option
 export async function openHeraldStream(
   streams: Streams,
   subscriber: SubscriberGate,
-  options: Pick<HeraldConfig, "trustProxy">,
+  options: Pick<EventsOptions, "trustProxy" | "streamPresence">,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
@@ -74,5 +79,6 @@ export async function openHeraldStream(
     lastEventId: resumeFrom(req, url, "lastEventId"),
     expiresAt: principal.expiresAt,
     release,
+    watcher: options.streamPresence && presenceWatcher(options.streamPresence, principal, selectors),
   });
 }

@@ -1,5 +1,6 @@
 import { AuthError } from "../core/auth.ts";
 import { badRequest } from "../core/errors.ts";
+import { PRESENCE_PREFIX } from "../presence/reserved.ts";
 
 /**
  * Topics under `/.well-known/mercure` are the hub's own: subscription events are published there.
@@ -33,11 +34,24 @@ export function isReservedTopic(topic: string): boolean {
 }
 
 /**
+ * Topics under `$presence/` are the hub's own too: presence's join and leave events
+ * (presence/reserved.ts).
+ */
+export function isPresenceTopic(topic: string): boolean {
+  return topic.startsWith(PRESENCE_PREFIX);
+}
+
+/**
  * Throws when any topic is reserved: 403 `insufficient_scope` (Herald's API, Mercure 0.x), or 400
  * for a Mercure 1.0 publish (`status: 400`, as the 1.0 spec asks). Every publish route calls this.
  */
 export function refuseReservedTopics(topics: readonly string[], status: 400 | 403 = 403): void {
   for (const topic of topics) {
+    if (isPresenceTopic(topic)) {
+      const message = `topic ${JSON.stringify(topic)} is under ${PRESENCE_PREFIX}, where only the hub publishes (presence's join and leave events)`;
+      if (status === 400) throw badRequest(message);
+      throw new AuthError("forbidden", "insufficient_scope", message);
+    }
     if (isReservedTopic(topic)) {
       const message = `topic ${JSON.stringify(topic)} is in /.well-known/mercure, which only the hub publishes to`;
       if (status === 400) throw badRequest(message);

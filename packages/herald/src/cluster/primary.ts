@@ -10,6 +10,7 @@ import type { Logger } from "../ops/logger.ts";
 import { DeliveryCounts } from "./counts.ts";
 import { serveClusterFigures } from "./figures.ts";
 import { serveClusterLimits } from "./limits.ts";
+import { serveClusterPresence } from "./presence.ts";
 import { RestartBackoff } from "./restart-backoff.ts";
 import {
   type Answer,
@@ -185,6 +186,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     });
   }
 
+  if (ownsLog) serveClusterPresence(); // on another bus, each worker is a node of it
   serveClusterFigures(); // GET /status and /metrics of any worker answer for the whole cluster
   // stream and publish-rate limits are counted here, once for the whole machine
   serveClusterLimits(

@@ -1,6 +1,7 @@
 import { amqpUrlProblem } from "../buses/amqp-url.ts";
 import { isRedisUrl, redisUrlProblem } from "../buses/redis-url.ts";
 import { ConfigError } from "./errors.ts";
+import { WEBHOOK_EVENTS } from "./sections/presence.ts";
 import type { HeraldConfig } from "./table.ts";
 
 /**
@@ -22,10 +23,45 @@ export function checkRules(config: HeraldConfig): void {
   if (config.mercureHeartbeatMs < 1) {
     throw new ConfigError("invalid MERCURE_HEARTBEAT / --mercure-heartbeat: must be at least 1ms");
   }
+  checkPresence(config);
   const keys = [config.jwtSecret, config.jwtPublicKey, config.jwksUrl].filter((k) => k !== "").length;
   if (keys > 1) {
     throw new ConfigError(
       "set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWKS_URL: tokens are verified with one key source",
+    );
+  }
+}
+
+/** Presence and webhooks (docs/presence.md, docs/webhooks.md). */
+function checkPresence(config: HeraldConfig): void {
+  if (config.presence.length > 0 && /^redis\+/.test(config.bus)) {
+    throw new ConfigError(
+      "HERALD_PRESENCE / --presence works on --bus memory, redis:// (one server) and amqp:// for now, not on redis+sentinel:// or redis+cluster://: empty --presence, or use one of those buses",
+    );
+  }
+  if (config.presence.some((s) => s.startsWith("$"))) {
+    throw new ConfigError(
+      "invalid HERALD_PRESENCE / --presence: a selector may not begin with $ (topics under $presence/ are the hub's own)",
+    );
+  }
+  if (config.presenceHeartbeatMs < 10) {
+    throw new ConfigError("invalid HERALD_PRESENCE_HEARTBEAT / --presence-heartbeat: must be at least 10ms");
+  }
+  const unknown = config.webhookEvents.filter((e) => !(WEBHOOK_EVENTS as readonly string[]).includes(e));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `invalid HERALD_WEBHOOK_EVENTS / --webhook-events: unknown ${unknown.map((e) => JSON.stringify(e)).join(", ")}; choose among ${WEBHOOK_EVENTS.join(", ")}`,
+    );
+  }
+  if (config.webhookUrl === "") return;
+  if (config.webhookSecret === "") {
+    throw new ConfigError(
+      "HERALD_WEBHOOK_URL / --webhook-url needs HERALD_WEBHOOK_SECRET / --webhook-secret: receivers check each call's signature with it",
+    );
+  }
+  if (config.presence.length === 0) {
+    throw new ConfigError(
+      "HERALD_WEBHOOK_URL / --webhook-url needs HERALD_PRESENCE / --presence: webhooks report the presence of the topics it selects",
     );
   }
 }

@@ -2,6 +2,7 @@ import type { ValueOf } from "./kinds.ts";
 import { AUTH } from "./sections/auth.ts";
 import { LIMITS } from "./sections/limits.ts";
 import { MERCURE } from "./sections/mercure.ts";
+import { PRESENCE } from "./sections/presence.ts";
 import { SERVER } from "./sections/server.ts";
 import type { Setting, Settings } from "./setting.ts";
 
@@ -10,7 +11,7 @@ import type { Setting, Settings } from "./setting.ts";
  * definition: the config type below, the flags (flags.ts), the environment and the file (load.ts,
  * file.ts), docs/configuration.md and herald.example.yaml (docs.ts) all come from it.
  */
-export const SETTINGS = { ...SERVER, ...AUTH, ...LIMITS, ...MERCURE };
+export const SETTINGS = { ...SERVER, ...AUTH, ...LIMITS, ...PRESENCE, ...MERCURE };
 
 /** The name of a setting's field in the config. */
 export type SettingKey = keyof typeof SETTINGS;
@@ -41,6 +42,11 @@ export const SECTIONS: readonly { title: string; about?: string; settings: Setti
   { title: "Server", settings: SERVER },
   { title: "Authorization", about: "Explained in [auth.md](auth.md).", settings: AUTH },
   { title: "Limits", about: "Explained in [limits.md](limits.md).", settings: LIMITS },
+  {
+    title: "Presence and webhooks",
+    about: "Explained in [presence.md](presence.md) and [webhooks.md](webhooks.md).",
+    settings: PRESENCE,
+  },
   {
     title: "Mercure",
     about:

@@ -1,6 +1,6 @@
 import { concat } from "./bytes.ts";
 import type { HeraldEvent } from "./event.ts";
-import { anySelectorMatches, type TopicSelector } from "./topic.ts";
+import { anySelectorGrants, anySelectorMatches, type TopicSelector } from "./topic.ts";
 
 /**
  * Where a subscriber's bytes go: the server's SSE response writer implements it.
@@ -77,7 +77,7 @@ export class Subscriber {
   /** Whether this subscriber may and wants to receive `event`. */
   accepts(event: HeraldEvent): boolean {
     if (!anySelectorMatches(this.selectors, event.topics)) return false;
-    return !event.private || anySelectorMatches(this.privateSelectors, event.topics);
+    return !event.private || anySelectorGrants(this.privateSelectors, event.topics);
   }
 
   /**
@@ -89,7 +89,7 @@ export class Subscriber {
    */
   take(event: HeraldEvent, touched: Subscriber[]): boolean {
     if (event.pos <= this.lastPos || this.closed) return false;
-    if (event.private && !anySelectorMatches(this.privateSelectors, event.topics)) return false;
+    if (event.private && !anySelectorGrants(this.privateSelectors, event.topics)) return false;
     if (this.replaying) return this.queue(event);
     this.lastPos = event.pos;
     if (this.collected === undefined) {

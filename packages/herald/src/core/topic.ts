@@ -69,6 +69,28 @@ export function selectorMatches(selector: TopicSelector, topic: string): boolean
   }
 }
 
+/**
+ * Does `selector`, as a right (a token's subscribe claim), grant `topic`? As `selectorMatches`,
+ * except for the hub's reserved topics, which begin with `$` (presence's `$presence/<topic>`): only
+ * a selector that itself begins with `$` grants them (`$presence/room/1`, `$presence/*`); `*`, a
+ * URI template or any other pattern does not (as MQTT's `#` does not match `$SYS` topics).
+ */
+export function selectorGrants(selector: TopicSelector, topic: string): boolean {
+  if (topic.charCodeAt(0) !== 36) return selectorMatches(selector, topic); // 36: "$"
+  if (selector.kind === "exact") return selector.topic === topic;
+  return (
+    selector.kind === "prefix" && selector.prefix.charCodeAt(0) === 36 && topic.startsWith(selector.prefix)
+  );
+}
+
+/** Does any of `selectors`, as rights, grant any of `topics` (`selectorGrants`)? */
+export function anySelectorGrants(selectors: readonly TopicSelector[], topics: readonly string[]): boolean {
+  for (const topic of topics) {
+    for (const selector of selectors) if (selectorGrants(selector, topic)) return true;
+  }
+  return false;
+}
+
 export function anySelectorMatches(selectors: readonly TopicSelector[], topics: readonly string[]): boolean {
   for (const topic of topics) {
     for (const selector of selectors) if (selectorMatches(selector, topic)) return true;

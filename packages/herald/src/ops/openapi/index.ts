@@ -3,6 +3,7 @@ import { API_PATHS } from "./api-paths.ts";
 import { MERCURE_PATHS } from "./mercure-paths.ts";
 import { OPS_PATHS } from "./ops-paths.ts";
 import { defaultOf, heraldError, type Json } from "./parts.ts";
+import { PRESENCE_PATHS } from "./presence-paths.ts";
 import { SCHEMAS } from "./schemas.ts";
 
 /**
@@ -93,7 +94,7 @@ export function openApiDocument(): Json {
       { name: "mercure", description: "The Mercure protocol (docs/mercure.md)" },
       { name: "ops", description: "Health, figures, the demo page, this description" },
     ],
-    paths: { ...API_PATHS, ...MERCURE_PATHS, ...OPS_PATHS },
+    paths: { ...API_PATHS, ...PRESENCE_PATHS, ...MERCURE_PATHS, ...OPS_PATHS },
     components: { schemas: SCHEMAS, responses: RESPONSES, securitySchemes: SECURITY_SCHEMES },
   };
   return document;

@@ -1,0 +1,70 @@
+import { count, duration, list, text, url } from "../kinds.ts";
+import type { Settings } from "../setting.ts";
+
+/** The webhook events Herald can send (docs/webhooks.md). */
+export const WEBHOOK_EVENTS = [
+  "subscriber.connected",
+  "subscriber.disconnected",
+  "topic.occupied",
+  "topic.vacated",
+] as const;
+
+/** Presence and webhooks: who is on a topic, and HTTP calls when that changes (docs/presence.md, docs/webhooks.md). */
+export const PRESENCE = {
+  presence: {
+    flag: "presence",
+    env: "HERALD_PRESENCE",
+    kind: list,
+    default: "",
+    help: "comma-separated topic selectors presence is on for (e.g. rooms/*,prices); empty = off",
+  },
+  presenceHeartbeatMs: {
+    flag: "presence-heartbeat",
+    env: "HERALD_PRESENCE_HEARTBEAT",
+    kind: duration,
+    default: "5s",
+    help: "how often each node renews its presence entries; a dead or stopped node's entries are gone within 3 of them",
+  },
+  webhookUrl: {
+    flag: "webhook-url",
+    env: "HERALD_WEBHOOK_URL",
+    kind: url,
+    default: "",
+    help: "URL that receives a signed POST for each presence change of a watched topic; empty = no webhooks",
+  },
+  webhookSecret: {
+    flag: "webhook-secret",
+    env: "HERALD_WEBHOOK_SECRET",
+    kind: text,
+    default: "",
+    help: "secret of the Herald-Signature header (HMAC-SHA256); required with --webhook-url",
+  },
+  webhookEvents: {
+    flag: "webhook-events",
+    env: "HERALD_WEBHOOK_EVENTS",
+    kind: list,
+    default: WEBHOOK_EVENTS.join(","),
+    help: `events sent, among ${WEBHOOK_EVENTS.join(", ")}`,
+  },
+  webhookTimeoutMs: {
+    flag: "webhook-timeout",
+    env: "HERALD_WEBHOOK_TIMEOUT",
+    kind: duration,
+    default: "5s",
+    help: "longest wait for the receiver's answer to one attempt (then it counts as failed and is retried)",
+  },
+  webhookAttempts: {
+    flag: "webhook-attempts",
+    env: "HERALD_WEBHOOK_ATTEMPTS",
+    kind: count,
+    default: "6",
+    help: "attempts per event (backoff 0.5 s doubling up to 30 s, with jitter) before it is dropped",
+  },
+  webhookMaxQueue: {
+    flag: "webhook-max-queue",
+    env: "HERALD_WEBHOOK_MAX_QUEUE",
+    kind: count,
+    default: "10000",
+    help: "most events waiting for the receiver; past it new events are dropped (counted in /metrics)",
+  },
+} satisfies Settings;

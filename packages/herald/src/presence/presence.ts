@@ -1,0 +1,220 @@
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { selectorMatches, type TopicSelector } from "../core/topic.ts";
+import type { Leadership, PresenceChannel, PresenceMessage } from "./channel.ts";
+import { type Change, toWire } from "./counts.ts";
+import { PRESENCE_PREFIX, presenceTopicOf } from "./reserved.ts";
+import { PresenceTable, type Transition } from "./table.ts";
+
+/** The identity of a stream for presence: a token's `sub`, or null (anonymous, or no `sub`). */
+export type Identity = string | null;
+
+/**
+ * The one hook of presence in the stream path: a stream with identity X joined or left topics Y.
+ * `Streams` reaches it through a `StreamWatcher` (presence/watcher.ts); a live change of a stream's
+ * topics calls it with the topics added or removed. Calls for one stream pair up (every `joined`
+ * is followed by a `left` of the same topics); topics not watched are ignored. Never throws.
+ */
+export interface SubscriberPresence {
+  joined(identity: Identity, topics: readonly string[]): void;
+  left(identity: Identity, topics: readonly string[]): void;
+}
+
+/** What presence reports besides its answers: webhooks and the `$presence/<topic>` events. */
+export interface PresenceEvents {
+  /** A stream of this node joined (`connected`) or left (`disconnected`) a watched topic. */
+  local?(type: "connected" | "disconnected", topic: string, sub: Identity): void;
+  /** A cluster-wide transition, on the leading node only. */
+  transition?(transition: Transition): void;
+}
+
+/** The publish of the join and leave events (the hub's, with `private: true`). */
+export type PublishPresence = (topic: string, data: string) => Promise<unknown>;
+
+export interface PresenceOptions {
+  /** The topics presence is on for (`--presence`). */
+  readonly watched: readonly TopicSelector[];
+  /** Heartbeat period (`--presence-heartbeat`); entries live 3 of them. */
+  readonly heartbeatMs: number;
+  readonly channel: PresenceChannel;
+  readonly leadership: Leadership;
+  /** False for a node alone (nothing to hear before it leads); true in a cluster. */
+  readonly warmUp: boolean;
+  readonly publish: PublishPresence;
+  readonly events?: PresenceEvents;
+  readonly log: { warn(fields: object, message: string): void };
+}
+
+/** Presence entries of a node are forgotten this many heartbeats after its last message. */
+export const TTL_HEARTBEATS = 3;
+/** A node of a cluster may lead only this many heartbeats after it started (it heard every snapshot). */
+export const WARM_UP_HEARTBEATS = 2;
+
+/**
+ * Presence of one node in its cluster (docs/presence.md): counts its streams on watched topics,
+ * tells the other nodes (a delta at the end of each event-loop turn with changes, a snapshot every
+ * heartbeat) over the `PresenceChannel`, and keeps what they tell it (`PresenceTable`).
+ *
+ * Bound (no ghosts): a node that dies or is stopped is forgotten by the others at most
+ * TTL = 3 heartbeats after its last message (plus one heartbeat, when the others check).
+ * The leading node (`Leadership`, a lease of 2 heartbeats renewed every heartbeat) announces
+ * the cluster's transitions; a transition computed while no node holds a valid lease (a
+ * handover, at most 2 heartbeats) is not announced: at most once.
+ */
+export class Presence implements SubscriberPresence {
+  readonly node = randomBytes(8).toString("hex");
+  readonly ttlMs: number;
+  readonly table = new PresenceTable(this.node);
+  readonly counters = { joins: 0, leaves: 0, messagesSent: 0, messagesReceived: 0, expired: 0 };
+  private seq = 0;
+  private changes: Change[] = [];
+  private flushing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private leaseUntil = 0;
+  /** The answer of the last claim: a lapsed lease is renewed before announcing only then. */
+  private claimed = false;
+  /** Announcements in order, each after the lease check before it. */
+  private announcing: Promise<void> = Promise.resolve();
+  private readonly startedAt = performance.now();
+  private closed = false;
+
+  constructor(private readonly options: PresenceOptions) {
+    this.ttlMs = TTL_HEARTBEATS * options.heartbeatMs;
+  }
+
+  async start(): Promise<void> {
+    await this.options.channel.start((message) => this.receive(message));
+    this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
+    this.timer.unref();
+    this.sendSnapshot();
+    await this.heartbeat();
+  }
+
+  /** Is presence on for `topic`? Exact names only (a `$presence/` topic never is). */
+  watches(topic: string): boolean {
+    if (topic.startsWith(PRESENCE_PREFIX)) return false;
+    return this.options.watched.some((selector) => selectorMatches(selector, topic));
+  }
+
+  joined(identity: Identity, topics: readonly string[]): void {
+    this.update(identity, topics, 1);
+  }
+
+  left(identity: Identity, topics: readonly string[]): void {
+    this.update(identity, topics, -1);
+  }
+
+  /** `topic` cluster-wide, as this node knows it now. */
+  view(topic: string): { topic: string; count: number; subscribers: string[] } {
+    const { count, subs } = this.table.view(topic);
+    return { topic, count, subscribers: [...subs].sort() };
+  }
+
+  /** True while this node holds a lease that its monotonic clock says is still valid. */
+  get leading(): boolean {
+    return performance.now() < this.leaseUntil;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.options.channel.send({ kind: "bye", node: this.node });
+    await this.options.leadership.release(this.node).catch(() => {});
+    await this.options.channel.close();
+  }
+
+  private update(identity: Identity, topics: readonly string[], delta: 1 | -1): void {
+    for (const topic of topics) {
+      if (!this.watches(topic)) continue;
+      const change: Change = [topic, identity, delta];
+      this.table.change(change);
+      this.changes.push(change);
+      if (delta > 0) this.counters.joins++;
+      else this.counters.leaves++;
+      this.options.events?.local?.(delta > 0 ? "connected" : "disconnected", topic, identity);
+    }
+    this.schedule();
+  }
+
+  private receive(message: PresenceMessage): void {
+    if (this.closed || message?.node === this.node) return;
+    this.counters.messagesReceived++;
+    this.table.receive(message, performance.now());
+    this.schedule();
+  }
+
+  /** At the end of this turn: one delta with the turn's changes, then the transitions. */
+  private schedule(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => {
+      this.flushing = false;
+      if (this.closed) return;
+      if (this.changes.length > 0) {
+        const changes = this.changes;
+        this.changes = [];
+        this.send({ kind: "delta", node: this.node, seq: ++this.seq, ttlMs: this.ttlMs, changes });
+      }
+      this.announce();
+    });
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.closed) return;
+    this.sendSnapshot();
+    await this.claim();
+    this.counters.expired += this.table.expire(performance.now());
+    this.announce();
+  }
+
+  /**
+   * Takes or renews the lead: a lease of 2 heartbeats, counted from before the ask, trusted for
+   * 1.5 (timer jitter). A node in a cluster first warms up (WARM_UP_HEARTBEATS): it leads only once
+   * it has heard every live node's snapshot.
+   */
+  private async claim(): Promise<void> {
+    const { heartbeatMs, leadership, warmUp } = this.options;
+    if (warmUp && performance.now() - this.startedAt < WARM_UP_HEARTBEATS * heartbeatMs) return;
+    const asked = performance.now();
+    this.claimed = await leadership.claim(this.node, 2 * heartbeatMs).catch(() => false);
+    this.leaseUntil = this.claimed ? asked + 1.5 * heartbeatMs : 0;
+  }
+
+  private sendSnapshot(): void {
+    this.changes = []; // the snapshot holds them
+    const counts = toWire(this.table.local);
+    this.send({ kind: "snapshot", node: this.node, seq: ++this.seq, ttlMs: this.ttlMs, counts });
+  }
+
+  private send(message: PresenceMessage): void {
+    this.counters.messagesSent++;
+    this.options.channel.send(message);
+  }
+
+  /**
+   * Announces the transitions since the last call when this node leads. A lease that lapsed on
+   * a late timer is renewed first (when the last claim succeeded); a lead lost meanwhile (this
+   * node was paused, another took over) announces nothing.
+   */
+  private announce(): void {
+    const transitions = this.table.transitions();
+    if (transitions.length === 0 || (!this.leading && !this.claimed)) return;
+    this.announcing = this.announcing.then(async () => {
+      if (!this.leading && this.claimed && !this.closed) await this.claim();
+      if (this.leading) this.emit(transitions);
+    });
+  }
+
+  private emit(transitions: readonly Transition[]): void {
+    for (const transition of transitions) {
+      this.options.events?.transition?.(transition);
+      if (transition.type === "join" || transition.type === "leave") {
+        const data = JSON.stringify({ type: transition.type, topic: transition.topic, sub: transition.sub });
+        this.options.publish(presenceTopicOf(transition.topic), data).catch((error: unknown) => {
+          this.options.log.warn({ err: error, topic: transition.topic }, "presence event not published");
+        });
+      }
+    }
+  }
+}

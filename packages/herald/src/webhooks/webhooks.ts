@@ -1,0 +1,139 @@
+import { randomUUID } from "node:crypto";
+import type { Identity } from "../presence/presence.ts";
+import type { Transition } from "../presence/table.ts";
+import { type WebhookJob, WebhookQueue } from "./queue.ts";
+import { SIGNATURE_HEADER, signature } from "./sign.ts";
+
+export type WebhookType =
+  | "subscriber.connected"
+  | "subscriber.disconnected"
+  | "topic.occupied"
+  | "topic.vacated";
+
+/** What a webhook call's JSON body holds (docs/webhooks.md). `attempt` counts from 1. */
+interface WebhookEvent {
+  readonly id: string;
+  readonly type: WebhookType;
+  readonly topic: string;
+  /** subscriber.*: the token's sub, null when the stream has none. */
+  readonly sub?: Identity;
+  /** When it happened (ms since the Unix epoch). */
+  readonly time: number;
+}
+
+export interface WebhooksOptions {
+  readonly url: string;
+  readonly secret: string;
+  readonly events: readonly string[];
+  readonly timeoutMs: number;
+  readonly attempts: number;
+  readonly maxQueued: number;
+  readonly log: { warn(fields: object, message: string): void };
+}
+
+/** Calls in flight at most (over all topics). */
+export const WEBHOOK_CONCURRENCY = 8;
+
+/**
+ * Sends presence changes to `--webhook-url`: a POST of JSON, signed (`Herald-Signature`), retried
+ * with backoff and jitter (webhooks/queue.ts: ordered per topic, bounded, drops counted).
+ * Nothing here is on a stream's path: `send` only queues; the calls run on their own, at most
+ * WEBHOOK_CONCURRENCY at once, each cut off after `timeoutMs`. Who calls `send` decides "once per
+ * cluster" (herald.ts: connected/disconnected by the node of the stream, occupied/vacated by the
+ * leading node).
+ */
+export class Webhooks {
+  readonly queue: WebhookQueue<WebhookEvent>;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly wanted: ReadonlySet<string>;
+  private closed = false;
+  private readonly aborts = new Set<AbortController>();
+
+  constructor(private readonly options: WebhooksOptions) {
+    this.queue = new WebhookQueue({ maxQueued: options.maxQueued, attempts: options.attempts });
+    this.wanted = new Set(options.events);
+  }
+
+  /** A stream of this node joined or left a watched topic. */
+  local(type: "connected" | "disconnected", topic: string, sub: Identity): void {
+    this.send({ type: `subscriber.${type}`, topic, sub });
+  }
+
+  /** A cluster-wide transition (on the leading node). */
+  transition(transition: Transition): void {
+    if (transition.type === "occupied" || transition.type === "vacated") {
+      this.send({ type: `topic.${transition.type}`, topic: transition.topic });
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    for (const abort of this.aborts) abort.abort();
+  }
+
+  private send(event: { type: WebhookType; topic: string; sub?: Identity }): void {
+    if (this.closed || !this.wanted.has(event.type)) return;
+    const now = Date.now();
+    if (!this.queue.push(event.topic, { id: randomUUID(), time: now, ...event }, now)) {
+      this.options.log.warn({ type: event.type, topic: event.topic }, "webhook queue full: event dropped");
+      return;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const job of this.queue.take(now, WEBHOOK_CONCURRENCY - this.inFlight)) void this.call(job);
+    clearTimeout(this.timer);
+    const due = this.queue.nextDue();
+    if (due !== undefined && this.inFlight < WEBHOOK_CONCURRENCY) {
+      this.timer = setTimeout(() => this.pump(), Math.max(0, due - now));
+      this.timer.unref();
+    }
+  }
+
+  private async call(job: WebhookJob<WebhookEvent>): Promise<void> {
+    this.inFlight++;
+    const body = JSON.stringify({ ...job.payload, attempt: job.attempts });
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    const timer = setTimeout(() => abort.abort(), this.options.timeoutMs);
+    let ok = false;
+    let why = "";
+    try {
+      const response = await fetch(this.options.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          [SIGNATURE_HEADER]: signature(this.options.secret, body, Math.floor(Date.now() / 1000)),
+        },
+        body,
+        signal: abort.signal,
+        redirect: "manual",
+      });
+      await response.body?.cancel().catch(() => {});
+      ok = response.status >= 200 && response.status < 300;
+      why = `answered ${response.status}`;
+    } catch (error) {
+      why = abort.signal.aborted
+        ? `no answer within ${this.options.timeoutMs} ms`
+        : String((error as Error).message);
+    } finally {
+      clearTimeout(timer);
+      this.aborts.delete(abort);
+      this.inFlight--;
+    }
+    if (this.closed) return;
+    if (ok) this.queue.delivered(job);
+    else if (this.queue.failed(job, Date.now(), Math.random()) === "given-up") {
+      this.options.log.warn(
+        { type: job.payload.type, topic: job.payload.topic, attempts: job.attempts, why },
+        "webhook given up",
+      );
+    }
+    this.pump();
+  }
+}
