@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { selectorsOf } from "../access/selector-cache.ts";
 import type { HeraldConfig } from "../config/settings.ts";
 import type { Principal } from "../core/auth.ts";
+import { encodeEvent } from "../core/encoder.ts";
 import type { TopicSelector } from "../core/topic.ts";
 import { clientIp } from "../http/client-ip.ts";
 import type { Handler } from "../http/router.ts";
@@ -9,6 +10,7 @@ import { SSE_HEADERS } from "../http/sse/connection.ts";
 import type { StreamProtocol } from "../http/sse/head.ts";
 import type { Streams } from "../http/sse/open-stream.ts";
 import { queryTopics, resumeFrom } from "../http/sse/request.ts";
+import type { HeldStream, StreamControl, StreamCredential } from "./stream-control.ts";
 
 /**
  * Herald's streams (`GET /events`, the seed's `GET /stream`): the head goes out at once, and a
@@ -36,15 +38,52 @@ export function topicsFromQuery(
   );
 }
 
+/** Who a `GET /events` request comes from: its principal and token digest (`StreamControl`), from a ticket or a token. */
+export type CredentialGate = (req: IncomingMessage, url: URL) => Promise<StreamCredential>;
+
 /**
  * `GET /events?topic=<name>[&topic=<other>]`: the events of those topics (exact names, or `*`
  * patterns), public ones, plus private ones the token's subscribe claim allows. Resume with the
- * `Last-Event-ID` header or the `lastEventId` query parameter (docs/http-api.md).
+ * `Last-Event-ID` header or the `lastEventId` query parameter (docs/http-api.md). The stream opens
+ * with its id (`event: herald.stream`, data `{"id", "topics"}`), which `POST /streams/{id}/...`
+ * changes (docs/streams.md); `?ticket=` stands for a token (`POST /tickets`).
  */
-export function eventsRoute(streams: Streams, subscriber: SubscriberGate, options: EventsOptions): Handler {
-  return (req, res, url) =>
-    openHeraldStream(streams, subscriber, options, req, res, url, topicsFromQuery(url, options));
+export function eventsRoute(
+  streams: Streams,
+  credential: CredentialGate,
+  control: StreamControl,
+  options: EventsOptions,
+): Handler {
+  return async (req, res, url) => {
+    const selectors = topicsFromQuery(url, options);
+    const release = await streams.admit(clientIp(req, options.trustProxy));
+    let held: HeldStream;
+    let principal: Principal;
+    try {
+      const found = await credential(req, url);
+      principal = found.principal;
+      held = control.open(selectors, found);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    await streams.open(req, res, {
+      selectors,
+      privateSelectors: principal.subscribe,
+      lastEventId: resumeFrom(req, url, "lastEventId"),
+      expiresAt: principal.expiresAt,
+      release,
+      watcher: held,
+      announce: encodeEvent({
+        type: STREAM_EVENT_TYPE,
+        data: JSON.stringify({ id: held.id, topics: held.topics }),
+      }),
+    });
+  };
 }
+
+/** The type of the event every `GET /events` stream opens with (its id and topics). */
+export const STREAM_EVENT_TYPE = "herald.stream";
 
 /**
  * Herald's way into the shared stream path (`Streams`): a place in the connection limits first,
