@@ -70,7 +70,12 @@ export function streamsRoute(
       throw missingToken('renewing a stream needs its new token: send "Authorization: Bearer <token>"');
     }
     const principal = await authorizer.authenticate(token);
-    await jsonBody(req, options, false);
+    const body = await jsonBody(req, options, false);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw badRequest(
+        "the body must be empty or a JSON object ({}): the new token goes in the Authorization header",
+      );
+    }
     answer(res, await control.renewToken(id, token, principal));
   };
 }
