@@ -54,32 +54,8 @@ export function eventsRoute(
   control: StreamControl,
   options: EventsOptions,
 ): Handler {
-  return async (req, res, url) => {
-    const selectors = topicsFromQuery(url, options);
-    const release = await streams.admit(clientIp(req, options.trustProxy));
-    let held: HeldStream;
-    let principal: Principal;
-    try {
-      const found = await credential(req, url);
-      principal = found.principal;
-      held = control.open(selectors, found);
-    } catch (error) {
-      release();
-      throw error;
-    }
-    await streams.open(req, res, {
-      selectors,
-      privateSelectors: principal.subscribe,
-      lastEventId: resumeFrom(req, url, "lastEventId"),
-      expiresAt: principal.expiresAt,
-      release,
-      watcher: held,
-      announce: encodeEvent({
-        type: STREAM_EVENT_TYPE,
-        data: JSON.stringify({ id: held.id, topics: held.topics }),
-      }),
-    });
-  };
+  return (req, res, url) =>
+    openHeraldStream(streams, credential, options, req, res, url, topicsFromQuery(url, options), control);
 }
 
 /** The type of the event every `GET /events` stream opens with (its id and topics). */
@@ -87,22 +63,26 @@ export const STREAM_EVENT_TYPE = "herald.stream";
 
 /**
  * Herald's way into the shared stream path (`Streams`): a place in the connection limits first,
- * then the subscriber's token (401 without one when anonymous subscribers are refused), then the
- * stream.
+ * then the subscriber's credential (401 without one when anonymous subscribers are refused), then
+ * the stream. With `control` (`GET /events`), the stream gets an id, announced first.
  */
 export async function openHeraldStream(
   streams: Streams,
-  subscriber: SubscriberGate,
+  credential: CredentialGate,
   options: Pick<HeraldConfig, "trustProxy">,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   selectors: readonly TopicSelector[],
+  control?: StreamControl,
 ): Promise<void> {
   const release = await streams.admit(clientIp(req, options.trustProxy));
   let principal: Principal;
+  let held: HeldStream | undefined;
   try {
-    principal = await subscriber(req);
+    const found = await credential(req, url);
+    principal = found.principal;
+    held = control?.open(selectors, found);
   } catch (error) {
     release();
     throw error;
@@ -113,5 +93,9 @@ export async function openHeraldStream(
     lastEventId: resumeFrom(req, url, "lastEventId"),
     expiresAt: principal.expiresAt,
     release,
+    watcher: held,
+    announce:
+      held &&
+      encodeEvent({ type: STREAM_EVENT_TYPE, data: JSON.stringify({ id: held.id, topics: held.topics }) }),
   });
 }
