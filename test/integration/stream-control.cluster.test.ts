@@ -5,7 +5,6 @@ import { type HeraldNode, startNode } from "../helpers/cluster.ts";
 import { type HeraldProcess, spawnWorkers, stopHerald } from "../helpers/process.ts";
 import { ControlledClient, postJson, switchWhilePublishing } from "../helpers/stream-control.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
-import { until } from "../helpers/waiters.ts";
 
 describe("live subscription changes across 2 workers (memory bus)", () => {
   let herald: HeraldProcess;
