@@ -24,6 +24,8 @@ export interface Subscriber {
 
 const EVENT_TYPES = ["message", "tick"];
 export const MISSED = "herald.missed";
+/** The opening event of a `GET /events` stream (its id and topics): not a delivery, and it carries no id. */
+export const OPENING = "herald.stream";
 
 /** The node a (re)connection goes to: the preferred one if it serves, else the next that does. */
 export function route(nodes: readonly FaultNode[], preferred: number): FaultNode {
@@ -173,6 +175,7 @@ export class RawSubscriber implements Subscriber {
   private paused = false;
   open = false;
   private readonly parser = new SseParser((type, id, data) => {
+    if (type === OPENING) return;
     this.lastId = id;
     record(this.history, this.log, type, id, data);
   });

@@ -11,8 +11,9 @@ export interface WireEvent {
 }
 
 /**
- * The complete events of an SSE text (comments and `retry:` skipped; one `data:` line per event
- * here). An event still arriving (no blank line after it yet) is not counted.
+ * The complete events of an SSE text (comments, `retry:` and the `herald.stream` opening event
+ * skipped; one `data:` line per event here). An event still arriving (no blank line after it yet)
+ * is not counted.
  */
 export function eventsOf(text: string): WireEvent[] {
   const events: WireEvent[] = [];
@@ -33,7 +34,7 @@ export function eventsOf(text: string): WireEvent[] {
         any = true;
       }
     }
-    if (any) events.push(event);
+    if (any && event.type !== "herald.stream") events.push(event);
   }
   return events;
 }

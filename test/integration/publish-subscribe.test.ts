@@ -18,7 +18,10 @@ describe("publish and subscribe over HTTP", () => {
     assert.equal(stream.headers["content-type"], "text/event-stream; charset=utf-8");
     assert.equal(stream.headers["cache-control"], "no-cache");
     assert.equal(stream.headers["x-accel-buffering"], "no");
-    assert.equal(stream.text, ": ok\n\nretry: 100\n\n");
+    assert.match(
+      stream.text,
+      /^: ok\n\nretry: 100\n\nevent: herald\.stream\ndata: \{"id":"[^"]+","topics":\["h"\]\}\n\n$/,
+    );
     stream.close();
   });
 

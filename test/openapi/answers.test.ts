@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { mintHs256 } from "../../packages/herald/src/auth/index.ts";
 import type { Herald } from "../../packages/herald/src/herald.ts";
-import { startTestHerald } from "../helpers/herald.ts";
+import { RawStream, startTestHerald } from "../helpers/herald.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { SECRET as MERCURE_SECRET } from "../mercure/helpers.ts";
 import { call, openStream, postForm, postJson } from "./client.ts";
@@ -213,6 +213,54 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
     assert.equal(unavailable.status, 503);
     api.check("POST", "/auth/cookie", unavailable);
     api.check("DELETE", "/auth/cookie", await call(url, { method: "DELETE" }));
+  });
+
+  it("POST /streams/{id}/topics, /streams/{id}/token and /tickets: 200, 400, 401, 403, 404, 503", async () => {
+    const subscriber = await heraldToken(
+      { subscribe: ["p"] },
+      { subject: "openapi-stream", expiresInSec: 600 },
+    );
+    const stream = new RawStream(`${main.url}/events?topic=news`, bearer(subscriber));
+    try {
+      await stream.until(() => /event: herald\.stream\ndata: .*\n\n/.test(stream.text));
+      const { id } = JSON.parse(/event: herald\.stream\ndata: (.*)\n/.exec(stream.text)?.[1] as string) as {
+        id: string;
+      };
+      const topics = `/streams/${id}/topics`;
+      const renew = `/streams/${id}/token`;
+      const other = bearer(await token({ subscribe: ["p"] }));
+      const unknown = `/streams/${id.slice(0, 9)}${"A".repeat(22)}/topics`;
+      for (const [path, body, headers, status] of [
+        [topics, { add: ["orders"] }, bearer(subscriber), 200],
+        [topics, { add: "orders" }, bearer(subscriber), 400],
+        [topics, { add: ["x"] }, {}, 401],
+        [topics, { add: ["x"] }, other, 403],
+        [unknown, { add: ["x"] }, bearer(subscriber), 404],
+        [renew, {}, bearer(await heraldToken({ subscribe: ["p"] }, { subject: "openapi-stream" })), 200],
+        [renew, [], bearer(subscriber), 400],
+        [renew, {}, {}, 401],
+        [renew, {}, other, 403],
+        [`/streams/${id.slice(0, 9)}${"A".repeat(22)}/token`, {}, other, 404],
+      ] as const) {
+        const answer = await postJson(`${main.url}${path}`, body, headers);
+        assert.equal(answer.status, status, `${path} ${answer.body}`);
+        api.check("POST", path.endsWith("/token") ? "/streams/{id}/token" : "/streams/{id}/topics", answer);
+      }
+      for (const path of ["/streams/{id}/topics", "/streams/{id}/token"]) {
+        const answer = await postJson(`${drained.url}${path.replace("{id}", id)}`, {}, bearer(subscriber));
+        assert.equal(answer.status, 503);
+        api.check("POST", path, answer);
+      }
+      const ticket = await call(`${main.url}/tickets`, { method: "POST", headers: bearer(subscriber) });
+      assert.equal(ticket.status, 200);
+      api.check("POST", "/tickets", ticket);
+      api.check("POST", "/tickets", await call(`${main.url}/tickets`, { method: "POST" }));
+      const refused = await call(`${drained.url}/tickets`, { method: "POST", headers: bearer(subscriber) });
+      assert.equal(refused.status, 503);
+      api.check("POST", "/tickets", refused);
+    } finally {
+      stream.close();
+    }
   });
 
   it("Mercure subscribe: the stream, 400, 401, 429, 503", async () => {

@@ -9,6 +9,8 @@ import { eventsRoute, HERALD_STREAMS } from "./api/events.ts";
 import { handlePublish } from "./api/publish.ts";
 import { handlePublishBatch } from "./api/publish-batch.ts";
 import { handleBroadcast, seedStreamRoute } from "./api/seed.ts";
+import { StreamControl } from "./api/stream-control.ts";
+import { streamCredential, streamsRoute, ticketsRoute } from "./api/stream-routes.ts";
 import { JwtAuthorizer } from "./auth/index.ts";
 import { checkKeySettings, logDevToken, setupAuth } from "./auth/setup.ts";
 import { createBus, redactBusUrl } from "./buses/index.ts";
@@ -188,8 +190,16 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     throw new Error("refuseWhenStopping refuses while stopping");
   };
   const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
+  const control = new StreamControl(hub, { maxTopics: config.maxTopics, log });
+  const changeStream = streamsRoute(access, auth.authorizer, control, config);
+  const issueTicket = ticketsRoute(auth.authorizer, control);
   const router = routes({
-    events: eventsRoute(streams, subscriber, { ...config, streamPresence: presence?.presence }),
+    events: eventsRoute(streams, streamCredential(access, control), control, {
+      ...config,
+      streamPresence: presence?.presence,
+    }),
+    streams: (req, res, url) => inFlight.track(() => changeStream(req, res, url)),
+    tickets: (req, res, url) => inFlight.track(() => issueTicket(req, res, url)),
     publish: (req, res) => inFlight.track(() => handlePublish(hub, config, req, res, publisher)),
     publishBatch: (req, res) =>
       inFlight.track(() => handlePublishBatch(hub, config, req, res, publisher, chargeBatch)),

@@ -1,3 +1,4 @@
+import { STREAMS_PREFIX } from "./api/stream-routes.ts";
 import { type Handler, Router } from "./http/router.ts";
 import { MERCURE_PATH, METADATA_PATH, type MercureMount, SUBSCRIPTIONS_PATH } from "./mercure/index.ts";
 import { OPENAPI_PATH } from "./ops/openapi-route.ts";
@@ -11,6 +12,9 @@ export interface RouteHandlers {
   readonly publishBatch: Handler;
   readonly setCookie: Handler;
   readonly deleteCookie: Handler;
+  /** Live changes of an open stream and tickets (docs/streams.md), api/stream-routes.ts. */
+  readonly streams: Handler;
+  readonly tickets: Handler;
   /** The seed article's API, api/seed.ts. */
   readonly stream: Handler;
   readonly broadcast: Handler;
@@ -43,6 +47,8 @@ export function routes(h: RouteHandlers): Router {
     .add("POST", "/broadcast", h.broadcast)
     .add("POST", "/auth/cookie", h.setCookie)
     .add("DELETE", "/auth/cookie", h.deleteCookie)
+    .addPrefix("POST", STREAMS_PREFIX, h.streams) // /streams/{id}/topics, /streams/{id}/token
+    .add("POST", "/tickets", h.tickets)
     .add("GET", "/healthz", h.health)
     .add("GET", "/readyz", h.ready)
     .add("GET", MERCURE_PATH, h.mercure.subscribe) // Mercure's stream, same path

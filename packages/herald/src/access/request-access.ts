@@ -65,10 +65,17 @@ export class Access {
 
   /** The subscriber of a stream request: anonymous (public events only) or its token's principal. */
   async subscriber(req: IncomingMessage): Promise<Principal> {
+    return (await this.subscriberWithToken(req)).principal;
+  }
+
+  /** `subscriber`, with the token it was read from (undefined: anonymous). */
+  async subscriberWithToken(
+    req: IncomingMessage,
+  ): Promise<{ principal: Principal; token: string | undefined }> {
     const token = bearerToken(req) ?? this.cookieToken(req);
-    if (token !== undefined) return this.options.authorizer.authenticate(token);
+    if (token !== undefined) return { principal: await this.options.authorizer.authenticate(token), token };
     if (this.options.allowAnonymousSubscribe) {
-      return anonymousPrincipal(clientIp(req, this.options.trustProxy), false);
+      return { principal: anonymousPrincipal(clientIp(req, this.options.trustProxy), false), token };
     }
     throw missingToken(
       `this hub needs a token to subscribe: send "Authorization: Bearer <token>" or the ${this.options.cookieName} cookie`,

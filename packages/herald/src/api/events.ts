@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { selectorsOf } from "../access/selector-cache.ts";
 import type { HeraldConfig } from "../config/settings.ts";
 import type { Principal } from "../core/auth.ts";
+import { encodeEvent } from "../core/encoder.ts";
 import type { TopicSelector } from "../core/topic.ts";
 import { clientIp } from "../http/client-ip.ts";
 import type { Handler } from "../http/router.ts";
@@ -11,6 +12,8 @@ import type { Streams } from "../http/sse/open-stream.ts";
 import { queryTopics, resumeFrom } from "../http/sse/request.ts";
 import type { Presence } from "../presence/presence.ts";
 import { presenceWatcher } from "../presence/watcher.ts";
+import type { HeldStream, StreamControl, StreamCredential } from "./stream-control.ts";
+import { watchers } from "./watchers.ts";
 
 /**
  * Herald's streams (`GET /events`, the seed's `GET /stream`): the head goes out at once, and a
@@ -41,34 +44,51 @@ export function topicsFromQuery(
   );
 }
 
+/** Who a `GET /events` request comes from: its principal and token digest (`StreamControl`), from a ticket or a token. */
+export type CredentialGate = (req: IncomingMessage, url: URL) => Promise<StreamCredential>;
+
 /**
  * `GET /events?topic=<name>[&topic=<other>]`: the events of those topics (exact names, or `*`
  * patterns), public ones, plus private ones the token's subscribe claim allows. Resume with the
- * `Last-Event-ID` header or the `lastEventId` query parameter (docs/http-api.md).
+ * `Last-Event-ID` header or the `lastEventId` query parameter (docs/http-api.md). The stream opens
+ * with its id (`event: herald.stream`, data `{"id", "topics"}`), which `POST /streams/{id}/...`
+ * changes (docs/streams.md); `?ticket=` stands for a token (`POST /tickets`).
  */
-export function eventsRoute(streams: Streams, subscriber: SubscriberGate, options: EventsOptions): Handler {
+export function eventsRoute(
+  streams: Streams,
+  credential: CredentialGate,
+  control: StreamControl,
+  options: EventsOptions,
+): Handler {
   return (req, res, url) =>
-    openHeraldStream(streams, subscriber, options, req, res, url, topicsFromQuery(url, options));
+    openHeraldStream(streams, credential, options, req, res, url, topicsFromQuery(url, options), control);
 }
+
+/** The type of the event every `GET /events` stream opens with (its id and topics). */
+export const STREAM_EVENT_TYPE = "herald.stream";
 
 /**
  * Herald's way into the shared stream path (`Streams`): a place in the connection limits first,
- * then the subscriber's token (401 without one when anonymous subscribers are refused), then the
- * stream.
+ * then the subscriber's credential (401 without one when anonymous subscribers are refused), then
+ * the stream. With `control` (`GET /events`), the stream gets an id, announced first.
  */
 export async function openHeraldStream(
   streams: Streams,
-  subscriber: SubscriberGate,
+  credential: CredentialGate,
   options: Pick<EventsOptions, "trustProxy" | "streamPresence">,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   selectors: readonly TopicSelector[],
+  control?: StreamControl,
 ): Promise<void> {
   const release = await streams.admit(clientIp(req, options.trustProxy));
   let principal: Principal;
+  let held: HeldStream | undefined;
   try {
-    principal = await subscriber(req);
+    const found = await credential(req, url);
+    principal = found.principal;
+    held = control?.open(selectors, found);
   } catch (error) {
     release();
     throw error;
@@ -79,6 +99,12 @@ export async function openHeraldStream(
     lastEventId: resumeFrom(req, url, "lastEventId"),
     expiresAt: principal.expiresAt,
     release,
-    watcher: options.streamPresence && presenceWatcher(options.streamPresence, principal, selectors),
+    watcher: watchers(
+      held,
+      options.streamPresence && presenceWatcher(options.streamPresence, principal, selectors),
+    ),
+    announce:
+      held &&
+      encodeEvent({ type: STREAM_EVENT_TYPE, data: JSON.stringify({ id: held.id, topics: held.topics }) }),
   });
 }

@@ -23,7 +23,8 @@ export function seedStreamRoute(
   options: Pick<SeedOptions, "broadcastTopic" | "trustProxy">,
 ): Handler {
   const selectors = [parseSelector(options.broadcastTopic)];
-  return (req, res, url) => openHeraldStream(streams, subscriber, options, req, res, url, selectors);
+  const credential = async (req: IncomingMessage) => ({ principal: await subscriber(req), auth: undefined });
+  return (req, res, url) => openHeraldStream(streams, credential, options, req, res, url, selectors);
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Bus, BusGap, MissedReason } from "./bus.ts";
+import { CONTROL_TOPIC, CONTROL_TYPE, type ControlListener, isControl } from "./control.ts";
 import { encodeEvent } from "./encoder.ts";
+import { badRequest } from "./errors.ts";
 import {
   DEFAULT_PUBLISH_LIMITS,
   type HeraldEvent,
@@ -9,7 +11,7 @@ import {
 } from "./event.ts";
 import { DEFAULT_STEP_WORK, FanOut } from "./fanout.ts";
 import { storeEvent } from "./stored-event.ts";
-import { type CloseReason, type Sink, Subscriber } from "./subscriber.ts";
+import { type CloseReason, isSingle, type Sink, Subscriber } from "./subscriber.ts";
 import { SubscriberIndex } from "./subscriber-index.ts";
 import { anySelectorMatches, type TopicSelector } from "./topic.ts";
 
@@ -62,6 +64,11 @@ export interface SubscribeRequest {
    * `lastEventId`. Must not throw.
    */
   readonly onResume?: (outcome: ResumeOutcome) => void;
+  /**
+   * Called with the subscriber as soon as it is registered, before its replay: from then on
+   * `resubscribe` may change it (a live change of topics can come while the replay runs).
+   */
+  readonly onRegistered?: (subscriber: Subscriber) => void;
 }
 
 /** How a resume went: replayed from the id, or the id could not be resumed from (`missed`). */
@@ -138,6 +145,10 @@ export class Hub {
   };
   private selectorTotal = 0;
   private lastPublicId: string | undefined;
+  /** Control records among `turn` (0 on the hot path: no scan for them). */
+  private controlsInTurn = 0;
+  /** Where control records go (src/api/stream-control.ts); none: they are dropped. */
+  private controlListener: ControlListener | undefined;
 
   constructor(private readonly options: HubOptions) {
     this.bus = options.bus;
@@ -210,7 +221,14 @@ export class Hub {
 
   /** Validates, stores (through the bus) and delivers. Rejects with HeraldError; nothing is stored then. */
   async publish(inputs: readonly PublishInput[]): Promise<PublishResult[]> {
-    for (const input of inputs) validatePublish(input, this.limits);
+    for (const input of inputs) {
+      validatePublish(input, this.limits);
+      if (input.topics.includes(CONTROL_TOPIC)) {
+        throw badRequest(
+          `topic ${JSON.stringify(CONTROL_TOPIC)} is reserved for the hub's own records; choose another`,
+        );
+      }
+    }
     const privateTopics = this.options.privateTopics ?? [];
     const marked =
       privateTopics.length === 0
@@ -229,6 +247,42 @@ export class Hub {
     }));
   }
 
+  /**
+   * Sets where control records go (`ControlListener`: applied at their log position). One
+   * listener; set before streams open.
+   */
+  onControl(listener: ControlListener): void {
+    this.controlListener = listener;
+  }
+
+  /**
+   * Appends a control record (`data`: its JSON) to the log; resolves once stored. It reaches the
+   * control listener of every node (this one too) at its position. Rejects like `publish`.
+   */
+  async appendControl(data: string): Promise<void> {
+    await this.bus.append([{ topics: [CONTROL_TOPIC], type: CONTROL_TYPE, data, private: true }]);
+  }
+
+  /**
+   * Changes what `subscriber` receives from now on (called by the control listener, at the
+   * record's position: every event before it was routed with the old selectors, every event after
+   * it is routed with the new ones). Updates the index for this subscriber only.
+   */
+  resubscribe(
+    subscriber: Subscriber,
+    selectors: readonly TopicSelector[],
+    privateSelectors: readonly TopicSelector[] = subscriber.privateSelectors,
+  ): void {
+    if (subscriber.closed) return;
+    const before = subscriber.selectors;
+    const wasSingle = subscriber.single;
+    this.selectorTotal += selectors.length - before.length;
+    subscriber.selectors = selectors;
+    subscriber.privateSelectors = privateSelectors;
+    subscriber.single = isSingle(selectors, privateSelectors);
+    this.index.change(subscriber, before, wasSingle);
+  }
+
   /** Registers a subscriber, replays what it missed when it resumes, then streams live events. */
   async subscribe(request: SubscribeRequest): Promise<Subscriber> {
     const subscriber = new Subscriber({
@@ -238,6 +292,7 @@ export class Hub {
       maxPendingBytes: this.options.maxPendingBytes,
     });
     this.register(subscriber);
+    request.onRegistered?.(subscriber);
     // A live-only subscriber starts after what the bus already handed over (even if this turn's
     // batch is not written yet): it gets exactly the events stored after it joined, as before batching.
     if (request.lastEventId === undefined && this.handedPos > this.writtenPos) {
@@ -317,6 +372,10 @@ export class Hub {
     if (events.length === 0) return;
     for (const event of events) {
       this.turn.push(event);
+      if (isControl(event)) {
+        this.controlsInTurn++;
+        continue;
+      }
       this.counters.published++;
       if (!event.private) this.lastPublicId = event.id;
       if (this.counters.byTopic.size > 0) this.countTopics(event);
@@ -346,8 +405,22 @@ export class Hub {
   private step(): boolean {
     if (this.job === undefined) {
       if (this.turn.length === 0) return false;
-      this.job = new FanOut(this.index, this.turn, this.options.stepWork ?? DEFAULT_STEP_WORK);
+      let events = this.turn;
       this.turn = [];
+      if (this.controlsInTurn > 0) {
+        // a control record is a barrier: what precedes it is written first, then it is applied
+        const at = events.findIndex(isControl);
+        if (at === 0) {
+          this.applyControl(events[0] as HeraldEvent);
+          this.turn = events.slice(1);
+          return this.turn.length > 0;
+        }
+        if (at > 0) {
+          this.turn = events.slice(at);
+          events = events.slice(0, at);
+        }
+      }
+      this.job = new FanOut(this.index, events, this.options.stepWork ?? DEFAULT_STEP_WORK);
     }
     const job = this.job;
     const before = job.done;
@@ -357,6 +430,17 @@ export class Hub {
     if (finished) this.job = undefined;
     if (this.waiters.length > 0) this.wake();
     return this.job !== undefined || this.turn.length > 0;
+  }
+
+  private applyControl(record: HeraldEvent): void {
+    this.controlsInTurn--;
+    this.writtenPos = record.pos;
+    try {
+      this.controlListener?.(record);
+    } catch {
+      // the listener's contract is not to throw; a bug there must not stop the fan-out
+    }
+    if (this.waiters.length > 0) this.wake();
   }
 
   /** Resolves the waiters whose events are all written. */

@@ -64,8 +64,8 @@ export class SubscriberIndex {
     return this.all.size > 0 || this.anchors.size > 0;
   }
 
-  add(subscriber: Subscriber): void {
-    for (const selector of subscriber.selectors) {
+  add(subscriber: Subscriber, selectors: readonly TopicSelector[] = subscriber.selectors): void {
+    for (const selector of selectors) {
       switch (selector.kind) {
         case "exact": {
           let entry = this.exact.get(selector.topic);
@@ -97,8 +97,8 @@ export class SubscriberIndex {
     }
   }
 
-  remove(subscriber: Subscriber): void {
-    for (const selector of subscriber.selectors) {
+  remove(subscriber: Subscriber, selectors: readonly TopicSelector[] = subscriber.selectors): void {
+    for (const selector of selectors) {
       switch (selector.kind) {
         case "exact": {
           const entry = this.exact.get(selector.topic);
@@ -126,6 +126,31 @@ export class SubscriberIndex {
         }
       }
     }
+  }
+
+  /**
+   * Moves `subscriber` from the selectors `before` (and its single-ness `wasSingle`) to its
+   * current `selectors`: only the entries of removed and added selectors change when it stays
+   * single or not; otherwise its entries are moved (one map operation per selector, no rebuild).
+   */
+  change(subscriber: Subscriber, before: readonly TopicSelector[], wasSingle: boolean): void {
+    if (wasSingle !== subscriber.single) {
+      const now = subscriber.single;
+      (subscriber as { single: boolean }).single = wasSingle;
+      this.remove(subscriber, before);
+      (subscriber as { single: boolean }).single = now;
+      this.add(subscriber);
+      return;
+    }
+    const after = subscriber.selectors;
+    this.remove(
+      subscriber,
+      before.filter((selector) => !after.includes(selector)),
+    );
+    this.add(
+      subscriber,
+      after.filter((selector) => !before.includes(selector)),
+    );
   }
 
   /**

@@ -1,4 +1,5 @@
 import { concat } from "./bytes.ts";
+import { isControl } from "./control.ts";
 import type { HeraldEvent } from "./event.ts";
 import { anySelectorGrants, anySelectorMatches, type TopicSelector } from "./topic.ts";
 
@@ -35,14 +36,21 @@ const NONE: readonly TopicSelector[] = [];
  * Memory: a few fields per subscriber; the replay queue is allocated only when something waits in it.
  */
 export class Subscriber {
-  readonly selectors: readonly TopicSelector[];
-  readonly privateSelectors: readonly TopicSelector[];
+  /** What it subscribes to now: changed only by `Hub.resubscribe`, at a position of the log. */
+  selectors: readonly TopicSelector[];
+  /** Where it may receive private events now (changed by `Hub.resubscribe`, like `selectors`). */
+  privateSelectors: readonly TopicSelector[];
+  /**
+   * The selectors and private rights it opened with: a replay (which only covers events before any
+   * change, since a change comes after the stream announced itself) filters with these.
+   */
+  private readonly openedWith: { selectors: readonly TopicSelector[]; private: readonly TopicSelector[] };
   readonly sink: Sink;
   /**
    * True when the subscription is one exact topic with no private rights: the hub may then write
    * it a batch's bytes shared with every other such subscriber of that topic.
    */
-  readonly single: boolean;
+  single: boolean;
   /** Position of the last event written; events at or before it are skipped. */
   lastPos = 0;
   closed = false;
@@ -58,10 +66,8 @@ export class Subscriber {
     this.privateSelectors = options.privateSelectors ?? NONE;
     this.sink = options.sink;
     this.maxPendingBytes = options.maxPendingBytes;
-    this.single =
-      this.selectors.length === 1 &&
-      this.selectors[0]?.kind === "exact" &&
-      this.privateSelectors.length === 0;
+    this.openedWith = { selectors: this.selectors, private: this.privateSelectors };
+    this.single = isSingle(this.selectors, this.privateSelectors);
   }
 
   /** False while the replay runs (live events are queued, not written). */
@@ -74,10 +80,13 @@ export class Subscriber {
     return this.pending?.length ?? 0;
   }
 
-  /** Whether this subscriber may and wants to receive `event`. */
+  /**
+   * Whether this subscriber may and wants to receive `event` of a replay: by the selectors and
+   * rights it opened with (see `openedWith`). Never a control record.
+   */
   accepts(event: HeraldEvent): boolean {
-    if (!anySelectorMatches(this.selectors, event.topics)) return false;
-    return !event.private || anySelectorGrants(this.privateSelectors, event.topics);
+    if (isControl(event) || !anySelectorMatches(this.openedWith.selectors, event.topics)) return false;
+    return !event.private || anySelectorGrants(this.openedWith.private, event.topics);
   }
 
   /**
@@ -168,4 +177,12 @@ export class Subscriber {
       }
     }
   }
+}
+
+/** One exact topic and no private rights: the fan-out's shared-bytes path (`Subscriber.single`). */
+export function isSingle(
+  selectors: readonly TopicSelector[],
+  privateSelectors: readonly TopicSelector[],
+): boolean {
+  return selectors.length === 1 && selectors[0]?.kind === "exact" && privateSelectors.length === 0;
 }

@@ -56,6 +56,35 @@ export function parseSelector(text: string): TopicSelector {
   return { kind: "exact", topic: text };
 }
 
+/** The text a selector was parsed from (`parseSelector`'s inverse; a matcher's `source`). */
+export function selectorText(selector: TopicSelector): string {
+  switch (selector.kind) {
+    case "all":
+      return "*";
+    case "exact":
+      return selector.topic;
+    case "prefix":
+      return `${selector.prefix}*`;
+    case "match":
+      return selector.source;
+  }
+}
+
+/**
+ * True when every topic `inner` matches, `outer` matches too (a grant covers a need): `*` covers
+ * everything, a prefix covers the exact topics and prefixes that start with it, anything else only
+ * itself.
+ */
+export function selectorCovers(outer: TopicSelector, inner: TopicSelector): boolean {
+  if (outer.kind === "all") return true;
+  if (outer.kind === "prefix") {
+    if (inner.kind === "exact") return inner.topic.startsWith(outer.prefix);
+    if (inner.kind === "prefix") return inner.prefix.startsWith(outer.prefix);
+    return false;
+  }
+  return selectorText(outer) === selectorText(inner) && outer.kind === inner.kind;
+}
+
 export function selectorMatches(selector: TopicSelector, topic: string): boolean {
   switch (selector.kind) {
     case "all":

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { encodeComment, encodeRetry } from "../../core/encoder.ts";
 import type { Hub } from "../../core/hub.ts";
-import type { CloseReason } from "../../core/subscriber.ts";
+import type { CloseReason, Subscriber } from "../../core/subscriber.ts";
 import type { TopicSelector } from "../../core/topic.ts";
 import type { SseConnection } from "./connection.ts";
 import { atTime } from "./deadline.ts";
@@ -30,6 +30,8 @@ export interface StreamRequest {
    * `Last-Event-ID` (default; Mercure 0.x) or `Mercure-Last-Event-ID` (Mercure 1.0).
    */
   readonly resumeHeader?: string | undefined;
+  /** Bytes written right after the opening comment and `retry:`, before any event (Herald's `herald.stream` event). */
+  readonly announce?: Uint8Array | undefined;
 }
 
 /**
@@ -40,6 +42,10 @@ export interface StreamRequest {
 export interface StreamWatcher {
   /** May take time (publish subscription events); a rejection refuses the stream (answered as an error). */
   opening(): Promise<void>;
+  /**
+   * The hub registered the stream's subscriber (before its replay): optional. Must not throw.
+   */
+  registered?(subscriber: Subscriber, stream: Stream): void;
   /** The stream ended (`reason`), or was refused before it opened (undefined). Must not throw. */
   closed(reason: CloseReason | undefined): void;
 }
@@ -138,7 +144,14 @@ export class Streams {
       const waits = headWaitsForResume(protocol, lastEventId);
       // No await from reading the resume point until hub.subscribe registers the subscriber: no
       // event can be delivered in between.
-      if (!waits) this.start(opened, res, headAtOnce(protocol, lastEventId, hub.resumePoint), expiresAt);
+      if (!waits)
+        this.start(
+          opened,
+          res,
+          headAtOnce(protocol, lastEventId, hub.resumePoint),
+          expiresAt,
+          request.announce,
+        );
       const subscriber = await hub.subscribe({
         selectors: request.selectors,
         privateSelectors: request.privateSelectors,
@@ -151,8 +164,10 @@ export class Streams {
                 res,
                 headAfterResume(protocol, lastEventId as string, outcome, request.resumeHeader),
                 expiresAt,
+                request.announce,
               )
           : undefined,
+        onRegistered: request.watcher?.registered && ((s) => request.watcher?.registered?.(s, opened)),
       });
       opened.subscriber = subscriber;
       if (opened.isEnded) hub.unsubscribe(subscriber, "client-closed");
@@ -197,10 +212,12 @@ export class Streams {
     res: ServerResponse,
     headers: Readonly<Record<string, string>>,
     expiresAt: number | undefined,
+    announce: Uint8Array | undefined,
   ): void {
     if (stream.isEnded) return; // the client left while the history was read
     res.writeHead(200, headers);
     res.write(this.opening);
+    if (announce !== undefined) res.write(announce);
     this.head.share(res);
     this.connections.add(stream);
     // The token's end is the stream's end.

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { encodeComment } from "../../core/encoder.ts";
 import type { CloseReason, Subscriber } from "../../core/subscriber.ts";
 import { SseConnection } from "./connection.ts";
+import { atTime } from "./deadline.ts";
 import type { Streams, StreamWatcher } from "./open-stream.ts";
 
 const TOKEN_EXPIRED = encodeComment("token expired");
@@ -37,6 +38,13 @@ export class Stream extends SseConnection {
   expire(): void {
     this.write(TOKEN_EXPIRED);
     this.end("expired");
+  }
+
+  /** Moves the stream's end to `when` (ms since the Unix epoch; undefined: never): a renewed token. */
+  expireAt(when: number | undefined): void {
+    this.cancelExpiry?.();
+    this.cancelExpiry = undefined;
+    if (when !== undefined && !this.isEnded) this.cancelExpiry = atTime(when, () => this.expire());
   }
 
   protected override streamEnded(reason: CloseReason, dropped: number): void {

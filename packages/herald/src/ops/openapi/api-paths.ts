@@ -68,6 +68,11 @@ export const API_PATHS: Json = {
       security: SUBSCRIBER,
       parameters: [
         query(
+          "ticket",
+          "a single-use ticket from `POST /tickets`, instead of a token (never beside an `Authorization` header)",
+          { type: "string" },
+        ),
+        query(
           "topic",
           `repeated: exact topics, \`*\` (every topic) or prefixes ending in \`/*\`, \`:*\` or \`.*\`; at most ${setting("maxTopics")}`,
           { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
@@ -76,7 +81,10 @@ export const API_PATHS: Json = {
         ...resume,
       ],
       responses: {
-        "200": sseAnswer("the stream: the replay after `Last-Event-ID` first, then live events", standsAt),
+        "200": sseAnswer(
+          'the stream: first the `herald.stream` event (data `{"id", "topics"}`: the id `POST /streams/{id}/...` takes), then the replay after `Last-Event-ID`, then live events',
+          standsAt,
+        ),
         ...heraldErrors({
           bad_request: `no \`topic\`, more than ${setting("maxTopics")}, or one that is empty, too long or holds a control character`,
           ...streamRefusals,

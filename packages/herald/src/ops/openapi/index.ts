@@ -5,6 +5,7 @@ import { OPS_PATHS } from "./ops-paths.ts";
 import { defaultOf, heraldError, type Json } from "./parts.ts";
 import { PRESENCE_PATHS } from "./presence-paths.ts";
 import { SCHEMAS } from "./schemas.ts";
+import { STREAM_PATHS } from "./stream-paths.ts";
 
 /**
  * The OpenAPI 3.1 description of Herald's HTTP API, built from these modules: served at
@@ -94,7 +95,7 @@ export function openApiDocument(): Json {
       { name: "mercure", description: "The Mercure protocol (docs/mercure.md)" },
       { name: "ops", description: "Health, figures, the demo page, this description" },
     ],
-    paths: { ...API_PATHS, ...PRESENCE_PATHS, ...MERCURE_PATHS, ...OPS_PATHS },
+    paths: { ...API_PATHS, ...STREAM_PATHS, ...PRESENCE_PATHS, ...MERCURE_PATHS, ...OPS_PATHS },
     components: { schemas: SCHEMAS, responses: RESPONSES, securitySchemes: SECURITY_SCHEMES },
   };
   return document;

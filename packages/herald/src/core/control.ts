@@ -1,0 +1,26 @@
+import type { HeraldEvent } from "./event.ts";
+
+/**
+ * The reserved topic of the hub's control records (live subscription changes, token renewals,
+ * tickets: src/api/stream-control.ts). They travel through the bus's ordered log like events, so
+ * every node sees them at one position of the one order; the hub never writes them to a subscriber
+ * (not on fan-out, not on replay, whatever its selectors, `*` included) and no publisher may publish
+ * to this topic (`Hub.publish` refuses it).
+ */
+export const CONTROL_TOPIC = "$herald/control";
+
+/** The event type control records carry (with `CONTROL_TOPIC` as their only topic). */
+export const CONTROL_TYPE = "herald.control";
+
+/** True for a control record: never delivered to a subscriber. */
+export function isControl(event: HeraldEvent): boolean {
+  return event.type === CONTROL_TYPE && event.topics.length === 1 && event.topics[0] === CONTROL_TOPIC;
+}
+
+/**
+ * Applies a control record at its log position: called by the hub once every event before it was
+ * written (or queued) to the local subscribers and before any event after it is looked at, so a
+ * change of topics it makes splits the stream exactly there. Runs synchronously inside the hub's
+ * fan-out loop: it may call `Hub.resubscribe`, and must not throw.
+ */
+export type ControlListener = (record: HeraldEvent) => void;
