@@ -122,12 +122,12 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
    * allowed), the topics unchanged. Not available on a shared subscription.
    */
   add(topics: string | readonly string[]): Promise<readonly string[]> {
-    return this.changeTopics(topicList(topics, "add"), []);
+    return this.changeTopics(() => [topicList(topics, "add"), []]);
   }
 
   /** Removes topics from the stream, as `add` adds them. At least one topic must remain (else `close()`). */
   remove(topics: string | readonly string[]): Promise<readonly string[]> {
-    return this.changeTopics([], topicList(topics, "remove"));
+    return this.changeTopics(() => [[], topicList(topics, "remove")]);
   }
 
   /** Closes the stream and stops reconnecting. Idempotent. */
@@ -290,7 +290,15 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     );
   }
 
-  private changeTopics(add: string[], remove: string[]): Promise<readonly string[]> {
+  /** `lists`: [add, remove], or throws the TypeError of bad input (the promise rejects with it). */
+  private changeTopics(lists: () => [string[], string[]]): Promise<readonly string[]> {
+    let add: string[];
+    let remove: string[];
+    try {
+      [add, remove] = lists();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.options.share) {
       return Promise.reject(
         new TypeError("add/remove: a shared subscription cannot change topics; subscribe again instead"),
