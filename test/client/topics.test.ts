@@ -9,7 +9,7 @@ import {
   type Subscription,
   subscribe,
 } from "../../packages/herald-client/src/index.ts";
-import { portOf, SurvivingBus, startHeraldOn } from "../helpers/restart.ts";
+import { closersForSuite, portOf, SurvivingBus } from "../helpers/restart.ts";
 import { until } from "../helpers/waiters.ts";
 
 /** subscription.add / remove: the topics of a live stream change; a reconnect keeps the current set. */
@@ -20,15 +20,7 @@ const liveChanges: string | false = ROUTES.includes("/streams/")
   : "needs POST /streams/{id}/topics (branch streamctl)";
 
 describe("subscription.add / remove against a real Herald", () => {
-  const stops: (() => Promise<void> | void)[] = [];
-  after(async () => {
-    for (const stop of stops.reverse()) await stop();
-  });
-  const start = async (...args: Parameters<typeof startHeraldOn>) => {
-    const herald = await startHeraldOn(...args);
-    stops.push(() => herald.close());
-    return herald;
-  };
+  const { closeLater, start } = closersForSuite(after);
   const open = (url: string, topics: string[]) => {
     const got: HeraldMessage[] = [];
     const states: StateChange["state"][] = [];
@@ -41,7 +33,7 @@ describe("subscription.add / remove against a real Herald", () => {
       onEvent: (m) => got.push(m),
       onStateChange: (c) => states.push(c.state),
     });
-    stops.push(() => subscription.close());
+    closeLater(() => subscription.close());
     return { subscription, got, states, texts: () => got.map((m) => m.text) };
   };
   const opened = (s: Subscription) => until(() => s.state === "open", "the stream opens");

@@ -36,8 +36,9 @@ export function serveTabs(): void {
             m.options,
             (options) => new Subscription(options),
             undefined,
-            () => {
-              if (hosts.get(m.key) === made) hosts.delete(m.key);
+            (member, empty) => {
+              hostOf.delete(member);
+              if (empty && hosts.get(m.key) === made) hosts.delete(m.key);
             },
           );
           host = made;
@@ -47,7 +48,6 @@ export function serveTabs(): void {
         host.join(m.member, (out) => port.postMessage(out), m.lock);
       } else if (m.t === "leave") {
         hostOf.get(m.member)?.leave(m.member);
-        hostOf.delete(m.member);
       }
     };
     port.start();

@@ -30,7 +30,8 @@ export class StreamHost {
     options: SharedStreamOptions,
     makeUpstream: MakeUpstream,
     private readonly post: Deliver | undefined,
-    private readonly onEmpty: () => void = () => {},
+    /** Called when a member left; `empty`: it was the last, the host closed. */
+    private readonly onLeave: (member: string, empty: boolean) => void = () => {},
   ) {
     this.upstream = makeUpstream({
       url: options.url,
@@ -93,12 +94,10 @@ export class StreamHost {
 
   leave(member: string): void {
     if (!this.members.delete(member) || this.closed) return;
-    if (this.members.size === 0) {
-      this.close();
-      this.onEmpty();
-    } else {
-      this.sendCount();
-    }
+    const empty = this.members.size === 0;
+    if (empty) this.close();
+    else this.sendCount();
+    this.onLeave(member, empty);
   }
 
   close(): void {
