@@ -44,7 +44,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   private lastId: string | undefined;
   private readonly controller = new AbortController();
   private readonly backoff: Backoff;
-  private readonly transport: Transport | undefined;
+  private transport: Transport | undefined;
   private readonly url: URL;
   /** The topics asked for: what the next connection asks, and what add/remove change. */
   private topics: readonly string[];
@@ -87,7 +87,10 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     }
     options.signal?.addEventListener("abort", () => this.close(), { once: true });
     if (options.share) this.shared = this.joinShared();
-    if (this.shared === undefined) void this.run();
+    if (this.shared === undefined) {
+      this.transport ??= chooseTransport(options); // share, where it cannot share: a stream of its own
+      void this.run();
+    }
   }
 
   get state(): ConnectionState {

@@ -15,7 +15,7 @@ export interface SharedJoin {
 
 /**
  * Joins the stream the tabs of this origin share for `options` (same key: see `shareKey`), or
- * answers undefined when this browser cannot share (no Web Locks, or neither SharedWorker nor
+ * answers undefined when it cannot share (not a page, no Web Locks, or neither SharedWorker nor
  * BroadcastChannel): the caller then opens a stream of its own.
  *
  * A SharedWorker is preferred; when its script fails to load the tab falls back to the channel.
@@ -29,8 +29,10 @@ export function joinShared(
   makeUpstream: MakeUpstream,
   lastId: () => string | undefined,
 ): SharedJoin | undefined {
+  // pages only: Node 24 has Web Locks and BroadcastChannel too, but no tabs to share with
+  if (typeof document === "undefined" || !hasLocks()) return undefined;
   const hasWorker = typeof SharedWorker === "function" && share.worker !== false;
-  if (!hasLocks() || (!hasWorker && typeof BroadcastChannel !== "function")) return undefined;
+  if (!hasWorker && typeof BroadcastChannel !== "function") return undefined;
   const lock = uniqueName("herald-client:member:");
   const join: Extract<TabMessage, { t: "join" }> = {
     t: "join",
