@@ -1,11 +1,12 @@
 import { Backoff } from "./backoff.ts";
 import { chooseTransport } from "./choose-transport.ts";
+import { LiveTopics } from "./live-topics.ts";
 import { parseJsonOrText, safeJson } from "./parse.ts";
 import { MessageQueue } from "./queue.ts";
 import { joinShared, type SharedJoin } from "./share/join.ts";
 import { fromWire, type HostMessage, type SharedStreamOptions, stateFromWire } from "./share/messages.ts";
 import { RecentIds } from "./share/recent-ids.ts";
-import { changeTopics, postTopicChange, STREAM_EVENT_TYPE, sameTopics, topicList } from "./topics.ts";
+import { STREAM_EVENT_TYPE, topicList } from "./topics.ts";
 import {
   type ConnectionEnd,
   HeraldClientError,
@@ -46,14 +47,11 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   private readonly backoff: Backoff;
   private transport: Transport | undefined;
   private readonly url: URL;
-  /** The topics asked for: what the next connection asks, and what add/remove change. */
-  private topics: readonly string[];
-  /** The open stream's id (its herald.stream event), for live topic changes. */
-  private stream: string | undefined;
+  /** The topics asked for (what every connection asks), and add/remove. */
+  private readonly live: LiveTopics;
   /** Aborts the current connection only (a topic change on a hub without live changes). */
   private connection: AbortController | undefined;
   private reconnectNow = false;
-  private changes: Promise<unknown> = Promise.resolve();
   private shared: SharedJoin | undefined;
   private sharedTabs = 0;
   private recent: RecentIds | undefined;
@@ -67,7 +65,22 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   readonly closed: Promise<Error | undefined>;
 
   constructor(private readonly options: SubscribeOptions<T>) {
-    this.topics = topicList(options.topics, 'subscribe: "topics"');
+    this.live = new LiveTopics(
+      topicList(options.topics, 'subscribe: "topics"'),
+      {
+        url: options.url,
+        withCredentials: options.withCredentials ?? false,
+        fetch: (input, init) => (options.fetch ?? globalThis.fetch).call(globalThis, input, init),
+      },
+      {
+        state: () => this.currentState,
+        reconnectNow: () => {
+          this.reconnectNow = true;
+          this.connection?.abort();
+        },
+        token: () => resolveToken(options.token),
+      },
+    );
     if (options.share && typeof options.token === "function") {
       throw new TypeError("subscribe: share needs a string token (tabs share by token); resolve it first");
     }
@@ -104,12 +117,12 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
 
   /** The topics of the stream (after the last change), or those the next connection asks for. */
   get currentTopics(): readonly string[] {
-    return this.topics;
+    return this.live.topics;
   }
 
   /** The open stream's id, when the hub told it (`herald.stream`); undefined between connections. */
   get streamId(): string | undefined {
-    return this.stream;
+    return this.live.streamId;
   }
 
   /** How this subscription shares its stream with other tabs; undefined when it has its own. */
@@ -171,11 +184,11 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       const abort = () => connection.abort();
       this.controller.signal.addEventListener("abort", abort);
       this.connection = connection;
-      this.stream = undefined;
+      this.live.forgetStream();
       try {
         const token = await resolveToken(this.options.token);
         const url = new URL(this.url);
-        for (const topic of this.topics) url.searchParams.append("topic", topic);
+        for (const topic of this.live.topics) url.searchParams.append("topic", topic);
         end = await transport(
           {
             url,
@@ -193,7 +206,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
         end = { fatal: true, error: error instanceof Error ? error : new Error(String(error)) };
       } finally {
         this.controller.signal.removeEventListener("abort", abort);
-        this.stream = undefined;
+        this.live.forgetStream();
       }
       if (this.controller.signal.aborted) return;
       if (this.reconnectNow) {
@@ -213,7 +226,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   private receive(id: string | undefined, type: string, text: string): void {
     if (this.currentState === "closed") return;
     if (type === STREAM_EVENT_TYPE) {
-      this.streamOpened(text);
+      this.live.opened(text);
       return;
     }
     if (id !== undefined && this.recent?.seen(id)) return;
@@ -277,89 +290,20 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     this.finish(error);
   }
 
-  /** herald.stream: remember the id; if the stream was asked before a change, apply the change now. */
-  private streamOpened(text: string): void {
-    const body = safeJson(text) as { id?: unknown; topics?: unknown } | undefined;
-    if (typeof body?.id !== "string") return;
-    this.stream = body.id;
-    const has = Array.isArray(body.topics) ? body.topics.filter((t) => typeof t === "string") : [];
-    if (has.length === 0 || sameTopics(has, this.topics)) return;
-    const want = this.topics;
-    this.changes = this.changes.then(() =>
-      this.post(
-        want.filter((t) => !has.includes(t)),
-        has.filter((t) => !want.includes(t)),
-      ).catch(() => {}),
-    );
-  }
-
-  /** `lists`: [add, remove], or throws the TypeError of bad input (the promise rejects with it). */
   private changeTopics(lists: () => [string[], string[]]): Promise<readonly string[]> {
-    let add: string[];
-    let remove: string[];
-    try {
-      [add, remove] = lists();
-    } catch (error) {
-      return Promise.reject(error);
-    }
     if (this.options.share) {
       return Promise.reject(
         new TypeError("add/remove: a shared subscription cannot change topics; subscribe again instead"),
       );
     }
-    const change = async (): Promise<readonly string[]> => {
-      if (this.currentState === "closed") throw new HeraldClientError("the subscription is closed");
-      const before = this.topics;
-      const next = changeTopics(before, add, remove);
-      if (next.length === 0) throw new TypeError("remove: no topic would be left; close() the subscription");
-      this.topics = next;
-      if (this.currentState !== "open") return next; // the next connection asks for them
-      if (this.stream === undefined) {
-        // a hub without live changes: reconnect with the new topics, resuming after the last id
-        this.reconnectNow = true;
-        this.connection?.abort();
-        return next;
-      }
-      try {
-        const topics = await this.post(
-          add.filter((t) => !before.includes(t)),
-          remove.filter((t) => before.includes(t)),
-        );
-        if (topics !== undefined) this.topics = topics;
-        return this.topics;
-      } catch (error) {
-        this.topics = before;
-        throw error;
-      }
-    };
-    const result = this.changes.then(change, change);
-    this.changes = result.catch(() => {});
-    return result;
-  }
-
-  /** Asks the hub to change the open stream's topics; undefined when the stream is gone (404: the reconnect asks for this.topics). */
-  private async post(add: string[], remove: string[]): Promise<string[] | undefined> {
-    const streamId = this.stream;
-    if (streamId === undefined || (add.length === 0 && remove.length === 0)) return undefined;
-    const answer = await postTopicChange({
-      url: this.options.url,
-      streamId,
-      add,
-      remove,
-      token: await resolveToken(this.options.token),
-      withCredentials: this.options.withCredentials ?? false,
-      fetch: (this.options.fetch ?? globalThis.fetch).bind(globalThis),
-    });
-    if ("topics" in answer) return answer.topics;
-    if (answer.error.status === 404) return undefined;
-    throw answer.error;
+    return this.live.change(lists);
   }
 
   /** share: join the tabs' stream (undefined when this browser cannot share: then a stream of its own). */
   private joinShared(): SharedJoin | undefined {
     const options: SharedStreamOptions = {
       url: routeUrl(this.options.url, "").href,
-      topics: this.topics,
+      topics: this.live.topics,
       token: this.options.token as string | undefined,
       headers: this.options.headers,
       withCredentials: this.options.withCredentials ?? false,
