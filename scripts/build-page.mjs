@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the demo page into packages/herald/dist/web/ at build time (esbuild is a dev tool; the
 // server only reads the files): app.js (the page, with the SDK inside), herald-client.js (the SDK
-// alone, for pages of your own), index.html and style.css as they are.
+// alone, for pages of your own, and the SDK's SharedWorker), index.html and style.css as they are.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { build } from "esbuild";
 
@@ -21,9 +21,15 @@ await build({
   entryPoints: [new URL("app.ts", WEB).pathname],
   outfile: new URL("app.js", OUT).pathname,
 });
+// herald-client.js is also the SharedWorker script of `subscribe({share: {worker: "/herald-client.js"}})`
+// (the worker part starts only in a SharedWorkerGlobalScope): Herald serves no other script.
 await build({
   ...common,
-  entryPoints: [new URL("../packages/herald-client/src/index.ts", import.meta.url).pathname],
+  stdin: {
+    contents: 'export * from "./src/index.ts";\nimport "./src/shared-worker.ts";\n',
+    resolveDir: new URL("../packages/herald-client/", import.meta.url).pathname,
+    loader: "ts",
+  },
   outfile: new URL("herald-client.js", OUT).pathname,
 });
 for (const file of ["index.html", "style.css"]) copyFileSync(new URL(file, WEB), new URL(file, OUT));

@@ -9,7 +9,7 @@ import {
   type StateChange,
   subscribe,
 } from "../../packages/herald-client/src/index.ts";
-import { portOf, SurvivingBus, startHeraldOn } from "../helpers/restart.ts";
+import { closersForSuite, portOf, SurvivingBus } from "../helpers/restart.ts";
 import { until } from "../helpers/waiters.ts";
 
 interface Tick {
@@ -25,15 +25,7 @@ async function publishTicks(url: string, topic: string, ns: number[]): Promise<s
 }
 
 describe("client SDK against a real Herald", () => {
-  const stops: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const stop of stops.reverse()) await stop();
-  });
-  const start = async (...args: Parameters<typeof startHeraldOn>) => {
-    const herald = await startHeraldOn(...args);
-    stops.push(() => herald.close());
-    return herald;
-  };
+  const { closeLater, start } = closersForSuite(after);
 
   test("events arrive in order as typed JSON (text when not JSON), through callbacks and the async iterator", async () => {
     const herald = await start(0);
@@ -211,7 +203,7 @@ describe("client SDK against a real Herald", () => {
   test("an iterator that reads slowly: the SDK holds bufferSize events, the hub cuts it off, it resumes: all arrive, in order", async () => {
     const herald = await start(0, undefined, { maxBufferedBytes: 16 * 1024, retryMs: 20 });
     const sub = subscribe<Tick>({ url: herald.url, topics: "flood", bufferSize: 10, initialDelayMs: 20 });
-    stops.push(async () => sub.close()); // a failed assertion must not leave it reconnecting
+    closeLater(async () => sub.close()); // a failed assertion must not leave it reconnecting
     await until(() => sub.state === "open", "open");
     // The hub writes straight to the socket, so the kernel's socket buffers (up to tcp_rmem + tcp_wmem
     // maxima; autotuning grows them to a few MB here) fill before Node's own buffer passes maxBufferedBytes.

@@ -76,3 +76,22 @@ export function startHeraldOn(
 export function portOf(herald: Herald): number {
   return Number(new URL(herald.url).port);
 }
+
+/**
+ * For a suite: `closeLater(fn)` registers a closer, `start(...)` starts Herald (startHeraldOn) and
+ * registers its close. Call inside `describe`: an `after` hook runs the closers, last first, even
+ * when a test failed.
+ */
+export function closersForSuite(after: (fn: () => Promise<void>) => void) {
+  const stops: (() => unknown)[] = [];
+  after(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
+  const closeLater = (stop: () => unknown) => stops.push(stop);
+  const start = async (...args: Parameters<typeof startHeraldOn>): Promise<Herald> => {
+    const herald = await startHeraldOn(...args);
+    closeLater(() => herald.close());
+    return herald;
+  };
+  return { closeLater, start };
+}

@@ -1,3 +1,4 @@
+import { STREAM_EVENT_TYPE } from "./topics.ts";
 import {
   type ConnectionEnd,
   type ConnectRequest,
@@ -49,7 +50,7 @@ export function eventSourceTransport(
         if (opened || probe === undefined) finish({ error });
         else void probeStatus(probe, url, request).then((end) => finish(end ?? { error }));
       };
-      for (const type of new Set(["message", MISSED_EVENT_TYPE, ...eventTypes])) {
+      for (const type of new Set(["message", MISSED_EVENT_TYPE, STREAM_EVENT_TYPE, ...eventTypes])) {
         source.addEventListener(type, (event: MessageEvent) => {
           handlers.onEvent({
             id: event.lastEventId === "" ? undefined : event.lastEventId,

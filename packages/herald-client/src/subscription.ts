@@ -1,7 +1,12 @@
 import { Backoff } from "./backoff.ts";
 import { chooseTransport } from "./choose-transport.ts";
+import { LiveTopics } from "./live-topics.ts";
 import { parseJsonOrText, safeJson } from "./parse.ts";
 import { MessageQueue } from "./queue.ts";
+import { joinShared, type SharedJoin } from "./share/join.ts";
+import { fromWire, type HostMessage, type SharedStreamOptions, stateFromWire } from "./share/messages.ts";
+import { RecentIds } from "./share/recent-ids.ts";
+import { STREAM_EVENT_TYPE, topicList } from "./topics.ts";
 import {
   type ConnectionEnd,
   HeraldClientError,
@@ -13,6 +18,7 @@ import {
   type HeraldMessage,
   MISSED_EVENT_TYPE,
   type MissedInfo,
+  type ShareInfo,
   type StateChange,
   type SubscribeOptions,
 } from "./types.ts";
@@ -30,14 +36,25 @@ import { routeUrl } from "./url.ts";
  * a fatal error is thrown from the loop. Without `onEvent`, events are held for the iterator from the
  * start (up to `bufferSize`, then the fetch transport stops reading); with `onEvent`, the iterator
  * gets the events that arrive after it was started.
+ *
+ * `add(topics)` / `remove(topics)` change the topics of the open stream (docs/client.md); with
+ * `share`, tabs of one origin share one stream (share/join.ts).
  */
 export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>> {
   private currentState: ConnectionState = "connecting";
   private lastId: string | undefined;
   private readonly controller = new AbortController();
   private readonly backoff: Backoff;
-  private readonly transport: Transport;
+  private transport: Transport | undefined;
   private readonly url: URL;
+  /** The topics asked for (what every connection asks), and add/remove. */
+  private readonly live: LiveTopics;
+  /** Aborts the current connection only (a topic change on a hub without live changes). */
+  private connection: AbortController | undefined;
+  private reconnectNow = false;
+  private shared: SharedJoin | undefined;
+  private sharedTabs = 0;
+  private recent: RecentIds | undefined;
   private readonly parse: (text: string) => T;
   private readonly queue: MessageQueue<HeraldMessage<T>>;
   private iterating = false;
@@ -48,18 +65,32 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   readonly closed: Promise<Error | undefined>;
 
   constructor(private readonly options: SubscribeOptions<T>) {
-    const topics = typeof options.topics === "string" ? [options.topics] : [...options.topics];
-    if (topics.length === 0 || topics.some((t) => t === "")) {
-      throw new TypeError('subscribe: "topics" needs at least one non-empty topic, e.g. ["news"]');
+    this.live = new LiveTopics(
+      topicList(options.topics, 'subscribe: "topics"'),
+      {
+        url: options.url,
+        withCredentials: options.withCredentials ?? false,
+        fetch: (input, init) => (options.fetch ?? globalThis.fetch).call(globalThis, input, init),
+      },
+      {
+        state: () => this.currentState,
+        reconnectNow: () => {
+          this.reconnectNow = true;
+          this.connection?.abort();
+        },
+        token: () => resolveToken(options.token),
+      },
+    );
+    if (options.share && typeof options.token === "function") {
+      throw new TypeError("subscribe: share needs a string token (tabs share by token); resolve it first");
     }
     this.url = routeUrl(options.url, "events");
-    for (const topic of topics) this.url.searchParams.append("topic", topic);
     this.lastId = options.lastEventId;
     this.parse = options.parse ?? parseJsonOrText<T>;
     this.queue = new MessageQueue(options.bufferSize ?? 1000);
     this.buffering = options.onEvent === undefined;
     this.backoff = new Backoff(options.initialDelayMs ?? 1000, options.maxDelayMs ?? 30_000);
-    this.transport = chooseTransport(options);
+    this.transport = options.share ? undefined : chooseTransport(options);
     this.closed = new Promise((resolve) => {
       this.finish = resolve;
     });
@@ -68,7 +99,11 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       return;
     }
     options.signal?.addEventListener("abort", () => this.close(), { once: true });
-    void this.run();
+    if (options.share) this.shared = this.joinShared();
+    if (this.shared === undefined) {
+      this.transport ??= chooseTransport(options); // share, where it cannot share: a stream of its own
+      void this.run();
+    }
   }
 
   get state(): ConnectionState {
@@ -78,6 +113,37 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   /** The id of the last event received: where the next reconnect resumes. */
   get lastEventId(): string | undefined {
     return this.lastId;
+  }
+
+  /** The topics of the stream (after the last change), or those the next connection asks for. */
+  get currentTopics(): readonly string[] {
+    return this.live.topics;
+  }
+
+  /** The open stream's id, when the hub told it (`herald.stream`); undefined between connections. */
+  get streamId(): string | undefined {
+    return this.live.streamId;
+  }
+
+  /** How this subscription shares its stream with other tabs; undefined when it has its own. */
+  get share(): ShareInfo | undefined {
+    return this.shared === undefined ? undefined : { mode: this.shared.mode(), tabs: this.sharedTabs };
+  }
+
+  /**
+   * Adds topics to the open stream, without reconnecting (`POST /streams/{id}/topics`): resolves with
+   * the stream's topics once the hub applied the change. On a hub that does not announce its stream
+   * id, the SDK reconnects with the new topics, resuming after the last id. While reconnecting, the
+   * change is kept for the next connection. Rejects with Herald's error (400 bad topic, 403 not
+   * allowed), the topics unchanged. Not available on a shared subscription.
+   */
+  add(topics: string | readonly string[]): Promise<readonly string[]> {
+    return this.changeTopics(() => [topicList(topics, "add"), []]);
+  }
+
+  /** Removes topics from the stream, as `add` adds them. At least one topic must remain (else `close()`). */
+  remove(topics: string | readonly string[]): Promise<readonly string[]> {
+    return this.changeTopics(() => [[], topicList(topics, "remove")]);
   }
 
   /** Closes the stream and stops reconnecting. Idempotent. */
@@ -111,27 +177,42 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       room: () => (this.buffering ? this.queue.room() : Promise.resolve()),
     };
     this.call(this.options.onStateChange, { state: "connecting" });
+    const transport = this.transport as Transport;
     while (!this.controller.signal.aborted) {
       let end: ConnectionEnd;
+      const connection = new AbortController();
+      const abort = () => connection.abort();
+      this.controller.signal.addEventListener("abort", abort);
+      this.connection = connection;
+      this.live.forgetStream();
       try {
         const token = await resolveToken(this.options.token);
-        end = await this.transport(
+        const url = new URL(this.url);
+        for (const topic of this.live.topics) url.searchParams.append("topic", topic);
+        end = await transport(
           {
-            url: this.url,
+            url,
             lastEventId: this.lastId,
             token,
             headers: this.options.headers ?? {},
             withCredentials: this.options.withCredentials ?? false,
             idleTimeoutMs: this.options.idleTimeoutMs ?? 45_000,
-            signal: this.controller.signal,
+            signal: connection.signal,
           },
           handlers,
         );
       } catch (error) {
         // a token function that throws, or a bug in a callback: end for good with that error
         end = { fatal: true, error: error instanceof Error ? error : new Error(String(error)) };
+      } finally {
+        this.controller.signal.removeEventListener("abort", abort);
+        this.live.forgetStream();
       }
       if (this.controller.signal.aborted) return;
+      if (this.reconnectNow) {
+        this.reconnectNow = false; // a topic change: connect again at once, resuming after lastId
+        continue;
+      }
       if (end.fatal) {
         this.end(end.error ?? new HeraldClientError("the subscription failed"));
         return;
@@ -144,6 +225,11 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
 
   private receive(id: string | undefined, type: string, text: string): void {
     if (this.currentState === "closed") return;
+    if (type === STREAM_EVENT_TYPE) {
+      this.live.opened(text);
+      return;
+    }
+    if (id !== undefined && this.recent?.seen(id)) return;
     if (type === MISSED_EVENT_TYPE) {
       const body = safeJson(text) as { lastEventId?: unknown; reason?: unknown } | undefined;
       const info: MissedInfo = {
@@ -202,6 +288,54 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     if (error !== undefined) this.call(this.options.onError, error);
     this.queue.close(error);
     this.finish(error);
+  }
+
+  private changeTopics(lists: () => [string[], string[]]): Promise<readonly string[]> {
+    if (this.options.share) {
+      return Promise.reject(
+        new TypeError("add/remove: a shared subscription cannot change topics; subscribe again instead"),
+      );
+    }
+    return this.live.change(lists);
+  }
+
+  /** share: join the tabs' stream (undefined when this browser cannot share: then a stream of its own). */
+  private joinShared(): SharedJoin | undefined {
+    const options: SharedStreamOptions = {
+      url: routeUrl(this.options.url, "").href,
+      topics: this.live.topics,
+      token: this.options.token as string | undefined,
+      headers: this.options.headers,
+      withCredentials: this.options.withCredentials ?? false,
+      lastEventId: this.lastId,
+      initialDelayMs: this.options.initialDelayMs,
+      maxDelayMs: this.options.maxDelayMs,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+    };
+    this.recent = new RecentIds();
+    const share = typeof this.options.share === "object" ? this.options.share : {};
+    const deliver = (message: HostMessage) => {
+      if (message.t === "event") this.receive(message.id, message.type, message.data);
+      else if (message.t === "state") this.setState(stateFromWire(message));
+      else if (message.t === "fatal") this.end(fromWire(message.error));
+      else if (message.t === "at") this.lastId ??= message.id;
+      else if (message.t === "tabs") {
+        this.sharedTabs = message.count;
+        if (this.shared !== undefined)
+          this.call(this.options.onShare, { mode: this.shared.mode(), tabs: message.count });
+      }
+    };
+    const joined = joinShared(
+      options,
+      share,
+      deliver,
+      (o) => new Subscription(o),
+      () => this.lastId,
+    );
+    if (joined === undefined) return undefined;
+    this.call(this.options.onStateChange, { state: "connecting" });
+    this.controller.signal.addEventListener("abort", () => joined.leave(), { once: true });
+    return joined;
   }
 }
 

@@ -87,6 +87,32 @@ export interface SubscribeOptions<T = unknown> {
   readonly fetch?: typeof fetch | undefined;
   /** The EventSource class to use (default: globalThis.EventSource). */
   readonly EventSource?: EventSourceLike | undefined;
+  /**
+   * Share one stream with the other tabs of this origin that subscribe to the same topics of the
+   * same hub with the same token (browsers only; docs/client.md). `true` or `{worker}`. Default false.
+   * Needs a string token (not a function); `transport`, `eventTypes`, `fetch`, `EventSource` and
+   * `bufferSize` backpressure do not apply to a shared stream (it reads every event type with fetch).
+   */
+  readonly share?: boolean | ShareOptions | undefined;
+  /** Called when the number of tabs sharing this subscription's stream changes (shared subscriptions only). */
+  readonly onShare?: ((info: ShareInfo) => void) | undefined;
+}
+
+export interface ShareOptions {
+  /**
+   * The SharedWorker script: default the package's `shared-worker.js` (bundlers ship it); in a page
+   * served by Herald, `"/herald-client.js"` (that bundle is also the worker). `false`: no
+   * SharedWorker, share through a BroadcastChannel with a leader tab.
+   */
+  readonly worker?: string | URL | false | undefined;
+}
+
+/** How a shared subscription shares its stream. */
+export interface ShareInfo {
+  /** "worker": a SharedWorker runs the stream; "channel": the leader tab does, over a BroadcastChannel. */
+  readonly mode: "worker" | "channel";
+  /** Subscriptions (one per tab, usually) on the stream, this one included. */
+  readonly tabs: number;
 }
 
 /** What the SDK needs of an EventSource class (the browser's, or the `eventsource` npm package's). */

@@ -1,9 +1,11 @@
 import { type HeraldMessage, publish, type Subscription, subscribe } from "../../herald-client/src/index.ts";
+import { startPresence } from "./presence.ts";
 import { startStatusPanel } from "./status.ts";
 
 /**
- * The demo page: a live view of topics through the SDK (native EventSource), a publish form, and
- * the hub's figures. Published text is only ever put in the page with textContent, never as HTML.
+ * The demo page: a live view of topics through the SDK, one stream shared by every tab of the page
+ * (`share`: the SharedWorker is /herald-client.js), a publish form, the hub's figures, and who
+ * watches `prices` when the hub has presence. Published text is only ever put in the page with textContent, never as HTML.
  */
 const MAX_SHOWN = 100;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -13,6 +15,7 @@ const list = $<HTMLOListElement>("messages");
 const empty = $("empty");
 const missed = $("missed");
 const topicsInput = $<HTMLInputElement>("topics");
+const sharing = $("sharing");
 
 let subscription: Subscription | undefined;
 let topics: string[] = [];
@@ -77,6 +80,11 @@ function watch(next: string[], resume = false): void {
     initialDelayMs: 500,
     maxDelayMs: 5000,
     onEvent: show,
+    share: { worker: new URL("herald-client.js", location.href) },
+    onShare: ({ tabs }) => {
+      sharing.textContent = tabs === 1 ? "1 tab on this stream" : `${tabs} tabs share this stream`;
+      sharing.dataset.tabs = String(tabs);
+    },
     onError: (error) => {
       missed.hidden = false;
       missed.textContent = `Stopped: ${error.message}`;
@@ -144,3 +152,4 @@ $<HTMLFormElement>("publish").addEventListener("submit", (event) => {
 
 watch(topicsFromLocation());
 startStatusPanel($("chart"));
+startPresence($("presence"), "prices");

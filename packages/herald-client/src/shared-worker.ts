@@ -1,0 +1,59 @@
+/**
+ * The SharedWorker of `subscribe({share: true})`: one per origin, it runs one Herald stream per
+ * group of tabs asking for the same thing (same hub, token, topics: see share/messages.ts) and
+ * passes every event to each tab of the group. A tab leaves with a `leave` message, or by closing:
+ * its Web Lock is then released and the worker gets it. The last tab of a group leaving closes
+ * its stream.
+ *
+ * Loaded as a module worker (`type: "module"`). Importing it anywhere else does nothing.
+ */
+import { StreamHost } from "./share/host.ts";
+import type { TabMessage } from "./share/messages.ts";
+import { Subscription } from "./subscription.ts";
+
+interface ConnectEvent {
+  readonly ports: readonly MessagePort[];
+}
+
+const scope = globalThis as unknown as {
+  SharedWorkerGlobalScope?: abstract new () => unknown;
+  addEventListener(type: "connect", listener: (event: ConnectEvent) => void): void;
+};
+
+/** Serves the tabs that connect to this worker. */
+export function serveTabs(): void {
+  const hosts = new Map<string, StreamHost>();
+  const hostOf = new Map<string, StreamHost>();
+  scope.addEventListener("connect", (event) => {
+    const port = event.ports[0];
+    if (port === undefined) return;
+    port.onmessage = (message: MessageEvent<TabMessage>) => {
+      const m = message.data;
+      if (m.t === "join") {
+        let host = hosts.get(m.key);
+        if (host === undefined) {
+          const made = new StreamHost(
+            m.options,
+            (options) => new Subscription(options),
+            undefined,
+            (member, empty) => {
+              hostOf.delete(member);
+              if (empty && hosts.get(m.key) === made) hosts.delete(m.key);
+            },
+          );
+          host = made;
+          hosts.set(m.key, made);
+        }
+        hostOf.set(m.member, host);
+        host.join(m.member, (out) => port.postMessage(out), m.lock);
+      } else if (m.t === "leave") {
+        hostOf.get(m.member)?.leave(m.member);
+      }
+    };
+    port.start();
+  });
+}
+
+if (scope.SharedWorkerGlobalScope !== undefined && globalThis instanceof scope.SharedWorkerGlobalScope) {
+  serveTabs();
+}
