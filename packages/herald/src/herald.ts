@@ -25,6 +25,7 @@ import { onClientError } from "./http/client-errors.ts";
 import { clientIp } from "./http/client-ip.ts";
 import { Cors } from "./http/cors.ts";
 import { sendError, sendJson, toHeraldError } from "./http/errors.ts";
+import { LEAN_ROUTES, serveLean } from "./http/lean-front.ts";
 import { parseTarget, Router } from "./http/router.ts";
 import type { SseConnection } from "./http/sse/connection.ts";
 import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
@@ -260,6 +261,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     },
   );
   server.on("clientError", onClientError);
+  serveLean(server, [...LEAN_ROUTES]); // the publish routes skip node:http's per-request work
 
   const heartbeat = encodeComment("heartbeat");
   const timer = setInterval(() => {
