@@ -82,9 +82,9 @@ export function heraldPublish(topic: string, data: string): PublishRequest {
 
 /**
  * The `herald` command the bench starts: this checkout's build, or `HERALD_BENCH_BIN` (the
- * `bin/herald.js` of another build, to compare two versions with the same bench).
+ * `bin/herald.js` of another build, to compare two versions with the same bench; read at each start).
  */
-const HERALD_BIN = process.env.HERALD_BENCH_BIN ?? "packages/herald/bin/herald.js";
+const heraldBin = () => process.env.HERALD_BENCH_BIN ?? "packages/herald/bin/herald.js";
 
 /** Starts `herald` with `args` (and `nodeArgs` for node itself) and waits until /readyz answers 200. */
 export async function startServer(args: string[], nodeArgs: string[] = []): Promise<ServerHandle> {
@@ -94,7 +94,7 @@ export async function startServer(args: string[], nodeArgs: string[] = []): Prom
     process.execPath,
     [
       ...nodeArgs,
-      HERALD_BIN,
+      heraldBin(),
       "--port",
       String(port),
       "--host",
