@@ -68,6 +68,9 @@ export async function runAbuse(o: Options): Promise<Row[]> {
       SECRET,
       "--mercure-anonymous",
       "true",
+      // the hostile clients use 0.x URI templates (topic=)
+      "--mercure-protocol-version-compatibility",
+      "8",
     ]);
     const pools: LoadPool[] = [];
     const hostile: { close(): void }[] = [];

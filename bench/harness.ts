@@ -106,7 +106,7 @@ export async function startServer(args: string[], nodeArgs: string[] = []): Prom
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
-  // stderr: shutdown notices and the expected "anonymous publishing" warning are not news here
+  // stderr: nothing from Herald itself (its log is on stdout); Node or a crash might write there
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
     for (const line of chunk.split("\n")) {
@@ -122,7 +122,8 @@ export async function startServer(args: string[], nodeArgs: string[] = []): Prom
     text = lines.pop() ?? "";
     for (const line of lines) {
       if (line.includes('"all workers listening"')) allListening = true;
-      else if (/"level":(4|5|6)0/.test(line) && !line.includes("UNSAFE")) console.log(`  server: ${line}`);
+      else if (/"level":"(warn|error|fatal)"/.test(line) && !line.includes("UNSAFE"))
+        console.log(`  server: ${line}`);
     }
   });
   const workersAt = args.indexOf("--workers");

@@ -47,6 +47,7 @@ const herald = await startHerald(
     logLevel: "silent",
     mercureJwtKey: secret,
     mercureAnonymous: true,
+    mercureProtocolCompatibility: 8, // URI templates and the mercure claim are 0.x
     maxConnectionsPerIp: subscribers + 10,
     publishRate: 100_000,
     publishBurst: 100_000,

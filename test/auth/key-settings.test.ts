@@ -7,6 +7,7 @@ import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from "jose";
 import { configWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
 import { startHerald } from "../../packages/herald/src/herald.ts";
 import { createLogger } from "../../packages/herald/src/ops/logger.ts";
+import { logLines } from "../helpers/logs.ts";
 import { runUntilExit } from "../helpers/start-failure.ts";
 
 /** Resolves with the reason startHerald refused to start (fails the test if it started). */
@@ -110,7 +111,8 @@ describe("a key that does not fit its algorithm: Herald refuses to start, naming
       });
       assert.notEqual(code, 0, `workers ${workers}: ${output}`);
       assert.notEqual(code, "running", `workers ${workers}: still running: ${output}`);
-      assert.match(output, /herald: MERCURE_JWT_KEY is a PEM public key \(RS256\)/, output);
+      const fatal = logLines(output).filter((l) => l.level === "fatal");
+      assert.match(fatal[0]?.msg ?? "", /^MERCURE_JWT_KEY is a PEM public key \(RS256\)/, output);
       assert.doesNotMatch(output, /Herald listening/, "nothing started");
     }
   });

@@ -14,6 +14,9 @@ const read = (over: Partial<StreamRead>): StreamRead => ({
   length: 0,
   maxDeleted: "0-0",
   first: undefined,
+  replid: "r",
+  promoted: false,
+  replicas: 0,
   ...over,
 });
 const pos = (id: string) => streamIdToPos(id) as number;

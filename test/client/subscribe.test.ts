@@ -211,6 +211,7 @@ describe("client SDK against a real Herald", () => {
   test("an iterator that reads slowly: the SDK holds bufferSize events, the hub cuts it off, it resumes: all arrive, in order", async () => {
     const herald = await start(0, undefined, { maxBufferedBytes: 16 * 1024, retryMs: 20 });
     const sub = subscribe<Tick>({ url: herald.url, topics: "flood", bufferSize: 10, initialDelayMs: 20 });
+    stops.push(async () => sub.close()); // a failed assertion must not leave it reconnecting
     await until(() => sub.state === "open", "open");
     // The hub writes straight to the socket, so the kernel's socket buffers (up to tcp_rmem + tcp_wmem
     // maxima; autotuning grows them to a few MB here) fill before Node's own buffer passes maxBufferedBytes.

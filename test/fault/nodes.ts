@@ -78,13 +78,15 @@ export class FaultNode {
           HERALD_MAX_CONNECTIONS: "1000000",
           HERALD_MAX_CONNECTIONS_PER_IP: "1000000",
         },
-        stdio: ["ignore", "ignore", "pipe"],
+        stdio: ["ignore", "pipe", "pipe"], // Herald logs on stdout (JSON lines, --log-level warn): the last of it explains a failure
       },
     );
     this.child = child;
-    child.stderr?.on("data", (chunk: Buffer) => {
+    const keep = (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString()).slice(-4000);
-    });
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
     this.state = "running";
     const deadline = Date.now() + 60_000;
     for (;;) {

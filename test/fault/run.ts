@@ -9,6 +9,7 @@ import {
   type Burst,
   describeStep,
   type FaultKind,
+  REPLICATED,
   type ScheduleShape,
   type Step,
   schedule,
@@ -37,6 +38,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Longest wait, once the faults are over, for every subscriber to get the fence (default 60 s). */
   readonly settleMs?: number;
+  /** Replicated Redis targets: the bus URL's `wait=` (replicas a publish waits for; default auto, so 1). */
+  readonly redisWait?: number;
 }
 
 export interface RunResult {
@@ -49,6 +52,8 @@ export interface RunResult {
   /** Totals of every node's /status at the end (counters restart with a node). */
   readonly server: Readonly<Record<FigureName, number>>;
   readonly publishRequests: { readonly ok: number; readonly failed: number; readonly timedOut: number };
+  /** The herald.missed events the subscribers got, by reason (`gap`, `too-old`, ...). */
+  readonly missedReasons: Readonly<Record<string, number>>;
   readonly seconds: number;
 }
 
@@ -57,6 +62,8 @@ const NODES: Record<Target, { nodes: number; workers: number }> = {
   workers: { nodes: 1, workers: 2 },
   redis: { nodes: 2, workers: 1 },
   rabbitmq: { nodes: 2, workers: 1 },
+  "redis-sentinel": { nodes: 2, workers: 1 },
+  "redis-cluster": { nodes: 2, workers: 1 },
 };
 
 /**
@@ -99,8 +106,10 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
     maxPauseMs: long ? 5000 : 1500,
   };
   // a short run's bursts (1,200 to 6,000 events) outrun a history of 500 (and the Redis stream's
-  // `MAXLEN ~ 500`, which keeps up to about twice that); a long run keeps the default 10,000
-  const historySize = long ? 10_000 : 500;
+  // `MAXLEN ~ 500`, which keeps up to about twice that); a long run keeps the default 10,000, and so
+  // do the replicated targets, whose promise with wait >= 1 is "no herald.missed at all"
+  const replicated = REPLICATED.includes(target);
+  const historySize = long || replicated ? 10_000 : 500;
   const history = new History();
   const publishers = new Publishers(history, prng(seed ^ 0x5eed), long ? 60_000 : 20_000);
   const nodes: FaultNode[] = [];
@@ -131,7 +140,8 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
   process.once("SIGTERM", onTerm);
   try {
     broker = await startBroker(target);
-    const bus = broker?.url ?? "memory";
+    const wait = replicated && options.redisWait !== undefined ? `?wait=${options.redisWait}` : "";
+    const bus = broker === undefined ? "memory" : `${broker.url}${wait}`;
     for (let i = 0; i < shape.nodes; i++)
       nodes.push(
         await FaultNode.start(i, { bus, workers: shape.workers, historySize, maxBuffered: "64KiB" }),
@@ -228,6 +238,17 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       history,
       (event) => phases.find((p) => event.sentAt >= p.from && event.sentAt <= p.to)?.name ?? "between steps",
     );
+    const missedReasons: Record<string, number> = {};
+    for (const sub of history.subscribers)
+      for (const { data } of sub.missed) {
+        let reason = "unreadable";
+        try {
+          reason = String((JSON.parse(data) as { reason?: unknown }).reason);
+        } catch {
+          // counted as unreadable
+        }
+        missedReasons[reason] = (missedReasons[reason] ?? 0) + 1;
+      }
     return {
       target,
       seed,
@@ -236,6 +257,7 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       report,
       server,
       publishRequests: { ...publishers.requests },
+      missedReasons,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
   } finally {
@@ -304,6 +326,14 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
       await burst;
       return;
     }
+    case "kill-primary": {
+      const broker = world.broker!;
+      const burst = burstOn(world, step, name);
+      await sleep(50);
+      await broker.killPrimary!(step.ms);
+      await burst;
+      return;
+    }
     case "stop-worker": {
       const node = world.nodes[0]!;
       const pid = await node.signalWorker(step.worker, "SIGSTOP");
@@ -360,7 +390,13 @@ export function formatResult(result: RunResult): string {
   const lines = [
     `seed ${result.seed}, bus ${result.target}, ${result.steps.length} steps, ${result.seconds} s`,
     `acknowledged ${r.acknowledged} of ${r.sent} events sent (${r.unacknowledged} not acknowledged; requests ok ${result.publishRequests.ok}, failed ${result.publishRequests.failed}, unanswered ${result.publishRequests.timedOut})`,
-    `delivered ${r.delivered}, expected ${r.expected}, missed signals ${r.missedSignals} (covering ${r.covered} expected deliveries)`,
+    `delivered ${r.delivered}, expected ${r.expected}, missed signals ${r.missedSignals} (covering ${r.covered} expected deliveries)${
+      r.missedSignals > 0
+        ? `; by reason: ${Object.entries(result.missedReasons)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(", ")}`
+        : ""
+    }`,
     `server: slow disconnects ${result.server.slowDisconnects}, herald.missed sent ${result.server.missedSignals}, replayed ${result.server.replayed}`,
     `violations ${v.total}${kinds ? `: ${kinds}` : ""}`,
     ...Object.entries(r.byPhase).map(

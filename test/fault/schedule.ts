@@ -8,8 +8,18 @@ import { prng } from "../helpers/prng.ts";
  * The first steps are every fault the target has once, in a seeded order, so even a short run
  * covers them all; then faults are drawn at random. Every step that waits runs a burst meanwhile.
  */
-export type Target = "memory" | "workers" | "redis" | "rabbitmq";
-export const TARGETS: readonly Target[] = ["memory", "workers", "redis", "rabbitmq"];
+export type Target = "memory" | "workers" | "redis" | "rabbitmq" | "redis-sentinel" | "redis-cluster";
+export const TARGETS: readonly Target[] = [
+  "memory",
+  "workers",
+  "redis",
+  "rabbitmq",
+  "redis-sentinel",
+  "redis-cluster",
+];
+
+/** Targets on replicated Redis (test/helpers/redis-ha.ts): the primary can be killed and replaced. */
+export const REPLICATED: readonly Target[] = ["redis-sentinel", "redis-cluster"];
 
 /** Concurrent `POST /publish/batch` requests, one to each serving node in turn. */
 export interface Burst {
@@ -25,6 +35,11 @@ export type Step =
   | ({ readonly kind: "kill-node"; readonly node: number; readonly ms: number } & Burst)
   /** A burst; SIGKILL the broker (persistence on) 50 ms into it, start it again after `ms`. */
   | ({ readonly kind: "kill-broker"; readonly ms: number } & Burst)
+  /**
+   * A burst; SIGKILL the Redis primary (replicated targets) 50 ms into it; once a replica took over,
+   * start the old one again after `ms` (it comes back as a replica).
+   */
+  | ({ readonly kind: "kill-primary"; readonly ms: number } & Burst)
   /** SIGSTOP one worker of the node (`--workers`) for `ms` while a burst runs, then SIGCONT. */
   | ({ readonly kind: "stop-worker"; readonly worker: number; readonly ms: number } & Burst)
   /** SIGKILL one worker (the primary starts another) while a burst runs. */
@@ -39,6 +54,9 @@ export const FAULTS: Readonly<Record<Target, readonly FaultKind[]>> = {
   workers: ["burst", "stop-worker", "kill-worker", "slow-reader"],
   redis: ["burst", "stop-node", "kill-broker", "kill-node", "slow-reader"],
   rabbitmq: ["burst", "stop-node", "kill-broker", "kill-node", "slow-reader"],
+  // faults after which nothing acknowledged may be missing and no stream told of a gap (wait >= 1)
+  "redis-sentinel": ["kill-primary", "burst", "stop-node", "kill-node"],
+  "redis-cluster": ["kill-primary", "burst", "stop-node", "kill-node"],
 };
 
 export interface ScheduleShape {
@@ -80,6 +98,7 @@ export function* schedule(seed: number, target: Target, shape: ScheduleShape): G
         yield { kind, node: rng.int(shape.nodes), ms: pause(), ...burst() };
         break;
       case "kill-broker":
+      case "kill-primary":
         yield { kind, ms: pause(), ...burst() };
         break;
       case "stop-worker":
@@ -110,6 +129,8 @@ export function describeStep(step: Step): string {
       return `${burst}, SIGKILL node ${step.node} 50 ms into it, restart after ${step.ms} ms`;
     case "kill-broker":
       return `${burst}, SIGKILL the broker 50 ms into it, restart after ${step.ms} ms`;
+    case "kill-primary":
+      return `${burst}, SIGKILL the Redis primary 50 ms into it, restart it ${step.ms} ms after the failover`;
     case "stop-worker":
       return `SIGSTOP worker ${step.worker} for ${step.ms} ms, ${burst}`;
     case "kill-worker":

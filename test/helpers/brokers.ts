@@ -42,7 +42,12 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function waitForPort(port: number, ms: number, what: string, child: ChildProcess): Promise<void> {
+export async function waitForPort(
+  port: number,
+  ms: number,
+  what: string,
+  child: ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
@@ -52,7 +57,7 @@ async function waitForPort(port: number, ms: number, what: string, child: ChildP
   throw new Error(`${what} did not listen on ${port} within ${ms} ms`);
 }
 
-function exited(child: ChildProcess): Promise<void> {
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
@@ -60,6 +65,8 @@ function exited(child: ChildProcess): Promise<void> {
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
+  /** The running process's pid (undefined once killed or stopped). */
+  readonly pid: number | undefined;
   /** SIGKILL, as a crash. */
   kill(): Promise<void>;
   /** Starts it again on the same port and data directory. */
@@ -67,21 +74,31 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server; `durable` turns on appendonly with fsync on every write (no acknowledged loss). */
-export async function startRedis(options: { durable?: boolean; port?: number } = {}): Promise<RedisServer> {
+/**
+ * Starts redis-server; `durable` turns on appendonly with fsync on every write (no acknowledged
+ * loss); `args` are more arguments (a replica's `--replicaof`, a cluster node's settings).
+ */
+export async function startRedis(
+  options: { durable?: boolean; port?: number; args?: readonly string[] } = {},
+): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), "herald-redis-"));
   const port = options.port ?? (await freePort());
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
   if (options.durable) args.push("--appendonly", "yes", "--appendfsync", "always");
+  args.push(...(options.args ?? []));
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn(REDIS_BIN, args, { stdio: "ignore" });
     await waitForPort(port, 10_000, "redis-server", child);
   };
   await start();
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return running() ? child?.pid : undefined;
+    },
     start,
     async kill() {
       if (child === undefined) return;

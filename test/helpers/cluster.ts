@@ -35,13 +35,15 @@ export async function startNode(bus: string, extra: string[] = [], waitReady = t
         HERALD_MAX_CONNECTIONS_PER_IP: "1000000",
         HERALD_WORKERS: "1", // one process per node: a test that kills a node kills all of it
       },
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "pipe", "pipe"], // Herald logs on stdout (JSON lines, --log-level warn): the last of it explains a failure
     },
   );
   let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
+  const keep = (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
-  });
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const node: HeraldNode = {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid as number,

@@ -25,7 +25,10 @@ export function spawnHerald(args: string[] = [], env: Record<string, string> = {
     child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`herald did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // never left behind (its workers stop when their primary is gone)
+      reject(new Error(`herald did not start within 60 s: ${out}`));
+    }, 60_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /"url":"(http:[^"]+)".*"msg":"Herald listening"/.exec(out);
@@ -51,7 +54,7 @@ export async function spawnWorkers(
   env: Record<string, string> = {},
 ): Promise<HeraldProcess> {
   const herald = await spawnHerald([], { ...env, HERALD_WORKERS: String(workers) });
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   while (!herald.output().includes('"all workers listening"')) {
     if (Date.now() > deadline) throw new Error(`the workers did not all listen: ${herald.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -3,7 +3,8 @@ import { HERALD_BIN } from "./process.ts";
 
 /**
  * Runs `herald` with `args` and `env` (quiet logs, anonymous publishing on unless `env` says
- * otherwise) and waits, at most `ms`, for it to exit: a start that must fail. Resolves with the
+ * otherwise) and waits, at most `ms`, for it to exit: a start that must fail. `nodeArgs` go to node
+ * (and so to every `--workers` worker, which runs with the primary's execArgv). Resolves with the
  * exit code (or signal) and everything it printed; `code` is "running" when it was still running
  * at the deadline (it is then killed, with its workers: they die with their primary's IPC channel).
  */
@@ -11,8 +12,9 @@ export function runUntilExit(
   args: string[],
   env: Record<string, string>,
   ms = 60_000,
+  nodeArgs: string[] = [],
 ): Promise<{ code: number | string; output: string }> {
-  const child = spawn(process.execPath, [HERALD_BIN, "--host", "127.0.0.1", ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, HERALD_BIN, "--host", "127.0.0.1", ...args], {
     env: { HERALD_ALLOW_ANONYMOUS_PUBLISH: "true", HERALD_WORKERS: "1", ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { describe, it } from "node:test";
 import { RawStream } from "../helpers/herald.ts";
+import { logLines } from "../helpers/logs.ts";
 import { spawnHerald } from "../helpers/process.ts";
+import { runUntilExit } from "../helpers/start-failure.ts";
 
 describe("graceful shutdown of the herald process", () => {
   for (const workers of ["1", "2"]) {
@@ -37,11 +39,15 @@ describe("graceful shutdown of the herald process", () => {
     });
   }
 
-  it("refuses to start on a bad setting, naming it", async () => {
-    await assert.rejects(
-      spawnHerald(["--heartbeat", "soon"]),
+  it("refuses to start on a bad setting, naming it (exit 1, one fatal log line)", async () => {
+    const bad = await runUntilExit(["--heartbeat", "soon"], {});
+    assert.equal(bad.code, 1, bad.output);
+    assert.match(
+      logLines(bad.output)[0]?.msg ?? "",
       /HERALD_HEARTBEAT \/ --heartbeat: "soon"; it accepts a duration/,
     );
-    await assert.rejects(spawnHerald([], { HERALD_HISTORY_SIZE: "-3" }), /HERALD_HISTORY_SIZE/);
+    const negative = await runUntilExit([], { HERALD_HISTORY_SIZE: "-3" });
+    assert.equal(negative.code, 1, negative.output);
+    assert.match(logLines(negative.output)[0]?.msg ?? "", /HERALD_HISTORY_SIZE/);
   });
 });

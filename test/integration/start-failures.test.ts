@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { expectAllGone, logLines } from "../helpers/logs.ts";
 import { runUntilExit } from "../helpers/start-failure.ts";
 
 describe("a start that cannot succeed exits non-zero with the reason, never restarting for ever", () => {
@@ -17,12 +18,44 @@ describe("a start that cannot succeed exits non-zero with the reason, never rest
     it(`a port already in use, --workers ${workers}: exit 1, saying which port and which setting`, async () => {
       const { code, output } = await runUntilExit(["--port", String(port)], { HERALD_WORKERS: workers });
       assert.equal(code, 1, `exit code; output: ${output}`);
+      const lines = logLines(output);
+      const fatal = lines.filter((l) => l.level === "fatal");
+      assert.equal(fatal.length, 1, output);
       assert.match(
-        output,
-        new RegExp(`herald: cannot start: port ${port} on 127\\.0\\.0\\.1 is already in use`),
+        fatal[0]?.msg ?? "",
+        new RegExp(`^cannot start: port ${port} on 127\\.0\\.0\\.1 is already in use`),
       );
-      assert.match(output, /HERALD_PORT/);
-      assert.ok((output.match(/worker died/g) ?? []).length === 0, `no worker restarted: ${output}`);
+      assert.match(fatal[0]?.msg ?? "", /HERALD_PORT/);
+      assert.ok(!lines.some((l) => /worker died/.test(l.msg)), `no worker restarted: ${output}`);
+      await expectAllGone(
+        lines.map((l) => l.pid),
+        "the whole process stopped",
+      );
     });
   }
+
+  it("--workers 2: a worker killed by a signal every time before it listens (a crash, the OOM killer) stops the whole process, exit 1, after 3 tries", async () => {
+    // worker 1 (and each replacement, which keeps index 1) kills itself as it starts: a signal, no exit code
+    const crash = `data:text/javascript,if (process.env.HERALD_WORKER_INDEX === "1") process.kill(process.pid, "SIGKILL");`;
+    const { code, output } = await runUntilExit(["--port", "0"], { HERALD_WORKERS: "2" }, 60_000, [
+      "--import",
+      crash,
+    ]);
+    assert.equal(code, 1, `exit code (not restarted for ever); output: ${output}`);
+    const lines = logLines(output);
+    assert.equal(
+      lines.filter((l) => /a worker died; starting another/.test(l.msg)).length,
+      2,
+      "replaced twice",
+    );
+    const fatal = lines.filter((l) => l.level === "fatal");
+    assert.match(
+      fatal[0]?.msg ?? "",
+      /^cannot start: worker 1 was killed \(SIGKILL\) before it listened, 3 times in a row/,
+    );
+    await expectAllGone(
+      lines.map((l) => l.pid),
+      "the whole process stopped",
+    );
+  });
 });

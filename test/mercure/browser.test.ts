@@ -6,6 +6,7 @@ import type { Browser } from "playwright-core";
 import type { Herald } from "../../packages/herald/src/herald.ts";
 import { browserSkip, launchChromium } from "../helpers/browser.ts";
 import { mercureToken, published, startMercureHerald } from "./helpers.ts";
+import { accessToken, detail, ISSUER, resourceOf } from "./v1-helpers.ts";
 
 declare global {
   interface Window {
@@ -20,7 +21,12 @@ describe("Mercure in a real browser (Chromium, native EventSource)", { skip }, (
   let browser: Browser;
 
   before(async () => {
-    herald = await startMercureHerald({ mercureAnonymous: true });
+    // 0.x and 1.0 on one hub; a cookie name without the __Secure- prefix: the page is plain HTTP
+    herald = await startMercureHerald({
+      mercureAnonymous: true,
+      mercureIssuer: ISSUER,
+      mercureCookieName: "mercure_access_token",
+    });
     browser = await launchChromium();
   });
   after(async () => {
@@ -29,10 +35,15 @@ describe("Mercure in a real browser (Chromium, native EventSource)", { skip }, (
   });
 
   /** A page on Herald's origin whose EventSource collects `message` and `types` events. */
-  async function subscribe(query: string, cookie?: string, types: string[] = []) {
+  async function subscribe(
+    query: string,
+    cookie?: string,
+    types: string[] = [],
+    cookieName = "mercureAuthorization",
+  ) {
     const context = await browser.newContext();
     if (cookie !== undefined) {
-      await context.addCookies([{ name: "mercureAuthorization", value: cookie, url: herald.url }]);
+      await context.addCookies([{ name: cookieName, value: cookie, url: herald.url }]);
     }
     const page = await context.newPage();
     await page.goto(`${herald.url}/healthz`);
@@ -92,6 +103,40 @@ describe("Mercure in a real browser (Chromium, native EventSource)", { skip }, (
     assert.deepEqual(
       seenAnonymously.map((e) => e.data),
       [multiline, "public end"],
+    );
+    await anonymous.context.close();
+    await withCookie.context.close();
+  });
+
+  it("Mercure 1.0: match_urlpattern in the browser; a private update only with the access token's cookie", async () => {
+    const aud = resourceOf(herald.url);
+    const publisher = await accessToken(aud, [detail(["publish"], ["*"])]);
+    const reader = await accessToken(aud, [
+      detail(["subscribe"], [{ match: "https://example.com/shelves/:id", match_type: "urlpattern" }]),
+    ]);
+    const query = `match_urlpattern=${encodeURIComponent("https://example.com/shelves/:id")}`;
+    const anonymous = await subscribe(query);
+    const withCookie = await subscribe(query, reader, [], "mercure_access_token");
+    await published(herald.url, publisher, [
+      ["topic", "https://example.com/shelves/1/books"],
+      ["data", "not matched"],
+    ]);
+    await published(herald.url, publisher, [
+      ["topic", "https://example.com/shelves/2"],
+      ["data", "private shelf"],
+      ["private", "on"],
+    ]);
+    await published(herald.url, publisher, [
+      ["topic", "https://example.com/shelves/1"],
+      ["data", "public shelf"],
+    ]);
+    assert.deepEqual(
+      (await withCookie.received("public shelf")).map((e) => e.data),
+      ["private shelf", "public shelf"],
+    );
+    assert.deepEqual(
+      (await anonymous.received("public shelf")).map((e) => e.data),
+      ["public shelf"],
     );
     await anonymous.context.close();
     await withCookie.context.close();

@@ -44,6 +44,7 @@ async function sharedLogNodes(count: number): Promise<Herald[]> {
       mercureJwtKey: SECRET,
       mercureAnonymous: true,
       mercureSubscriptions: true,
+      mercureProtocolCompatibility: 8,
     });
     nodes.push(await startHerald(config, { log: createLogger("silent"), bus: view() }));
   }

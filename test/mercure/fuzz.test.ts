@@ -33,8 +33,26 @@ describe("Mercure routes under random input", () => {
       let answer: { status: number; text: string };
       if (kind === 0) {
         // Subscribe with odd selectors / ids / tokens; abort the stream if it opens.
+        const urlPatternish = () =>
+          Array.from({ length: rand.int(12) }, () =>
+            rand.pick([
+              "https://x/",
+              ":id",
+              "*",
+              "(\\d+)",
+              "((?:a+)+b)",
+              "{",
+              "}?",
+              "/",
+              "+",
+              "\\:",
+              "(",
+              "a{999}",
+            ]),
+          ).join("");
+        const name = rand.pick(["topic", "match", "match_urlpattern", "match_URLPattern"]);
         const query = [
-          `topic=${rand.pick([rand.percent(rand.int(12)), encodeURIComponent(rand.templateish(rand.int(30))), ""])}`,
+          `${name}=${rand.pick([rand.percent(rand.int(12)), encodeURIComponent(name === "topic" ? rand.templateish(rand.int(30)) : urlPatternish()), ""])}`,
           rand.next() < 0.3 ? `lastEventID=${rand.percent(8)}` : "",
           rand.next() < 0.2 ? `authorization=${rand.percent(10)}` : "",
           rand.next() < 0.2 ? "topic=*" : "",

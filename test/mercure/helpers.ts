@@ -8,9 +8,17 @@ import { Waiters } from "../helpers/waiters.ts";
 export const SECRET = "mercure-test-secret-mercure-test-secret";
 export const HUB = "/.well-known/mercure";
 
-/** Herald with a Mercure key (HS256), anonymous subscribers allowed unless overridden. */
+/**
+ * Herald for Mercure 0.x clients: a Mercure key (HS256), compatibility mode 8, anonymous
+ * subscribers allowed unless overridden.
+ */
 export function startMercureHerald(overrides: Partial<HeraldConfig> = {}): Promise<Herald> {
-  return startTestHerald({ mercureJwtKey: SECRET, mercureAnonymous: true, ...overrides });
+  return startTestHerald({
+    mercureJwtKey: SECRET,
+    mercureAnonymous: true,
+    mercureProtocolCompatibility: 8,
+    ...overrides,
+  });
 }
 
 /** A token with the `mercure` claim (publish / subscribe / payload). */

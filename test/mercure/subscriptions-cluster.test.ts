@@ -14,6 +14,7 @@ describe("--workers 2: the Mercure subscriptions API lists every worker's subscr
     herald = await spawnWorkers(2, {
       MERCURE_SUBSCRIPTIONS: "true",
       MERCURE_JWT_KEY: SECRET,
+      MERCURE_PROTOCOL_VERSION_COMPATIBILITY: "8",
       MERCURE_ANONYMOUS: "true",
     });
   });

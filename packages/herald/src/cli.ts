@@ -7,45 +7,51 @@ import { ClusterLimits, type LimitsToPrimary, type LimitsToWorker } from "./clus
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster/primary.ts";
 import type { ToPrimary, ToWorker } from "./cluster/wire.ts";
 import { ClusterBus } from "./cluster/worker-bus.ts";
-import { ConfigError, type HeraldConfig, loadConfig, SETTINGS } from "./config/settings.ts";
+import { addSettingFlags, readCommandLine } from "./config/flags.ts";
+import { ConfigError, type HeraldConfig, loadConfig, readConfigFile } from "./config/settings.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./herald.ts";
-import { createLogger } from "./ops/logger.ts";
+import { createLogger, type Logger, logFormatOf } from "./ops/logger.ts";
+import { watchParent } from "./ops/parent.ts";
 
 /**
- * The `herald` command. Every setting is a flag and a HERALD_* environment variable (flags win);
- * `herald --help` lists them with their defaults.
+ * The `herald` command. Every setting is a flag, a HERALD_* environment variable and a key of the
+ * `--config` file (flags win, then the environment, then the file); `herald --help` lists them.
  */
 const program = new Command("herald")
   .description("Herald: a Server-Sent Events hub (topics, Last-Event-ID replay, slow-client protection)")
   .version("0.1.0")
   .showHelpAfterError();
-for (const spec of SETTINGS) {
-  program.option(
-    spec.kind === "bool" ? `--${spec.flag} [value]` : `--${spec.flag} <value>`,
-    `${spec.help} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`,
-  );
-}
+addSettingFlags(program);
 program.parse();
 
-const options = program.opts<Record<string, string | true>>();
-const flags: Partial<Record<keyof HeraldConfig, string>> = {};
-for (const spec of SETTINGS) {
-  const camel = spec.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-  const value = options[camel];
-  if (value !== undefined) flags[spec.key] = value === true ? "true" : value;
-}
-
+// One log for everything this process says: JSON lines, readable ones on a terminal (ops/logger.ts).
+const isPrimary = cluster.isPrimary;
+const logFor = (level: string, format: string, workers: number): Logger =>
+  createLogger(level, {
+    format: logFormatOf(format, process.stdout.isTTY === true),
+    worker: isPrimary && workers > 1 ? null : Number(process.env[WORKER_INDEX_ENV] ?? 0),
+  });
 let config: HeraldConfig;
 try {
-  config = loadConfig(flags, process.env);
+  // flag > environment > config file > default (docs/configuration.md)
+  const { flags, configFile } = readCommandLine(program, process.env);
+  config = loadConfig(flags, process.env, configFile === undefined ? {} : readConfigFile(configFile));
   checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
   if (error instanceof ConfigError) {
-    process.stderr.write(`herald: ${error.message}\n`);
-    process.exit(2);
+    logFor("info", process.env.HERALD_LOG_FORMAT ?? "auto", 1).fatal(error.message);
+    process.exit(1);
   }
   throw error;
 }
+const log = logFor(config.logLevel, config.logFormat, config.workers);
+// Node's own warnings and a crash go to the same log (Node would print them in its own format)
+process.removeAllListeners("warning");
+process.on("warning", (warning) => log.warn({ name: warning.name }, warning.message));
+process.on("uncaughtException", (error) => {
+  log.fatal({ err: error }, `crashed: ${error.message}`);
+  process.exit(1);
+});
 
 // --workers N (N > 1): this process becomes the node:cluster primary; the workers run this same
 // command and serve HTTP (src/server/cluster-primary.ts).
@@ -75,18 +81,16 @@ if (cluster.isWorker && config.bus === "memory") {
   deps = { ...deps, bus };
 }
 const starting = (
-  config.workers > 1 && cluster.isPrimary
-    ? startPrimary(config, createLogger(config.logLevel))
-    : startHerald(config, deps)
+  config.workers > 1 && cluster.isPrimary ? startPrimary(config, log) : startHerald(config, { ...deps, log })
 ).catch(cannotStart);
 const stop = (signal: string) => {
-  process.stderr.write(`herald: ${signal} received, shutting down\n`);
+  log.info(`${signal}: stopping`);
   starting
     .then((started) => started.close())
     .then(
       () => process.exit(0),
       (error: unknown) => {
-        process.stderr.write(`herald: shutdown failed: ${(error as Error).message}\n`);
+        log.fatal({ err: error }, `shutdown failed: ${(error as Error).message}`);
         process.exit(1);
       },
     );
@@ -95,34 +99,16 @@ if (cluster.isPrimary) {
   // At once: a signal while the workers start waits for them, then stops everything gracefully.
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  // `npm start` (npm, then sh -c) does not pass a SIGTERM on: stop when the parent is gone (ops/parent.ts)
+  watchParent(() => stop("the parent process is gone"));
 }
 const herald = await starting;
 if ("failed" in herald) {
   // a replacement worker could not start: every worker has stopped (src/server/cluster-primary.ts)
   herald.failed.catch((error: unknown) => {
-    process.stderr.write(`herald: stopping: a worker cannot start: ${(error as Error).message}\n`);
+    log.fatal(`stopping: a worker cannot start: ${(error as Error).message}`);
     process.exit(1);
   });
-}
-
-if (herald.devToken !== undefined) {
-  // Safe by default, still easy: the first publish works with this token (docs/auth.md).
-  const base = herald.url;
-  process.stderr.write(
-    [
-      "",
-      "herald: no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL), so tokens are",
-      "herald: signed with a random secret made for this run. This token may publish to and read every topic:",
-      "",
-      `TOKEN=${herald.devToken}`,
-      "",
-      `curl -X POST ${base}/publish -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"topic":"news","data":"hello"}'`,
-      "",
-    ].join("\n"),
-  );
-}
-if (config.allowAnonymousPublish) {
-  process.stderr.write("herald: UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true)\n");
 }
 
 if (cluster.isWorker) {
@@ -150,7 +136,7 @@ function cannotStart(error: unknown): Promise<never> {
     process.send({ herald: "fatal", reason }, () => process.exit(1));
     return new Promise<never>(() => {});
   }
-  process.stderr.write(`herald: cannot start: ${reason}\n`);
+  log.fatal(`cannot start: ${reason}`);
   process.exit(1);
 }
 

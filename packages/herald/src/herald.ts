@@ -1,41 +1,42 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConnectionLimiter } from "./access/connection-limiter.ts";
 import { Limits, type SharedLimits } from "./access/limits.ts";
 import { RateLimiter } from "./access/rate-limiter.ts";
 import { Access } from "./access/request-access.ts";
 import { handleDeleteCookie, handleSetCookie } from "./api/auth-cookie.ts";
-import { lastEventIdOf, openStream, type StreamContext, topicsFromQuery } from "./api/events.ts";
+import { eventsRoute, HERALD_STREAMS } from "./api/events.ts";
 import { handlePublish } from "./api/publish.ts";
 import { handlePublishBatch } from "./api/publish-batch.ts";
-import { handleBroadcast } from "./api/seed.ts";
+import { handleBroadcast, seedStreamRoute } from "./api/seed.ts";
 import { JwtAuthorizer } from "./auth/index.ts";
-import { checkKeySettings, setupAuth } from "./auth/setup.ts";
+import { checkKeySettings, logDevToken, setupAuth } from "./auth/setup.ts";
 import { createBus, redactBusUrl } from "./buses/index.ts";
 import type { ClusterFigures } from "./cluster/figures.ts";
 import type { HeraldConfig } from "./config/settings.ts";
 import type { Authorizer, Principal } from "./core/auth.ts";
 import type { Bus } from "./core/bus.ts";
-import { encodeComment } from "./core/encoder.ts";
-import { HeraldError } from "./core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS } from "./core/event.ts";
 import { Hub } from "./core/hub.ts";
-import { parseSelector, type TopicSelector } from "./core/topic.ts";
+import { parseSelector } from "./core/topic.ts";
 import { onClientError } from "./http/client-errors.ts";
-import { clientIp } from "./http/client-ip.ts";
 import { Cors } from "./http/cors.ts";
-import { sendError, sendJson, toHeraldError } from "./http/errors.ts";
+import { InFlight } from "./http/in-flight.ts";
 import { LEAN_ROUTES, serveLean } from "./http/lean-front.ts";
-import { parseTarget, Router } from "./http/router.ts";
-import type { SseConnection } from "./http/sse/connection.ts";
-import { MERCURE_PATH, type MercureMount, mountMercure } from "./mercure/index.ts";
+import { serve } from "./http/serve.ts";
+import { SOCKET_HIGH_WATER_MARK, type SseConnection } from "./http/sse/connection.ts";
+import { Streams } from "./http/sse/open-stream.ts";
+import { createMercure, MERCURE_PATH, type MercureMount } from "./mercure/index.ts";
 import type { ActiveSubscriber } from "./mercure/subscriptions.ts";
 import { startDemoFeed } from "./ops/demo.ts";
 import { readFigures } from "./ops/figures.ts";
+import { handleHealth, readinessRoute } from "./ops/health.ts";
 import { createLogger, type Logger } from "./ops/logger.ts";
 import { createMetrics } from "./ops/metrics.ts";
 import { handleMetrics, handleStatus } from "./ops/metrics-route.ts";
-import { addWebRoutes } from "./ops/page.ts";
+import { handleOpenApi } from "./ops/openapi-route.ts";
+import { handlePage } from "./ops/page.ts";
+import { routes } from "./routes.ts";
 
 export interface Herald {
   readonly server: Server;
@@ -107,12 +108,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   });
   await hub.start();
 
-  const connections = new Set<SseConnection>();
-  const ctx: StreamContext = { hub, config, log, connections };
-  const defaultCors = new Cors(config.corsOrigins);
-  const mercureCors =
-    config.mercureCorsOrigins.length > 0 ? new Cors(config.mercureCorsOrigins) : defaultCors;
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new InFlight();
   const publishRate = new RateLimiter({ ratePerSec: config.publishRate, burst: config.publishBurst });
   const streamLimits = new ConnectionLimiter({
     total: config.maxConnections,
@@ -127,131 +123,88 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     trustProxy: config.trustProxy,
     limits: clientLimits,
   });
-  const gate = (req: IncomingMessage) => access.publisher(req);
-  const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
-  /** Opens a stream after the connection limits and the subscriber's token are checked. */
-  const stream = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    selectors: readonly TopicSelector[],
-  ) => {
-    refuseWhenStopping();
-    const release = await clientLimits.acquireStream(clientIp(req, config.trustProxy));
-    try {
-      const principal = await access.subscriber(req);
-      if (req.socket.destroyed) {
-        release(); // the client left while its token or its place was checked
-        return;
-      }
-      refuseWhenStopping(); // shutdown began while they were checked (the catch releases)
-      const streamAccess = {
-        privateSelectors: principal.subscribe,
-        expiresAt: principal.expiresAt,
-        onEnd: release,
-      };
-      await openStream(ctx, req, res, selectors, lastEventIdOf(req, url), streamAccess);
-    } catch (error) {
-      if (!res.headersSent) release();
-      throw error;
-    }
-  };
-  let shuttingDown = false;
+  // Herald's API and the seed's: one `Streams` (Mercure has its own, for its headers and heartbeat).
+  const streams = new Streams({
+    hub,
+    log,
+    protocol: HERALD_STREAMS,
+    slots: clientLimits,
+    refuseWhenStopping: inFlight.refuseWhenStopping,
+    maxBufferedBytes: config.maxBufferedBytes,
+    retryMs: config.retryMs,
+    heartbeatMs: config.heartbeatMs,
+  });
+  let mercure: MercureMount;
+  try {
+    mercure = await createMercure({
+      hub,
+      settings: config,
+      log,
+      inFlight,
+      limits: clientLimits,
+      allSubscribers: allSubscribersOf(deps.clusterFigures),
+      heraldVerifier:
+        auth.devToken === undefined && auth.authorizer instanceof JwtAuthorizer
+          ? auth.authorizer.verifier
+          : undefined,
+    });
+  } catch (error) {
+    streams.close();
+    throw error;
+  }
+
   const startedAt = Date.now();
-  const figures = () => readFigures(hub, bus, connections);
+  const openStreams = {
+    get size() {
+      return streams.connections.size + mercure.context.connections.size;
+    },
+  };
+  const figures = () => readFigures(hub, bus, openStreams);
   const metrics = createMetrics(figures);
-  // mercure is mounted below; the primary only collects once every worker has started
-  let mercureSubscribers: () => object[] = () => [];
   deps.clusterFigures?.serve({
     figures,
     metrics: () => metrics.getMetricsAsJSON(),
-    subscribers: () => mercureSubscribers(),
+    subscribers: () => mercure.context.subscriptions?.all() ?? [],
   });
 
-  const refuseWhenStopping = () => {
-    if (shuttingDown) {
-      throw new HeraldError("unavailable", "Herald is shutting down; retry against another node", {
-        retryAfterSeconds: 1,
-      });
-    }
-  };
-  const tracked = (work: () => Promise<void>) => {
-    refuseWhenStopping();
-    const promise = work();
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    inFlight.add(settled);
-    void settled.finally(() => inFlight.delete(settled));
-    return promise;
-  };
-
-  const router = new Router()
-    .add("GET", "/events", (req, res, url) => stream(req, res, url, topicsFromQuery(url, config)))
-    .add("GET", "/stream", (req, res, url) => stream(req, res, url, [parseSelector(config.broadcastTopic)]))
-    .add("POST", "/publish", (req, res) => tracked(() => handlePublish(hub, config, req, res, gate)))
-    .add("POST", "/publish/batch", (req, res) =>
-      tracked(() => handlePublishBatch(hub, config, req, res, gate, chargeBatch)),
-    )
-    .add("POST", "/broadcast", (req, res) => tracked(() => handleBroadcast(hub, config, req, res, gate)))
-    .add("POST", "/auth/cookie", (req, res) => handleSetCookie(auth.authorizer, config, req, res))
-    .add("DELETE", "/auth/cookie", (req, res) => handleDeleteCookie(config, req, res))
-    .add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }))
-    .add("GET", "/readyz", (_req, res) => {
-      const busStatus = bus.status();
-      if (shuttingDown) sendJson(res, 503, { ready: false, reason: "shutting down" });
-      else if (!busStatus.ready)
-        sendJson(res, 503, { ready: false, reason: busStatus.reason ?? "bus not ready" });
-      else sendJson(res, 200, { ready: true });
-    });
-  const mercure = await mountMercure(router, {
-    hub,
-    config,
+  const publisher = (req: IncomingMessage) => access.publisher(req);
+  const subscriber = (req: IncomingMessage) => access.subscriber(req);
+  const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
+  const router = routes({
+    events: eventsRoute(streams, subscriber, config),
+    publish: (req, res) => inFlight.track(() => handlePublish(hub, config, req, res, publisher)),
+    publishBatch: (req, res) =>
+      inFlight.track(() => handlePublishBatch(hub, config, req, res, publisher, chargeBatch)),
+    setCookie: (req, res) => handleSetCookie(auth.authorizer, config, req, res),
+    deleteCookie: (req, res) => handleDeleteCookie(config, req, res),
+    stream: seedStreamRoute(streams, subscriber, config),
+    broadcast: (req, res) => inFlight.track(() => handleBroadcast(hub, config, req, res, publisher)),
+    mercure: mercure.routes,
+    health: handleHealth,
+    ready: readinessRoute(bus, inFlight),
+    metrics: (req, res) => handleMetrics(metrics, req, res, deps.clusterFigures),
+    status: (req, res) => handleStatus(figures, startedAt, req, res, deps.clusterFigures),
+    page: handlePage,
+    openapi: handleOpenApi,
+  });
+  const defaultCors = new Cors(config.corsOrigins);
+  const mercureCors =
+    config.mercureCorsOrigins.length > 0 ? new Cors(config.mercureCorsOrigins) : defaultCors;
+  const handle = serve({
+    router,
+    corsOf: (path) => (path.startsWith(MERCURE_PATH) ? mercureCors : defaultCors),
     log,
-    track: tracked,
-    refuseWhenStopping,
-    limits: clientLimits,
-    allSubscribers: allSubscribersOf(deps.clusterFigures),
-    heraldVerifier:
-      auth.devToken === undefined && auth.authorizer instanceof JwtAuthorizer
-        ? auth.authorizer.verifier
-        : undefined,
   });
-  mercureSubscribers = () => mercure.context.subscriptions?.all() ?? [];
-  router
-    .add("GET", "/metrics", (req, res) => handleMetrics(metrics, req, res, deps.clusterFigures))
-    .add("GET", "/status", (req, res) => handleStatus(figures, startedAt, req, res, deps.clusterFigures));
-  addWebRoutes(router);
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      const url = parseTarget(req.url);
-      const cors = url.pathname.startsWith(MERCURE_PATH) ? mercureCors : defaultCors;
-      if (req.method === "OPTIONS") {
-        const allowed = router.allowed(url.pathname);
-        if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
-        cors.preflight(req, res, allowed);
-        return;
-      }
-      cors.apply(req, res);
-      await router.find(req.method ?? "GET", url.pathname)(req, res, url);
-    } catch (error) {
-      const herald = toHeraldError(error);
-      if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
-      const headers: Record<string, string> = {};
-      if (herald.code === "method_not_allowed") {
-        headers.Allow = router.allowed(parseTarget(req.url).pathname) ?? "";
-      }
-      sendError(res, herald, headers);
-    }
-  };
 
   // Slow-loris: a client gets headersTimeout to send its headers and requestTimeout for the whole
   // request; Node checks both every connectionsCheckingInterval. Streams are not affected (the
   // request is complete once its headers are in).
+  // Socket buffers: 16 KiB, Node 20's default (Node 22 raised it to 64 KiB). A replay waits for
+  // 'drain' once a write passes it; a bound above --max-buffered would let a replay run past the
+  // limit without ever waiting, and cut every resuming client off as slow.
   const server = createServer(
     {
+      highWaterMark: SOCKET_HIGH_WATER_MARK,
       headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
       requestTimeout: config.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
@@ -263,11 +216,6 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   server.on("clientError", onClientError);
   serveLean(server, [...LEAN_ROUTES]); // the publish routes skip node:http's per-request work
 
-  const heartbeat = encodeComment("heartbeat");
-  const timer = setInterval(() => {
-    for (const connection of connections) connection.write(heartbeat);
-  }, config.heartbeatMs);
-  timer.unref();
   const sweeper = setInterval(() => publishRate.sweep(), 60_000);
   sweeper.unref();
 
@@ -281,51 +229,36 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     });
   } catch (error) {
     // nothing may be left running: the hub's bus, the timers
-    clearInterval(timer);
+    streams.close();
     clearInterval(sweeper);
     mercure.close();
     await bus.close().catch(() => {});
     throw cannotListen(error as NodeJS.ErrnoException, config);
   }
-  const address = server.address() as AddressInfo;
-  const host =
-    address.family === "IPv6"
-      ? address.address === "::"
-        ? "127.0.0.1"
-        : `[${address.address}]`
-      : address.address === "0.0.0.0"
-        ? "127.0.0.1"
-        : address.address;
-  const url = `http://${host}:${address.port}`;
-  log.info({ url, bus: redactBusUrl(config.bus), keys: auth.keyDescription }, "Herald listening");
+  const { address, url } = boundAddress(server.address() as AddressInfo);
+  log.info({ address, url, bus: redactBusUrl(config.bus), keys: auth.keyDescription }, "Herald listening");
   if (config.allowAnonymousPublish) {
     log.warn(
       "UNSAFE: anonymous publishing is on (HERALD_ALLOW_ANONYMOUS_PUBLISH=true): anyone who reaches this hub may publish to any topic",
     );
   }
-  if (auth.devToken !== undefined) {
-    log.warn(
-      { token: auth.devToken },
-      "no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL): tokens are signed with a random secret of this run; this publisher token allows every topic",
-    );
-  }
+  if (auth.devToken !== undefined) logDevToken(log, auth.devToken, url);
   const stopDemo = config.demo ? startDemoFeed(hub, log) : () => {};
 
   let closing: Promise<void> | undefined;
   let draining: Promise<void> | undefined;
   const drain = () => {
     draining ??= (async () => {
-      shuttingDown = true;
+      const stopped = inFlight.stop(config.shutdownTimeoutMs);
       stopDemo();
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
-      await Promise.race([Promise.all(inFlight), deadline]);
+      await stopped;
     })();
     return draining;
   };
   const close = () => {
     closing ??= (async () => {
       await drain();
-      clearInterval(timer);
+      streams.close();
       mercure.close();
       clearInterval(sweeper);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -344,7 +277,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     server,
     hub,
     config,
-    connections,
+    connections: streams.connections,
     mercure,
     url,
     drain,
@@ -353,6 +286,16 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     streamLimits,
     devToken: auth.devToken,
   };
+}
+
+/**
+ * The address a server is bound to, as logged at start (`[::]:8080` when it listens on every
+ * interface), and a URL that reaches it from this machine (`localhost` for every interface).
+ */
+function boundAddress(bound: AddressInfo): { address: string; url: string } {
+  const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+  const every = bound.address === "::" || bound.address === "0.0.0.0";
+  return { address: `${host}:${bound.port}`, url: `http://${every ? "localhost" : host}:${bound.port}` };
 }
 
 /** Why the server could not listen, saying which setting to change. */

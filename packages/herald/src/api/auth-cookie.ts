@@ -6,6 +6,9 @@ import { missingToken } from "../core/auth.ts";
 import { isSecure } from "../http/client-ip.ts";
 import { serializeCookie } from "../http/cookies.ts";
 
+/** The settings the cookie routes read. */
+export type CookieOptions = Pick<HeraldConfig, "authCookie" | "cookieSameSite">;
+
 /**
  * `POST /auth/cookie` with `Authorization: Bearer <subscriber token>`: verifies the token and sets
  * it as the HttpOnly cookie streams read (browsers cannot put headers on EventSource). 204, with
@@ -14,7 +17,7 @@ import { serializeCookie } from "../http/cookies.ts";
  */
 export async function handleSetCookie(
   authorizer: Authorizer,
-  config: HeraldConfig,
+  options: CookieOptions,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -24,8 +27,8 @@ export async function handleSetCookie(
   const maxAgeSec =
     principal.expiresAt === undefined ? undefined : Math.floor((principal.expiresAt - Date.now()) / 1000);
   res.writeHead(204, {
-    "Set-Cookie": serializeCookie(config.authCookie, token, {
-      sameSite: config.cookieSameSite,
+    "Set-Cookie": serializeCookie(options.authCookie, token, {
+      sameSite: options.cookieSameSite,
       secure: isSecure(req),
       maxAgeSec,
     }),
@@ -34,10 +37,10 @@ export async function handleSetCookie(
   res.end();
 }
 
-export function handleDeleteCookie(config: HeraldConfig, req: IncomingMessage, res: ServerResponse): void {
+export function handleDeleteCookie(options: CookieOptions, req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(204, {
-    "Set-Cookie": serializeCookie(config.authCookie, "", {
-      sameSite: config.cookieSameSite,
+    "Set-Cookie": serializeCookie(options.authCookie, "", {
+      sameSite: options.cookieSameSite,
       secure: isSecure(req),
       maxAgeSec: 0,
     }),

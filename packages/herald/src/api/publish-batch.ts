@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { HeraldConfig } from "../config/settings.ts";
 import type { Principal } from "../core/auth.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import type { Hub } from "../core/hub.ts";
 import { sendJson } from "../http/errors.ts";
-import { allowPublish, type PublishGate, readPublishRequest } from "./publish.ts";
+import { allowPublish, type PublishGate, type PublishOptions, readPublishRequest } from "./publish.ts";
 import { parsePublishBody } from "./publish-body.ts";
 import { publishScope } from "./publish-scope.ts";
 
@@ -25,13 +24,13 @@ export const MAX_BATCH_EVENTS = 10_000;
  */
 export async function handlePublishBatch(
   hub: Hub,
-  config: HeraldConfig,
+  options: PublishOptions,
   req: IncomingMessage,
   res: ServerResponse,
   gate: PublishGate,
   chargeBatch: (principal: Principal, events: number) => Promise<void>,
 ) {
-  const { principal, body } = await readPublishRequest(req, config, gate);
+  const { principal, body } = await readPublishRequest(req, options, gate);
   const events = (body as { events?: unknown } | null)?.events;
   if (typeof body !== "object" || body === null || Array.isArray(body) || !Array.isArray(events)) {
     throw badRequest('the body must be a JSON object {"events": [{"topic": "news", "data": "hello"}, ...]}');

@@ -14,6 +14,9 @@ import { refuseReservedTopics } from "./reserved-topics.ts";
  */
 export type PublishGate = (req: IncomingMessage) => Promise<Principal>;
 
+/** The settings the publish routes read. */
+export type PublishOptions = Pick<HeraldConfig, "maxBodyBytes">;
+
 /**
  * `POST /publish`: JSON body -> 200 `{"id", "queued"}`. A retry (the same publisher, id and
  * content as a held event: `publishScope`, `History.retryOf`) answers as the first time; the same
@@ -22,7 +25,7 @@ export type PublishGate = (req: IncomingMessage) => Promise<Principal>;
  */
 export async function handlePublish(
   hub: Hub,
-  config: HeraldConfig,
+  options: PublishOptions,
   req: IncomingMessage,
   res: ServerResponse,
   gate: PublishGate,
@@ -30,7 +33,7 @@ export async function handlePublish(
   const principal = await gate(req);
   requireJson(req);
   // the lean path read the body already (http/lean-front.ts): no promise to wait for
-  const body = parseJson(bodyRead(req, config.maxBodyBytes) ?? (await readBody(req, config.maxBodyBytes)));
+  const body = parseJson(bodyRead(req, options.maxBodyBytes) ?? (await readBody(req, options.maxBodyBytes)));
   const input = parsePublishBody(body, publishScope(principal));
   allowPublish(principal, input.topics);
   const [result] = await hub.publish([input]);
@@ -40,14 +43,14 @@ export async function handlePublish(
 /** What every publish route does first: the gate (before the body is read), then the JSON body. */
 export async function readPublishRequest(
   req: IncomingMessage,
-  config: HeraldConfig,
+  options: PublishOptions,
   gate: PublishGate,
 ): Promise<{ principal: Principal; body: unknown }> {
   const principal = await gate(req);
   requireJson(req);
   return {
     principal,
-    body: parseJson(bodyRead(req, config.maxBodyBytes) ?? (await readBody(req, config.maxBodyBytes))),
+    body: parseJson(bodyRead(req, options.maxBodyBytes) ?? (await readBody(req, options.maxBodyBytes))),
   };
 }
 

@@ -2,9 +2,29 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HeraldConfig } from "../config/settings.ts";
 import { AuthError, authorizePublish } from "../core/auth.ts";
 import type { Hub } from "../core/hub.ts";
+import { parseSelector } from "../core/topic.ts";
 import { parseJson, readBody } from "../http/body.ts";
 import { STATUS_OF, sendJson, toHeraldError } from "../http/errors.ts";
+import type { Handler } from "../http/router.ts";
+import type { Streams } from "../http/sse/open-stream.ts";
+import { openHeraldStream, type SubscriberGate } from "./events.ts";
 import type { PublishGate } from "./publish.ts";
+
+/** The settings the seed's routes read. */
+export type SeedOptions = Pick<HeraldConfig, "broadcastTopic" | "maxBodyBytes" | "trustProxy">;
+
+/**
+ * The seed article's `GET /stream`: every `POST /broadcast` (topic `broadcastTopic`), on the same
+ * stream path as `GET /events` (same resume, limits, tokens and expiry).
+ */
+export function seedStreamRoute(
+  streams: Streams,
+  subscriber: SubscriberGate,
+  options: Pick<SeedOptions, "broadcastTopic" | "trustProxy">,
+): Handler {
+  const selectors = [parseSelector(options.broadcastTopic)];
+  return (req, res, url) => openHeraldStream(streams, subscriber, options, req, res, url, selectors);
+}
 
 /**
  * The seed article's `POST /broadcast`: any JSON body is sent, as compact JSON text, as `data:` to
@@ -15,16 +35,16 @@ import type { PublishGate } from "./publish.ts";
  */
 export async function handleBroadcast(
   hub: Hub,
-  config: HeraldConfig,
+  options: Pick<SeedOptions, "broadcastTopic" | "maxBodyBytes">,
   req: IncomingMessage,
   res: ServerResponse,
   gate: PublishGate,
 ) {
   try {
     const principal = await gate(req);
-    const body = parseJson(await readBody(req, config.maxBodyBytes));
-    authorizePublish(principal, [config.broadcastTopic]);
-    await hub.publish([{ topics: [config.broadcastTopic], data: JSON.stringify(body) }]);
+    const body = parseJson(await readBody(req, options.maxBodyBytes));
+    authorizePublish(principal, [options.broadcastTopic]);
+    await hub.publish([{ topics: [options.broadcastTopic], data: JSON.stringify(body) }]);
     sendJson(res, 200, { success: true, code: 200 });
   } catch (error) {
     const herald = toHeraldError(error);

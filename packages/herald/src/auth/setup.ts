@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { ConfigError, type HeraldConfig } from "../config/settings.ts";
 import type { Authorizer } from "../core/auth.ts";
 import { checkMercureKeys } from "../mercure/keys.ts";
+import type { Logger } from "../ops/logger.ts";
 import {
   createJwtAuthorizer,
   generateSecret,
@@ -99,6 +100,19 @@ export function mintDevToken(secret: string, config: HeraldConfig): Promise<stri
       issuer: config.jwtIssuer === "" ? undefined : config.jwtIssuer,
       audience: config.jwtAudience === "" ? undefined : config.jwtAudience,
     },
+  );
+}
+
+/**
+ * The start banner of a run with no key: one log line (warn) with the token as the field `token`
+ * and a `curl` line that publishes with it, ready to paste (both on lines of their own in the
+ * readable log format). `url` is where this run listens.
+ */
+export function logDevToken(log: Logger, token: string, url: string): void {
+  const curl = `curl -X POST ${url}/publish -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' -d '{"topic":"news","data":"hello"}'`;
+  log.warn(
+    { token, curl },
+    "no key configured (HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL): tokens are signed with a random secret made for this run; `token` may publish to and read every topic until Herald stops",
   );
 }
 

@@ -34,7 +34,15 @@ export class JwtVerifier {
     return this.options.now?.() ?? Date.now();
   }
 
-  async verify(token: string): Promise<JWTPayload> {
+  /**
+   * `checks` adds per-call requirements (Mercure 1.0 access tokens, RFC 9068): an `issuer` and
+   * `audience` (instead of the configured ones), a `typ` header (`at+jwt`, compared as RFC 9068
+   * says: case-insensitive, `application/` optional) and a required `exp`.
+   */
+  async verify(
+    token: string,
+    checks: { issuer?: string; audience?: string; typ?: string; requireExp?: boolean } = {},
+  ): Promise<JWTPayload> {
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token)) {
       throw invalidToken("token is malformed: expected a compact JWS (three base64url parts joined by dots)");
     }
@@ -56,20 +64,29 @@ export class JwtVerifier {
       const now = this.options.now;
       const { payload } = await jwtVerify(token, this.key.key as Parameters<typeof jwtVerify>[1], {
         algorithms: [...this.key.algorithms],
-        issuer: this.options.issuer,
-        audience: this.options.audience,
+        issuer: checks.issuer ?? this.options.issuer,
+        audience: checks.audience ?? this.options.audience,
+        typ: checks.typ,
+        requiredClaims: checks.requireExp === true ? ["exp"] : undefined,
         clockTolerance: this.options.clockToleranceSec ?? 0,
         currentDate: now === undefined ? undefined : new Date(now()),
       });
       return payload;
     } catch (error) {
-      throw explain(error, this.options);
+      throw explain(error, {
+        issuer: checks.issuer ?? this.options.issuer,
+        audience: checks.audience ?? this.options.audience,
+        typ: checks.typ,
+      });
     }
   }
 }
 
 /** Turns a jose error into Herald's: the description is what a client developer needs to fix the token. */
-function explain(error: unknown, options: VerifyOptions): Error {
+function explain(
+  error: unknown,
+  options: { issuer?: string | undefined; audience?: string | undefined; typ?: string | undefined },
+): Error {
   if (error instanceof HeraldError) return error;
   if (error instanceof errors.JWTExpired) return invalidToken("token expired", error);
   if (error instanceof errors.JWTClaimValidationFailed) {
@@ -82,6 +99,13 @@ function explain(error: unknown, options: VerifyOptions): Error {
         return invalidToken(`wrong issuer: expected ${JSON.stringify(options.issuer)}`, error);
       case "aud":
         return invalidToken(`wrong audience: expected ${JSON.stringify(options.audience)}`, error);
+      case "typ":
+        return invalidToken(
+          `the token's "typ" header must be ${JSON.stringify(options.typ)} (an OAuth 2.0 JWT access token, RFC 9068)`,
+          error,
+        );
+      case "exp":
+        return invalidToken('the token has no "exp" claim; access tokens must expire (RFC 9068)', error);
       default:
         return invalidToken(`claim ${error.claim} is ${error.reason}: ${error.message}`, error);
     }

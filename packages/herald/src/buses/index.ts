@@ -6,9 +6,14 @@ import type { BusLog } from "./log-bus.ts";
 import { MemoryBus } from "./memory.ts";
 import { RabbitMqBus } from "./rabbitmq.ts";
 import { RedisBus } from "./redis.ts";
+import { isRedisUrl, redact } from "./redis-url.ts";
 
 export interface BusSettings {
-  /** `memory`, `redis://host:port/db` or `amqp://user:pass@host:port/vhost` (checked by the config). */
+  /**
+   * `memory`, `redis://host:port/db`, `redis+sentinel://host:port,.../<master>/db`,
+   * `redis+cluster://host:port,...` (src/buses/redis-url.ts) or `amqp://user:pass@host:port/vhost`
+   * (checked by the config).
+   */
   readonly bus: string;
   readonly history: HistoryOptions;
   /** Redis: most entries the shared log keeps (`--bus-retention`). */
@@ -23,19 +28,20 @@ export interface BusSettings {
 export function createBus(settings: BusSettings): Bus {
   const { bus } = settings;
   if (bus === "memory") return new MemoryBus({ history: settings.history });
-  if (/^rediss?:\/\//.test(bus)) {
+  if (isRedisUrl(bus)) {
     return new RedisBus({ url: bus, ...settings });
   }
   if (/^amqps?:\/\//.test(bus)) {
     return new RabbitMqBus({ url: bus, ...settings });
   }
   throw new Error(
-    `unknown bus ${JSON.stringify(bus)}: use memory, redis://host:port/db or amqp://user:pass@host:port/vhost`,
+    `unknown bus ${JSON.stringify(redactBusUrl(bus))}: use memory, redis://host:port/db, redis+sentinel://host:port,host:port/<master>/db, redis+cluster://host:port,host:port or amqp://user:pass@host:port/vhost`,
   );
 }
 
 /** The bus setting with any password replaced by `***`, for logs. */
 export function redactBusUrl(bus: string): string {
+  if (/^redis\+/.test(bus)) return redact(bus);
   try {
     const url = new URL(bus);
     if (url.password === "") return bus;

@@ -1,4 +1,5 @@
 import type { PublishInput } from "../core/event.ts";
+import { LINEAGE_LUA } from "./redis-failover.ts";
 
 /**
  * The Redis log's wire format: stream ids as positions, the fields of an entry (what producers
@@ -27,7 +28,8 @@ export function streamIdToPos(streamId: string): number | undefined {
 /**
  * The publish script: stores inputs in order, deduplicating publisher ids, in one atomic step.
  * KEYS: stream, ids hash (`<scope>\n<id>` -> stream id of the newest entry of that scope and id),
- * ids zset (the same keys by position), epoch.
+ * ids zset (the same keys by position), epoch, lineage. First marks a failover in the log if this
+ * server is a newly promoted primary (redis-failover.ts), so the marker precedes these entries.
  * ARGV: maxlen, candidate epoch, then 8 per input: id, topics (JSON), data, event, retry, private,
  * token, scope ('' = absent). An input is a retry (not stored; answered with the held entry) when
  * the newest entry of its scope and id is still in the stream with the same topics, data, event,
@@ -36,7 +38,8 @@ export function streamIdToPos(streamId: string): number | undefined {
  * per call (a call adds at most one key per input, so the index shrinks back to the stream's
  * entries however big the batches; deleted 1,000 at a time, under Lua's unpack limit).
  */
-export const PUBLISH_SCRIPT = `
+export const PUBLISH_SCRIPT = `${LINEAGE_LUA}
+lineage(KEYS[1], KEYS[5])
 local epoch = redis.call('GET', KEYS[4])
 if not epoch then redis.call('SET', KEYS[4], ARGV[2]); epoch = ARGV[2] end
 local out = {epoch}
@@ -100,7 +103,12 @@ export function msOf(streamId: string): number {
  * publisher's dedup scope) and `herald-token`. Unknown fields are ignored; the result is checked by
  * `deliverEntries`.
  */
-export function parseFields(fields: readonly string[]): { input: PublishInput; token: string | undefined } {
+export function parseFields(fields: readonly string[]): {
+  input: PublishInput;
+  token: string | undefined;
+  /** Herald's own `herald-control` field (a failover marker: redis-failover.ts). */
+  control: string | undefined;
+} {
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
   const topics: string[] = [];
@@ -129,5 +137,6 @@ export function parseFields(fields: readonly string[]): { input: PublishInput; t
       scope: map.get("herald-scope"),
     },
     token: map.get("herald-token"),
+    control: map.get("herald-control"),
   };
 }

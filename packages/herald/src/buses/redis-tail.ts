@@ -1,3 +1,4 @@
+import { LINEAGE_LUA } from "./redis-failover.ts";
 import { type RawEntry, SEQ_PER_MS } from "./redis-log.ts";
 
 /**
@@ -15,14 +16,19 @@ import { type RawEntry, SEQ_PER_MS } from "./redis-log.ts";
  */
 
 /**
- * KEYS: stream, epoch. ARGV: mode (`tail`: the entries after ARGV[2], at most ARGV[3]; `load`: the
- * newest ARGV[3]), lastId, count.
+ * KEYS: stream, epoch, lineage. ARGV: mode (`tail`: the entries after ARGV[2], at most ARGV[3];
+ * `load`: the newest ARGV[3]), lastId, count.
+ * First marks a failover in the log if this server is a newly promoted primary (redis-failover.ts).
  * Answers {epoch|false, entries, last-generated-id, entries-added (-1 = unknown), length,
- * max-deleted-entry-id, first entry id|false}; no stream: {epoch, {}, '0-0', 0, 0, '0-0', false}.
+ * max-deleted-entry-id, first entry id|false, replid, promoted (0|1), connected replicas}; no
+ * stream: {epoch, {}, '0-0', 0, 0, '0-0', false, ...}.
  */
-export const READ_SCRIPT = `
+export const READ_SCRIPT = `${LINEAGE_LUA}
+local replid, promoted, replicas = lineage(KEYS[1], KEYS[3])
 local epoch = redis.call('GET', KEYS[2]) or false
-if redis.call('EXISTS', KEYS[1]) == 0 then return {epoch, {}, '0-0', 0, 0, '0-0', false} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {epoch, {}, '0-0', 0, 0, '0-0', false, replid, promoted, replicas}
+end
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
 local f = {}
 for i = 1, #info - 1, 2 do f[info[i]] = info[i + 1] end
@@ -35,7 +41,7 @@ else
   entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+', 'COUNT', ARGV[3])
 end
 return {epoch, entries, f['last-generated-id'], f['entries-added'] or -1, f['length'],
-  f['max-deleted-entry-id'] or '0-0', first}
+  f['max-deleted-entry-id'] or '0-0', first, replid, promoted, replicas}
 `;
 
 /** The script's answer, parsed. */
@@ -51,18 +57,28 @@ export interface StreamRead {
   readonly maxDeleted: string;
   /** The oldest entry held; undefined when the stream is empty. */
   readonly first: string | undefined;
+  /** The primary's replication id ('' when Redis did not say). */
+  readonly replid: string;
+  /** True when the primary was promoted from a replica (it has a previous replication id). */
+  readonly promoted: boolean;
+  /** Replicas connected to the primary. */
+  readonly replicas: number;
 }
 
 export function parseRead(reply: unknown): StreamRead {
-  const [epoch, entries, lastGenerated, added, length, maxDeleted, first] = reply as [
-    string | null,
-    RawEntry[],
-    string,
-    number,
-    number,
-    string,
-    string | null,
-  ];
+  const [epoch, entries, lastGenerated, added, length, maxDeleted, first, replid, promoted, replicas] =
+    reply as [
+      string | null,
+      RawEntry[],
+      string,
+      number,
+      number,
+      string,
+      string | null,
+      string | undefined,
+      number | undefined,
+      number | undefined,
+    ];
   return {
     epoch,
     entries,
@@ -71,6 +87,9 @@ export function parseRead(reply: unknown): StreamRead {
     length,
     maxDeleted,
     first: first ?? undefined,
+    replid: replid ?? "",
+    promoted: promoted === 1,
+    replicas: replicas ?? 0,
   };
 }
 

@@ -1,19 +1,29 @@
 import { randomBytes } from "node:crypto";
-import { createClient, ErrorReply, type RedisClientType } from "redis";
+import { ErrorReply } from "redis";
 import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import { formatHubId, parseHubId } from "../core/ids.ts";
 import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
+import { FAILOVER_MARKER } from "./redis-failover.ts";
+import { createLink, type RedisLink } from "./redis-link.ts";
 import { msOf, PUBLISH_SCRIPT, parseFields, type RawEntry, SEQ_PER_MS, streamIdToPos } from "./redis-log.ts";
 import { DEFAULT_RETENTION, READER_BEAT_MS, READER_TTL_MS, RETENTION_SCRIPT } from "./redis-retention.ts";
 import { checkRead, parseRead, READ_SCRIPT, type StreamRead, type TailPoint } from "./redis-tail.ts";
+import { parseRedisUrl, type RedisTarget, whereOf } from "./redis-url.ts";
 import { backoffMs, sleep, unavailable } from "./retry.ts";
 
 export interface RedisBusOptions extends LogBusOptions {
-  /** redis://[user:pass@]host:port[/db] */
+  /**
+   * `redis://[user:pass@]host:port[/db]`, `redis+sentinel://host:port,.../<master>[/db]` or
+   * `redis+cluster://host:port,...`, with optional `?wait=<replicas|auto>&wait-timeout=<duration>`
+   * (src/buses/redis-url.ts).
+   */
   readonly url: string;
-  /** Prefix of Herald's keys (default `herald`): `<prefix>:log` is the stream producers XADD to. */
+  /**
+   * Prefix of Herald's keys (default `herald`; on a Redis Cluster `{herald}`, a hash tag, so that
+   * every key of the log is in one slot): `<prefix>:log` is the stream producers XADD to.
+   */
   readonly keyPrefix?: string;
   /**
    * Most entries the stream keeps (`XADD MAXLEN ~`), however far a node lags (default 100,000;
@@ -26,14 +36,19 @@ export interface RedisBusOptions extends LogBusOptions {
 /** Most entries one tail read takes. */
 const READ_COUNT = 1000;
 
-type Client = RedisClientType;
+/** Redis errors that mean "not now" (a failover, a replica, a loading server): 503, retry. */
+const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|BUSY)/;
 
 /**
  * The Redis bus: the log is a Redis stream, read on a second connection by a script that answers a
  * batch with the stream's counters (`XREAD BLOCK` only waits for new entries); the epoch is a key
- * beside it, so a flushed or lost Redis is recognised. Publishes go through one Lua script (atomic
- * id deduplication) and answer once Redis replied; for the guarantee to survive a Redis crash, run
- * Redis with `appendonly yes` and `appendfsync always`.
+ * beside it, so a flushed or lost Redis is recognised. The Redis is one server, the primary of a
+ * Sentinel group, or the primary of the log's slot in a Redis Cluster (redis-link.ts).
+ * Publishes go through one Lua script (atomic id deduplication) and answer once Redis replied and,
+ * with `wait` N >= 1, once N replicas hold them (`WAIT`; else 503): that is what survives a
+ * failover. For the guarantee to survive a crash of a lone Redis, run it with `appendonly yes` and
+ * `appendfsync always`. A failover is marked in the log (redis-failover.ts); with N = 0 every node
+ * reports a gap there, since the old primary may have acknowledged entries it never passed on.
  * Retention (redis-retention.ts): entries stay until every live node has read them, up to the cap
  * `retention`. Entries deleted before this node read them (past the cap, a node stopped for longer
  * than the readers' TTL, a producer's own trim or XDEL) are found by the read script's counters
@@ -42,9 +57,21 @@ type Client = RedisClientType;
  * retries with backoff and resumes after the last stream id it read.
  */
 export class RedisBus extends LogBus {
-  private readonly writer: Client;
-  private readonly reader: Client;
-  private readonly keys: { log: string; ids: string; idPos: string; epoch: string; readers: string };
+  private readonly writer: RedisLink;
+  private readonly reader: RedisLink;
+  private readonly target: RedisTarget;
+  private readonly keys: {
+    log: string;
+    ids: string;
+    idPos: string;
+    epoch: string;
+    readers: string;
+    lineage: string;
+  };
+  /** Replicas a publish waits for; `auto` raises it from 0 to 1 once the primary is seen with a replica. */
+  private waitReplicas: number;
+  /** The primary's replication id at the last read (a change on a promoted replica: a failover). */
+  private replid: string | undefined;
   /** Where the tail continues after; undefined = load the history first. */
   private point: TailPoint | undefined;
   private loop: Promise<void> | undefined;
@@ -57,34 +84,35 @@ export class RedisBus extends LogBus {
   /** The last connection error, for /readyz (the clients reconnect by themselves). */
   private lastError = "reconnecting";
 
-  constructor(private readonly redisOptions: RedisBusOptions) {
+  constructor(redisOptions: RedisBusOptions) {
     super(redisOptions);
-    const prefix = redisOptions.keyPrefix ?? "herald";
+    this.target = parseRedisUrl(redisOptions.url);
+    let prefix = redisOptions.keyPrefix ?? "herald";
+    if (this.target.mode === "cluster" && !/\{[^}]+\}/.test(prefix)) prefix = `{${prefix}}`;
     this.keys = {
       log: `${prefix}:log`,
       ids: `${prefix}:ids`,
       idPos: `${prefix}:id-pos`,
       epoch: `${prefix}:epoch`,
       readers: `${prefix}:readers`,
+      lineage: `${prefix}:lineage`,
     };
     this.retention = Math.max(redisOptions.retention ?? DEFAULT_RETENTION, redisOptions.history.maxEvents);
-    const make = (): Client =>
-      createClient({
-        url: redisOptions.url,
-        disableOfflineQueue: true,
-        socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => backoffMs(retries) },
-      }) as Client;
+    this.waitReplicas = this.target.wait === "auto" ? 0 : this.target.wait;
+    const make = (): RedisLink =>
+      createLink({
+        target: this.target,
+        routeKey: this.keys.log,
+        onError: (error) => {
+          this.lastError = error.message;
+        },
+      });
     this.writer = make();
     this.reader = make();
-    for (const client of [this.writer, this.reader]) {
-      client.on("error", (error: Error) => {
-        this.lastError = error.message;
-      });
-    }
   }
 
   override status(): BusStatus {
-    if (!this.closed && !this.writer.isReady) {
+    if (!this.closed && !this.writer.ready) {
       return { ready: false, reason: `Redis at ${this.where()} is unreachable: ${this.lastError}` };
     }
     return super.status();
@@ -98,23 +126,18 @@ export class RedisBus extends LogBus {
 
   protected async disconnect(): Promise<void> {
     clearInterval(this.beat);
-    if (this.writer.isReady) {
+    if (this.writer.ready) {
       // a node that stops holds no entry back (a crashed one does, for the readers' TTL)
-      await this.writer.sendCommand(["HDEL", this.keys.readers, this.nodeId]).catch(() => undefined);
+      await this.writer.send(["HDEL", this.keys.readers, this.nodeId]).catch(() => undefined);
     }
-    for (const client of [this.reader, this.writer]) {
-      try {
-        client.destroy();
-      } catch {
-        // already closed
-      }
-    }
+    this.reader.close();
+    this.writer.close();
     await this.loop;
   }
 
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
     this.checkIds(inputs);
-    if (!this.writer.isReady) throw unavailable(`Redis at ${this.where()}`);
+    if (!this.writer.ready) throw unavailable(`Redis at ${this.where()}`);
     const args: string[] = [String(this.retention), randomBytes(5).toString("hex")];
     for (const input of inputs) {
       args.push(
@@ -128,23 +151,40 @@ export class RedisBus extends LogBus {
         input.scope ?? "",
       );
     }
+    const script = [
+      "EVAL",
+      PUBLISH_SCRIPT,
+      "5",
+      this.keys.log,
+      this.keys.ids,
+      this.keys.idPos,
+      this.keys.epoch,
+      this.keys.lineage,
+      ...args,
+    ];
+    const replicas = this.waitReplicas;
+    const timeoutMs = this.target.waitTimeoutMs;
     let reply: string[];
+    let acked = 0;
     try {
-      reply = (await this.writer.sendCommand([
-        "EVAL",
-        PUBLISH_SCRIPT,
-        "4",
-        this.keys.log,
-        this.keys.ids,
-        this.keys.idPos,
-        this.keys.epoch,
-        ...args,
-      ])) as unknown as string[];
+      if (replicas === 0) reply = (await this.writer.send(script)) as string[];
+      else {
+        const answer = await this.writer.sendAndWait(script, replicas, timeoutMs);
+        reply = answer.reply as string[];
+        acked = answer.acked;
+      }
     } catch (error) {
-      if (error instanceof ErrorReply) {
+      if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(error.message)) {
         throw new HeraldError("internal", `Redis refused the publish: ${error.message}`, { cause: error });
       }
       throw unavailable(`Redis at ${this.where()}`, error);
+    }
+    if (acked < replicas) {
+      throw new HeraldError(
+        "unavailable",
+        `Redis stored the event on its primary, but only ${acked} of the ${replicas} replica(s) the bus waits for (wait=${replicas}) confirmed it within ${timeoutMs} ms, so it could be lost if the primary failed and is not acknowledged; retry with the same "id" (a retry of an event with an id is not stored twice), and check the replicas (INFO replication) or the bus URL's wait=`,
+        { retryAfterSeconds: 2 },
+      );
     }
     const epoch = reply[0] as string;
     const stored = inputs.map((input, i) => {
@@ -175,16 +215,16 @@ export class RedisBus extends LogBus {
    */
   protected override async catchUp(lastEventId: string): Promise<void> {
     const position = parseHubId(lastEventId)?.epoch === this.epoch;
-    if (!position && !this.history.holds(lastEventId) && this.writer.isReady) {
+    if (!position && !this.history.holds(lastEventId) && this.writer.ready) {
       try {
-        const newest = (await this.writer.sendCommand([
+        const newest = (await this.writer.send([
           "XREVRANGE",
           this.keys.log,
           "+",
           "-",
           "COUNT",
           "1",
-        ])) as unknown as RawEntry[];
+        ])) as RawEntry[];
         const pos = newest[0] === undefined ? undefined : streamIdToPos(newest[0][0]);
         if (pos !== undefined) await this.waitForPos(pos);
       } catch {
@@ -195,8 +235,7 @@ export class RedisBus extends LogBus {
   }
 
   private where(): string {
-    const url = new URL(this.redisOptions.url);
-    return `${url.hostname}:${url.port || "6379"}`;
+    return whereOf(this.target);
   }
 
   /** Reads the epoch (creating it on a new log), loads the history if needed, then tails. */
@@ -206,9 +245,10 @@ export class RedisBus extends LogBus {
     while (!this.closed) {
       try {
         // a destroyed client can connect again: look at `closed` after every wait
-        if (!this.reader.isOpen) await this.reader.connect();
+        await this.reader.connect();
         if (this.closed) return;
-        if (!this.writer.isOpen) await this.writer.connect();
+        // before the first (or a new) sync, so that the node takes publishes once it is ready
+        if (!synced && !this.writer.ready) await this.writer.connect();
         if (this.closed) return;
         if (!synced) {
           await this.syncEpoch();
@@ -227,12 +267,12 @@ export class RedisBus extends LogBus {
           synced = false;
           continue;
         }
-        const { next, lost } = checkRead(point, read);
+        const { next, lost } = checkRead(this.followPrimary(point, read), read);
         this.point = next;
         if (read.entries.length > 0 || lost !== undefined) this.take(read.entries, lost);
         if (read.entries.length < READ_COUNT) {
           // caught up: wait (at most 1 s, then look at the epoch again) for an entry after it
-          await this.reader.sendCommand([
+          await this.reader.send([
             "XREAD",
             "COUNT",
             "1",
@@ -254,23 +294,50 @@ export class RedisBus extends LogBus {
   }
 
   private async read(mode: "tail" | "load", after: string, count: number): Promise<StreamRead> {
-    const reply = await this.reader.sendCommand([
+    const reply = await this.reader.send([
       "EVAL",
       READ_SCRIPT,
-      "2",
+      "3",
       this.keys.log,
       this.keys.epoch,
+      this.keys.lineage,
       mode,
       after,
       String(count),
     ]);
-    return parseRead(reply);
+    const read = parseRead(reply);
+    if (this.target.wait === "auto" && this.waitReplicas === 0 && read.replicas > 0) {
+      this.waitReplicas = 1;
+      this.log.info(
+        { redis: this.where() },
+        "the Redis primary has a replica: publishes now wait for 1 replica (wait=auto)",
+      );
+    }
+    return read;
+  }
+
+  /**
+   * The tail point to check `read` against. After a failover (a new replication id on a promoted
+   * primary) the count of entries this node read may exceed the new primary's (it read entries the
+   * old one never passed on): it is recounted once the tail reaches the newest entry.
+   */
+  private followPrimary(point: TailPoint, read: StreamRead): TailPoint {
+    const before = this.replid;
+    if (read.replid !== "") this.replid = read.replid;
+    if (before === undefined || read.replid === "" || read.replid === before || !read.promoted) return point;
+    this.log.warn(
+      { redis: this.where(), wait: this.waitReplicas },
+      this.waitReplicas === 0
+        ? "the Redis primary changed (failover); with wait=0 events it acknowledged may be lost: streams get herald.missed (gap) at the failover"
+        : "the Redis primary changed (failover); tailing resumes on the new primary",
+    );
+    return { lastId: point.lastId, ordinal: undefined };
   }
 
   private async syncEpoch(): Promise<void> {
     const candidate = randomBytes(5).toString("hex");
-    await this.reader.sendCommand(["SET", this.keys.epoch, candidate, "NX"]);
-    const epoch = (await this.reader.sendCommand(["GET", this.keys.epoch])) as unknown as string;
+    await this.reader.send(["SET", this.keys.epoch, candidate, "NX"]);
+    const epoch = (await this.reader.send(["GET", this.keys.epoch])) as string;
     if (this.epoch !== undefined && this.epoch !== epoch) this.point = undefined;
     this.adoptEpoch(epoch);
   }
@@ -282,6 +349,7 @@ export class RedisBus extends LogBus {
   private async load(): Promise<void> {
     const read = await this.read("load", "0-0", this.options.history.maxEvents);
     if (read.epoch !== this.epoch) throw new Error("the log changed while it was loaded");
+    this.replid = read.replid === "" ? this.replid : read.replid;
     if (read.added === undefined && !this.warnedOldRedis) {
       this.warnedOldRedis = true;
       this.log.warn(
@@ -292,10 +360,19 @@ export class RedisBus extends LogBus {
     this.point = { lastId: read.lastGenerated, ordinal: read.added };
     this.beginLoad();
     try {
-      this.take(read.entries.reverse());
+      this.take(read.entries.reverse(), undefined, true);
     } finally {
       this.endLoad();
     }
+  }
+
+  /**
+   * Reconnects the writer in the background when it is not ready (a first connection, a Cluster
+   * client to build again, a Sentinel primary to probe): publishes meanwhile answer 503.
+   */
+  private connectWriter(): void {
+    if (this.closed || this.writer.ready) return;
+    this.writer.connect().catch(() => undefined);
   }
 
   /**
@@ -303,7 +380,8 @@ export class RedisBus extends LogBus {
    * entry read) and trims the stream to the oldest one every live node needs (redis-retention.ts).
    */
   private async keepFrom(): Promise<void> {
-    if (this.beating || this.closed || this.point === undefined || !this.writer.isReady) return;
+    this.connectWriter();
+    if (this.beating || this.closed || this.point === undefined || !this.writer.ready) return;
     this.beating = true;
     try {
       const oldest = this.history.oldest();
@@ -311,7 +389,7 @@ export class RedisBus extends LogBus {
         oldest === undefined
           ? this.point.lastId
           : `${Math.floor(oldest.pos / SEQ_PER_MS)}-${oldest.pos % SEQ_PER_MS}`;
-      await this.writer.sendCommand([
+      await this.writer.send([
         "EVAL",
         RETENTION_SCRIPT,
         "2",
@@ -328,8 +406,14 @@ export class RedisBus extends LogBus {
     }
   }
 
-  private take(raw: readonly RawEntry[], lost?: LostEntries): void {
-    const entries: LogEntry[] = [];
+  /**
+   * Delivers raw entries in order. A failover marker (redis-failover.ts) is a control entry; with
+   * `wait` 0, read live, it is also a gap: the old primary may have acknowledged entries before it
+   * that the new primary never got.
+   */
+  private take(raw: readonly RawEntry[], lost?: LostEntries, loading = false): void {
+    let entries: LogEntry[] = [];
+    let gap = lost;
     for (const [streamId, fields] of raw) {
       const pos = streamIdToPos(streamId);
       if (pos === undefined) {
@@ -339,8 +423,19 @@ export class RedisBus extends LogBus {
         );
         continue;
       }
-      entries.push({ pos, time: msOf(streamId), ...parseFields(fields) });
+      const { input, token, control } = parseFields(fields);
+      if (control === FAILOVER_MARKER) {
+        if (this.waitReplicas === 0 && !loading && pos > this.headPos) {
+          // reported after what was delivered before the marker (`pos - 1`: nothing lies between)
+          this.deliverEntries(entries, gap);
+          entries = [];
+          gap = { pos: pos - 1 };
+        }
+        entries.push({ pos, time: msOf(streamId), input, control: true });
+        continue;
+      }
+      entries.push({ pos, time: msOf(streamId), input, token });
     }
-    this.deliverEntries(entries, lost);
+    this.deliverEntries(entries, gap);
   }
 }

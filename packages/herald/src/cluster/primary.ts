@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import { generateSecret } from "../auth/index.ts";
-import { mintDevToken, noKeyConfigured } from "../auth/setup.ts";
+import { logDevToken, mintDevToken, noKeyConfigured } from "../auth/setup.ts";
 import { MemoryBus } from "../buses/memory.ts";
 import type { HeraldConfig } from "../config/settings.ts";
 import type { AppendResult } from "../core/bus.ts";
@@ -26,11 +26,18 @@ import {
 /** Longest a publish answer waits for every worker to have written its events (then: the counts so far). */
 const MAX_HOLD_MS = 2000;
 
+/**
+ * How many times in a row a worker (one index) may die before it listens without an exit code of
+ * its own (killed by a signal: a crash, the OOM killer) before the whole process stops: once can
+ * be bad luck, every time is a worker that cannot start.
+ */
+const MAX_KILLED_AT_START = 3;
+
 /** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
 export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
 
 export interface Primary {
-  /** Where the workers listen (for the start message). */
+  /** Where the workers listen: the port they are bound to, on the configured host (`localhost` for every interface). */
   readonly url: string;
   /** Set when no key was configured: the workers share one random secret; this token is signed with it. */
   readonly devToken?: string;
@@ -198,8 +205,9 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
 
   // A worker that cannot start (it says why: `{herald: "fatal", reason}`, or it exits with a code
   // before it listens: a port in use, a bad setting...) would fail again in its replacement: the
-  // whole process stops instead (every worker, then the primary: `failed`). A worker killed by a
-  // signal, or one that dies after it listened, is replaced.
+  // whole process stops instead (every worker, then the primary: `failed`). A worker that dies
+  // after it listened is replaced; so is one killed by a signal before it listened, up to
+  // MAX_KILLED_AT_START times in a row.
   let failWith: (error: Error) => void = () => {};
   const startFailed = new Promise<never>((_resolve, reject) => {
     failWith = reject;
@@ -211,11 +219,17 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   });
   const listened = new WeakSet<Worker>();
   let listening = 0;
-  cluster.on("listening", (worker: Worker) => {
+  let url = "";
+  cluster.on("listening", (worker: Worker, address: { port: number }) => {
     listened.add(worker);
+    killedAtStart.delete(indexes.get(worker) ?? 0);
     listening++;
     if (listening === config.workers) {
-      log.info({ workers: config.workers, pid: process.pid }, "all workers listening");
+      // each worker logs the address it is bound to ("Herald listening"); the port is theirs
+      const host =
+        config.host === "" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
+      url = `http://${host}:${address.port}`;
+      log.info({ workers: config.workers, url }, "all workers listening");
       allListening();
     }
   });
@@ -232,7 +246,15 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   });
   // Each worker knows its index (0..N-1); a replacement keeps the index of the worker it replaces.
   const indexes = new Map<Worker, number>();
-  const fork = (index: number) => indexes.set(cluster.fork({ [WORKER_INDEX_ENV]: String(index) }), index);
+  /** Per worker index: its deaths before it listened, in a row. */
+  const killedAtStart = new Map<number, number>();
+  const fork = (index: number) => {
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
+    indexes.set(worker, index);
+    // A send to a worker that just died fails (EPIPE) as an 'error' on it; with no listener that
+    // would throw in the primary and stop every worker. Its 'exit' follows and is handled below.
+    worker.on("error", (error: Error) => log.warn({ err: error, index }, "a message to a worker failed"));
+  };
   cluster.on("exit", (worker, code, signal) => {
     answers.delete(worker);
     acks.delete(worker);
@@ -246,7 +268,17 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       fail(`a worker exited with code ${code} before it listened (see its output above)`);
       return;
     }
-    log.error({ pid: worker.process.pid, code, signal }, "worker died; starting another");
+    if (!listened.has(worker)) {
+      const times = (killedAtStart.get(index) ?? 0) + 1;
+      killedAtStart.set(index, times);
+      if (times >= MAX_KILLED_AT_START) {
+        fail(
+          `worker ${index} was killed (${signal ?? `exit code ${code}`}) before it listened, ${times} times in a row`,
+        );
+        return;
+      }
+    }
+    log.error({ index, workerPid: worker.process.pid, code, signal }, "a worker died; starting another");
     fork(index);
   });
   // No key configured: every worker must verify with the same random secret, so the primary makes it.
@@ -258,10 +290,11 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   }
   for (let i = 0; i < config.workers; i++) fork(i);
   await Promise.race([started, startFailed]);
+  if (devToken !== undefined) logDevToken(log, devToken, url);
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${config.host === "" ? "localhost" : config.host}:${config.port}`,
+    url,
     devToken,
     failed: startFailed,
     close: () => {

@@ -39,14 +39,15 @@ export interface Authorizer {
 export type BearerError = "invalid_request" | "invalid_token" | "insufficient_scope";
 
 /**
- * A refused credential: 401 (no or bad token) or 403 (token fine, action not allowed). `challenge`
+ * A refused credential: 401 (no or bad token), 403 (token fine, action not allowed) or 400 (the
+ * token's presentation is malformed, RFC 6750 `invalid_request`). `challenge`
  * is the `WWW-Authenticate` header value, e.g.
  * `Bearer realm="herald", error="invalid_token", error_description="token expired"`.
  */
 export class AuthError extends HeraldError {
   readonly challenge: string;
   constructor(
-    code: "unauthorized" | "forbidden",
+    code: "unauthorized" | "forbidden" | "bad_request",
     readonly bearerError: BearerError | undefined,
     readonly description: string,
     options: { realm?: string; cause?: unknown } = {},

@@ -4,6 +4,7 @@ import { invalidToken } from "../core/auth.ts";
 import type { TopicSelector } from "../core/topic.ts";
 import type { MercureSelectors } from "./selectors.ts";
 import { TemplateTooComplex } from "./uri-template.ts";
+import type { MercureGrants } from "./v1/details.ts";
 
 /** What a verified Mercure token grants. */
 export interface MercureClaims {
@@ -17,6 +18,8 @@ export interface MercureClaims {
   readonly payload: unknown;
   /** `exp` in ms since the Unix epoch; undefined = no expiry. */
   readonly expiresAt: number | undefined;
+  /** Present for a Mercure 1.0 access token: its `authorization_details` (subscription payloads). */
+  readonly grants?: MercureGrants;
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
  * The Mercure protocol on Herald's hub (docs/mercure.md): `/.well-known/mercure` for publishing
  * (POST) and subscribing (GET), and the subscriptions API under `/.well-known/mercure/subscriptions`.
- * Everything goes through the same Hub as Herald's own routes: same topics, history, bus, limits.
+ * Everything goes through the same Hub as Herald's own routes: same topics, history, bus, limits,
+ * and the same stream path (http/sse/open-stream.ts).
  *
- *   const mercure = await mountMercure(router, { hub, config, log, track, refuseWhenStopping });
+ *   const mercure = await createMercure({ hub, settings, log, inFlight, limits });
+ *   // routes.ts mounts mercure.routes.subscribe, .publish, .subscriptions
  *
  * Files: publish.ts, subscribe.ts, subscriptions*.ts (the routes); selectors.ts, uri-template.ts,
  * nfa.ts (topic selectors); auth.ts, claims.ts, keys.ts (tokens, on the auth module's verifier).
@@ -13,31 +15,50 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Limits } from "../access/limits.ts";
 import type { JwtVerifier } from "../auth/index.ts";
 import type { HeraldConfig } from "../config/settings.ts";
-import { encodeComment } from "../core/encoder.ts";
 import type { Hub } from "../core/hub.ts";
-import type { Handler, Router } from "../http/router.ts";
-import type { SseConnection } from "../http/sse/connection.ts";
+import type { InFlight } from "../http/in-flight.ts";
+import type { Handler } from "../http/router.ts";
+import { Streams } from "../http/sse/open-stream.ts";
 import type { Logger } from "../ops/logger.ts";
 import { MercureAuth } from "./auth.ts";
-import type { MercureContext } from "./context.ts";
+import type { MercureContext, MercureOptions } from "./context.ts";
 import { sendMercureError } from "./http.ts";
-import { mercureVerifiers } from "./keys.ts";
+import { type MercureKeySettings, mercureIssuers, mercureVerifiers } from "./keys.ts";
 import { handleMercurePublish } from "./publish.ts";
 import { MercureSelectors } from "./selectors.ts";
-import { handleMercureSubscribe } from "./subscribe.ts";
-import { type ActiveSubscriber, SUBSCRIPTIONS_PATH, SubscriptionRegistry } from "./subscriptions.ts";
+import { handleMercureSubscribe, MERCURE_STREAMS } from "./subscribe.ts";
+import { type ActiveSubscriber, SubscriptionRegistry } from "./subscriptions.ts";
 import { handleSubscriptionsApi } from "./subscriptions-api.ts";
+import { handleResourceMetadata } from "./v1/metadata.ts";
 
 export const MERCURE_PATH = "/.well-known/mercure";
+export { SUBSCRIPTIONS_PATH } from "./subscriptions.ts";
+export { METADATA_PATH } from "./v1/identity.ts";
+
+/** The settings the Mercure feature is built from. */
+export type MercureSettings = MercureOptions &
+  MercureKeySettings &
+  Pick<
+    HeraldConfig,
+    | "maxTemplateSize"
+    | "maxTemplatesPerIp"
+    | "templateCacheBytes"
+    | "mercureCookieName"
+    | "mercurePublishOrigins"
+    | "mercureSubscriptions"
+    | "mercureHeartbeatMs"
+    | "maxBufferedBytes"
+    | "retryMs"
+    | "mercureJwks"
+    | "mercureResourceIdentifier"
+  >;
 
 export interface MercureDeps {
   readonly hub: Hub;
-  readonly config: HeraldConfig;
+  readonly settings: MercureSettings;
   readonly log: Logger;
-  /** Runs a publish as in-flight work (graceful shutdown waits for it; refused while stopping). */
-  readonly track: (work: () => Promise<void>) => Promise<void>;
-  /** Throws `unavailable` while Herald shuts down. */
-  readonly refuseWhenStopping: () => void;
+  /** Publishes run as in-flight work (graceful shutdown waits for them); streams and publishes are refused while stopping. */
+  readonly inFlight: Pick<InFlight, "track" | "refuseWhenStopping">;
   /** Herald's stream and publish rate limits (for the whole machine with --workers), shared by both APIs. */
   readonly limits: Limits;
   /** Herald's own configured key, used when no MERCURE_* key is set (not the random dev secret). */
@@ -55,39 +76,76 @@ type MercureHandler = (
 
 export interface MercureMount {
   readonly context: MercureContext;
+  /** The handlers routes.ts mounts on `MERCURE_PATH` and `SUBSCRIPTIONS_PATH`. */
+  readonly routes: {
+    /** GET `MERCURE_PATH`. */
+    readonly subscribe: Handler;
+    /** POST `MERCURE_PATH`. */
+    readonly publish: Handler;
+    /** GET `SUBSCRIPTIONS_PATH` and every path under it. */
+    readonly subscriptions: Handler;
+    /** GET `METADATA_PATH`: the RFC 9728 protected-resource metadata. */
+    readonly metadata: Handler;
+  };
   /** Stops the Mercure heartbeat timer. */
   close(): void;
 }
 
-/** Adds the Mercure routes to `router`. Rejects when a MERCURE_* key does not load. */
-export async function mountMercure(router: Router, deps: MercureDeps): Promise<MercureMount> {
-  const { hub, config, log } = deps;
+/** Builds the Mercure feature. Rejects when a MERCURE_* key does not load. */
+export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
+  const { hub, settings, log } = deps;
   const selectors = new MercureSelectors({
-    maxTopicLength: config.maxTopicLength,
-    maxStates: config.maxTemplateSize,
-    perClient: config.maxTemplatesPerIp,
-    cacheBytes: config.templateCacheBytes,
+    maxTopicLength: settings.maxTopicLength,
+    maxStates: settings.maxTemplateSize,
+    perClient: settings.maxTemplatesPerIp,
+    cacheBytes: settings.templateCacheBytes,
   });
-  const verifiers = await mercureVerifiers(config, deps.heraldVerifier);
+  const verifiers = await mercureVerifiers(settings, deps.heraldVerifier);
+  const streams = new Streams({
+    hub,
+    log,
+    protocol: MERCURE_STREAMS,
+    slots: deps.limits,
+    refuseWhenStopping: deps.inFlight.refuseWhenStopping,
+    maxBufferedBytes: settings.maxBufferedBytes,
+    retryMs: settings.retryMs,
+    heartbeatMs: settings.mercureHeartbeatMs,
+  });
+  const issuers = await mercureIssuers(settings, verifiers);
+  const compat = settings.mercureProtocolCompatibility === 8;
   const context: MercureContext = {
     hub,
-    config,
+    options: settings,
     log,
     selectors,
     auth: new MercureAuth({
       verifiers,
+      issuers,
       selectors,
-      cookieName: config.mercureCookieName,
-      publishOrigins: config.mercurePublishOrigins,
+      cookieName: settings.mercureCookieName,
+      publishOrigins: settings.mercurePublishOrigins,
+      compat,
+      resourceIdentifier: settings.mercureResourceIdentifier,
+      trustProxy: settings.trustProxy,
     }),
-    subscriptions: config.mercureSubscriptions ? new SubscriptionRegistry() : undefined,
+    subscriptions: settings.mercureSubscriptions ? new SubscriptionRegistry() : undefined,
     limits: deps.limits,
     allSubscribers: deps.allSubscribers,
-    connections: new Set<SseConnection>(),
+    streams,
+    connections: streams.connections,
   };
-  if (verifiers.publisher === undefined) {
+  if (compat) {
+    log.warn(
+      "MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8: Mercure 0.x clients are served too; 0.x tokens are accepted without the checks of 1.0 (typ at+jwt, exp, aud, iss) and may come in the URL (the authorization query parameter): turn it off once every client speaks 1.0",
+    );
+  }
+  if (!context.auth.publishingEnabled) {
     log.info(
-      "Mercure publishing is off: set MERCURE_PUBLISHER_JWT_KEY, MERCURE_JWT_KEY or a Herald key (HERALD_JWT_*) to enable it",
+      "Mercure publishing is off: set MERCURE_ISSUER and MERCURE_PUBLISHER_JWT_KEY or MERCURE_JWT_KEY (or MERCURE_JWKS) to enable it",
+    );
+  } else if (issuers.length === 0) {
+    log.info(
+      "Mercure 1.0 access tokens are refused: no issuer is trusted (set MERCURE_ISSUER or MERCURE_JWKS)",
     );
   }
 
@@ -98,30 +156,22 @@ export async function mountMercure(router: Router, deps: MercureDeps): Promise<M
       try {
         await handler(context, req, res, url);
       } catch (error) {
-        sendMercureError(res, error, log);
+        sendMercureError(res, error, log, context.auth.identity(req));
       }
     };
-  router
-    .add(
-      "GET",
-      MERCURE_PATH,
-      guarded((ctx, req, res, url) => {
-        deps.refuseWhenStopping();
+  return {
+    context,
+    routes: {
+      subscribe: guarded((ctx, req, res, url) => {
+        deps.inFlight.refuseWhenStopping(); // before the token is verified, as Herald's routes do
         return handleMercureSubscribe(ctx, req, res, url);
       }),
-    )
-    .add(
-      "POST",
-      MERCURE_PATH,
-      guarded((ctx, req, res, url) => deps.track(() => handleMercurePublish(ctx, req, res, url))),
-    )
-    .add("GET", SUBSCRIPTIONS_PATH, guarded(handleSubscriptionsApi))
-    .addPrefix("GET", `${SUBSCRIPTIONS_PATH}/`, guarded(handleSubscriptionsApi));
-
-  const heartbeat = encodeComment("heartbeat");
-  const timer = setInterval(() => {
-    for (const connection of context.connections) connection.write(heartbeat);
-  }, config.mercureHeartbeatMs);
-  timer.unref();
-  return { context, close: () => clearInterval(timer) };
+      publish: guarded((ctx, req, res, url) =>
+        deps.inFlight.track(() => handleMercurePublish(ctx, req, res, url)),
+      ),
+      subscriptions: guarded(handleSubscriptionsApi),
+      metadata: guarded(handleResourceMetadata),
+    },
+    close: () => streams.close(),
+  };
 }

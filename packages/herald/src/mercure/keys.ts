@@ -1,8 +1,22 @@
 import { JwtVerifier, keyLike, loadKey, publicKeyAlgorithm, type VerificationKey } from "../auth/index.ts";
 import type { HeraldConfig } from "../config/settings.ts";
+import { jwksIssuers, type TrustedIssuer } from "./v1/tokens.ts";
 
 /** The algorithms Mercure keys may use here (Mercure's `*_jwt_alg` values that jose verifies). */
 export const MERCURE_ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "ES256", "ES384", "ES512"];
+
+/** The settings Mercure's keys are read from. */
+export type MercureKeySettings = Pick<
+  HeraldConfig,
+  | "mercureJwtKey"
+  | "mercureJwtAlg"
+  | "mercurePublisherJwtKey"
+  | "mercurePublisherJwtAlg"
+  | "mercureSubscriberJwtKey"
+  | "mercureSubscriberJwtAlg"
+  | "mercureIssuer"
+  | "mercureProtocolCompatibility"
+>;
 
 export interface MercureVerifiers {
   /** Verifies publishers' tokens; undefined = no key, Mercure publishing is off. */
@@ -23,7 +37,7 @@ interface MercureKey {
  * The publisher's and subscriber's keys, as the Mercure hub reads them: each defaults to
  * MERCURE_JWT_KEY, its algorithm to MERCURE_JWT_ALG (HS256). Undefined: no MERCURE_* key.
  */
-function mercureKeys(config: HeraldConfig): { publisher?: MercureKey; subscriber?: MercureKey } {
+function mercureKeys(config: MercureKeySettings): { publisher?: MercureKey; subscriber?: MercureKey } {
   const of = (role: "PUBLISHER" | "SUBSCRIBER", key: string, alg: string): MercureKey | undefined => {
     if (key === "" && config.mercureJwtKey === "") return undefined;
     return {
@@ -46,10 +60,44 @@ function mercureKeys(config: HeraldConfig): { publisher?: MercureKey; subscriber
  * with text that is not a PEM public key or certificate of the matching type. Throws an Error
  * naming the setting and what would fit.
  */
-export function checkMercureKeys(config: HeraldConfig): void {
+export function checkMercureKeys(config: MercureKeySettings): void {
   const { publisher, subscriber } = mercureKeys(config);
   if (publisher !== undefined) checkKey(publisher);
   if (subscriber !== undefined) checkKey(subscriber);
+  if ((publisher !== undefined || subscriber !== undefined) && config.mercureIssuer === "") {
+    if (config.mercureProtocolCompatibility !== 8) {
+      throw new Error(
+        "MERCURE_ISSUER is not set: Mercure 1.0 access tokens are verified with a MERCURE_* key only for the issuer (iss) it is bound to; set MERCURE_ISSUER to the iss of your tokens (e.g. https://example.com), or set MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8 to accept Mercure 0.x tokens only",
+      );
+    }
+  }
+}
+
+/**
+ * The issuers of Mercure 1.0 access tokens: MERCURE_ISSUER with the MERCURE_* keys (or Herald's
+ * own key when no MERCURE_* key is set), and each issuer of MERCURE_JWKS with its JWKS.
+ */
+export async function mercureIssuers(
+  config: Pick<HeraldConfig, "mercureIssuer" | "mercureJwks">,
+  verifiers: MercureVerifiers,
+): Promise<TrustedIssuer[]> {
+  const issuers: TrustedIssuer[] = [];
+  if (config.mercureIssuer !== "") {
+    issuers.push({
+      issuer: config.mercureIssuer,
+      publisher: verifiers.publisher,
+      subscriber: verifiers.subscriber,
+    });
+  }
+  for (const issuer of await jwksIssuers(config.mercureJwks)) {
+    if (issuers.some((known) => known.issuer === issuer.issuer)) {
+      throw new Error(
+        `MERCURE_JWKS: the issuer ${JSON.stringify(issuer.issuer)} is listed twice (or is MERCURE_ISSUER)`,
+      );
+    }
+    issuers.push(issuer);
+  }
+  return issuers;
 }
 
 /** Returns the algorithm the key verifies (its PEM form for an asymmetric one). */
@@ -97,7 +145,7 @@ function checkKey({ key, keySetting, alg, algSetting }: MercureKey): string | un
  * `checkMercureKeys` when a key does not fit its algorithm.
  */
 export async function mercureVerifiers(
-  config: HeraldConfig,
+  config: MercureKeySettings,
   heraldVerifier?: JwtVerifier,
 ): Promise<MercureVerifiers> {
   const { publisher, subscriber } = mercureKeys(config);

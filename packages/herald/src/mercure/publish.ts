@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { publishScope } from "../api/publish-scope.ts";
 import { refuseReservedTopics } from "../api/reserved-topics.ts";
 import { AuthError } from "../core/auth.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
@@ -9,6 +8,7 @@ import { anySelectorMatches, type TopicSelector } from "../core/topic.ts";
 import { mediaType, readBody } from "../http/body.ts";
 import type { MercureContext } from "./context.ts";
 import { sendText } from "./http.ts";
+import { FORBIDDEN_CHARACTERS } from "./v1/details.ts";
 
 const FORM = "application/x-www-form-urlencoded";
 
@@ -19,14 +19,19 @@ const FORM = "application/x-www-form-urlencoded";
  * when the publisher gave none). The update goes through Herald's hub: Herald subscribers of any of
  * its topics receive it too, and it is held in the same history.
  *
- * A reused id (spec, "Reconciliation"): the update is stored and dispatched like any other, whoever
- * used the id before; only the same publisher (`publishScope`) sending the same update again is a
- * retry, answered with the id and not dispatched twice. A `Last-Event-ID` carried by several held
- * updates resolves to the earliest of them the subscriber may receive (`Bus.replay`).
+ * A reused id (spec, "Reconciliation"): the update is stored and dispatched like any other,
+ * whoever used the id before, even when it is the same update again (each Mercure publish has a
+ * scope of its own, so Herald's safe-retry rule of its own API never applies). A `Last-Event-ID`
+ * carried by several held updates resolves to the earliest of them the subscriber may receive
+ * (`Bus.replay`).
  *
- * Refusals: 401 no/bad token; 403 a topic outside `mercure.publish`, or in the hub's reserved
- * `/.well-known/mercure` namespace; 400 a malformed field; 415 another Content-Type; 413 data over
- * HERALD_MAX_EVENT_SIZE; 429 over the publish rate (HERALD_PUBLISH_RATE, per token).
+ * Token: a 1.0 access token (its `publish` authorization details) or, in compatibility mode, a
+ * 0.x one (`mercure.publish`). Refusals: 401 no/bad token; 403 `insufficient_scope`, a topic the
+ * token may not publish to (every topic of the update must be allowed); 400 a malformed field,
+ * a topic `*`, a `type` `mercure`, an `id` `earliest` or starting with `#`, a control or format
+ * character in `id` or `type`, a topic in the hub's reserved `/.well-known/mercure` namespace (403
+ * with a 0.x token, as before); 415 another Content-Type; 413 data over HERALD_MAX_EVENT_SIZE; 429
+ * over the publish rate (HERALD_PUBLISH_RATE, per token).
  */
 export async function handleMercurePublish(
   ctx: MercureContext,
@@ -34,7 +39,8 @@ export async function handleMercurePublish(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const claims = await ctx.auth.publisher(req, url);
+  const claims = await ctx.auth.publisher(req, url, ctx.auth.identity(req));
+  const modern = claims.grants !== undefined;
   const pending = ctx.limits.takePublish(claims.id);
   if (pending !== undefined) await pending;
   const type = mediaType(req);
@@ -44,23 +50,51 @@ export async function handleMercurePublish(
       `Content-Type ${type === "" ? "is missing" : `"${type}" is not accepted`}; a Mercure update is sent as ${FORM}`,
     );
   }
-  const form = new URLSearchParams((await readBody(req, ctx.config.maxBodyBytes)).toString("utf8"));
-  const input = parseMercureForm(form);
-  authorizeTopics(claims.publish, input.topics);
-  const [result] = await ctx.hub.publish([{ ...input, scope: publishScope(claims) }]);
+  const form = new URLSearchParams((await readBody(req, ctx.options.maxBodyBytes)).toString("utf8"));
+  const input = parseMercureForm(form, modern);
+  authorizeTopics(claims.publish, input.topics, modern);
+  const [result] = await ctx.hub.publish([{ ...input, scope: ownScope() }]);
   sendText(res, 200, result!.id);
 }
 
-/** The update of a Mercure publish form. Checks the Mercure rules; `validatePublish` checks the rest. */
-export function parseMercureForm(form: URLSearchParams): PublishInput {
+/** A scope no other publish has: Mercure updates are never taken for retries (see above). */
+function ownScope(): string {
+  return `mercure:${randomBytes(12).toString("base64url")}`;
+}
+
+/**
+ * The update of a Mercure publish form. Checks the Mercure rules (`modern`: a 1.0 token, whose
+ * reserved-topic refusal is a 400); `validatePublish` checks the rest.
+ */
+export function parseMercureForm(form: URLSearchParams, modern = true): PublishInput {
   const topics = form.getAll("topic");
   if (topics.length === 0 || topics.every((t) => t === "")) {
     throw badRequest('missing "topic": send at least one topic field (the first is the canonical topic)');
   }
-  refuseReservedTopics(topics);
+  for (const topic of topics) {
+    if (topic === "*") {
+      throw badRequest('topic "*" is reserved: it is the matcher of every topic, so no update may have it');
+    }
+    if (FORBIDDEN_CHARACTERS.test(topic)) {
+      throw badRequest(`topic ${JSON.stringify(topic)} contains a control or format character`);
+    }
+  }
+  refuseReservedTopics(topics, modern ? 400 : 403);
   const id = nonEmpty(form.get("id"));
   if (id?.startsWith("#")) {
     throw badRequest('"id" must not start with "#": such ids are reserved for the hub; choose another');
+  }
+  const type = nonEmpty(form.get("type"));
+  if (type === "mercure") {
+    throw badRequest('"type" must not be "mercure": it is reserved for the events the hub makes itself');
+  }
+  for (const [name, value] of [
+    ["id", id],
+    ["type", type],
+  ] as const) {
+    if (value !== undefined && FORBIDDEN_CHARACTERS.test(value)) {
+      throw badRequest(`"${name}" must not contain control or format characters`);
+    }
   }
   const retryText = nonEmpty(form.get("retry"));
   let retry: number | undefined;
@@ -75,24 +109,31 @@ export function parseMercureForm(form: URLSearchParams): PublishInput {
     data: form.get("data") ?? "",
     private: form.has("private"),
     id: id ?? `urn:uuid:${randomUUID()}`,
-    type: nonEmpty(form.get("type")),
+    type,
     retry,
   };
 }
 
 /** Mercure: the publisher must be allowed EVERY topic of the update (else nothing is published). */
-function authorizeTopics(allowed: readonly TopicSelector[], topics: readonly string[]): void {
+function authorizeTopics(
+  allowed: readonly TopicSelector[],
+  topics: readonly string[],
+  modern: boolean,
+): void {
   const refused = topics.filter((topic) => !anySelectorMatches(allowed, [topic]));
   if (refused.length === 0) return;
+  const claim = modern
+    ? 'a Mercure authorization detail with the "publish" action'
+    : 'the "mercure.publish" claim';
   throw new AuthError(
     "forbidden",
     "insufficient_scope",
     allowed.length === 0
-      ? 'this token may not publish: its "mercure.publish" claim is missing or empty'
+      ? `this token may not publish: it has no ${modern ? 'Mercure authorization detail with the "publish" action' : '"mercure.publish" claim'}`
       : `this token may not publish to ${refused
           .slice(0, 5)
           .map((t) => JSON.stringify(t))
-          .join(", ")}; its "mercure.publish" claim must have a selector matching every topic of the update`,
+          .join(", ")}; ${claim} must have a matcher for every topic of the update`,
   );
 }
 

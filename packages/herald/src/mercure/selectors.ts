@@ -9,6 +9,21 @@ import {
   TemplateError,
   TemplateTooComplex,
 } from "./uri-template.ts";
+import { compileUrlPattern, UrlPatternError, UrlPatternTooComplex } from "./v1/urlpattern.ts";
+
+/**
+ * A Mercure 1.0 `urlpattern` matcher of a subscriber (`match_urlpattern=`), with the hub URL its
+ * relative patterns and topics are resolved against.
+ */
+export interface UrlPatternMatcher {
+  readonly type: "urlpattern";
+  readonly pattern: string;
+  readonly base: string;
+}
+
+/** The cache key of a URL pattern: NUL never occurs in a topic, so it never equals a template's text. */
+const urlPatternKey = (m: UrlPatternMatcher, from: "subscriber" | "token") =>
+  `\0urlpattern:${from}\0${m.base}\0${m.pattern}`;
 
 /** How far subscribers' URI templates may go (docs/limits.md, "Mercure URI templates"). */
 export interface TemplateLimits {
@@ -134,18 +149,57 @@ export class MercureSelectors {
   }
 
   /**
+   * The core selector for a `urlpattern` matcher of a 1.0 token's `authorization_details`: signed
+   * by a trusted issuer, so not counted per client, and allowed four times the subscribers'
+   * size; compiled through the cache, not held. Throws `UrlPatternError`.
+   */
+  parseUrlPattern(matcher: UrlPatternMatcher): TopicSelector {
+    if (matcher.pattern === "*") return { kind: "all" };
+    const key = urlPatternKey(matcher, "token");
+    const known = this.entries.get(key);
+    if (known !== undefined) {
+      this.touch(known);
+      return known.selector;
+    }
+    const entry = this.compileUrlPattern(key, matcher, false);
+    this.entries.set(key, entry);
+    this.idle.set(key, entry);
+    this.idleBytes += entry.bytes;
+    this.trim();
+    return entry.selector;
+  }
+
+  /**
    * The selectors of a subscription from `client`, held (with their templates) until `release`.
    * New templates are compiled one per event-loop turn. All or nothing. Rejects with a
    * `HeraldError`: `bad_request` for a template over the size limit, `too_many_requests` when the
    * client would hold more than `perClient` distinct templates, `unavailable` when templates in
    * use fill the cache.
    */
-  async hold(texts: readonly string[], client: string): Promise<HeldSelectors> {
+  async hold(texts: readonly (string | UrlPatternMatcher)[], client: string): Promise<HeldSelectors> {
     /** Per text: its plain selector, or the template text (resolved to an entry below). */
     const parts: (TopicSelector | string)[] = [];
     const templates = new Map<string, Entry>();
     let compiled = 0;
-    for (const text of texts) {
+    for (const item of texts) {
+      if (typeof item !== "string") {
+        if (item.pattern === "*") {
+          parts.push({ kind: "all" });
+          continue;
+        }
+        const key = urlPatternKey(item, "subscriber");
+        let entry = templates.get(key) ?? this.entries.get(key);
+        if (entry === undefined) {
+          this.checkClient(client, templates, key);
+          if (compiled++ > 0) await nextTurn();
+          entry = this.compileUrlPattern(key, item, true);
+        }
+        parts.push(key);
+        templates.set(key, entry);
+        this.checkClient(client, templates);
+        continue;
+      }
+      const text = item;
       const plain = plainSelector(text);
       if (plain !== undefined) {
         parts.push(plain);
@@ -294,6 +348,34 @@ export class MercureSelectors {
   private touch(entry: Entry): void {
     if (entry.refs > 0 || !this.idle.delete(entry.text)) return;
     this.idle.set(entry.text, entry);
+  }
+
+  /**
+   * An entry for a URL pattern. For a subscriber (`subscriber`): limits of HERALD_MAX_TEMPLATE_SIZE
+   * RE2 instructions and HERALD_MAX_TOPIC_LENGTH characters, errors as 400s; for a token: four
+   * times those, errors as `UrlPatternError` (the caller makes them a 401).
+   */
+  private compileUrlPattern(key: string, matcher: UrlPatternMatcher, subscriber: boolean): Entry {
+    const scale = subscriber ? 1 : 4;
+    const limits = {
+      maxLength: this.limits.maxTopicLength * scale,
+      maxProgram: this.limits.maxStates * scale,
+    };
+    try {
+      const compiled = compileUrlPattern(matcher.pattern, matcher.base, limits);
+      const selector: TopicSelector = { kind: "match", source: matcher.pattern, test: compiled.test };
+      return { text: key, selector, bytes: compiled.bytes + ENTRY_OVERHEAD, complete: subscriber, refs: 0 };
+    } catch (error) {
+      if (!subscriber || !(error instanceof UrlPatternError)) throw error;
+      const limit =
+        error instanceof UrlPatternTooComplex
+          ? ` (limits: HERALD_MAX_TEMPLATE_SIZE=${this.limits.maxStates} RE2 instructions, HERALD_MAX_TOPIC_LENGTH=${this.limits.maxTopicLength} characters); use fewer or simpler groups`
+          : "; see https://urlpattern.spec.whatwg.org for the syntax (`:name`, `*`, `{...}?`)";
+      throw new HeraldError(
+        "bad_request",
+        `match_urlpattern ${JSON.stringify(matcher.pattern)}: ${error.message}${limit}`,
+      );
+    }
   }
 
   /**

@@ -29,10 +29,11 @@ export interface Figures {
   readonly publishedByTopic: Readonly<Record<string, number>>;
 }
 
-export function readFigures(hub: Hub, bus: Bus, connections: ReadonlySet<unknown>): Figures {
+/** `openStreams`: the open streams of every protocol (Herald's API, the seed's, Mercure's). */
+export function readFigures(hub: Hub, bus: Bus, openStreams: { readonly size: number }): Figures {
   const c = hub.counters;
   return {
-    connections: connections.size,
+    connections: openStreams.size,
     subscriptions: hub.selectorCount,
     published: c.published,
     delivered: c.delivered,

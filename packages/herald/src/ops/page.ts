@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeraldError } from "../core/errors.ts";
-import type { Router } from "../http/router.ts";
 
 /**
  * Where `npm run build` puts the page (scripts/build-page.mjs): `dist/web/` of the package. This
@@ -32,22 +31,23 @@ const FILES: Record<string, { file: string; type: string }> = {
 
 const cache = new Map<string, Promise<Uint8Array>>();
 
-/** Adds the demo page's routes: `/` (the page), its script and style, and `/herald-client.js` (the SDK as one ES module). */
-export function addWebRoutes(router: Router): Router {
-  for (const [path, spec] of Object.entries(FILES)) {
-    router.add("GET", path, async (_req: IncomingMessage, res: ServerResponse) => {
-      let body = cache.get(path);
-      if (body === undefined) {
-        body = load(spec.file);
-        cache.set(path, body);
-        body.catch(() => cache.delete(path));
-      }
-      const bytes = await body;
-      res.writeHead(200, { ...PAGE_HEADERS, "Content-Type": spec.type, "Content-Length": bytes.length });
-      res.end(bytes);
-    });
+/** The page's paths (routes.ts mounts `handlePage` on each). */
+export const PAGE_PATHS: readonly string[] = Object.keys(FILES);
+
+/** `GET /` and the page's files: the demo page, its script and style, and `/herald-client.js` (the SDK as one ES module). */
+export async function handlePage(_req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const path = url.pathname;
+  const spec = FILES[path];
+  if (spec === undefined) throw new HeraldError("not_found", `no page file ${path}`);
+  let body = cache.get(path);
+  if (body === undefined) {
+    body = load(spec.file);
+    cache.set(path, body);
+    body.catch(() => cache.delete(path));
   }
-  return router;
+  const bytes = await body;
+  res.writeHead(200, { ...PAGE_HEADERS, "Content-Type": spec.type, "Content-Length": bytes.length });
+  res.end(bytes);
 }
 
 async function load(file: string): Promise<Uint8Array> {

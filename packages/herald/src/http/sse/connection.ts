@@ -11,16 +11,17 @@ export const SSE_HEADERS = {
   "X-Accel-Buffering": "no",
 } as const;
 
+/**
+ * The write buffer of every socket Herald serves (the server's `highWaterMark`), pinned so that
+ * pacing is the same on every Node (20: 16 KiB; 22 and later: 64 KiB). A replay writes until a
+ * write returns false, then waits for 'drain'; with a buffer above `maxBufferedBytes` no write would
+ * return false before the bound is passed, and every resuming client would be cut off as slow.
+ */
+export const SOCKET_HIGH_WATER_MARK = 16 * 1024;
+
 export interface SseConnectionOptions {
   /** Bytes buffered for this client (Node's buffer + ours) above which it is cut off as slow. */
   readonly maxBufferedBytes: number;
-  /**
-   * Called once when the stream has ended, whatever ended it. `dropped`: for a slow client, the
-   * chunks (events, heartbeats) in our queue plus the one that found the buffer over the limit; chunks
-   * already in Node's socket buffer are not counted (so: a lower bound). A subclass may override
-   * `streamEnded` instead (no closure per connection).
-   */
-  readonly onEnd?: (reason: CloseReason, dropped: number) => void;
 }
 
 const CONNECTION = Symbol("herald.sseConnection");
@@ -46,9 +47,12 @@ function onClose(this: Tagged): void {
  * as a new chunk arrives, the socket is destroyed at once (reason "slow"): a slow reader costs at
  * most that much memory and never delays anyone else. The client can reconnect and resume from history.
  *
- * Memory: no closure or timer per connection (the options object is not kept; subclasses override
- * `streamEnded` rather than pass a closure); the queue and waiter list exist only while blocked;
- * the connection's HTTP parser is handed back to node:http once the stream runs (src/server/parser-release.ts).
+ * Its end: a subclass overrides `streamEnded` (no closure per connection); `Stream`
+ * (open-stream.ts) is the one every route uses.
+ *
+ * Memory: no closure or timer per connection (the options object is not kept); the queue and
+ * waiter list exist only while blocked; the connection's HTTP parser is handed back to node:http
+ * once the stream runs (http/parser-release.ts).
  */
 export class SseConnection implements Sink {
   private queue: Uint8Array[] | undefined;
@@ -58,14 +62,12 @@ export class SseConnection implements Sink {
   private waiters: (() => void)[] | undefined;
   private lostNow = 0;
   private readonly maxBufferedBytes: number;
-  private readonly onEnd: SseConnectionOptions["onEnd"];
 
   constructor(
     private readonly res: ServerResponse,
     options: SseConnectionOptions,
   ) {
     this.maxBufferedBytes = options.maxBufferedBytes;
-    this.onEnd = options.onEnd;
     (res as Tagged)[CONNECTION] = this;
     res.on("close", onClose);
     res.on("drain", onDrain);
@@ -175,10 +177,12 @@ export class SseConnection implements Sink {
     this.streamEnded(reason, dropped);
   }
 
-  /** Called once when the stream has ended (see `SseConnectionOptions.onEnd`). */
-  protected streamEnded(reason: CloseReason, dropped: number): void {
-    this.onEnd?.(reason, dropped);
-  }
+  /**
+   * Called once when the stream has ended, whatever ended it. `dropped`: for a slow client, the
+   * chunks (events, heartbeats) in our queue plus the one that found the buffer over the limit;
+   * chunks already in Node's socket buffer are not counted (so: a lower bound).
+   */
+  protected streamEnded(_reason: CloseReason, _dropped: number): void {}
 
   private wake(): void {
     const waiters = this.waiters;

@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import { ConfigError } from "./errors.ts";
+import type { Kind } from "./kinds.ts";
+import type { RawSettings } from "./load.ts";
+import { parseSetting } from "./parse.ts";
+import { SETTING_KEYS, SETTING_OF, type SettingKey } from "./table.ts";
+
+/**
+ * Reads a config file (`herald --config herald.yaml`): YAML, or JSON (YAML holds JSON). It is a
+ * mapping of settings keyed by the flags' names (`port: 8080`, `history-size: 1000`); each value
+ * is what the flag takes, or a YAML number, boolean, or list (for lists). Every value is checked,
+ * even one a flag or an environment variable will override: a bad file never starts.
+ *
+ * Returns the values as text, by field name, for `loadConfig`. Throws a ConfigError that names the
+ * file, the key and what the key accepts, for a file that cannot be read, that is not YAML or
+ * JSON, that is not a mapping, or that has an unknown key or a bad value.
+ */
+export function readConfigFile(path: string): RawSettings {
+  const where = `config file ${path}`;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read ${where}: ${messageOf(error)}; check the path given to --config (or HERALD_CONFIG)`,
+      { cause: error },
+    );
+  }
+  const content = parseYaml(text, where);
+  if (content === null || content === undefined) return {}; // empty, or comments only: all defaults
+  if (typeof content !== "object" || Array.isArray(content)) {
+    throw new ConfigError(
+      `${where} must hold a mapping of settings keyed by the flags' names, such as "port: 8080"; it holds ${describe(content)}`,
+    );
+  }
+  const byFlag = new Map(SETTING_KEYS.map((key) => [SETTING_OF[key].flag, key]));
+  const values: RawSettings = {};
+  for (const [name, value] of Object.entries(content)) {
+    const key = byFlag.get(name);
+    if (key === undefined)
+      throw new ConfigError(`unknown key ${JSON.stringify(name)} in ${where}: ${suggest(name)}`);
+    values[key] = fileValue(key, value, `${JSON.stringify(name)} in ${where}`);
+  }
+  return values;
+}
+
+function parseYaml(text: string, where: string): unknown {
+  try {
+    const doc = parseDocument(text);
+    const [error] = doc.errors;
+    if (error !== undefined) throw error;
+    return doc.toJS();
+  } catch (error) {
+    throw new ConfigError(`${where} is not valid YAML or JSON: ${messageOf(error).trimEnd()}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The text of one file value, checked as the setting's flag would be. */
+function fileValue(key: SettingKey, value: unknown, source: string): string {
+  const { kind } = SETTING_OF[key];
+  const raw = textOf(value, kind);
+  if (raw === undefined)
+    throw new ConfigError(`invalid ${source}: ${describe(value)}; it accepts ${kind.accepts}`);
+  parseSetting(key, raw, source);
+  return raw;
+}
+
+function textOf(value: unknown, kind: Kind<unknown>): string | undefined {
+  if (typeof value === "string" || typeof value === "boolean") return String(value);
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (kind.list === true && Array.isArray(value)) {
+    const items = value.map((item) => (Array.isArray(item) ? undefined : textOf(item, kind)));
+    return items.every((item) => item !== undefined) ? items.join(",") : undefined;
+  }
+  return undefined;
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+function describe(value: unknown): string {
+  if (value === null) return "no value";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** What to write instead of an unknown key: the setting it most likely means, and where keys are listed. */
+function suggest(name: string): string {
+  const listed = `keys are the flags' names without "--" (herald --help, docs/configuration.md)`;
+  const wanted = squash(name);
+  let best: { flag: string; distance: number } | undefined;
+  for (const key of SETTING_KEYS) {
+    const { flag, env } = SETTING_OF[key];
+    const aliases = [key, env, env.replace(/^HERALD_/, "")].map(squash);
+    const d = aliases.includes(wanted) ? 0 : distance(squash(flag), wanted);
+    if (d <= 2 && (best === undefined || d < best.distance)) best = { flag, distance: d };
+  }
+  return best === undefined ? listed : `did you mean "${best.flag}"? (${listed})`;
+}
+
+const squash = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/** Levenshtein distance, for suggestions. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_v, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

@@ -1,0 +1,41 @@
+import { flagAndEnv, parseSetting } from "./parse.ts";
+import { checkRules } from "./rules.ts";
+import { type HeraldConfig, SETTING_KEYS, SETTING_OF, type SettingKey } from "./table.ts";
+
+/** Raw setting values by field name, as text: the flags given (flags.ts), or a config file's (file.ts). */
+export type RawSettings = Partial<Record<SettingKey, string>>;
+
+/**
+ * Builds the config. Each setting comes from the first layer that has it: its flag, then its
+ * environment variable, then the config file, then its default. Throws a ConfigError naming the
+ * setting and what it accepts when a value does not parse, or when settings break a rule together.
+ * `env` is usually process.env; `file` holds a config file's values, already checked (file.ts).
+ */
+export function loadConfig(
+  flags: RawSettings,
+  env: Readonly<Record<string, string | undefined>>,
+  file: RawSettings = {},
+): HeraldConfig {
+  const config: Partial<HeraldConfig> = {};
+  const take = <K extends SettingKey>(key: K): void => {
+    const setting = SETTING_OF[key];
+    config[key] = parseSetting(
+      key,
+      flags[key] ?? env[setting.env] ?? file[key] ?? setting.default,
+      flagAndEnv(key),
+    );
+  };
+  for (const key of SETTING_KEYS) take(key);
+  if (!isComplete(config)) throw new Error("a setting of the table was not loaded"); // cannot happen
+  checkRules(config);
+  return config;
+}
+
+/** A config from defaults plus overrides: for tests and embedding. */
+export function configWith(overrides: Partial<HeraldConfig>): HeraldConfig {
+  return { ...loadConfig({}, {}), ...overrides };
+}
+
+function isComplete(config: Partial<HeraldConfig>): config is HeraldConfig {
+  return SETTING_KEYS.every((key) => config[key] !== undefined);
+}

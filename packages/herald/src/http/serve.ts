@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { HeraldError } from "../core/errors.ts";
+import type { Cors } from "./cors.ts";
+import { sendError, toHeraldError } from "./errors.ts";
+import { parseTarget, type Router } from "./router.ts";
+
+export interface ServeOptions {
+  /** Every route (routes.ts). */
+  readonly router: Router;
+  /** The CORS policy of a path (Mercure's paths may have their own). */
+  readonly corsOf: (path: string) => Cors;
+  /** Where a request that failed with an unexpected error is logged (pino's `Logger` fits). */
+  readonly log: { error(fields: object, message: string): void };
+}
+
+/**
+ * The server's request listener: CORS (a preflight is answered here), then the route's handler.
+ * A handler's error is answered with Herald's JSON error (status from `STATUS_OF`, `Allow` on
+ * 405); an unexpected one is logged and answered 500 without its details. Handlers that answer
+ * errors in their own format (Mercure, the seed) catch them first.
+ */
+export function serve(options: ServeOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { router, corsOf, log } = options;
+  return async (req, res) => {
+    try {
+      const url = parseTarget(req.url);
+      const cors = corsOf(url.pathname);
+      if (req.method === "OPTIONS") {
+        const allowed = router.allowed(url.pathname);
+        if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
+        cors.preflight(req, res, allowed);
+        return;
+      }
+      cors.apply(req, res);
+      await router.find(req.method ?? "GET", url.pathname)(req, res, url);
+    } catch (error) {
+      const herald = toHeraldError(error);
+      if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
+      const headers: Record<string, string> = {};
+      if (herald.code === "method_not_allowed") {
+        headers.Allow = router.allowed(parseTarget(req.url).pathname) ?? "";
+      }
+      sendError(res, herald, headers);
+    }
+  };
+}

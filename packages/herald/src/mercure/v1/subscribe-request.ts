@@ -1,0 +1,147 @@
+import type { IncomingMessage } from "node:http";
+import { badRequest } from "../../core/errors.ts";
+import { headerText } from "../../http/header-text.ts";
+import { FORBIDDEN_CHARACTERS, type MatcherType, type TopicMatcher } from "./details.ts";
+
+/** What a Mercure subscribe request asks for, in either protocol generation. */
+export interface SubscribeRequest {
+  /**
+   * 1: a Mercure 1.0 request (a `match*` parameter, or any request when compatibility mode is
+   * off); 0: a 0.x request (`topic=` only, compatibility mode).
+   */
+  readonly generation: 0 | 1;
+  /** 0.x selectors (`topic=`: exact, `*`, URI templates), deduplicated. */
+  readonly topics: readonly string[];
+  /** 1.0 matchers (`match=`, `match_exact=`, `match_urlpattern=`), deduplicated. */
+  readonly matchers: readonly TopicMatcher[];
+  /** Where to resume: the `Last-Event-ID` header, else `last_event_id` (or 0.x's `lastEventID`). */
+  readonly lastEventId: string | undefined;
+}
+
+export interface SubscribeLimits {
+  /** Compatibility mode (MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8): `topic=` and `lastEventID` too. */
+  readonly compat: boolean;
+  /** Most matchers in one request (HERALD_MAX_TOPICS). */
+  readonly maxMatchers: number;
+  /** Longest matcher (HERALD_MAX_TOPIC_LENGTH). */
+  readonly maxLength: number;
+}
+
+const MATCHER_PARAMS: Record<string, MatcherType> = {
+  match: "exact",
+  match_exact: "exact",
+  match_urlpattern: "urlpattern",
+};
+
+/**
+ * Reads the query of a subscribe request (spec "Subscription"): parsed as
+ * application/x-www-form-urlencoded, but strictly: a value that is not valid UTF-8 once
+ * percent-decoded is a 400 (URLSearchParams would silently replace it). Names are case-sensitive:
+ * `match` and `match_exact` (exact), `match_urlpattern` (URL Pattern); any other name in the
+ * reserved `match` namespace (starting with `match`, in any case) is a 400, so are a value with a
+ * control or format character, more than `maxMatchers` matchers or one longer than `maxLength`,
+ * and a request with no matcher. `topic` is a 0.x selector in compatibility mode, a 400 otherwise.
+ * The `Last-Event-ID` header wins over `last_event_id` (and 0.x's `lastEventID`, compatibility
+ * mode only). Validity of URL patterns is checked when they are compiled (selectors.ts).
+ */
+export function parseSubscribeRequest(
+  req: IncomingMessage,
+  url: URL,
+  limits: SubscribeLimits,
+): SubscribeRequest {
+  const topics = new Set<string>();
+  const matchers = new Map<string, TopicMatcher>();
+  let queryLastEventId: string | undefined;
+  let legacyLastEventId: string | undefined;
+  let count = 0;
+  for (const [name, value] of strictQuery(url.search)) {
+    const type = MATCHER_PARAMS[name];
+    if (type === undefined && name.slice(0, 5).toLowerCase() === "match") {
+      throw badRequest(
+        `unknown subscribe parameter ${JSON.stringify(name)}: the matcher parameters are "match" (or "match_exact") and "match_urlpattern", case-sensitive`,
+      );
+    }
+    if (name === "last_event_id") {
+      queryLastEventId ??= value;
+      continue;
+    }
+    if (name === "lastEventID" && limits.compat) {
+      legacyLastEventId ??= value;
+      continue;
+    }
+    if (name === "topic" && !limits.compat) {
+      throw badRequest(
+        'the "topic" parameter is Mercure 0.x: subscribe with "match" (exact) or "match_urlpattern" (a URL pattern such as https://example.com/books/:id); or start the hub with MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8',
+      );
+    }
+    if (type === undefined && name !== "topic") continue;
+    if (++count > limits.maxMatchers) {
+      throw badRequest(`a subscription may have at most ${limits.maxMatchers} matchers (HERALD_MAX_TOPICS)`);
+    }
+    if (value.length > limits.maxLength) {
+      throw badRequest(
+        `${name} is ${value.length} characters long; the limit is ${limits.maxLength} (HERALD_MAX_TOPIC_LENGTH)`,
+      );
+    }
+    if (FORBIDDEN_CHARACTERS.test(value)) {
+      throw badRequest(`${name} ${JSON.stringify(value)} contains a control or format character`);
+    }
+    if (type === undefined) {
+      if (value === "") throw badRequest('"topic" must not be empty');
+      topics.add(value);
+    } else {
+      matchers.set(`${type}\n${value}`, { type, match: value });
+    }
+  }
+  if (topics.size === 0 && matchers.size === 0) {
+    throw badRequest(
+      limits.compat
+        ? 'missing "match": subscribe with ?match=<topic> or ?match_urlpattern=<URL pattern> (Mercure 1.0), or ?topic=<selector> (0.x)'
+        : 'missing "match": subscribe with ?match=<topic> or ?match_urlpattern=<URL pattern> (e.g. https://example.com/books/:id)',
+    );
+  }
+  const header = req.headers["last-event-id"];
+  const fromHeader = typeof header === "string" && header !== "" ? headerText(header) : undefined;
+  const fromQuery = queryLastEventId || legacyLastEventId || undefined;
+  return {
+    generation: matchers.size > 0 || !limits.compat ? 1 : 0,
+    topics: [...topics],
+    matchers: [...matchers.values()],
+    lastEventId: fromHeader ?? fromQuery,
+  };
+}
+
+/**
+ * The name/value pairs of a query, decoded as application/x-www-form-urlencoded (`+` is a space)
+ * with UTF-8 checked: 400 for a percent-encoding that is not valid UTF-8.
+ */
+function strictQuery(search: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  const query = search.startsWith("?") ? search.slice(1) : search;
+  if (query === "") return pairs;
+  for (const part of query.split("&")) {
+    if (part === "") continue;
+    const at = part.indexOf("=");
+    const rawName = at < 0 ? part : part.slice(0, at);
+    const rawValue = at < 0 ? "" : part.slice(at + 1);
+    pairs.push([decode(rawName), decode(rawValue)]);
+  }
+  return pairs;
+}
+
+function decode(raw: string): string {
+  const text = raw.replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // a lone "%" not followed by two hex digits is kept as is (WHATWG); bad UTF-8 is refused
+    const lenient = text.replace(/%(?![0-9A-Fa-f]{2})/g, "%25");
+    try {
+      return decodeURIComponent(lenient);
+    } catch {
+      throw badRequest(
+        `the query has a percent-encoded value that is not valid UTF-8: ${JSON.stringify(raw.slice(0, 60))}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { API_PATHS } from "./api-paths.ts";
+import { MERCURE_PATHS } from "./mercure-paths.ts";
+import { OPS_PATHS } from "./ops-paths.ts";
+import { defaultOf, heraldError, type Json } from "./parts.ts";
+import { SCHEMAS } from "./schemas.ts";
+
+/**
+ * The OpenAPI 3.1 description of Herald's HTTP API, built from these modules: served at
+ * `GET /openapi.json` and written to docs/openapi.json by `npm run openapi`. Tests
+ * (test/openapi/) check every answer of a running Herald against it, that it lists exactly the
+ * routes the server answers, and that docs/openapi.json is this document.
+ */
+
+const DESCRIPTION = `A Server-Sent Events hub: publish an event over HTTP, every subscriber of its topics gets it (docs/http-api.md).
+
+Three APIs share one hub (the same topics, history and limits):
+- **Herald's** (\`/events\`, \`/publish\`, \`/publish/batch\`, \`/auth/cookie\`) and the operations routes: errors are JSON \`{"error": "<code>", "message": "<what is wrong and how to fix it>"}\`, one code per status;
+- **the seed article's** (\`GET /stream\`, \`POST /broadcast\`): \`/broadcast\` answers in the seed's shape, \`{"success": false, "code": <status>, "message": "..."}\`;
+- **Mercure's** (\`/.well-known/mercure\`, docs/mercure.md): errors are \`text/plain\`, as the Mercure hub sends them.
+
+On every path:
+- \`HEAD\` is answered as \`GET\`, without a body; \`OPTIONS\` (a CORS preflight) with 204 and \`Allow\` (docs/http-api.md#cors).
+- A path Herald does not serve is a 404 (\`NotFound\` below, the message lists the routes), another method on a path it serves a 405 with \`Allow\` (\`MethodNotAllowed\`), a request target that is no URL a 400 (\`BadTarget\`); all three JSON, Mercure paths included (but a path of more than two segments under \`/.well-known/mercure/subscriptions/\` is a \`text/plain\` 404).
+- Node answers 408 (headers or body not received in time, \`HERALD_HEADERS_TIMEOUT\`, \`HERALD_REQUEST_TIMEOUT\`) and 431 (headers over 16 KiB) without a body, then closes the connection.
+
+Every limit, its setting and its answer: docs/limits.md.`;
+
+const SECURITY_SCHEMES: Json = {
+  heraldBearer: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "A JWT with the `herald` claim (`publish`, `subscribe`: topic selectors), docs/auth.md. With no key configured, Herald prints a token of the run at start.",
+  },
+  heraldCookie: {
+    type: "apiKey",
+    in: "cookie",
+    name: defaultOf("authCookie"),
+    description:
+      "The subscriber token set by `POST /auth/cookie` (`HERALD_AUTH_COOKIE` names it); read on streams only, never to publish.",
+  },
+  mercureBearer: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "A JWT with the `mercure` claim (`publish`, `subscribe`, `payload`), or Herald's `herald` claim (docs/mercure.md).",
+  },
+  mercureQuery: {
+    type: "apiKey",
+    in: "query",
+    name: "authorization",
+    description:
+      "The Mercure JWT as a query parameter (it ends up in logs: prefer the header or the cookie).",
+  },
+  mercureCookie: {
+    type: "apiKey",
+    in: "cookie",
+    name: defaultOf("mercureCookieName"),
+    description: "The Mercure JWT as a cookie (`MERCURE_COOKIE_NAME` names it).",
+  },
+};
+
+const RESPONSES: Json = {
+  NotFound: heraldError("not_found", "no route for this path: the message lists the routes Herald serves"),
+  MethodNotAllowed: {
+    ...heraldError("method_not_allowed", "the path is served, not with this method"),
+    headers: {
+      Allow: { description: "the methods served on this path", required: true, schema: { type: "string" } },
+    },
+  },
+  BadTarget: heraldError("bad_request", "the request target is not a valid URL"),
+};
+
+let document: Json | undefined;
+
+/** The description (built once). */
+export function openApiDocument(): Json {
+  document ??= {
+    openapi: "3.1.0",
+    info: {
+      title: "Herald",
+      version: packageVersion(),
+      summary: "A Server-Sent Events hub, with the seed article's API and the Mercure protocol",
+      description: DESCRIPTION,
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    tags: [
+      { name: "herald", description: "Herald's API: subscribe, publish" },
+      { name: "seed", description: "The seed article's API" },
+      { name: "mercure", description: "The Mercure protocol (docs/mercure.md)" },
+      { name: "ops", description: "Health, figures, the demo page, this description" },
+    ],
+    paths: { ...API_PATHS, ...MERCURE_PATHS, ...OPS_PATHS },
+    components: { schemas: SCHEMAS, responses: RESPONSES, securitySchemes: SECURITY_SCHEMES },
+  };
+  return document;
+}
+
+/** The herald package's version (its package.json is 3 levels up from both src/ and dist/). */
+function packageVersion(): string {
+  const url = new URL("../../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
+}

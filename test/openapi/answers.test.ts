@@ -1,0 +1,352 @@
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { mintHs256 } from "../../packages/herald/src/auth/index.ts";
+import type { Herald } from "../../packages/herald/src/herald.ts";
+import { startTestHerald } from "../helpers/herald.ts";
+import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
+import { SECRET as MERCURE_SECRET } from "../mercure/helpers.ts";
+import { call, openStream, postForm, postJson } from "./client.ts";
+import { type Answer, ApiDescription } from "./validator.ts";
+
+/**
+ * Every answer the OpenAPI description lists, produced by a real request to a running Herald and
+ * checked against docs/openapi.json (status, Content-Type, body schema, required headers), success
+ * and error answers alike; the last test fails when a listed answer was produced by no test and is
+ * not in UNREACHABLE below.
+ */
+
+const HUB = "/.well-known/mercure";
+const SUBS = `${HUB}/subscriptions`;
+const MAX_EVENT = 1000;
+const big = "x".repeat(MAX_EVENT + 1);
+
+/** Listed answers no test here can produce, and why. */
+const UNREACHABLE: Record<string, string> = {
+  "GET /status 503": "only with --workers N, when the primary does not answer in time",
+  "GET /metrics 503": "only with --workers N, when the primary does not answer in time",
+};
+const isInternal = (answer: string) => answer.endsWith(" 500"); // an unexpected error: a bug
+
+let nextSubject = 0;
+/** A Herald token of a subject of its own (the publish rate is counted per subject). */
+const token = (rights: { publish?: string[]; subscribe?: string[] }) =>
+  heraldToken(rights, { subject: `openapi-${nextSubject++}` });
+const mercureToken = (claim: { publish?: string[]; subscribe?: string[] }) =>
+  mintHs256(MERCURE_SECRET, { mercure: claim }, { subject: `openapi-${nextSubject++}` });
+
+/** Sends `send()` until it answers `status` (a rate limit of 1/s with bursts of 3: a few tries). */
+async function until429(send: () => Promise<Answer>): Promise<Answer> {
+  for (let i = 0; i < 20; i++) {
+    const answer = await send();
+    if (answer.status === 429) return answer;
+  }
+  assert.fail("no 429 after 20 requests");
+}
+
+describe("every answer of a running Herald matches the OpenAPI description", () => {
+  const api = new ApiDescription();
+  /** Herald with tokens required, a Mercure key, the subscriptions API, low rate and size limits. */
+  let main: Herald;
+  /** One stream per client IP. */
+  let tight: Herald;
+  /** Drained (shutting down); the subscriptions API off. */
+  let drained: Herald;
+  /** Keys from a JWKS that cannot be fetched. */
+  let jwks: Herald;
+  let jwksServer: Server;
+
+  before(async () => {
+    main = await startTestHerald({
+      jwtSecret: TEST_SECRET,
+      allowAnonymousPublish: false,
+      publishRate: 1,
+      publishBurst: 3,
+      maxEventBytes: MAX_EVENT,
+      mercureJwtKey: MERCURE_SECRET,
+      mercureProtocolCompatibility: 8, // the Mercure answers checked here are 0.x ones
+      mercureAnonymous: false,
+      mercureSubscriptions: true,
+    });
+    tight = await startTestHerald({
+      maxConnectionsPerIp: 1,
+      mercureJwtKey: MERCURE_SECRET,
+      mercureProtocolCompatibility: 8, // the Mercure answers checked here are 0.x ones
+      mercureAnonymous: true,
+    });
+    drained = await startTestHerald({
+      mercureJwtKey: MERCURE_SECRET,
+      mercureProtocolCompatibility: 8,
+      mercureAnonymous: true,
+    });
+    await drained.drain();
+    jwksServer = createServer((_req, res) => res.writeHead(500).end());
+    await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
+    jwks = await startTestHerald({
+      jwksUrl: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`,
+      jwksCacheMs: 0,
+      jwksCooldownMs: 0,
+    });
+  });
+  after(async () => {
+    await Promise.all([main.close(), tight.close(), drained.close(), jwks.close()]);
+    await new Promise<void>((resolve) => jwksServer.close(() => resolve()));
+  });
+
+  it("GET /events and GET /stream: the stream, 400, 401, 429, 503", async () => {
+    for (const [path, query] of [
+      ["/events", "?topic=news&topic=orders/*"],
+      ["/stream", ""],
+    ] as const) {
+      const stream = await openStream(`${main.url}${path}${query}`);
+      stream.close();
+      api.check("GET", path, stream);
+      assert.match(stream.body, /^: ok\n\nretry: \d+\n\n/);
+      api.check(
+        "GET",
+        path,
+        await openStream(`${main.url}${path}${query}`, { authorization: "Bearer nope" }),
+      );
+      // one stream per IP on `tight`: the second is refused
+      const held = await openStream(`${tight.url}${path}${query}`);
+      const refused = await openStream(`${tight.url}${path}${query}`);
+      held.close();
+      api.check("GET", path, refused);
+      assert.equal(refused.status, 429);
+      api.check("GET", path, await openStream(`${drained.url}${path}${query}`));
+    }
+    api.check("GET", "/events", await openStream(`${main.url}/events`));
+  });
+
+  it("POST /publish: 200, 400, 401, 403, 413, 415, 429, 503", async () => {
+    const url = `${main.url}/publish`;
+    const auth = async () => bearer(await token({ publish: ["news"] }));
+    const event = { topic: "news", event: "headline", data: { title: "up" }, id: "e-1", retry: 1000 };
+    api.checkRequest("POST", "/publish", "application/json", event);
+    const answers = [
+      await postJson(url, event, await auth()),
+      await postJson(url, "{", await auth()),
+      await postJson(url, event),
+      await postJson(url, { topic: "sports", data: "x" }, await auth()),
+      await postJson(url, { topic: "news", data: big }, await auth()),
+      await call(url, {
+        method: "POST",
+        headers: { "content-type": "text/plain", ...(await auth()) },
+        body: "x",
+      }),
+      await auth().then((limited) => until429(() => postJson(url, { topic: "news", data: "x" }, limited))),
+      await postJson(`${drained.url}/publish`, event),
+    ];
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 400, 401, 403, 413, 415, 429, 503],
+    );
+    for (const answer of answers) api.check("POST", "/publish", answer);
+  });
+
+  it("POST /publish/batch: 200, 400, 401, 403, 413, 415, 429, 503", async () => {
+    const url = `${main.url}/publish/batch`;
+    const auth = async () => bearer(await token({ publish: ["news"] }));
+    const batch = (n: number, topic = "news") => ({
+      events: Array.from({ length: n }, (_, i) => ({ topic, data: i })),
+    });
+    api.checkRequest("POST", "/publish/batch", "application/json", batch(2));
+    const answers = [
+      await postJson(url, batch(2), await auth()),
+      await postJson(url, { events: [] }, await auth()),
+      await postJson(url, batch(1)),
+      await postJson(url, batch(1, "sports"), await auth()),
+      await postJson(url, batch(4), bearer(await token({ publish: ["news"] }))),
+      await call(url, {
+        method: "POST",
+        headers: { "content-type": "text/plain", ...(await auth()) },
+        body: "x",
+      }),
+      await auth().then((limited) => until429(() => postJson(url, batch(3), limited))),
+      await postJson(`${drained.url}/publish/batch`, batch(1)),
+    ];
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 400, 401, 403, 413, 415, 429, 503],
+    );
+    for (const answer of answers) api.check("POST", "/publish/batch", answer);
+  });
+
+  it("POST /broadcast (the seed's shape): 200, 400, 401, 403, 413, 429, 503", async () => {
+    const url = `${main.url}/broadcast`;
+    const auth = async () => bearer(await token({ publish: ["broadcast"] }));
+    const answers = [
+      await postJson(url, { message: "hi" }, await auth()),
+      await postJson(url, "{", await auth()),
+      await postJson(url, { message: "hi" }),
+      await postJson(url, { message: "hi" }, bearer(await token({ publish: ["news"] }))),
+      await postJson(url, { message: big }, await auth()),
+      await auth().then((limited) => until429(() => postJson(url, { message: "hi" }, limited))),
+      await postJson(`${drained.url}/broadcast`, { message: "hi" }),
+    ];
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 400, 401, 403, 413, 429, 503],
+    );
+    for (const answer of answers) api.check("POST", "/broadcast", answer);
+  });
+
+  it("POST and DELETE /auth/cookie: 204, 401, 503", async () => {
+    const url = `${main.url}/auth/cookie`;
+    const set = await call(url, { method: "POST", headers: bearer(await token({ subscribe: ["news"] })) });
+    assert.equal(set.status, 204);
+    api.check("POST", "/auth/cookie", set);
+    api.check("POST", "/auth/cookie", await call(url, { method: "POST" }));
+    // a token of a key the JWKS would hold: the JWKS cannot be fetched
+    const header = Buffer.from(JSON.stringify({ alg: "RS256", kid: "k1" })).toString("base64url");
+    const unverifiable = `${header}.${Buffer.from("{}").toString("base64url")}.c2ln`;
+    const unavailable = await call(`${jwks.url}/auth/cookie`, {
+      method: "POST",
+      headers: bearer(unverifiable),
+    });
+    assert.equal(unavailable.status, 503);
+    api.check("POST", "/auth/cookie", unavailable);
+    api.check("DELETE", "/auth/cookie", await call(url, { method: "DELETE" }));
+  });
+
+  it("Mercure subscribe: the stream, 400, 401, 429, 503", async () => {
+    const auth = bearer(await mercureToken({ subscribe: ["*"] }));
+    const stream = await openStream(`${main.url}${HUB}?topic=https://example.com/books/{id}`, auth);
+    stream.close();
+    api.check("GET", HUB, stream);
+    api.check("GET", HUB, await openStream(`${main.url}${HUB}`, auth));
+    api.check("GET", HUB, await openStream(`${main.url}${HUB}?topic=a`));
+    const held = await openStream(`${tight.url}${HUB}?topic=a`);
+    const refused = await openStream(`${tight.url}${HUB}?topic=a`);
+    held.close();
+    assert.equal(refused.status, 429);
+    api.check("GET", HUB, refused);
+    api.check("GET", HUB, await openStream(`${drained.url}${HUB}?topic=a`));
+  });
+
+  it("Mercure publish: 200, 400, 401, 403, 413, 415, 429, 503", async () => {
+    const url = `${main.url}${HUB}`;
+    const auth = async () => bearer(await mercureToken({ publish: ["https://example.com/books/{id}"] }));
+    const update: [string, string][] = [
+      ["topic", "https://example.com/books/1"],
+      ["data", "hello"],
+    ];
+    const answers = [
+      await postForm(url, update, await auth()),
+      await postForm(url, [["data", "no topic"]], await auth()),
+      await postForm(url, update),
+      await postForm(url, [["topic", "https://example.com/authors/1"]], await auth()),
+      await postForm(
+        url,
+        [
+          ["topic", "https://example.com/books/1"],
+          ["data", big],
+        ],
+        await auth(),
+      ),
+      await call(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(await auth()) },
+        body: "{}",
+      }),
+      await auth().then((limited) => until429(() => postForm(url, update, limited))),
+      await postForm(`${drained.url}${HUB}`, update),
+    ];
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 400, 401, 403, 413, 415, 429, 503],
+    );
+    for (const answer of answers) api.check("POST", HUB, answer);
+  });
+
+  it("the Mercure subscriptions API: 200, 304, 400, 401, 403, 404", async () => {
+    const topic = "https://example.com/books/{id}";
+    const stream = await openStream(
+      `${main.url}${HUB}?topic=${encodeURIComponent(topic)}`,
+      bearer(await mercureToken({ subscribe: ["https://example.com/books/1"] })),
+    );
+    try {
+      const auth = bearer(await mercureToken({ subscribe: ["*"] }));
+      const list = await call(`${main.url}${SUBS}`, { headers: auth });
+      api.check("GET", SUBS, list);
+      const listed = JSON.parse(list.body) as { subscriptions: { topic: string; subscriber: string }[] };
+      const mine = listed.subscriptions.find((s) => s.topic === topic);
+      assert.ok(mine !== undefined, `the open stream is listed: ${list.body}`);
+      const paths: [string, string][] = [
+        [SUBS, SUBS],
+        [`${SUBS}/{topic}`, `${SUBS}/${encodeURIComponent(topic)}`],
+        [
+          `${SUBS}/{topic}/{subscriber}`,
+          `${SUBS}/${encodeURIComponent(topic)}/${encodeURIComponent(mine.subscriber)}`,
+        ],
+      ];
+      const other = bearer(await mercureToken({ subscribe: ["https://example.com/books/1"] }));
+      for (const [described, path] of paths) {
+        const ok = await call(`${main.url}${path}`, { headers: auth });
+        assert.equal(ok.status, 200, ok.body);
+        api.check("GET", described, ok);
+        const etag = ok.headers.get("etag") ?? "";
+        api.check(
+          "GET",
+          described,
+          await call(`${main.url}${path}`, { headers: { ...auth, "if-none-match": etag } }),
+        );
+        api.check("GET", described, await call(`${main.url}${path}`));
+        api.check("GET", described, await call(`${main.url}${path}`, { headers: other }));
+        api.check("GET", described, await call(`${drained.url}${path}`));
+      }
+      api.check("GET", `${SUBS}/{topic}`, await call(`${main.url}${SUBS}/%E0%A4%A`, { headers: auth }));
+      const badSubscriber = await call(`${main.url}${SUBS}/a/%E0%A4%A`, { headers: auth });
+      api.check("GET", `${SUBS}/{topic}/{subscriber}`, badSubscriber);
+      const gone = await call(`${main.url}${SUBS}/a/urn%3Auuid%3Anobody`, { headers: auth });
+      assert.equal(gone.status, 404);
+      api.check("GET", `${SUBS}/{topic}/{subscriber}`, gone);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("health, readiness, figures, metrics, the page and this description", async () => {
+    for (const path of [
+      "/healthz",
+      "/readyz",
+      "/status",
+      "/metrics",
+      "/openapi.json",
+      "/",
+      "/app.js",
+      "/style.css",
+    ]) {
+      const answer = await call(`${main.url}${path}`);
+      assert.equal(answer.status, 200, `${path}: ${answer.body.slice(0, 200)}`);
+      api.check("GET", path, answer);
+    }
+    api.check("GET", "/herald-client.js", await call(`${main.url}/herald-client.js`));
+    const metadata = "/.well-known/oauth-protected-resource/.well-known/mercure";
+    api.check("GET", metadata, await call(`${main.url}${metadata}`));
+    api.check("GET", "/readyz", await call(`${drained.url}/readyz`));
+  });
+
+  it("any path: 404 for a path Herald does not serve, 405 with Allow for another method", async () => {
+    api.checkShared("NotFound", await call(`${main.url}/nope`));
+    api.checkShared("NotFound", await call(`${main.url}/.well-known/mercure/nope`));
+    const notAllowed = await call(`${main.url}/healthz`, { method: "POST" });
+    assert.equal(notAllowed.headers.get("allow"), "GET, OPTIONS");
+    api.checkShared("MethodNotAllowed", notAllowed);
+    api.checkShared("MethodNotAllowed", await call(`${main.url}${HUB}`, { method: "DELETE" }));
+  });
+
+  it("every answer the description lists was produced above (or is known to be unreachable)", () => {
+    const missing = api
+      .listedAnswers()
+      .filter((answer) => !api.checked.has(answer) && !(answer in UNREACHABLE) && !isInternal(answer));
+    assert.deepEqual(missing, [], "listed answers no test produced: test them, or list them in UNREACHABLE");
+    for (const answer of Object.keys(UNREACHABLE)) {
+      assert.ok(
+        api.listedAnswers().includes(answer),
+        `UNREACHABLE lists ${answer}, which the description does not`,
+      );
+    }
+  });
+});
