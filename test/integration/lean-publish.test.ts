@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../packages/herald/src/herald.ts";
+import { SOCKET_HIGH_WATER_MARK } from "../../packages/herald/src/http/sse/connection.ts";
 import { RawStream, startTestHerald } from "../helpers/herald.ts";
+import { heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { until } from "../helpers/waiters.ts";
 
 /**
@@ -147,6 +149,23 @@ describe("the publish routes' lean path, seen from a raw socket", () => {
     stream.close();
   });
 
+  it("serves lean connections with the socket write buffer pinned for every socket (16 KiB, also on Node 22+)", async () => {
+    let highWaterMark = 0;
+    const seen = (req: { url?: string; socket: Socket }) => {
+      if (req.url === "/publish") highWaterMark = req.socket.writableHighWaterMark;
+    };
+    herald.server.prependListener("request", seen);
+    try {
+      const client = open();
+      client.send(post("/publish", event("lean-hwm", "x")));
+      const [answer] = await client.until(1);
+      assert.equal(answer?.status, 200);
+      assert.equal(highWaterMark, SOCKET_HIGH_WATER_MARK);
+    } finally {
+      herald.server.off("request", seen);
+    }
+  });
+
   it("answers a request that comes in pieces (head split, body later) as one in a single piece", async () => {
     const stream = new RawStream(`${herald.url}/events?topic=lean-pieces`);
     await stream.opened();
@@ -282,5 +301,334 @@ describe("the publish routes' lean path, seen from a raw socket", () => {
     const data = [...stream.text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]);
     assert.deepEqual(data, ["then idle"]);
     stream.close();
+  });
+});
+
+/**
+ * The same bytes, sent to a Herald with the lean path and to one without it (every request
+ * through node:http), must get the same answers, byte for byte (the Date header and the event ids'
+ * random prefix aside), close the connection the same way, and publish the same events.
+ */
+describe("the lean path answers the same bytes as node:http, byte for byte", () => {
+  type Step = string | Buffer | { wait: number } | "end";
+  interface Case {
+    readonly name: string;
+    readonly steps: readonly Step[];
+    /** Ends with a `Connection: close` request (a connection the server keeps open otherwise). */
+    readonly probe?: boolean;
+  }
+  const lean: { herald?: Herald; stream?: RawStream } = {};
+  const plain: { herald?: Herald; stream?: RawStream } = {};
+  let token = "";
+  const config = {
+    headersTimeoutMs: 1000,
+    requestTimeoutMs: 1500,
+    corsOrigins: ["https://app.example"],
+    maxBodyBytes: 2000,
+    jwtSecret: TEST_SECRET,
+    allowAnonymousPublish: false,
+    publishRate: 0.001,
+    publishBurst: 60,
+  };
+
+  before(async () => {
+    lean.herald = await startTestHerald(config);
+    plain.herald = await startTestHerald(config, { leanPublish: false });
+    token = await heraldToken({ publish: ["diff"] });
+    for (const side of [lean, plain]) {
+      side.stream = new RawStream(`${side.herald?.url}/events?topic=diff`);
+      await side.stream.opened();
+    }
+  });
+  after(async () => {
+    for (const side of [lean, plain]) {
+      side.stream?.close();
+      await side.herald?.close();
+    }
+  });
+
+  /** Sends `steps` on a new connection; resolves with every byte received once the server closed it. */
+  const exchange = async (herald: Herald, steps: readonly Step[], name: string): Promise<string> => {
+    const socket = connect({
+      port: Number(new URL(herald.url).port),
+      host: "127.0.0.1",
+      allowHalfOpen: true,
+    });
+    let text = "";
+    let closed = false;
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    // the server's FIN (our side stays open: a half-close step must not close it)
+    socket.on("end", () => {
+      closed = true;
+    });
+    socket.on("close", () => {
+      closed = true;
+    });
+    socket.on("error", () => {});
+    try {
+      for (const step of steps) {
+        if (step === "end") socket.end();
+        else if (typeof step === "object" && "wait" in step)
+          await new Promise((r) => setTimeout(r, step.wait));
+        else socket.write(step);
+      }
+      await until(() => closed, `the server to close (${name})`, 15_000).catch((error: Error) => {
+        throw new Error(`${error.message}; so far: ${JSON.stringify(text)}`);
+      });
+      return text;
+    } finally {
+      socket.destroy();
+    }
+  };
+  const normal = (text: string) =>
+    text.replace(/\r\nDate: [^\r]*/g, "\r\nDate: *").replace(/"id":"[^"]*-(\d+)"/g, '"id":"*-$1"');
+
+  const auth = () => `Authorization: Bearer ${token}\r\n`;
+  const publishHead = (length: number | string, extra = "", line = "POST /publish HTTP/1.1") =>
+    `${line}\r\nHost: x\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${length}\r\n${extra}\r\n`;
+  const publishOf = (data: string, extra = "", line?: string) => {
+    const body = JSON.stringify({ topic: "diff", data });
+    return publishHead(Buffer.byteLength(body), extra, line) + body;
+  };
+  const bodyOf = (data: string) => JSON.stringify({ topic: "diff", data });
+  const chunked = (body: string, ext = "", trailer = "") =>
+    `${body.length.toString(16)}${ext}\r\n${body}\r\n0\r\n${trailer}\r\n`;
+  const pieces = (text: string, size: number) =>
+    Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+  const probe = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+  const cases = (): Case[] => [
+    { name: "keep-alive publish", steps: [publishOf("plain")], probe: true },
+    {
+      name: "pipelined publishes and a batch",
+      steps: [
+        publishOf("pipe 1") +
+          publishOf("pipe 2") +
+          `POST /publish/batch HTTP/1.1\r\nHost: x\r\n${auth()}Content-Type: application/json\r\nContent-Length: 46\r\n\r\n{"events":[{"topic":"diff","data":"batch 1"}]}`,
+      ],
+      probe: true,
+    },
+    {
+      name: "a request in pieces",
+      steps: pieces(publishOf("pieces"), 7),
+      probe: true,
+    },
+    {
+      name: "Content-Length and Transfer-Encoding",
+      steps: [
+        publishHead(bodyOf("cl+te").length + 7, "Transfer-Encoding: chunked\r\n") + chunked(bodyOf("cl+te")),
+      ],
+    },
+    {
+      name: "two equal Content-Lengths",
+      steps: [publishOf("cl twice", `Content-Length: ${bodyOf("cl twice").length}\r\n`)],
+    },
+    { name: "two Content-Lengths", steps: [publishOf("cl differ", "Content-Length: 3\r\n")] },
+    {
+      name: "chunked with extensions and trailers",
+      steps: [
+        `POST /publish HTTP/1.1\r\nHost: x\r\n${auth()}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunked(bodyOf("chunked ext"), ";a=b", "X-Trailer: 1\r\n")}`,
+      ],
+      probe: true,
+    },
+    { name: "obs-fold", steps: [publishOf("obs-fold", "X-Folded: a\r\n b\r\n")] },
+    {
+      name: "obs-fold of Content-Type",
+      steps: [publishOf("obs-fold ct", "").replace("application/json", "application/\r\n json")],
+    },
+    { name: "bare LF line ends", steps: [publishOf("bare lf").replace(/\r\n/g, "\n")] },
+    { name: "one bare LF", steps: [publishOf("one bare lf", "X-A: 1\nX-B: 2\r\n")] },
+    { name: "a bare CR", steps: [publishOf("bare cr", "X-A: 1\rX-B: 2\r\n")] },
+    { name: "NUL in a value", steps: [publishOf("nul", "X-A: a\0b\r\n")] },
+    { name: "obs-text in a value", steps: [publishOf("obs-text", "X-A: caf\xe9\r\n")], probe: true },
+    { name: "space before the colon", steps: [publishOf("space colon", "X-A : 1\r\n")] },
+    {
+      name: "a 15 KiB header",
+      steps: [publishOf("15k header", `X-Big: ${"a".repeat(15 * 1024)}\r\n`)],
+      probe: true,
+    },
+    { name: "a 17 KiB header", steps: [publishOf("17k header", `X-Big: ${"a".repeat(17 * 1024)}\r\n`)] },
+    ...[8 * 1024, 16 * 1024].flatMap((limit) =>
+      [-1, 0, 1].map((off) => {
+        // a head of exactly `limit + off` bytes
+        const bare = publishOf("head size", "X-Pad: \r\n");
+        const head = bare.slice(0, bare.indexOf("\r\n\r\n") + 4);
+        const pad = "p".repeat(limit + off - head.length);
+        return {
+          name: `a head of ${limit + off} bytes`,
+          steps: [publishOf("head size", `X-Pad: ${pad}\r\n`)],
+          probe: true,
+        };
+      }),
+    ),
+    { name: "Expect: 100-continue", steps: [publishOf("expect", "Expect: 100-continue\r\n")], probe: true },
+    { name: "HTTP/1.0", steps: [publishOf("http/1.0", "", "POST /publish HTTP/1.0")] },
+    {
+      name: "HTTP/1.0 keep-alive",
+      steps: [publishOf("http/1.0 ka", "Connection: keep-alive\r\n", "POST /publish HTTP/1.0")],
+      probe: true,
+    },
+    { name: "Connection: close", steps: [publishOf("conn close", "Connection: close\r\n")] },
+    { name: "Connection: Close", steps: [publishOf("conn Close", "Connection: Close\r\n")] },
+    {
+      name: "Connection: keep-alive, Upgrade",
+      steps: [publishOf("conn upgrade", "Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n")],
+      probe: true,
+    },
+    {
+      name: "absolute-form target",
+      steps: [publishOf("absolute", "", "POST http://x/publish HTTP/1.1")],
+      probe: true,
+    },
+    { name: "a query", steps: [publishOf("query", "", "POST /publish?a=1 HTTP/1.1")], probe: true },
+    { name: "a trailing slash", steps: [publishOf("slash", "", "POST /publish/ HTTP/1.1")], probe: true },
+    { name: "lower-case method", steps: [publishOf("lower", "", "post /publish HTTP/1.1")] },
+    { name: "leading CRLF", steps: [`\r\n${publishOf("leading crlf")}`], probe: true },
+    {
+      name: "pipelined after a doubtful one",
+      steps: [
+        publishOf("before doubt") +
+          publishHead(5, "Transfer-Encoding: chunked\r\n") +
+          chunked(bodyOf("doubt")) +
+          publishOf("after doubt"),
+      ],
+    },
+    {
+      name: "pipelined smuggling attempt",
+      steps: [publishOf("outer", `Content-Length: 0\r\n`) + publishOf("inner")],
+    },
+    {
+      name: "Content-Length with a sign",
+      steps: [publishOf("sign").replace(/Content-Length: /, "Content-Length: +")],
+    },
+    {
+      name: "Content-Length with leading zeros",
+      steps: [publishOf("zeros").replace(/Content-Length: /, "Content-Length: 000")],
+      probe: true,
+    },
+    { name: "Content-Length in hex", steps: [publishHead("0x10") + "x".repeat(16)] },
+    { name: "Content-Length: 0", steps: [publishHead(0)], probe: true },
+    { name: "no Host", steps: [publishOf("no host").replace("Host: x\r\n", "")] },
+    { name: "two Hosts", steps: [publishOf("two hosts", "Host: y\r\n")], probe: true },
+    { name: "empty Host", steps: [publishOf("empty host").replace("Host: x", "Host:")], probe: true },
+    { name: "a body over the limit", steps: [publishOf("x".repeat(3000))], probe: true },
+    {
+      name: "a body over the limit in pieces",
+      steps: [publishHead(3000), { wait: 50 }, "x".repeat(1000), { wait: 50 }, "x".repeat(2000)],
+      probe: true,
+    },
+    { name: "a body over 64 KiB", steps: [publishOf("x".repeat(70_000))], probe: true },
+    {
+      name: "not JSON",
+      steps: [publishOf("not json").replace("application/json", "text/plain")],
+      probe: true,
+    },
+    { name: "bad JSON", steps: [publishHead(5) + "{bad}"], probe: true },
+    { name: "no token", steps: [publishOf("no token").replace(auth(), "")], probe: true },
+    {
+      name: "a bad token",
+      steps: [publishOf("bad token").replace(auth(), "Authorization: Bearer x.y.z\r\n")],
+      probe: true,
+    },
+    {
+      name: "another topic",
+      steps: [publishOf("topic").replace('"topic":"diff"', '"topic":"dif2"')],
+      probe: true,
+    },
+    {
+      name: "CORS, allowed origin",
+      steps: [publishOf("cors ok", "Origin: https://app.example\r\n")],
+      probe: true,
+    },
+    {
+      name: "CORS, other origin",
+      steps: [publishOf("cors other", "Origin: https://evil.example\r\n")],
+      probe: true,
+    },
+    {
+      name: "CORS preflight",
+      steps: [
+        "OPTIONS /publish HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nAccess-Control-Request-Method: POST\r\n\r\n",
+      ],
+      probe: true,
+    },
+    { name: "GET /publish", steps: ["GET /publish HTTP/1.1\r\nHost: x\r\n\r\n"], probe: true },
+    {
+      name: "garbage pipelined after publishes",
+      steps: [`${publishOf("g 1")}${publishOf("g 2")}GARBAGE\r\n\r\n`],
+    },
+    {
+      name: "a Content-Length one byte long",
+      steps: [
+        publishOf("cl long").replace(/Content-Length: (\d+)/, (_, n) => `Content-Length: ${Number(n) + 1}`),
+      ],
+      probe: true,
+    },
+    {
+      name: "a request line split by a bare LF",
+      steps: [publishOf("lf line").replace("HTTP/1.1\r\n", "HTTP/1.1\n")],
+    },
+    { name: "a tab before a value", steps: [publishOf("tab", "X-Tab:\tv\t\r\n")], probe: true },
+    { name: "a header with no value", steps: [publishOf("no value", "X-Empty:\r\n")], probe: true },
+    {
+      name: "65 headers",
+      steps: [publishOf("65 headers", Array.from({ length: 65 }, (_, i) => `X-H${i}: 1\r\n`).join(""))],
+      probe: true,
+    },
+    { name: "half-close after a publish", steps: [publishOf("half close"), "end"] },
+    { name: "half-close after pipelined publishes", steps: [publishOf("hc 1") + publishOf("hc 2"), "end"] },
+    { name: "half-close in a head", steps: [publishOf("hc head").slice(0, 40), "end"] },
+    { name: "half-close in a body", steps: [publishOf("hc body").slice(0, -4), "end"] },
+    { name: "a head that does not come (408)", steps: [publishOf("slow head").slice(0, 60)] },
+    { name: "a body that does not come (408)", steps: [publishOf("slow body").slice(0, -4)] },
+    { name: "nothing sent (408)", steps: [] },
+    {
+      name: "a head dripped until the headers timeout",
+      steps: [
+        publishHead(10).replace(/\r\n$/, ""),
+        ...Array.from({ length: 12 }, () => [`X-Drip: ${"d".repeat(8)}\r\n`, { wait: 150 }]).flat(),
+      ],
+    },
+
+    // the rate limit (a burst of 60 for both servers): the last of these get 429, on both
+    {
+      name: "pipelined beyond the rate limit",
+      steps: [Array.from({ length: 40 }, (_, i) => publishOf(`rate ${i}`)).join("")],
+      probe: true,
+    },
+  ];
+
+  it("for every case", async () => {
+    const differences: string[] = [];
+    let all = "";
+    for (const c of cases()) {
+      const steps = c.probe ? [...c.steps, probe] : c.steps;
+      const [a, b] = await Promise.all([
+        exchange(lean.herald!, steps, `lean, ${c.name}`),
+        exchange(plain.herald!, steps, `node, ${c.name}`),
+      ]);
+      all += a;
+      if (normal(a) !== normal(b)) {
+        differences.push(
+          `${c.name}:\n  lean: ${JSON.stringify(normal(a)).slice(0, 700)}\n  node: ${JSON.stringify(normal(b)).slice(0, 700)}`,
+        );
+      }
+    }
+    // the same events published, in the same order
+    await until(
+      () => lean.stream!.ids().length === plain.stream!.ids().length,
+      "both streams to agree",
+      5000,
+    ).catch(() => {});
+    const data = (s: RawStream) => [...s.text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(data(lean.stream!), data(plain.stream!));
+    // the cases reach every answer they are about
+    for (const status of [100, 200, 400, 401, 403, 404, 408, 413, 415, 429, 431]) {
+      assert.match(all, new RegExp(`HTTP/1\\.1 ${status} `), `no ${status} answer among the cases`);
+    }
+    assert.deepEqual(differences, []);
   });
 });

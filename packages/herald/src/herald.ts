@@ -70,6 +70,11 @@ export interface HeraldDeps {
   readonly clusterFigures?: ClusterFigures;
   /** A `--workers` worker: stream and publish-rate limits are counted for the whole machine. */
   readonly sharedLimits?: SharedLimits;
+  /**
+   * Whether the publish routes take the lean path (http/lean-front.ts); default true. False: every
+   * request goes through node:http (the tests compare both paths' answers to the same bytes).
+   */
+  readonly leanPublish?: boolean;
 }
 
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
@@ -214,7 +219,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     },
   );
   server.on("clientError", onClientError);
-  serveLean(server, [...LEAN_ROUTES]); // the publish routes skip node:http's per-request work
+  // the publish routes skip node:http's per-request work
+  if (deps.leanPublish !== false) serveLean(server, [...LEAN_ROUTES]);
 
   const sweeper = setInterval(() => publishRate.sweep(), 60_000);
   sweeper.unref();

@@ -124,15 +124,26 @@ export class LeanResponse {
     const close = this.sink.closes();
     let text = statusLine(this.statusCode);
     const head = this.head;
+    let length = false;
     if (this.extra !== undefined) {
       for (const [key, [name, value]] of this.extra) {
-        if (head === undefined || !hasName(head, key)) text += line(name, value);
+        if (head === undefined || !hasName(head, key)) {
+          text += line(name, value);
+          length ||= key === "content-length";
+        }
       }
     }
-    if (head !== undefined) for (const name in head) text += line(name, head[name] as HeaderValue);
+    if (head !== undefined) {
+      for (const name in head) {
+        text += line(name, head[name] as HeaderValue);
+        length ||= name.length === 14 && name.toLowerCase() === "content-length";
+      }
+    }
+    // node:http frames an answer without Content-Length itself; here it is always given
+    if (!length) text += `Content-Length: ${body === undefined ? 0 : Buffer.byteLength(body)}\r\n`;
     text += headTail(close, this.sink.keepAliveSeconds);
     if (body !== undefined) text += body;
-    if (!this.socket.destroyed) this.socket.write(text);
+    if (this.socket.writable) this.socket.write(text);
     this.finish(close);
     return this;
   }

@@ -41,19 +41,24 @@ export function serveLean(server: Server, routes: readonly { method: string; pat
     lines,
     connections: new Set(),
     closing: false,
-    handOff: (socket, rest) => {
+    handOff: (socket, rest, ended) => {
       for (const listener of nodeListeners) listener.call(server, socket);
       socket.resume();
       if (rest !== undefined && rest.length > 0) socket.emit("data", rest);
+      if (ended) socket.emit("end"); // node:http missed it: its parser decides about what is left
     },
   };
   server.on("connection", (socket: Socket) => {
     front.connections.add(new LeanConnection(socket, front));
   });
-  const sweeper = setInterval(() => {
-    const now = Date.now();
-    for (const connection of front.connections) connection.check(now);
-  }, 1000);
+  // node:http's timeouts, checked as often as node:http checks its own
+  const sweeper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const connection of front.connections) connection.check(now);
+    },
+    Math.max(10, (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval ?? 1000),
+  );
   sweeper.unref();
   server.once("close", () => clearInterval(sweeper));
   const closeIdle = server.closeIdleConnections.bind(server);
@@ -75,7 +80,8 @@ interface Front {
   readonly connections: Set<LeanConnection>;
   /** The server is closing: every answer closes its connection. */
   closing: boolean;
-  handOff(socket: Socket, rest: Buffer | undefined): void;
+  /** Gives `socket` to node:http with `rest`, the bytes not consumed yet (`ended`: the client half-closed after them). */
+  handOff(socket: Socket, rest: Buffer | undefined, ended: boolean): void;
 }
 
 /** Buffered bytes above which a connection waiting for its answer stops reading (pipelining bound). */
@@ -85,8 +91,15 @@ const MAX_UNSENT = 64 * 1024;
 
 /** One connection while it is on the lean path. */
 class LeanConnection implements LeanAnswerSink {
-  /** Bytes received and not consumed yet (the rest of the request being received, and what follows). */
-  private buf: Buffer | undefined;
+  /**
+   * Bytes received and not consumed yet (the rest of the request being received, and what
+   * follows), as they came: joined only when a head is read or a body is complete, so a body
+   * dripped byte by byte costs linear time.
+   */
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** Bytes at the start of the buffer known to hold complete lean requests (see `next`). */
+  private checked = 0;
   /** A request is with the route; the next one waits. */
   private busy = false;
   /**
@@ -95,13 +108,17 @@ class LeanConnection implements LeanAnswerSink {
    * nothing at all).
    */
   private since = Date.now();
-  /** The head of the request being received, once complete (its body is still coming). */
+  /** The head of the request at the start of the buffer, once complete (its body is still coming). */
   private head: LeanHead | undefined;
-  /** The route has the request whose body is still coming: settle it when the body is in (or not). */
+  /**
+   * The request whose body is still coming: settled when the body is in (or not). It may have been
+   * answered already (401, 413): its body is then thrown away as it comes, as node:http does, and
+   * the next request waits for its end.
+   */
   private body: { resolve(body: Buffer): void; reject(error: Error): void } | undefined;
   /** The end of the last answer, or the connection's start. */
   private idleSince = Date.now();
-  /** The client half-closed: close once the request with the route is answered. */
+  /** The client half-closed: once every complete request is answered, the connection closes. */
   private ended = false;
   /** The request with the route asked for `Connection: close`. */
   private closeAfter = false;
@@ -119,17 +136,19 @@ class LeanConnection implements LeanAnswerSink {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.since === 0) this.since = Date.now();
-    if (this.buf === undefined) this.buf = chunk;
-    else this.buf = Buffer.concat([this.buf, chunk]);
+    this.chunks.push(chunk);
+    this.size += chunk.length;
     if (this.body !== undefined) this.bodyIn();
     else if (!this.busy) this.next();
-    else if (this.buf.length > MAX_BUFFERED) this.socket.pause();
+    else if (this.size > MAX_BUFFERED) this.socket.pause();
   };
 
   private readonly onEnd = (): void => {
     this.ended = true;
-    this.bodyLost();
-    if (!this.busy) this.close();
+    // a body cut short: node:http's parser fails at the end of input (400, closed), then the route
+    // learns that the body will not come
+    if (this.body !== undefined) this.failAtEnd();
+    else if (!this.busy) this.next();
   };
 
   private readonly onError = (): void => {
@@ -141,22 +160,43 @@ class LeanConnection implements LeanAnswerSink {
     this.leave();
   };
 
+  /** The buffered bytes, as one buffer. */
+  private bytes(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.size)];
+    return this.chunks[0] as Buffer;
+  }
+
   /**
    * Serves the buffered requests, one at a time, until one is incomplete or not lean. As node:http
    * does, a request goes to the route once its head is in; its body may still be coming.
+   *
+   * Before a request is served, every complete request buffered behind it is read too: when one
+   * of them is no lean request (another route, a doubtful head, garbage), the connection goes to
+   * node:http with all of them, as node:http would have had them all at once (it then decides,
+   * for instance, to close after the first answer rather than answer the rest).
    */
   private next(): void {
-    while (!this.busy && !this.gone && this.buf !== undefined) {
-      const buf = this.buf;
+    while (!this.busy && !this.gone && this.body === undefined) {
+      if (this.size === 0) {
+        if (this.ended) this.close();
+        return;
+      }
+      const buf = this.bytes();
       const head = this.head ?? readLeanHead(buf, this.front.lines);
-      if (head === "more") return;
-      if (head === "node") {
+      if (head === "node" || (head !== "more" && this.doubtAhead(buf, head))) {
         this.handOff();
         return;
       }
-      this.head = undefined;
+      if (head === "more") {
+        if (this.ended) this.failAtEnd();
+        return;
+      }
       const total = head.headLength + head.bodyLength;
       if (buf.length < total) {
+        if (this.ended) {
+          this.failAtEnd();
+          return;
+        }
         this.head = head;
         const body = new Promise<Buffer>((resolve, reject) => {
           this.body = { resolve, reject };
@@ -165,37 +205,37 @@ class LeanConnection implements LeanAnswerSink {
         this.serve(head, body);
         return;
       }
-      // Bytes after this request that are no lean request (another route, garbage): node:http gets
-      // them with this request, as it would have had them all at once (it then decides, for
-      // instance, to close after this answer rather than answer the garbage).
-      let after: HeadOutcome | undefined;
-      if (buf.length > total) {
-        after = readLeanHead(buf.subarray(total), this.front.lines);
-        if (after === "node") {
-          this.handOff();
-          return;
-        }
-      }
+      this.head = undefined;
       this.consume(total);
-      this.head = typeof after === "object" ? after : undefined;
       this.serve(head, buf.subarray(head.headLength, total));
     }
   }
 
-  /** Bytes came for the body the route waits for: hand it over once complete. */
+  /** Whether a complete request buffered after `first` (at the start of `buf`) is no lean request. */
+  private doubtAhead(buf: Buffer, first: LeanHead): boolean {
+    let at = Math.max(this.checked, first.headLength + first.bodyLength);
+    while (at < buf.length) {
+      const head = readLeanHead(buf.subarray(at), this.front.lines);
+      if (head === "node") return true;
+      if (head === "more" || at + head.headLength + head.bodyLength > buf.length) break;
+      at += head.headLength + head.bodyLength;
+    }
+    this.checked = at;
+    return false;
+  }
+
+  /** Bytes came for the body the route waits for (or that is being thrown away). */
   private bodyIn(): void {
     const head = this.head as LeanHead;
     const total = head.headLength + head.bodyLength;
-    const buf = this.buf as Buffer;
-    if (buf.length < total) {
-      if (buf.length > MAX_BUFFERED) this.socket.pause();
-      return;
-    }
+    if (this.size < total) return;
     const body = this.body as NonNullable<typeof this.body>;
+    const buf = this.bytes();
     this.body = undefined;
     this.head = undefined;
     this.consume(total);
     body.resolve(buf.subarray(head.headLength, total));
+    if (!this.busy) this.next(); // it was answered already: the next request's turn
   }
 
   /** The client went away before the body the route waits for was in (node:http: 'aborted'). */
@@ -206,11 +246,33 @@ class LeanConnection implements LeanAnswerSink {
     body.reject(endedEarly());
   }
 
-  /** The request of `total` bytes at the start of `buf` is taken; what follows starts the next one. */
+  /**
+   * The client half-closed in the middle of a request: as node:http's parser at the end of input,
+   * a 'clientError' (the server's handler answers 400 and closes), then the route (if it has the
+   * request) learns that its body will not come.
+   */
+  private failAtEnd(): void {
+    const error = Object.assign(new Error("Parse Error: Invalid EOF state"), {
+      code: "HPE_INVALID_EOF_STATE",
+    });
+    this.fail(error);
+  }
+
+  /** As node:http on a parse error or a timeout: 'clientError', or the socket destroyed when nobody handles it. */
+  private fail(error: Error): void {
+    this.leave();
+    const { server } = this.front;
+    if (!server.emit("clientError", error, this.socket)) this.socket.destroy();
+    this.bodyLost();
+  }
+
+  /** The request of `total` bytes at the start of the buffer is taken; what follows starts the next one. */
   private consume(total: number): void {
-    const buf = this.buf as Buffer;
-    this.buf = buf.length > total ? buf.subarray(total) : undefined;
-    this.since = this.buf === undefined ? 0 : Date.now();
+    const buf = this.bytes();
+    this.size -= total;
+    this.checked = Math.max(0, this.checked - total);
+    this.chunks = this.size > 0 ? [buf.subarray(total)] : [];
+    this.since = this.size === 0 ? 0 : Date.now();
   }
 
   private serve(head: LeanHead, body: Buffer | Promise<Buffer>): void {
@@ -227,9 +289,7 @@ class LeanConnection implements LeanAnswerSink {
 
   /** For the answer being written: whether it closes the connection (`Connection: close`). */
   closes(): boolean {
-    // an answer given before its request's body was in closes (node:http cannot keep such a
-    // connection either: the rest of the body would be taken for the next request)
-    return this.closeAfter || this.front.closing || this.ended || this.body !== undefined;
+    return this.closeAfter || this.front.closing;
   }
 
   /** For the answer being written: `Keep-Alive: timeout=` (the server's keepAliveTimeout). */
@@ -246,8 +306,9 @@ class LeanConnection implements LeanAnswerSink {
       this.close();
       return;
     }
+    if (this.body !== undefined) return; // answered before its body was in: the rest is thrown away first
     if (this.socket.isPaused()) this.socket.resume();
-    if (this.buf === undefined) return;
+    if (this.size === 0 && !this.ended) return;
     if (this.socket.writableLength > MAX_UNSENT) this.socket.once("drain", () => this.next());
     else this.next();
   }
@@ -263,12 +324,7 @@ class LeanConnection implements LeanAnswerSink {
     if (this.since !== 0) {
       const limit = this.head === undefined ? server.headersTimeout : server.requestTimeout;
       if (limit > 0 && now - this.since > limit) {
-        // as node:http does: 'clientError' with its timeout code (the server's handler answers
-        // 408 and closes), or the socket is destroyed when nobody handles it
-        this.bodyLost();
-        this.leave();
-        const error = Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" });
-        if (!server.emit("clientError", error, this.socket)) this.socket.destroy();
+        this.fail(Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }));
       }
     } else if (server.keepAliveTimeout > 0 && now - this.idleSince > server.keepAliveTimeout) {
       this.destroy();
@@ -277,7 +333,7 @@ class LeanConnection implements LeanAnswerSink {
 
   /** As node:http's closeIdleConnections: no request being received or answered. */
   closeIfIdle(): void {
-    if (!this.busy && this.buf === undefined) this.destroy();
+    if (!this.busy && this.size === 0) this.destroy();
   }
 
   destroy(): void {
@@ -293,11 +349,12 @@ class LeanConnection implements LeanAnswerSink {
 
   /** Hands the connection, with the bytes not consumed yet, to node:http. */
   private handOff(): void {
-    const rest = this.buf;
-    this.buf = undefined;
+    const rest = this.size > 0 ? this.bytes() : undefined;
+    this.chunks = [];
+    this.size = 0;
     this.head = undefined;
     this.leave(true);
-    this.front.handOff(this.socket, rest);
+    this.front.handOff(this.socket, rest, this.ended);
   }
 
   /** Stops serving the connection: it was handed to node:http, or it is closing. */

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http";
+import { type IncomingHttpHeaders, maxHeaderSize } from "node:http";
 
 /**
  * Reading a request head on the lean path (http/lean-front.ts): only the plainest HTTP/1.1
@@ -13,8 +13,12 @@ import type { IncomingHttpHeaders } from "node:http";
  * is `keep-alive` or `close`; at most MAX_HEADERS headers in at most MAX_LEAN_HEAD bytes.
  */
 
-/** Most bytes of a lean head: node:http's default header limit (16 KiB). */
-export const MAX_LEAN_HEAD = 16 * 1024;
+/**
+ * Most bytes of a lean head: 8 KiB, well under node:http's header limit (16 KiB unless
+ * --max-http-header-size says otherwise; half of it then), so that a head near the limit is
+ * counted, and refused (431), by node:http alone.
+ */
+export const MAX_LEAN_HEAD = Math.min(8 * 1024, Math.floor(maxHeaderSize / 2));
 /** Largest lean body; a larger one goes through node:http (which applies HERALD_MAX_BODY as always). */
 export const MAX_LEAN_BODY = 64 * 1024;
 const MAX_HEADERS = 64;
