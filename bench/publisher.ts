@@ -10,17 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eventData, HOST, type ServerHandle } from "./harness.ts";
-import { runKeepAlivePool } from "./keepalive.ts";
+import { type PoolResult, runKeepAlivePool } from "./keepalive.ts";
 import { runPipeline } from "./pipeline.ts";
 
-export interface PublishLoad {
-  sent: number;
-  ok: number;
-  failed: number;
-  elapsedMs: number;
-  /** Time from sending a request to the end of its answer. */
-  p50Ms: number;
-  p99Ms: number;
+/** A publishing run's figures (bench/keepalive.ts's, whichever client ran it). */
+export interface PublishLoad extends PoolResult {
   /** The load generator's own CPU time (ms), when it ran as its own process. */
   cpuMs?: number;
   client: "C" | "node";
