@@ -80,6 +80,12 @@ export function heraldPublish(topic: string, data: string): PublishRequest {
   return { path: "/publish", contentType: "application/json", body: JSON.stringify({ topic, data }) };
 }
 
+/**
+ * The `herald` command the bench starts: this checkout's build, or `HERALD_BENCH_BIN` (the
+ * `bin/herald.js` of another build, to compare two versions with the same bench; read at each start).
+ */
+const heraldBin = () => process.env.HERALD_BENCH_BIN ?? "packages/herald/bin/herald.js";
+
 /** Starts `herald` with `args` (and `nodeArgs` for node itself) and waits until /readyz answers 200. */
 export async function startServer(args: string[], nodeArgs: string[] = []): Promise<ServerHandle> {
   const port = await freePort();
@@ -88,7 +94,7 @@ export async function startServer(args: string[], nodeArgs: string[] = []): Prom
     process.execPath,
     [
       ...nodeArgs,
-      "packages/herald/bin/herald.js",
+      heraldBin(),
       "--port",
       String(port),
       "--host",

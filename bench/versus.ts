@@ -4,11 +4,10 @@
  * machine's load hits all three), and every Herald figure of interest is also printed as a ratio
  * to nchan's figure of the same run ("herald, 1 process / nchan").
  */
-import { eventData, HOST, LoadPool, type ServerHandle, sleep, startServer } from "./harness.ts";
-import { runKeepAlivePool } from "./keepalive.ts";
+import { LoadPool, type ServerHandle, sleep, startServer } from "./harness.ts";
 import { measured, nextSeq, PATH, saturate, TOPIC, waitFor } from "./load.ts";
 import { nchanMissing, startNchan } from "./nchan.ts";
-import { runPipeline } from "./pipeline.ts";
+import { publishLoad } from "./publisher.ts";
 import type { Options, Row } from "./scenarios.ts";
 
 export const REFERENCE = "nchan";
@@ -142,7 +141,8 @@ export async function runIdle(o: Options): Promise<Row[]> {
 /**
  * One subscriber each; publishing for `o.duration` s, either from a pool of `o.connections`
  * keep-alive connections with one request in flight on each (`pipelined` false: how producers
- * publish), or pipelined (8 connections x 16 requests in flight).
+ * publish), or pipelined (8 connections x 16 requests in flight). The load comes from the C
+ * publisher when there is a C compiler (bench/publisher.ts).
  */
 export function runPublish(pipelined: boolean) {
   return async (o: Options): Promise<Row[]> => {
@@ -151,20 +151,20 @@ export function runPublish(pipelined: boolean) {
       for (let run = 0; run < o.runs; run++) {
         for (const { target, server, pool } of held) {
           await pool.reset();
-          const first = nextSeq(10_000_000);
-          const request = (i: number) => server.publishRequest(TOPIC, eventData(first + i, o.size));
-          const { path, contentType } = request(0);
-          const m = await measured(server, pool, async () => {
-            const common = { host: HOST, port: server.port, path, durationMs: o.duration * 1000 };
-            const body = (i: number) => request(i).body;
-            if (pipelined) return { ...(await runPipeline({ ...common, connections: 8, depth: 16, body })) };
-            return runKeepAlivePool({ ...common, contentType, connections: o.connections, body });
-          });
+          const load = {
+            connections: pipelined ? 8 : o.connections,
+            depth: pipelined ? 16 : 1,
+            durationMs: o.duration * 1000,
+            size: o.size,
+            first: nextSeq(10_000_000),
+          };
+          const m = await measured(server, pool, () => publishLoad(server, TOPIC, load));
           const value = m.value;
           await pool.progress(true);
           await waitFor(pool, value.ok, 3000);
           await pool.progress(false);
           const report = await pool.report(value.ok);
+          const publisherMs = value.cpuMs ?? m.publisherCpuMs;
           rows.push({
             target: target.name,
             run,
@@ -174,8 +174,9 @@ export function runPublish(pipelined: boolean) {
             "dup/reorder": report.extra + report.disorder,
             "server µs/publish": (m.serverCpuMs * 1000) / Math.max(1, value.ok),
             "server kernel share %": (100 * m.serverSysMs) / Math.max(1, m.serverCpuMs),
-            "publisher µs/publish": (m.publisherCpuMs * 1000) / Math.max(1, value.ok),
-            ...("p50Ms" in value ? { "answer p50 ms": value.p50Ms, "answer p99 ms": value.p99Ms } : {}),
+            [`publisher (${value.client}) µs/publish`]: (publisherMs * 1000) / Math.max(1, value.ok),
+            "answer p50 ms": value.p50Ms,
+            "answer p99 ms": value.p99Ms,
           });
         }
       }

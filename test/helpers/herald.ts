@@ -1,6 +1,6 @@
 import { request } from "node:http";
 import { configWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
-import { type Herald, startHerald } from "../../packages/herald/src/herald.ts";
+import { type Herald, type HeraldDeps, startHerald } from "../../packages/herald/src/herald.ts";
 import { createLogger } from "../../packages/herald/src/ops/logger.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -10,7 +10,10 @@ import { Waiters } from "./waiters.ts";
  * (every test client is 127.0.0.1), unless the test says otherwise: tests about other things need
  * no token and hit no limit. test/auth and test/limits set them.
  */
-export function startTestHerald(overrides: Partial<HeraldConfig> = {}): Promise<Herald> {
+export function startTestHerald(
+  overrides: Partial<HeraldConfig> = {},
+  deps: Omit<HeraldDeps, "log"> = {},
+): Promise<Herald> {
   const config = configWith({
     port: 0,
     host: "127.0.0.1",
@@ -22,7 +25,7 @@ export function startTestHerald(overrides: Partial<HeraldConfig> = {}): Promise<
     maxConnectionsPerIp: 1_000_000,
     ...overrides,
   });
-  return startHerald(config, { log: createLogger(config.logLevel) });
+  return startHerald(config, { ...deps, log: createLogger(config.logLevel) });
 }
 
 export interface JsonResponse {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { concat } from "../../packages/herald/src/core/bytes.ts";
 import {
   encodeComment,
   encodeEvent,
@@ -80,5 +81,35 @@ describe("encodeEvent", () => {
       ["ok", "hb"],
     );
     assert.deepEqual(parse(encodeRetry(2500)).retries, [2500]);
+  });
+});
+
+describe("encoded events share slabs, and their bytes never change", () => {
+  it("keeps each event's bytes as encoded while later events fill one slab after another; one batch of neighbours is one view", () => {
+    const decoder = new TextDecoder();
+    const events = Array.from({ length: 2000 }, (_, i) => ({
+      id: `e-${i}`,
+      data: `{"n":${i},"text":"${"é€𝄞".repeat(i % 7)}${"x".repeat(i % 300)}"}`,
+    }));
+    const bytes = events.map((e) => encodeEvent(e));
+    // 2,000 events of up to ~350 bytes fill several 64 KiB slabs
+    assert.ok(new Set(bytes.map((b) => b.buffer)).size > 3, "several slabs");
+    for (let i = 0; i < events.length; i++) {
+      assert.equal(decoder.decode(bytes[i]), encodeEventText(events[i]!), `event ${i} unchanged`);
+    }
+    // neighbours in one slab: their batch is a view of it, with the same bytes as a copy would have
+    const [a, b, c] = [bytes[10]!, bytes[11]!, bytes[12]!];
+    assert.equal(a.buffer, c.buffer);
+    const batch = concat([a, b, c]);
+    assert.equal(batch.buffer, a.buffer, "no copy");
+    assert.equal(decoder.decode(batch), decoder.decode(a) + decoder.decode(b) + decoder.decode(c));
+    // not neighbours: a copy
+    const apart = concat([a, c]);
+    assert.notEqual(apart.buffer, a.buffer);
+    assert.equal(decoder.decode(apart), decoder.decode(a) + decoder.decode(c));
+    // a large event has its own buffer
+    const large = encodeEvent({ id: "big", data: "L".repeat(100_000) });
+    assert.equal(large.byteOffset, 0);
+    assert.equal(large.buffer.byteLength, large.length);
   });
 });

@@ -24,6 +24,7 @@ import { parseSelector } from "./core/topic.ts";
 import { onClientError } from "./http/client-errors.ts";
 import { Cors } from "./http/cors.ts";
 import { InFlight } from "./http/in-flight.ts";
+import { LEAN_ROUTES, serveLean } from "./http/lean-front.ts";
 import { serve } from "./http/serve.ts";
 import { SOCKET_HIGH_WATER_MARK, type SseConnection } from "./http/sse/connection.ts";
 import { Streams } from "./http/sse/open-stream.ts";
@@ -77,6 +78,11 @@ export interface HeraldDeps {
   readonly sharedLimits?: SharedLimits;
   /** A `--workers` worker on the memory bus: presence between the workers (cluster/presence.ts). */
   readonly presenceChannel?: PresenceChannel & Leadership;
+  /**
+   * Whether the publish routes take the lean path (http/lean-front.ts); default true. False: every
+   * request goes through node:http (the tests compare both paths' answers to the same bytes).
+   */
+  readonly leanPublish?: boolean;
 }
 
 /** Starts Herald on `config.port` and resolves once it listens and the hub tails the bus. */
@@ -251,6 +257,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     },
   );
   server.on("clientError", onClientError);
+  // the publish routes skip node:http's per-request work
+  if (deps.leanPublish !== false) serveLean(server, [...LEAN_ROUTES]);
 
   const sweeper = setInterval(() => publishRate.sweep(), 60_000);
   sweeper.unref();

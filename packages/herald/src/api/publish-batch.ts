@@ -46,10 +46,10 @@ export async function handlePublishBatch(
   const scope = publishScope(principal);
   const inputs: PublishInput[] = events.map((event, i) => {
     try {
-      const input = parsePublishBody(event);
+      const input = parsePublishBody(event, scope);
       hub.validate(input);
       allowPublish(principal, input.topics);
-      return { ...input, scope };
+      return input;
     } catch (error) {
       if (error instanceof HeraldError) throw new HeraldError(error.code, `events[${i}]: ${error.message}`);
       throw error;

@@ -8,8 +8,9 @@ const FIELDS = new Set(["topic", "data", "event", "id", "retry", "private"]);
  * values (lengths, CR/LF in ids, ...) are `validatePublish`'s, in the core.
  *
  * `data`: a string is sent as is; any other JSON value is sent as its JSON text.
+ * `scope`: the publisher's deduplication scope (`publishScope`), set by the server, never by the body.
  */
-export function parsePublishBody(body: unknown): PublishInput {
+export function parsePublishBody(body: unknown, scope?: string): PublishInput {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw badRequest('the body must be a JSON object such as {"topic":"news","data":"hello"}');
   }
@@ -34,6 +35,7 @@ export function parsePublishBody(body: unknown): PublishInput {
     id: optionalString(record, "id"),
     retry: optionalNumber(record, "retry"),
     private: optionalBoolean(record, "private"),
+    scope,
   };
 }
 

@@ -19,6 +19,7 @@ import {
   RECENT_EVENTS,
   replayToWire,
   type ToPrimary,
+  type ToWorker,
   toHolder,
   toWire,
   type WireEvent,
@@ -82,6 +83,8 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   let stored: { worker: Worker; rid: number; results: AppendResult[] }[] = [];
   const counts = new DeliveryCounts<Worker>({ keep: 65_536, maxHoldMs: MAX_HOLD_MS });
   setInterval(() => counts.expire(), 250).unref();
+  /** The last append rid taken from each worker, not yet acknowledged in a turn (`ToWorker.acked`). */
+  const acks = new Map<Worker, number>();
   /** Workers whose bus listens (a worker still starting is not waited for). */
   const busListening = new Set<Worker>();
   /** The first position each listening worker was sent: it counts nothing before. */
@@ -109,14 +112,18 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     for (const worker of Object.values(cluster.workers ?? {})) {
       if (worker === undefined || !worker.isConnected()) continue;
       const mine = (answers.get(worker) ?? []).map((a) => (typeof a === "function" ? a() : a));
-      if (turn.length === 0 && mine.length === 0) continue;
-      worker.send({ herald: "turn", events: turn, answers: mine, historySize, headId });
+      const acked = acks.get(worker);
+      if (turn.length === 0 && mine.length === 0 && acked === undefined) continue;
+      const message: ToWorker = { herald: "turn", events: turn, answers: mine, historySize, headId };
+      if (acked !== undefined) message.acked = acked;
+      worker.send(message);
       const first = turn[0];
       if (first !== undefined && busListening.has(worker) && !firstSent.has(worker)) {
         firstSent.set(worker, first.pos);
       }
     }
     answers.clear();
+    acks.clear();
     const appends = stored;
     stored = [];
     const counting = appends.length === 0 ? [] : [...busListening];
@@ -154,6 +161,13 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     });
     cluster.on("message", (worker: Worker, message: ToPrimary) => {
       if (message?.herald === "append") {
+        for (const { first, counts: each } of message.counted ?? []) counts.counted(worker, first, each);
+        // taken now (stored or refused), whatever the answers wait for: the next turn says so
+        const last = message.requests[message.requests.length - 1];
+        if (last !== undefined) {
+          acks.set(worker, last.rid);
+          schedule();
+        }
         // appended in arrival order: MemoryBus stores synchronously, so positions follow this loop
         for (const { rid, inputs } of message.requests) {
           bus.append(inputs).then(
@@ -166,8 +180,6 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
         }
       } else if (message?.herald === "listening") {
         busListening.add(worker);
-      } else if (message?.herald === "counted") {
-        counts.counted(worker, message.first, message.counts);
       } else if (message?.herald === "replay") {
         // the worker applies its subscriber's rights to `carrying`, then names what it may receive
         const { rid, lastEventId, limit, accept } = message;
@@ -250,6 +262,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   };
   cluster.on("exit", (worker, code, signal) => {
     answers.delete(worker);
+    acks.delete(worker);
     counts.gone(worker);
     busListening.delete(worker);
     firstSent.delete(worker);

@@ -6,9 +6,9 @@ import { storeEvent } from "../core/stored-event.ts";
  * The messages between the cluster primary (which owns the log) and its workers, over node:cluster's
  * IPC channel (JSON). One channel per worker, in order both ways.
  *
- * worker -> primary: `append` (several appends of one event-loop turn in one message), `replay`
- * (resolved in two steps when the subscriber may not receive the earliest event carrying its id),
- * `counted` (how many local subscribers each event of a turn was queued for, once written).
+ * worker -> primary: `append` (the appends of one event-loop turn or more, and `counted`: how many
+ * local subscribers each event of the turns it wrote was queued for), `replay` (resolved in two
+ * steps when the subscriber may not receive the earliest event carrying its id).
  * primary -> worker: `turn`: the events stored during one turn of the primary (every worker gets
  * them, in log order) followed by answers for this worker. An append is answered only once every
  * worker has counted its events, so a worker always has delivered an event locally before the
@@ -30,12 +30,17 @@ export interface AppendRequest {
   inputs: readonly PublishInput[];
 }
 
+/** A worker wrote the events at `first`, `first + 1`, ... to `counts[i]` of its subscribers. */
+export interface Counted {
+  first: number;
+  counts: number[];
+}
+
 export type ToPrimary =
-  | { herald: "append"; requests: AppendRequest[] }
+  /** A worker's appends (possibly none) and the counts of the turns it wrote since its last message. */
+  | { herald: "append"; requests: AppendRequest[]; counted?: Counted[] }
   /** The worker's bus listens: from now on it counts every turn it gets. */
   | { herald: "listening" }
-  /** A worker wrote the events at `first`, `first + 1`, ... to `counts[i]` of its subscribers. */
-  | { herald: "counted"; first: number; counts: number[] }
   /**
    * `accept`, when present: the positions of the held events carrying `lastEventId` that the
    * resuming subscriber may receive (from a first answer's `carrying`); the id resolves to the
@@ -97,6 +102,12 @@ export type ToWorker = {
   historySize: number;
   /** The log's head after these events, as `replay` accepts it (`<epoch>-<pos>`). */
   headId: string;
+  /**
+   * The last append request (`rid`) of this worker that the primary has taken (stored or refused):
+   * a worker keeps one append message unacknowledged at most, and sends what came meanwhile once
+   * this arrives (so appends travel in as few messages as the round trip allows).
+   */
+  acked?: number;
 };
 
 export function toWire(event: HeraldEvent): WireEvent {

@@ -14,6 +14,7 @@ import {
   type Answer,
   type AppendedWire,
   type AppendRequest,
+  type Counted,
   fromWire,
   keptByWorker,
   RECENT_EVENTS,
@@ -44,8 +45,9 @@ type Resolved = Answer | { rid: number; results: AppendResult[] };
  * listener before `append` resolves. Replays are answered by the primary from the one history, up
  * to the head when it answers; events stored before that answer reach this worker before it (one
  * ordered channel), so the hub's replay-then-live join has no gap.
- * Appends of one event-loop turn travel in one message. If the primary is gone, `append` and
- * `replay` reject with `unavailable`.
+ * Appends of one event-loop turn travel in one message, and at most one such message is
+ * unacknowledged: the appends made meanwhile go together once the primary acknowledges it
+ * (`ToWorker.acked`). If the primary is gone, `append` and `replay` reject with `unavailable`.
  */
 export class ClusterBus implements Bus {
   private listener: ((events: readonly HeraldEvent[]) => void) | undefined;
@@ -56,6 +58,11 @@ export class ClusterBus implements Bus {
   /** Small events by position (`keptByWorker`), so answers and replays reuse the objects the hub delivered. */
   private readonly recent = new Map<number, HeraldEvent>();
   private outgoing: AppendRequest[] = [];
+  /** The last rid of the append message sent and not acknowledged yet (`ToWorker.acked`). */
+  private unacked: number | undefined;
+  /** Counts of written turns, to go with the next message. */
+  private counted: Counted[] = [];
+  private flushScheduled = false;
   private nextRid = 1;
   private size = 0;
   private head: string | undefined;
@@ -88,8 +95,8 @@ export class ClusterBus implements Bus {
 
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
     const rid = this.nextRid++;
-    if (this.outgoing.length === 0) setImmediate(() => this.sendAppends());
     this.outgoing.push({ rid, inputs });
+    this.scheduleFlush();
     const answer = await this.ask(rid);
     if (!("results" in answer)) throw new HeraldError("internal", "the cluster primary answered out of turn");
     return answer.results;
@@ -163,10 +170,39 @@ export class ClusterBus implements Bus {
     return new Promise((resolve, reject) => this.waiting.set(rid, { resolve, reject }));
   }
 
-  private sendAppends(): void {
-    const requests = this.outgoing;
-    this.outgoing = [];
-    if (requests.length > 0) this.post({ herald: "append", requests });
+  /**
+   * What this worker tells the primary travels in as few messages as possible (`append`): the
+   * counts of the turns it wrote, and its appends. At most one message with appends is
+   * unacknowledged: the appends made meanwhile wait for its acknowledgement (`ToWorker.acked`).
+   * Under load appends gather while the previous message is with the primary, and go as soon as
+   * it is acknowledged; under light load one goes at the end of the turn it was made in.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || !this.canSend()) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.canSend()) this.flush();
+    });
+  }
+
+  /** Whether appends may go now (else the acknowledgement will send them). */
+  private canSend(): boolean {
+    return this.outgoing.length > 0 && this.unacked === undefined;
+  }
+
+  private flush(): void {
+    const requests = this.unacked === undefined ? this.outgoing : [];
+    const counted = this.counted;
+    if (requests.length === 0 && counted.length === 0) return;
+    if (requests.length > 0) {
+      this.outgoing = [];
+      this.unacked = (requests[requests.length - 1] as AppendRequest).rid;
+    }
+    this.counted = [];
+    this.post(
+      counted.length === 0 ? { herald: "append", requests } : { herald: "append", requests, counted },
+    );
   }
 
   private post(message: ToPrimary): void {
@@ -178,6 +214,11 @@ export class ClusterBus implements Bus {
   }
 
   private onTurn(message: ToWorker): void {
+    // before the listener: the appends waiting go before the hub writes these events (shorter round trips)
+    if (message.acked !== undefined && this.unacked !== undefined && message.acked >= this.unacked) {
+      this.unacked = undefined;
+      this.scheduleFlush();
+    }
     this.size = message.historySize;
     const events = message.events.map(fromWire);
     if (events.length > 0) {
@@ -191,14 +232,17 @@ export class ClusterBus implements Bus {
       // once written here, the primary learns to how many (it answers appends with every worker's
       // sum); before the hub started, to none
       const first = (events[0] as HeraldEvent).pos;
-      if (this.localCounts === undefined)
-        this.post({ herald: "counted", first, counts: events.map(() => 0) });
-      else {
-        void this.localCounts(events).then((counts) =>
-          this.post({ herald: "counted", first, counts: [...counts] }),
-        );
+      if (this.localCounts === undefined) {
+        this.counted.push({ first, counts: events.map(() => 0) });
+        this.flush();
+      } else {
+        void this.localCounts(events).then((counts) => {
+          this.counted.push({ first, counts: [...counts] });
+          this.flush();
+        });
       }
     }
+
     for (const answer of message.answers) {
       const waiter = this.waiting.get(answer.rid);
       this.waiting.delete(answer.rid);

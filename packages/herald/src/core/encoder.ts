@@ -34,8 +34,31 @@ export function encodeEventText(event: EncodableEvent): string {
   return `${out}\n`;
 }
 
+/**
+ * The event's wire bytes. Small events are encoded into a shared 64 KiB slab (a view of it, as
+ * node's Buffer pool does): no buffer of its own per event, which the garbage collector would
+ * otherwise track one by one for as long as the history holds the event. A slab is freed once no
+ * event viewing it is held. Bytes once written are never changed.
+ */
 export function encodeEvent(event: EncodableEvent): Uint8Array {
-  return utf8.encode(encodeEventText(event));
+  return encodeSmall(encodeEventText(event));
+}
+
+const SLAB = 64 * 1024;
+/** Texts up to this many characters go into the slab (at most 3 bytes each in UTF-8). */
+const SMALL = 4096;
+let slab = new Uint8Array(SLAB);
+let slabUsed = 0;
+
+function encodeSmall(text: string): Uint8Array {
+  if (text.length > SMALL) return utf8.encode(text);
+  if (slabUsed + text.length * 3 > SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  slabUsed += utf8.encodeInto(text, slab.subarray(start)).written;
+  return slab.subarray(start, slabUsed);
 }
 
 /** A comment line (ignored by clients): heartbeats and the opening line. Line breaks are dropped. */

@@ -128,8 +128,13 @@ function checkField(name: string, value: string | undefined, maxLength: number):
   }
 }
 
+const encoder = new TextEncoder();
+/** Room for `encodeInto` to count the bytes of texts up to 4,096 characters without a loop in JavaScript. */
+const scratch = new Uint8Array(3 * 4096);
+
 /** The UTF-8 size of `text` in bytes (a lone surrogate counts as the 3 bytes of U+FFFD). */
 export function utf8Length(text: string): number {
+  if (text.length <= 4096) return encoder.encodeInto(text, scratch).written;
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -45,9 +45,15 @@ export interface HubOptions {
   readonly privateTopics?: readonly TopicSelector[];
 }
 
+/** Positions whose local `queued` count the hub keeps (a retry answers as the first time within them). */
+const QUEUED_KEEP = 65_536;
+
 export interface PublishResult {
   readonly id: string;
-  /** Local subscribers the event was written or queued to (for a retry: as the first time). */
+  /**
+   * Local subscribers the event was written or queued to (for a retry: as the first time, when the
+   * event is among the last 65,536 positions; 0 for an older one).
+   */
   readonly queued: number;
   readonly duplicate: boolean;
 }
@@ -130,7 +136,13 @@ export class Hub {
   /** Publishes (and cluster counts) waiting for their events to be written. */
   private waiters: { readonly pos: number; readonly resolve: () => void }[] = [];
   private readonly all = new Set<Subscriber>();
-  private readonly queuedCounts = new WeakMap<HeraldEvent, number>();
+  /**
+   * How many local subscribers the events of the last QUEUED_KEEP positions were written or queued
+   * to, by `pos % QUEUED_KEEP` (with the position, to know a slot's event): no allocation, no weak
+   * map for the garbage collector to walk. A retry of an older event answers 0.
+   */
+  private readonly queuedPos = new Float64Array(QUEUED_KEEP);
+  private readonly queuedCount = new Uint32Array(QUEUED_KEEP);
   private readonly limits: PublishLimits;
   readonly counters: HubCounters = {
     published: 0,
@@ -242,7 +254,7 @@ export class Hub {
     await this.written(results.map((r) => r.event));
     return results.map(({ event, duplicate, queued }) => ({
       id: event.id,
-      queued: queued ?? this.queuedCounts.get(event) ?? 0,
+      queued: queued ?? this.queuedOf(event),
       duplicate,
     }));
   }
@@ -351,6 +363,7 @@ export class Hub {
     for (const subscriber of [...this.all]) this.unsubscribe(subscriber, reason);
     this.handedPos = 0;
     this.writtenPos = 0;
+    this.queuedPos.fill(0); // positions may start again from 1
   }
 
   private register(subscriber: Subscriber): void {
@@ -467,12 +480,19 @@ export class Hub {
   /** How many local subscribers each of `events` was queued for, once they are written. */
   private async countsOf(events: readonly HeraldEvent[]): Promise<readonly number[]> {
     await this.written(events);
-    return events.map((event) => this.queuedCounts.get(event) ?? 0);
+    return events.map((event) => this.queuedOf(event));
   }
 
   private count(event: HeraldEvent, queued: number): void {
     this.counters.delivered += queued;
-    this.queuedCounts.set(event, queued);
+    const slot = event.pos % QUEUED_KEEP;
+    this.queuedPos[slot] = event.pos;
+    this.queuedCount[slot] = queued;
+  }
+
+  private queuedOf(event: HeraldEvent): number {
+    const slot = event.pos % QUEUED_KEEP;
+    return this.queuedPos[slot] === event.pos ? (this.queuedCount[slot] as number) : 0;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { badRequest, HeraldError } from "../core/errors.ts";
+import { LEAN_BODY } from "./lean-exchange.ts";
 
 interface BodyRead {
   readonly chunks: Buffer[];
@@ -15,10 +16,13 @@ type Reading = IncomingMessage & { [READ]?: BodyRead | undefined };
  * Reads a request body up to `maxBytes`. Rejects with `payload_too_large` as soon as the body (or
  * its Content-Length) is over the limit; the rest is then thrown away as it comes. Module-level
  * listeners with the state on the request (no closure per request: this is the publish hot path).
+ * A request read by the lean path (http/lean-front.ts) has its body there (or its promise).
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  const lean = (req as { [LEAN_BODY]?: Buffer | Promise<Buffer> })[LEAN_BODY];
+  if (lean !== undefined) return lean instanceof Promise ? lean : Promise.resolve(lean);
   if (req.destroyed) return Promise.reject(endedEarly());
   return new Promise((resolve, reject) => {
     (req as Reading)[READ] = { chunks: [], size: 0, maxBytes, resolve, reject };
@@ -27,6 +31,16 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     req.on("error", onBodyAbort);
     req.on("close", onBodyAbort);
   });
+}
+
+/**
+ * The body of a request the lean path read whole before its route ran (http/lean-front.ts:
+ * Content-Length bytes, at most 64 KiB), when it is within `maxBytes`; undefined otherwise (then
+ * `readBody`, which also answers 413 above the limit).
+ */
+export function bodyRead(req: IncomingMessage, maxBytes: number): Buffer | undefined {
+  const lean = (req as { [LEAN_BODY]?: Buffer | Promise<Buffer> })[LEAN_BODY];
+  return lean instanceof Buffer && lean.length <= maxBytes ? lean : undefined;
 }
 
 function onBodyData(this: Reading, chunk: Buffer): void {
@@ -65,7 +79,7 @@ function settle(req: Reading, error: Error | undefined): void {
 }
 
 /** The client went away or was cut off (HERALD_REQUEST_TIMEOUT): its fault, not a server error. */
-function endedEarly(): HeraldError {
+export function endedEarly(): HeraldError {
   return badRequest("the request body ended early: the connection closed or the request timed out");
 }
 
