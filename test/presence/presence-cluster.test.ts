@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { REDIS_BIN, type RedisServer, skipReason, startRedis } from "../helpers/brokers.ts";
+import { RABBIT_BIN, REDIS_BIN, skipReason, startRabbit, startRedis } from "../helpers/brokers.ts";
 import { type HeraldNode, startNode } from "../helpers/cluster.ts";
 import { httpRequest, RawStream } from "../helpers/herald.ts";
 import { type HeraldProcess, spawnWorkers, stopHerald } from "../helpers/process.ts";
@@ -33,59 +33,63 @@ async function subscribe(streams: RawStream[], url: string, topic: string, sub: 
   await stream.opened();
 }
 
-const redisSkip = skipReason(REDIS_BIN, "redis-server");
+const BROKERS = [
+  { name: "redis-server", skip: skipReason(REDIS_BIN, "redis-server"), start: () => startRedis() },
+  { name: "rabbitmq-server", skip: skipReason(RABBIT_BIN, "rabbitmq-server"), start: () => startRabbit() },
+];
 
-describe("presence across 3 nodes on one redis-server: no ghosts", { skip: redisSkip }, () => {
-  let redis: RedisServer;
-  const nodes: HeraldNode[] = [];
-  const streams: RawStream[] = [];
-  before(async () => {
-    redis = await startRedis();
-    nodes.push(...(await Promise.all([0, 1, 2].map(() => startNode(redis.url, PRESENCE)))));
-  });
-  after(async () => {
-    for (const s of streams) s.close();
-    for (const node of nodes) {
-      await node.kill("SIGKILL"); // a stopped node too
-    }
-    await redis?.stop();
-  });
-
-  it("answers for every node, and forgets a SIGKILLed and a SIGSTOPped node within the TTL", async () => {
-    const [a, b, c] = nodes as [HeraldNode, HeraldNode, HeraldNode];
-    await subscribe(streams, a.url, "room/1", "alice");
-    await subscribe(streams, b.url, "room/1", "bob");
-    await subscribe(streams, c.url, "room/1", "carol");
-    for (const node of nodes) {
-      await eventually(
-        async () => (await presenceOf(node.url, "room/1")).count === 3,
-        `node ${node.url} sees 3 subscribers`,
-      );
-    }
-    assert.deepEqual(await presenceOf(a.url, "room/1"), {
-      topic: "room/1",
-      count: 3,
-      subscribers: ["alice", "bob", "carol"],
+for (const broker of BROKERS)
+  describe(`presence across 3 nodes on one ${broker.name}: no ghosts`, { skip: broker.skip }, () => {
+    let redis: { url: string; stop(): Promise<void> };
+    const nodes: HeraldNode[] = [];
+    const streams: RawStream[] = [];
+    before(async () => {
+      redis = await broker.start();
+      nodes.push(...(await Promise.all([0, 1, 2].map(() => startNode(redis.url, PRESENCE)))));
+    });
+    after(async () => {
+      for (const s of streams) s.close();
+      for (const node of nodes) {
+        await node.kill("SIGKILL"); // a stopped node too
+      }
+      await redis?.stop();
     });
 
-    await b.kill("SIGKILL"); // dies: no leave is ever sent
-    process.kill(c.pid, "SIGSTOP"); // cut off: its entries stop being renewed
-    await eventually(
-      async () => {
-        const seen = await presenceOf(a.url, "room/1");
-        return seen.count === 1 && seen.subscribers.join() === "alice";
-      },
-      "only alice left on room/1 (bob's and carol's entries expired)",
-      10_000,
-    );
-    process.kill(c.pid, "SIGCONT"); // back: its next heartbeat brings carol back
-    await eventually(
-      async () => (await presenceOf(a.url, "room/1")).count === 2,
-      "carol back once her node resumed",
-      10_000,
-    );
+    it("answers for every node, and forgets a SIGKILLed and a SIGSTOPped node within the TTL", async () => {
+      const [a, b, c] = nodes as [HeraldNode, HeraldNode, HeraldNode];
+      await subscribe(streams, a.url, "room/1", "alice");
+      await subscribe(streams, b.url, "room/1", "bob");
+      await subscribe(streams, c.url, "room/1", "carol");
+      for (const node of nodes) {
+        await eventually(
+          async () => (await presenceOf(node.url, "room/1")).count === 3,
+          `node ${node.url} sees 3 subscribers`,
+        );
+      }
+      assert.deepEqual(await presenceOf(a.url, "room/1"), {
+        topic: "room/1",
+        count: 3,
+        subscribers: ["alice", "bob", "carol"],
+      });
+
+      await b.kill("SIGKILL"); // dies: no leave is ever sent
+      process.kill(c.pid, "SIGSTOP"); // cut off: its entries stop being renewed
+      await eventually(
+        async () => {
+          const seen = await presenceOf(a.url, "room/1");
+          return seen.count === 1 && seen.subscribers.join() === "alice";
+        },
+        "only alice left on room/1 (bob's and carol's entries expired)",
+        10_000,
+      );
+      process.kill(c.pid, "SIGCONT"); // back: its next heartbeat brings carol back
+      await eventually(
+        async () => (await presenceOf(a.url, "room/1")).count === 2,
+        "carol back once her node resumed",
+        10_000,
+      );
+    });
   });
-});
 
 describe("presence across --workers 2 (memory bus)", () => {
   let herald: HeraldProcess;
