@@ -526,7 +526,7 @@ describe("the lean path answers the same bytes as node:http, byte for byte", () 
       steps: [publishOf("not json").replace("application/json", "text/plain")],
       probe: true,
     },
-    { name: "bad JSON", steps: [publishHead(5) + "{bad}"], probe: true },
+    { name: "bad JSON", steps: [`${publishHead(5)}{bad}`], probe: true },
     { name: "no token", steps: [publishOf("no token").replace(auth(), "")], probe: true },
     {
       name: "a bad token",

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import { endedEarly } from "./body.ts";
 import { type LeanAnswerSink, LeanRequest, LeanResponse } from "./lean-exchange.ts";
-import { type HeadOutcome, type LeanHead, MAX_LEAN_BODY, MAX_LEAN_HEAD, readLeanHead } from "./lean-head.ts";
+import { type LeanHead, MAX_LEAN_BODY, MAX_LEAN_HEAD, readLeanHead } from "./lean-head.ts";
 
 /**
  * The lean path: plain HTTP/1.1 requests to a few routes (the publish routes) are read and answered
