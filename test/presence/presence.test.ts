@@ -102,7 +102,9 @@ describe("presence (--presence room/*)", () => {
     await granted.until(() => granted.text.includes('"join"'));
     carolStream.close();
     await granted.until(() => granted.text.includes('"leave"'));
-    const events = [...granted.text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1] as string));
+    const events = [...granted.text.matchAll(/^event: presence\ndata: (.*)$/gm)].map((m) =>
+      JSON.parse(m[1] as string),
+    );
     assert.deepEqual(
       events.map((e) => [e.type, e.topic, e.sub]),
       [

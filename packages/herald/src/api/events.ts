@@ -93,16 +93,17 @@ export async function openHeraldStream(
     release();
     throw error;
   }
+  const presence =
+    options.streamPresence &&
+    presenceWatcher(options.streamPresence, principal, selectors, held !== undefined);
+  if (held !== undefined && presence !== undefined) held.onChange = (now) => presence.changed(now);
   await streams.open(req, res, {
     selectors,
     privateSelectors: principal.subscribe,
     lastEventId: resumeFrom(req, url, "lastEventId"),
     expiresAt: principal.expiresAt,
     release,
-    watcher: watchers(
-      held,
-      options.streamPresence && presenceWatcher(options.streamPresence, principal, selectors),
-    ),
+    watcher: watchers(held, presence),
     announce:
       held &&
       encodeEvent({ type: STREAM_EVENT_TYPE, data: JSON.stringify({ id: held.id, topics: held.topics }) }),

@@ -42,6 +42,8 @@ export class HeldStream implements StreamWatcher {
   subscriber: Subscriber | undefined;
   stream: Stream | undefined;
   ended = false;
+  /** Told the stream's new topics when a change is applied (presence follows them). */
+  onChange: ((selectors: readonly TopicSelector[]) => void) | undefined;
 
   constructor(
     private readonly control: StreamControl,
@@ -311,7 +313,7 @@ export class StreamControl {
     held.topics = topics;
     held.selectors = selectors;
     if (held.subscriber !== undefined) this.hub.resubscribe(held.subscriber, selectors);
-    // presence hook: the topics of stream `held.id` change here, at this log position
+    held.onChange?.(selectors);
     return { status: 200, body: { id: held.id, topics } };
   }
 
