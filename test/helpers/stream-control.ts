@@ -23,7 +23,9 @@ export class ControlledClient {
   readonly source: EventSource;
 
   constructor(url: string, headers: Record<string, string> = {}) {
-    this.source = new EventSource(url, {
+    const announced = new URL(url);
+    announced.searchParams.set("announce", "1"); // asks for the stream's id (herald.stream)
+    this.source = new EventSource(announced, {
       fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
     });
     this.source.addEventListener("herald.stream", (event) => {

@@ -18,10 +18,7 @@ describe("publish and subscribe over HTTP", () => {
     assert.equal(stream.headers["content-type"], "text/event-stream; charset=utf-8");
     assert.equal(stream.headers["cache-control"], "no-cache");
     assert.equal(stream.headers["x-accel-buffering"], "no");
-    assert.match(
-      stream.text,
-      /^: ok\n\nretry: 100\n\nevent: herald\.stream\ndata: \{"id":"[^"]+","topics":\["h"\]\}\n\n$/,
-    );
+    assert.equal(stream.text, ": ok\n\nretry: 100\n\n");
     stream.close();
   });
 

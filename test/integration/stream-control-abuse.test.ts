@@ -20,7 +20,7 @@ describe("stream control under abuse (one process)", () => {
     const first = (await publish(herald.url, { topic: "h", data: "one" })).body as { id: string };
     await publish(herald.url, { topic: "h", data: "two" });
     // each refused ticket and each change appends a control record to the log
-    const own = new RawStream(`${herald.url}/events?topic=x`);
+    const own = new RawStream(`${herald.url}/events?announce=1&topic=x`);
     closers.push(() => own.close());
     await own.until(() => /"id":"([^"]+)"/.test(own.text));
     const id = (/"id":"([^"]+)"/.exec(own.text) as RegExpExecArray)[1] as string;

@@ -36,27 +36,30 @@ describe("live subscription changes, tickets and token renewal (one process)", (
     };
   };
 
-  it("announces the stream's id and topics before anything else on /events, not on /stream", async () => {
-    const stream = raw("/events?topic=a&topic=b/*&topic=a");
+  it("announces the stream's id and topics before anything else on /events, not on /stream or without announce=1", async () => {
+    const stream = raw("/events?announce=1&topic=a&topic=b/*&topic=a");
     const opening = await openingOf(stream);
     assert.match(opening.id, STREAM_ID);
     assert.deepEqual(opening.topics, ["a", "b/*"]);
-    const other = await openingOf(raw("/events?topic=a"));
+    const other = await openingOf(raw("/events?announce=1&topic=a"));
     assert.notEqual(other.id, opening.id);
+    const plain = raw("/events?topic=a");
     const seed = raw("/stream");
     await seed.opened();
     await publish(herald.url, { topic: "a", data: "x" });
     await stream.until(() => stream.text.includes("data: x"));
+    await plain.until(() => plain.text.includes("data: x"));
     assert.doesNotMatch(seed.text, /herald\.stream/);
+    assert.doesNotMatch(plain.text, /herald\.stream/, "no id unless asked (announce=1)");
   });
 
   it("switches topics a -> a+b -> b while events flow: each event of the topics in effect once, in order", async () => {
-    const c = client("/events?topic=a");
+    const c = client("/events?announce=1&topic=a");
     await switchWhilePublishing(c, [herald.url], (id) => `${herald.url}/streams/${id}/topics`);
   });
 
   it("refuses bad changes with a clear answer and changes nothing", async () => {
-    const stream = raw("/events?topic=a");
+    const stream = raw("/events?announce=1&topic=a");
     const { id } = await openingOf(stream);
     const url = `${herald.url}/streams/${id}/topics`;
     const unknown = await postJson(`${herald.url}/streams/${id.slice(0, 9)}AAAAAAAAAAAAAAAAAAAAAA/topics`, {
@@ -78,7 +81,7 @@ describe("live subscription changes, tickets and token renewal (one process)", (
   it("needs the stream's own token; private events follow the token's claim", async () => {
     const token = await heraldToken({ subscribe: ["p"] }, { subject: "alice" });
     const other = await heraldToken({ subscribe: ["p"] }, { subject: "alice", claims: { jti: "2" } });
-    const stream = raw("/events?topic=a", bearer(token));
+    const stream = raw("/events?announce=1&topic=a", bearer(token));
     const { id } = await openingOf(stream);
     const url = `${herald.url}/streams/${id}/topics`;
     assert.equal((await postJson(url, { add: ["p"] })).status, 401);
@@ -86,7 +89,7 @@ describe("live subscription changes, tickets and token renewal (one process)", (
     assert.equal(wrong.status, 403);
     assert.match(String(wrong.body.message), /token/);
     assert.equal((await postJson(url, { add: ["p"] }, bearer(token))).status, 200);
-    const anonymous = raw("/events?topic=a");
+    const anonymous = raw("/events?announce=1&topic=a");
     const anonymousId = (await openingOf(anonymous)).id;
     assert.equal(
       (await postJson(`${herald.url}/streams/${anonymousId}/topics`, { add: ["p"] }, bearer(token))).status,
@@ -114,7 +117,7 @@ describe("live subscription changes, tickets and token renewal (one process)", (
     assert.equal(issued.body.expiresIn, 30);
     const ticket = issued.body.ticket as string;
     assert.ok(ticket.length >= 22 && !ticket.includes(token.slice(0, 20)));
-    const stream = raw(`/events?topic=p&ticket=${encodeURIComponent(ticket)}`);
+    const stream = raw(`/events?announce=1&topic=p&ticket=${encodeURIComponent(ticket)}`);
     await openingOf(stream);
     const again = await httpRequest(`${herald.url}/events?topic=p&ticket=${encodeURIComponent(ticket)}`);
     assert.equal(again.status, 401);
@@ -138,8 +141,8 @@ describe("live subscription changes, tickets and token renewal (one process)", (
 
   it("renews a stream's token without reconnecting; an unrenewed stream still ends at its token's expiry", async () => {
     const short = await heraldToken({ subscribe: ["p"] }, { subject: "carol", expiresInSec: 2 });
-    const renewed = raw("/events?topic=a", bearer(short));
-    const left = raw("/events?topic=a", bearer(short));
+    const renewed = raw("/events?announce=1&topic=a", bearer(short));
+    const left = raw("/events?announce=1&topic=a", bearer(short));
     const { id } = await openingOf(renewed);
     await openingOf(left);
     const url = `${herald.url}/streams/${id}/token`;

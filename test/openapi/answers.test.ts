@@ -220,7 +220,7 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
       { subscribe: ["p"] },
       { subject: "openapi-stream", expiresInSec: 600 },
     );
-    const stream = new RawStream(`${main.url}/events?topic=news`, bearer(subscriber));
+    const stream = new RawStream(`${main.url}/events?announce=1&topic=news`, bearer(subscriber));
     try {
       await stream.until(() => /event: herald\.stream\ndata: .*\n\n/.test(stream.text));
       const { id } = JSON.parse(/event: herald\.stream\ndata: (.*)\n/.exec(stream.text)?.[1] as string) as {

@@ -28,7 +28,7 @@ describe("presence and live topic changes (--presence room/*)", () => {
 
   it("a topic added to a stream shows its subscriber; a topic removed no longer does", async () => {
     const token = await heraldToken({ subscribe: ["news"] }, { subject: "mallory" });
-    const stream = new RawStream(`${herald.url}/events?topic=news`, bearer(token));
+    const stream = new RawStream(`${herald.url}/events?announce=1&topic=news`, bearer(token));
     closers.push(() => stream.close());
     await stream.until(() => /"id":"([^"]+)"/.test(stream.text));
     const id = (/"id":"([^"]+)"/.exec(stream.text) as RegExpExecArray)[1] as string;

@@ -189,6 +189,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
         const token = await resolveToken(this.options.token);
         const url = new URL(this.url);
         for (const topic of this.live.topics) url.searchParams.append("topic", topic);
+        url.searchParams.set("announce", "1"); // the stream's id, for add/remove (ignored by older hubs)
         end = await transport(
           {
             url,

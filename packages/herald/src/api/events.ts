@@ -64,13 +64,21 @@ export function eventsRoute(
     openHeraldStream(streams, credential, options, req, res, url, topicsFromQuery(url, options), control);
 }
 
-/** The type of the event every `GET /events` stream opens with (its id and topics). */
+/** The type of the event a `GET /events?announce=1` stream opens with (its id and topics). */
 export const STREAM_EVENT_TYPE = "herald.stream";
+
+/**
+ * The query parameter by which a `GET /events` stream asks for an id (`announce=1`): it then opens
+ * with the `herald.stream` event, and `POST /streams/{id}/...` can change it. Opt-in, so that a
+ * client that reads every event of its stream (a raw SSE reader, an existing integration) gets only
+ * the events of its topics, as before stream ids existed; the SDK always asks.
+ */
+export const ANNOUNCE_PARAM = "announce";
 
 /**
  * Herald's way into the shared stream path (`Streams`): a place in the connection limits first,
  * then the subscriber's credential (401 without one when anonymous subscribers are refused), then
- * the stream. With `control` (`GET /events`), the stream gets an id, announced first.
+ * the stream. With `control` (`GET /events`) and `announce=1`, the stream gets an id, announced first.
  */
 export async function openHeraldStream(
   streams: Streams,
@@ -88,7 +96,7 @@ export async function openHeraldStream(
   try {
     const found = await credential(req, url);
     principal = found.principal;
-    held = control?.open(selectors, found);
+    held = url.searchParams.get(ANNOUNCE_PARAM) === "1" ? control?.open(selectors, found) : undefined;
   } catch (error) {
     release();
     throw error;

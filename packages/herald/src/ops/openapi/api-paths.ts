@@ -73,6 +73,11 @@ export const API_PATHS: Json = {
           { type: "string" },
         ),
         query(
+          "announce",
+          "`1`: the stream opens with the `herald.stream` event carrying its id, which `POST /streams/{id}/...` takes (live topic changes, token renewal); without it no such event is sent",
+          { type: "string", enum: ["1"] },
+        ),
+        query(
           "topic",
           `repeated: exact topics, \`*\` (every topic) or prefixes ending in \`/*\`, \`:*\` or \`.*\`; at most ${setting("maxTopics")}`,
           { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
@@ -82,7 +87,7 @@ export const API_PATHS: Json = {
       ],
       responses: {
         "200": sseAnswer(
-          'the stream: first the `herald.stream` event (data `{"id", "topics"}`: the id `POST /streams/{id}/...` takes), then the replay after `Last-Event-ID`, then live events',
+          'the stream: with `announce=1`, first the `herald.stream` event (data `{"id", "topics"}`: the id `POST /streams/{id}/...` takes); then the replay after `Last-Event-ID`, then live events',
           standsAt,
         ),
         ...heraldErrors({
