@@ -9,11 +9,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect } from "node:http2";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../helpers/brokers.ts";
 import { type HeraldProcess, spawnHerald, stopHerald } from "../helpers/process.ts";
 import { RecordingClient } from "../helpers/sse-client.ts";
 import { eventually, until } from "../helpers/waiters.ts";
@@ -22,17 +22,6 @@ const NGINX = "/usr/sbin/nginx";
 /** Streams allowed per client IP: the HTTP/2 test's eight, plus one still closing. */
 const PER_IP = 9;
 const SNIPPET = fileURLToPath(new URL("../../deploy/nginx-herald.conf", import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** nginx (daemon off, its own temp dir) proxying `listen` (HTTP/1.1) and `listenH2` (h2c) to Herald. */
 async function startNginx(

@@ -172,6 +172,11 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
       [200, 400, 401, 403, 413, 415, 429, 503],
     );
     for (const answer of answers) api.check("POST", "/publish/batch", answer);
+    // a refused event keeps RFC 6750's challenge, as on POST /publish, and names the event
+    assert.match(
+      answers[3]?.headers.get("www-authenticate") ?? "",
+      /^Bearer realm="herald", error="insufficient_scope", error_description="events\[0\]: /,
+    );
   });
 
   it("POST /broadcast (the seed's shape): 200, 400, 401, 403, 413, 429, 503", async () => {

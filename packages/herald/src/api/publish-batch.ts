@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Principal } from "../core/auth.ts";
+import { AuthError, type Principal } from "../core/auth.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import type { Hub } from "../core/hub.ts";
@@ -51,6 +51,8 @@ export async function handlePublishBatch(
       allowPublish(principal, input.topics);
       return input;
     } catch (error) {
+      // the event's index in front of the reason; a refused token keeps its WWW-Authenticate challenge
+      if (error instanceof AuthError) throw error.prefixed(`events[${i}]: `);
       if (error instanceof HeraldError) throw new HeraldError(error.code, `events[${i}]: ${error.message}`);
       throw error;
     }

@@ -47,17 +47,22 @@ export type BearerError = "invalid_request" | "invalid_token" | "insufficient_sc
 export class AuthError extends HeraldError {
   readonly challenge: string;
   constructor(
-    code: "unauthorized" | "forbidden" | "bad_request",
+    private readonly authCode: "unauthorized" | "forbidden" | "bad_request",
     readonly bearerError: BearerError | undefined,
     readonly description: string,
-    options: { realm?: string; cause?: unknown } = {},
+    private readonly options: { realm?: string; cause?: unknown } = {},
   ) {
-    super(code, description, { cause: options.cause });
+    super(authCode, description, { cause: options.cause });
     let challenge = `Bearer realm="${quotable(options.realm ?? "herald")}"`;
     if (bearerError !== undefined) {
       challenge += `, error="${bearerError}", error_description="${quotable(description)}"`;
     }
     this.challenge = challenge;
+  }
+
+  /** The same refusal with `prefix` before its reason (e.g. which event of a batch was refused). */
+  prefixed(prefix: string): AuthError {
+    return new AuthError(this.authCode, this.bearerError, `${prefix}${this.description}`, this.options);
   }
 }
 
