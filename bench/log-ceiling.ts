@@ -13,7 +13,7 @@
  * the rate the publishes were answered at, the share of events each subscriber got, and the
  * latency p50/p99 over both subscribers. The ceiling is the highest step whose publishes kept up
  * (>= 95 % of the target), every event was delivered, and p99 stayed under 100 ms. The ladder stops
- * after the first step past it.
+ * after two steps in a row past it (the first step may be a warm-up).
  */
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
@@ -178,7 +178,7 @@ export async function measureCeiling(
       const s = await step(bus, nodes, recorders, agent, target, seconds, batch);
       steps.push(s);
       console.log(JSON.stringify(s));
-      if (!keptUp(s)) break;
+      if (!keptUp(s) && steps.length > 1 && !keptUp(steps.at(-2) as CeilingStep)) break; // two in a row: past it (one may be a warm-up)
     }
     return steps;
   } finally {
