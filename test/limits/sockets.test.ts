@@ -1,42 +1,16 @@
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../packages/herald/src/herald.ts";
 import { publish, startTestHerald } from "../helpers/herald.ts";
+import { RawSocket } from "../helpers/raw-socket.ts";
 import { until } from "../helpers/waiters.ts";
-
-/**
- * A raw TCP client as an attacker writes one: `allowHalfOpen`, so it never closes its side by itself
- * (a client that answers the server's FIN with its own would hide a server that never closes).
- */
-class RawClient {
-  text = "";
-  ended = false;
-  readonly socket: Socket;
-
-  constructor(port: number) {
-    this.socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
-    this.socket.setEncoding("latin1");
-    this.socket.on("data", (chunk: string) => {
-      this.text += chunk;
-    });
-    this.socket.on("end", () => {
-      this.ended = true;
-    });
-    this.socket.on("error", () => {});
-  }
-
-  connected(): Promise<void> {
-    return new Promise((resolve) => this.socket.once("connect", () => resolve()));
-  }
-}
 
 describe("raw sockets: idle and broken connections", () => {
   let herald: Herald;
   let port: number;
-  const clients: RawClient[] = [];
+  const clients: RawSocket[] = [];
   const open = async (bytes?: string | Buffer) => {
-    const client = new RawClient(port);
+    const client = new RawSocket(port);
     clients.push(client);
     await client.connected();
     if (bytes !== undefined) client.socket.write(bytes);
