@@ -1,6 +1,7 @@
 import type { ReplayResult, Visible } from "./bus.ts";
 import { isControl } from "./control.ts";
 import { type HeraldEvent, type PublishInput, utf8Length } from "./event.ts";
+import { isLiveOnly } from "./live-only.ts";
 import { sameContent } from "./stored-event.ts";
 
 export interface HistoryOptions {
@@ -113,13 +114,14 @@ export class History {
   }
 
   /**
-   * Holds `event` (the newest; a control record is not held). `publisherId`: the event's id is its publisher's; false for a hub id
+   * Holds `event` (the newest; a control record and a live-only event, `isLiveOnly`, are not held). `publisherId`: the event's id is its publisher's; false for a hub id
    * `<epoch>-<pos>`, which names a position (found by `after`) and is not indexed by id.
    */
   add(event: HeraldEvent, publisherId = true): void {
     // a control record is never replayed: held, it would only push events out, and anyone may
-    // cause one (a refused ticket, a change of an anonymous stream)
-    if (isControl(event)) return;
+    // cause one (a refused ticket, a change of an anonymous stream); presence's join and leave
+    // events neither: anyone who opens and closes streams causes them
+    if (isControl(event) || isLiveOnly(event)) return;
     const size = this.maxBytes === Infinity ? 0 : eventSize(event);
     if (this.count === this.ring.length) this.dropOldest();
     while (this.count > 0 && this.bytes + size > this.maxBytes) this.dropOldest();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { AuthError, type Principal } from "../core/auth.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
-import { selectorMatches } from "../core/topic.ts";
+import { selectorGrants } from "../core/topic.ts";
 import { sendJson } from "../http/errors.ts";
 import type { Handler } from "../http/router.ts";
 import type { Presence } from "./presence.ts";
@@ -17,10 +17,13 @@ export interface PresenceRouteOptions {
 
 /**
  * `GET /presence?topic=T`: `{topic, count, subscribers}` for the whole cluster (docs/presence.md).
- * Who may read it: a token whose subscribe or publish claim matches T (`*` included: this is T's
- * presence, not its reserved `$presence/T` events); anyone at all when anonymous subscribers are
- * allowed (the default: whoever may watch T may see who else does). Otherwise 401 without a
- * token, 403 with one. 400 without `topic`; 404 when presence is not on for T (`--presence`).
+ * Who may read it: a token whose subscribe or publish claim grants T (`selectorGrants`: `*`
+ * included for an ordinary topic); anyone at all when anonymous subscribers are allowed (the
+ * default: whoever may watch T may see who else does). A topic that begins with `$` (the hub's
+ * reserved topics, or an app's private `$...` namespace) needs a selector that itself begins with
+ * `$` and covers it, as subscribing to its private events does: never `*`, never anonymous.
+ * Otherwise 401 without a token, 403 with one (checked before the 404, so a refusal says nothing
+ * of whether presence is on). 400 without `topic`; 404 when presence is not on for T (`--presence`).
  */
 export function presenceRoute(options: PresenceRouteOptions): Handler {
   return async (req, res, url) => {
@@ -29,21 +32,26 @@ export function presenceRoute(options: PresenceRouteOptions): Handler {
       throw badRequest("the topic is missing: GET /presence?topic=<name>");
     }
     const principal = await options.principal(req);
+    const reserved = topic.charCodeAt(0) === 36; // "$"
     const allowed =
-      options.allowAnonymousSubscribe ||
-      [...principal.subscribe, ...principal.publish].some((selector) => selectorMatches(selector, topic));
+      (options.allowAnonymousSubscribe && !reserved) ||
+      [...principal.subscribe, ...principal.publish].some((selector) => selectorGrants(selector, topic));
     if (!allowed) {
       if (principal.anonymous) {
         throw new AuthError(
           "unauthorized",
           undefined,
-          'reading presence needs a token; present one with "Authorization: Bearer <token>"',
+          reserved
+            ? `reading the presence of ${JSON.stringify(topic)} needs a token whose subscribe claim names a selector beginning with "$" that covers it; present one with "Authorization: Bearer <token>"`
+            : 'reading presence needs a token; present one with "Authorization: Bearer <token>"',
         );
       }
       throw new AuthError(
         "forbidden",
         "insufficient_scope",
-        `this token may not read the presence of ${JSON.stringify(topic)}: its subscribe or publish claim must list a selector matching it`,
+        reserved
+          ? `this token may not read the presence of ${JSON.stringify(topic)}: a topic beginning with "$" is granted only by a selector that itself begins with "$" (e.g. ${JSON.stringify(topic)} or ${JSON.stringify(`${topic.split("/")[0]}/*`)}), never by "*"`
+          : `this token may not read the presence of ${JSON.stringify(topic)}: its subscribe or publish claim must list a selector matching it`,
       );
     }
     const { presence } = options;
