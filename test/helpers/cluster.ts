@@ -31,6 +31,8 @@ export async function startNode(bus: string, extra: string[] = [], waitReady = t
         HERALD_ALLOW_ANONYMOUS_PUBLISH: "true",
         HERALD_PUBLISH_RATE: "1000000",
         HERALD_PUBLISH_BURST: "1000000",
+        HERALD_CONTROL_RATE: "1000000",
+        HERALD_CONTROL_BURST: "1000000",
         HERALD_MAX_CONNECTIONS: "1000000",
         HERALD_MAX_CONNECTIONS_PER_IP: "1000000",
         HERALD_WORKERS: "1", // one process per node: a test that kills a node kills all of it

@@ -6,7 +6,7 @@ import { Waiters } from "./waiters.ts";
 
 /**
  * Starts Herald on an ephemeral loopback port with quiet logs. Call `close()` in an `after` hook.
- * Anonymous publishing is on, and the publish rate and per-IP stream limits are out of the way
+ * Anonymous publishing is on, and the publish and control rates and per-IP stream limits are out of the way
  * (every test client is 127.0.0.1), unless the test says otherwise: tests about other things need
  * no token and hit no limit. test/auth and test/limits set them.
  */
@@ -22,6 +22,8 @@ export function startTestHerald(
     allowAnonymousPublish: true,
     publishRate: 1_000_000,
     publishBurst: 1_000_000,
+    controlRate: 1_000_000,
+    controlBurst: 1_000_000,
     maxConnectionsPerIp: 1_000_000,
     ...overrides,
   });

@@ -67,6 +67,8 @@ export function startHeraldOn(
     allowAnonymousPublish: true,
     publishRate: 1_000_000,
     publishBurst: 1_000_000,
+    controlRate: 1_000_000,
+    controlBurst: 1_000_000,
     maxConnectionsPerIp: 1_000_000,
     ...overrides,
   });

@@ -268,6 +268,35 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
     }
   });
 
+  it("POST /streams/{id}/topics, /streams/{id}/token and /tickets: 429 past the control rate", async () => {
+    const limited = await startTestHerald({ jwtSecret: TEST_SECRET, controlRate: 1, controlBurst: 1 });
+    const subscriber = bearer(await heraldToken({ subscribe: ["p"] }, { subject: "openapi-rate" }));
+    const stream = new RawStream(`${limited.url}/events?announce=1&topic=news`, subscriber);
+    try {
+      await stream.until(() => /event: herald\.stream\ndata: .*\n\n/.test(stream.text));
+      const { id } = JSON.parse(/event: herald\.stream\ndata: (.*)\n/.exec(stream.text)?.[1] as string) as {
+        id: string;
+      };
+      const ticket = await call(`${limited.url}/tickets`, { method: "POST", headers: subscriber });
+      assert.equal(ticket.status, 200);
+      const refused = await call(`${limited.url}/tickets`, { method: "POST", headers: subscriber });
+      assert.equal(refused.status, 429);
+      api.check("POST", "/tickets", refused);
+      for (const path of ["/streams/{id}/topics", "/streams/{id}/token"]) {
+        const answer = await postJson(
+          `${limited.url}${path.replace("{id}", id)}`,
+          { add: ["x"] },
+          subscriber,
+        );
+        assert.equal(answer.status, 429);
+        api.check("POST", path, answer);
+      }
+    } finally {
+      stream.close();
+      await limited.close();
+    }
+  });
+
   it("Mercure subscribe: the stream, 400, 401, 429, 503", async () => {
     const auth = bearer(await mercureToken({ subscribe: ["*"] }));
     const stream = await openStream(`${main.url}${HUB}?topic=https://example.com/books/{id}`, auth);

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { ConnectionLimiter } from "./access/connection-limiter.ts";
 import { Limits, type SharedLimits } from "./access/limits.ts";
 import { RateLimiter } from "./access/rate-limiter.ts";
-import { Access } from "./access/request-access.ts";
+import { Access, CONTROL_RATE_NAMES } from "./access/request-access.ts";
 import { handleDeleteCookie, handleSetCookie } from "./api/auth-cookie.ts";
 import { eventsRoute, HERALD_STREAMS } from "./api/events.ts";
 import { handlePublish } from "./api/publish.ts";
@@ -135,6 +135,11 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     perIp: config.maxConnectionsPerIp,
   });
   const clientLimits = new Limits(streamLimits, publishRate, deps.sharedLimits);
+  const controlRate = new RateLimiter({
+    ratePerSec: config.controlRate,
+    burst: config.controlBurst,
+    names: CONTROL_RATE_NAMES,
+  });
   const access = new Access({
     authorizer: auth.authorizer,
     allowAnonymousPublish: config.allowAnonymousPublish,
@@ -142,6 +147,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     cookieName: config.authCookie,
     trustProxy: config.trustProxy,
     limits: clientLimits,
+    controlRate,
   });
   // Herald's API and the seed's: one `Streams` (Mercure has its own, for its headers and heartbeat).
   const streams = new Streams({
@@ -198,7 +204,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   const chargeBatch = (principal: Principal, events: number) => access.publishBatch(principal, events);
   const control = new StreamControl(hub, { maxTopics: config.maxTopics, log });
   const changeStream = streamsRoute(access, auth.authorizer, control, config);
-  const issueTicket = ticketsRoute(auth.authorizer, control);
+  const issueTicket = ticketsRoute(access, auth.authorizer, control);
   const router = routes({
     events: eventsRoute(streams, streamCredential(access, control), control, {
       ...config,
@@ -260,7 +266,10 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   // the publish routes skip node:http's per-request work
   if (deps.leanPublish !== false) serveLean(server, [...LEAN_ROUTES]);
 
-  const sweeper = setInterval(() => publishRate.sweep(), 60_000);
+  const sweeper = setInterval(() => {
+    publishRate.sweep();
+    controlRate.sweep();
+  }, 60_000);
   sweeper.unref();
 
   try {

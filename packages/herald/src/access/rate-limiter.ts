@@ -1,5 +1,18 @@
 import { HeraldError } from "../core/errors.ts";
 
+/** What a refusal names (`RateLimiterOptions.names`). */
+export interface RateNames {
+  readonly limit: string;
+  readonly settings: string;
+  /** What one token stands for, said when a single one is refused. */
+  readonly counts?: string;
+}
+
+const PUBLISH_NAMES: RateNames = {
+  limit: "publish rate limit",
+  settings: "HERALD_PUBLISH_RATE, HERALD_PUBLISH_BURST",
+};
+
 interface Bucket {
   tokens: number;
   updated: number;
@@ -10,6 +23,11 @@ export interface RateLimiterOptions {
   readonly ratePerSec: number;
   /** Bucket size: publishes (events) allowed at once (HERALD_PUBLISH_BURST). */
   readonly burst: number;
+  /**
+   * What a refusal names: the limit, the settings that raise it, and what counts toward it
+   * (default: the publish rate, HERALD_PUBLISH_RATE and HERALD_PUBLISH_BURST).
+   */
+  readonly names?: RateNames;
   /** Most keys tracked; when full, buckets that have refilled are dropped first. */
   readonly maxKeys?: number;
   readonly now?: () => number;
@@ -17,8 +35,9 @@ export interface RateLimiterOptions {
 
 /**
  * A token bucket per key (a token's subject or hash, or `ip:<address>` when anonymous); written
- * here rather than a library because it is 50 lines. One token is one event published (a batch
- * of N takes N). `take` throws 429 `too_many_requests` with Retry-After (whole seconds until the
+ * here rather than a library because it is 50 lines. For the publish rate one token is one event
+ * published (a batch of N takes N); for the control rate, one request that appends a control
+ * record (`Access.chargeControl`). `take` throws 429 `too_many_requests` with Retry-After (whole seconds until the
  * tokens asked for are back) when the key's bucket holds fewer; it takes all or nothing. Memory
  * is bounded: a bucket that has refilled holds no information and is dropped by the sweep.
  */
@@ -61,13 +80,16 @@ export class RateLimiter {
       bucket.tokens = Math.min(this.options.burst, bucket.tokens + refund);
       const all = count + refund; // what the request takes when it comes again
       const seconds = Math.max(1, Math.ceil((all - bucket.tokens) / this.options.ratePerSec));
+      const names = this.options.names ?? PUBLISH_NAMES;
       const what =
         all === 1
-          ? ""
+          ? names.counts === undefined
+            ? ""
+            : `: ${names.counts}`
           : `: this batch of ${all} events counts as ${all} publishes and ${Math.floor(bucket.tokens)} are left`;
       throw new HeraldError(
         "too_many_requests",
-        `publish rate limit reached (${this.options.ratePerSec}/s, bursts of ${this.options.burst}: HERALD_PUBLISH_RATE, HERALD_PUBLISH_BURST)${what}; retry in ${seconds}s`,
+        `${names.limit} reached (${this.options.ratePerSec}/s, bursts of ${this.options.burst}: ${names.settings})${what}; retry in ${seconds}s`,
         { retryAfterSeconds: seconds },
       );
     }

@@ -9,6 +9,7 @@ import {
 import { clientIp } from "../http/client-ip.ts";
 import { readCookie } from "../http/cookies.ts";
 import type { Limits } from "./limits.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
 
 export interface AccessOptions {
   readonly authorizer: Authorizer;
@@ -19,7 +20,20 @@ export interface AccessOptions {
   readonly trustProxy: boolean;
   /** The publish rate limit is taken from here. */
   readonly limits: Limits;
+  /**
+   * The control rate (HERALD_CONTROL_RATE, HERALD_CONTROL_BURST): one token per request that
+   * appends a control record to the bus log (`chargeControl`). Counted in this process.
+   */
+  readonly controlRate: RateLimiter;
 }
+
+/** What a control-rate refusal names (`RateLimiter` `names`). */
+export const CONTROL_RATE_NAMES = {
+  limit: "control rate limit",
+  settings: "HERALD_CONTROL_RATE, HERALD_CONTROL_BURST",
+  counts:
+    "tickets (POST /tickets and ?ticket=), stream topic changes and token renewals each append a record to the bus log and count one",
+};
 
 /** Longest token accepted: a larger header is refused before any parsing. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -61,6 +75,18 @@ export class Access {
   async publishBatch(principal: Principal, events: number): Promise<void> {
     const pending = this.options.limits.takeBatch(principal.id, events);
     if (pending !== undefined) await pending;
+  }
+
+  /**
+   * Charges one control request (a ticket issued or redeemed, a stream's topics changed or token
+   * renewed: each appends a record to the bus log, which anyone who holds a token, a stream id or
+   * a forged ticket could otherwise flood) to `principal` (its token's subject or hash; `ip:` when
+   * anonymous), or to the client IP without one. 429 with Retry-After past the control rate;
+   * called after the token was verified and before the body is read, like the publish rate.
+   */
+  chargeControl(req: IncomingMessage, principal?: Principal): void {
+    const key = principal?.id ?? `ip:${clientIp(req, this.options.trustProxy)}`;
+    this.options.controlRate.take(key);
   }
 
   /** The subscriber of a stream request: anonymous (public events only) or its token's principal. */

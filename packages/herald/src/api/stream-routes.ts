@@ -34,6 +34,7 @@ export function streamCredential(access: Access, control: StreamControl): Creden
       }
       if (ticket === "")
         throw missingToken("?ticket= is empty: ask your server for a ticket (POST /tickets)");
+      access.chargeControl(req); // a redeem appends a record, even for a forged ticket: per client IP
       return control.redeem(ticket);
     }
     const { principal, token } = await access.subscriberWithToken(req);
@@ -57,7 +58,8 @@ export function streamsRoute(
       );
     }
     if (action === "topics") {
-      const { token } = await access.subscriberWithToken(req); // 401 for a bad token, or none where one is needed
+      const { principal, token } = await access.subscriberWithToken(req); // 401 for a bad token, or none where one is needed
+      access.chargeControl(req, principal);
       const { add, remove } = parseChange(await jsonBody(req, options, true), options);
       answer(
         res,
@@ -70,6 +72,7 @@ export function streamsRoute(
       throw missingToken('renewing a stream needs its new token: send "Authorization: Bearer <token>"');
     }
     const principal = await authorizer.authenticate(token);
+    access.chargeControl(req, principal);
     const body = await jsonBody(req, options, false);
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw badRequest(
@@ -81,13 +84,14 @@ export function streamsRoute(
 }
 
 /** `POST /tickets` with the app's subscriber token: `{"ticket", "expiresIn"}` (docs/streams.md). */
-export function ticketsRoute(authorizer: Authorizer, control: StreamControl): AsyncHandler {
+export function ticketsRoute(access: Access, authorizer: Authorizer, control: StreamControl): AsyncHandler {
   return async (req, res) => {
     const token = bearerToken(req);
     if (token === undefined) {
       throw missingToken('a ticket stands for a token: send it as "Authorization: Bearer <token>"');
     }
     const principal = await authorizer.authenticate(token);
+    access.chargeControl(req, principal);
     req.resume(); // no body is read
     sendJson(res, 200, await control.issueTicket(token, principal));
   };

@@ -73,6 +73,20 @@ export const LIMITS = {
     default: "50000",
     help: "publishes allowed at once before the publish rate applies",
   },
+  controlRate: {
+    flag: "control-rate",
+    env: "HERALD_CONTROL_RATE",
+    kind: count,
+    default: "10",
+    help: "tickets, stream topic changes and token renewals (each appends a record to the bus log) per second allowed per token (per IP when anonymous); 429 + Retry-After above it",
+  },
+  controlBurst: {
+    flag: "control-burst",
+    env: "HERALD_CONTROL_BURST",
+    kind: count,
+    default: "50",
+    help: "tickets, stream topic changes and token renewals allowed at once before the control rate applies",
+  },
   headersTimeoutMs: {
     flag: "headers-timeout",
     env: "HERALD_HEADERS_TIMEOUT",

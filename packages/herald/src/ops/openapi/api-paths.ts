@@ -93,6 +93,7 @@ export const API_PATHS: Json = {
         ...heraldErrors({
           bad_request: `no \`topic\`, more than ${setting("maxTopics")}, or one that is empty, too long or holds a control character`,
           ...streamRefusals,
+          too_many_requests: `${streamRefusals.too_many_requests}; or, with \`?ticket=\`, over the control rate of this client IP: ${setting("controlRate")} per second, bursts of ${setting("controlBurst")}`,
         }),
       },
     },

@@ -14,6 +14,8 @@ const streamId: Json = {
 };
 const topicList: Json = { type: "array", items: { type: "string", minLength: 1 } };
 const notFound = "no open stream has this id: it ended, or its node did not answer within 5 s";
+/** The control rate (docs/limits.md): every request that appends a control record counts one. */
+export const controlRate = `over the control rate of this token (per IP when anonymous): ${setting("controlRate")} requests per second, bursts of ${setting("controlBurst")}; tickets (issued and used), topic changes and token renewals count together`;
 
 export const STREAM_PATHS: Json = {
   "/streams/{id}/topics": {
@@ -49,6 +51,7 @@ export const STREAM_PATHS: Json = {
           unauthorized: "a refused token; or none for a stream opened with one",
           forbidden: "not the token the stream holds; or a token for a stream opened without one",
           not_found: notFound,
+          too_many_requests: controlRate,
           unavailable: "the bus cannot store the change right now, or Herald is shutting down",
         }),
       },
@@ -76,6 +79,7 @@ export const STREAM_PATHS: Json = {
           forbidden:
             "the token is for another `sub` (or has none), grants fewer private topics than the stream holds, or the stream was opened without a token",
           not_found: notFound,
+          too_many_requests: controlRate,
           unavailable: "the bus cannot store the renewal right now, or Herald is shutting down",
         }),
       },
@@ -100,6 +104,7 @@ export const STREAM_PATHS: Json = {
         }),
         ...heraldErrors({
           unauthorized: "no token, or a refused one",
+          too_many_requests: controlRate,
           unavailable: "the bus cannot store the ticket right now, or Herald is shutting down",
         }),
       },
