@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../packages/herald/src/herald.ts";
 import { REDIS_BIN, type RedisServer, skipReason, startRedis } from "../helpers/brokers.ts";
@@ -9,71 +6,7 @@ import { type HeraldNode, startNode } from "../helpers/cluster.ts";
 import { httpRequest, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { until } from "../helpers/waiters.ts";
-
-const SECRET = "webhook-test-secret";
-
-interface Delivery {
-  id: string;
-  type: string;
-  topic: string;
-  sub?: string | null;
-  attempt: number;
-}
-
-/**
- * A real HTTP receiver: checks `Herald-Signature: t=<unix>,v1=<hex>` (HMAC-SHA256 of
- * `<t>.<body>` with the secret, as docs/webhooks.md shows), answers 500 to the first `failFirst`
- * requests, records every verified delivery.
- */
-class Receiver {
-  readonly deliveries: Delivery[] = [];
-  readonly rejected: string[] = [];
-  requests = 0;
-  private server: Server | undefined;
-  url = "";
-  constructor(private readonly failFirst = 0) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      let body = "";
-      req.setEncoding("utf8");
-      req.on("data", (chunk: string) => {
-        body += chunk;
-      });
-      req.on("end", () => {
-        this.requests++;
-        const header = String(req.headers["herald-signature"] ?? "");
-        const t = /(?:^|,)t=(\d+)/.exec(header)?.[1];
-        const v1 = /(?:^|,)v1=([0-9a-f]+)/.exec(header)?.[1];
-        const expected = createHmac("sha256", SECRET).update(`${t}.${body}`).digest();
-        const given = Buffer.from(v1 ?? "", "hex");
-        const fresh = t !== undefined && Math.abs(Date.now() / 1000 - Number(t)) <= 300;
-        if (!fresh || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-          this.rejected.push(header);
-          res.writeHead(400).end("bad signature");
-          return;
-        }
-        if (this.requests <= this.failFirst) {
-          res.writeHead(500).end("try again");
-          return;
-        }
-        this.deliveries.push(JSON.parse(body) as Delivery);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-
-  of(type: string, topic: string): Delivery[] {
-    return this.deliveries.filter((d) => d.type === type && d.topic === topic);
-  }
-
-  close(): Promise<void> {
-    this.server?.closeAllConnections();
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
+import { Receiver, SECRET } from "../helpers/webhook-receiver.ts";
 
 describe("webhooks on one node: signed, retried after a 500", () => {
   let herald: Herald;

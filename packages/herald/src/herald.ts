@@ -316,12 +316,15 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       mercure.close();
       clearInterval(sweeper);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopBy = Date.now() + config.shutdownTimeoutMs;
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       hub.closeAll("shutdown");
       server.closeIdleConnections();
       await Promise.race([serverClosed, deadline]);
       server.closeAllConnections();
-      await presence?.close(); // a "bye": the other nodes forget this one now
+      // the streams' leaves and webhooks go out (until the deadline), then a "bye": the other
+      // nodes forget this one now
+      await presence?.close(stopBy);
       await bus.close();
       log.info("Herald stopped");
     })();

@@ -115,6 +115,18 @@ export class Presence implements SubscriberPresence {
     return performance.now() < this.leaseUntil;
   }
 
+  /**
+   * Before a graceful stop, once this node's streams have ended: sends the changes of this turn
+   * now (rather than at its end) and, when this node leads, announces the transitions they make
+   * (the `leave`s and `topic.vacated`s of its streams); resolves once announced. Then `close`.
+   */
+  async flush(): Promise<void> {
+    if (this.closed) return;
+    this.sendDelta();
+    this.announce();
+    await this.announcing;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -151,11 +163,7 @@ export class Presence implements SubscriberPresence {
     setImmediate(() => {
       this.flushing = false;
       if (this.closed) return;
-      if (this.changes.length > 0) {
-        const changes = this.changes;
-        this.changes = [];
-        this.send({ kind: "delta", node: this.node, seq: ++this.seq, ttlMs: this.ttlMs, changes });
-      }
+      this.sendDelta();
       this.announce();
     });
   }
@@ -179,6 +187,14 @@ export class Presence implements SubscriberPresence {
     const asked = performance.now();
     this.claimed = await leadership.claim(this.node, 2 * heartbeatMs).catch(() => false);
     this.leaseUntil = this.claimed ? asked + 1.5 * heartbeatMs : 0;
+  }
+
+  /** One delta with the changes not sent yet (none: nothing). */
+  private sendDelta(): void {
+    if (this.changes.length === 0) return;
+    const changes = this.changes;
+    this.changes = [];
+    this.send({ kind: "delta", node: this.node, seq: ++this.seq, ttlMs: this.ttlMs, changes });
   }
 
   private sendSnapshot(): void {

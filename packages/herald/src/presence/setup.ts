@@ -27,7 +27,12 @@ export interface PresenceMount {
   readonly webhooks: Webhooks | undefined;
   readonly figures: () => PresenceFigures;
   readonly webhookFigures: (() => WebhookFigures) | undefined;
-  close(): Promise<void>;
+  /**
+   * Stops presence and webhooks. `deadline` (ms since the Unix epoch; default now: no wait): a
+   * graceful stop, after this node's streams ended, first announces their leaves (and vacated
+   * topics, when this node leads) and keeps sending the queued webhooks until then.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 type Log = { warn(fields: object, message: string): void };
@@ -103,7 +108,9 @@ export async function startPresence(
       webhooks === undefined
         ? undefined
         : () => ({ ...webhooks.queue.counters, waiting: webhooks.queue.size }),
-    async close() {
+    async close(deadline = Date.now()) {
+      await started.flush();
+      await webhooks?.drain(deadline);
       webhooks?.close();
       await started.close();
     },

@@ -49,6 +49,8 @@ export class Webhooks {
   private readonly wanted: ReadonlySet<string>;
   private closed = false;
   private readonly aborts = new Set<AbortController>();
+  /** Told after each call while `drain` waits. */
+  private idle: (() => void) | undefined;
 
   constructor(private readonly options: WebhooksOptions) {
     this.queue = new WebhookQueue({ maxQueued: options.maxQueued, attempts: options.attempts });
@@ -67,8 +69,35 @@ export class Webhooks {
     }
   }
 
+  /**
+   * Before a graceful stop: keeps sending (retries included) until every queued event was
+   * delivered or given up, or until `deadline` (ms since the Unix epoch), whichever comes first.
+   * `close` then drops what is left (and logs how many).
+   */
+  drain(deadline: number): Promise<void> {
+    if (this.closed || this.queue.size === 0 || Date.now() >= deadline) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.idle = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, deadline - Date.now());
+      this.idle = () => {
+        if (this.queue.size === 0) done();
+      };
+    });
+  }
+
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    if (this.queue.size > 0) {
+      this.options.log.warn(
+        { waiting: this.queue.size },
+        "webhook events not sent: Herald stopped before they were delivered (HERALD_SHUTDOWN_TIMEOUT)",
+      );
+    }
     clearTimeout(this.timer);
     for (const abort of this.aborts) abort.abort();
   }
@@ -135,5 +164,6 @@ export class Webhooks {
       );
     }
     this.pump();
+    this.idle?.();
   }
 }
