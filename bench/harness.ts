@@ -26,10 +26,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The HS256 key every bench server verifies tokens with (a scenario with identities mints them). */
+export const BENCH_JWT_SECRET = "herald-bench-secret-not-for-production";
+
 /** The bench publishes anonymously and from few addresses: lift the per-IP and rate limits (docs/limits.md). */
 const BENCH_LIMITS = [
   "--jwt-secret",
-  "herald-bench-secret-not-for-production",
+  BENCH_JWT_SECRET,
   "--allow-anonymous-publish",
   "true",
   "--max-connections",

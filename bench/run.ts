@@ -17,7 +17,7 @@ import { RATIO } from "./versus.ts";
 
 /** Every scenario; `--quick`: only those measured beside nchan. */
 const ALL =
-  "light,rate50,saturation,idle,publish,publish-pipelined,publish-batch,scaling,abuse,100k,floor,ceiling";
+  "light,rate50,saturation,idle,publish,publish-pipelined,publish-batch,scaling,presence,abuse,100k,floor,ceiling";
 const QUICK = "saturation,idle,publish,publish-pipelined";
 
 const { values } = parseArgs({

@@ -10,6 +10,7 @@ import { eventData, HOST, LoadPool, MAX_PER_LOADGEN, postJson, sleep, startServe
 import { measured, nextSeq, PATH, paced, saturate, TOPIC, waitFor, withSubscribers } from "./load.ts";
 import { measureCeiling } from "./log-ceiling.ts";
 import { runPipeline } from "./pipeline.ts";
+import { runPresence } from "./presence.ts";
 import { runIdle, runPublish, runSaturation } from "./versus.ts";
 
 /** One run's figures; `target` names the hub measured (bench/versus.ts), `run` the run's index. */
@@ -146,6 +147,11 @@ export const SCENARIOS: Record<
       }
       return rows;
     },
+  },
+  presence: {
+    title:
+      "the cost of presence (issue 16): 5,000 subscribers, 25 events of ~200 B at 25/s, then 2,000 streams each with its own token sub opened and closed (32 at a time), 1 worker, with --presence on the topic and without: server CPU per delivery and per connect+disconnect, and the ratios on/off",
+    run: runPresence,
   },
   abuse: {
     runs: 1,
