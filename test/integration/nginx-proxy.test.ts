@@ -184,7 +184,10 @@ describe("Herald behind nginx with deploy/nginx-herald.conf", {
       ((await (await fetch(metadata, { headers })).json()) as { resource: string }).resource;
     const honest = await resource({});
     assert.match(honest, /^http:\/\/127\.0\.0\.1(:\d+)?\/\.well-known\/mercure$/);
-    assert.equal(await resource({ "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }), honest);
+    assert.equal(
+      await resource({ "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }),
+      honest,
+    );
   });
 
   test("HTTP/2 at the proxy: eight streams share one client connection, each gets the event", async () => {
