@@ -77,6 +77,9 @@ describe("--bus for a replicated Redis (redis+sentinel://, redis+cluster://, ?wa
       redactBusUrl("redis+cluster://:s3cret@c1:7000,c2:7001"),
       "redis+cluster://:***@c1:7000,c2:7001",
     );
+    // the parser takes the last "@" before the hosts: a raw "@" or "/" in a password is still hidden
+    assert.equal(redactBusUrl("redis://u:p@ss/w@r1:6379/0"), "redis://u:***@r1:6379/0");
+    assert.equal(redactBusUrl("redis+sentinel://:a@b@s1:26379/m"), "redis+sentinel://:***@s1:26379/m");
   });
 
   it("with no Sentinel or cluster node answering: not ready with the reason, publishes refused with retry-after", async () => {

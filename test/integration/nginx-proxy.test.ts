@@ -178,6 +178,18 @@ describe("Herald behind nginx with deploy/nginx-herald.conf", {
     for (const s of [...opened, over, other]) s.close();
   });
 
+  test("a client cannot choose the Mercure resource identifier (the tokens' aud) with X-Forwarded-Host", async () => {
+    const metadata = `${nginx.url}/.well-known/oauth-protected-resource/.well-known/mercure`;
+    const resource = async (headers: Record<string, string>) =>
+      ((await (await fetch(metadata, { headers })).json()) as { resource: string }).resource;
+    const honest = await resource({});
+    assert.match(honest, /^http:\/\/127\.0\.0\.1(:\d+)?\/\.well-known\/mercure$/);
+    assert.equal(
+      await resource({ "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }),
+      honest,
+    );
+  });
+
   test("HTTP/2 at the proxy: eight streams share one client connection, each gets the event", async () => {
     const session = connect(nginx.h2url);
     closers.push(() => session.destroy());

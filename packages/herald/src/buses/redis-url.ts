@@ -156,9 +156,12 @@ function herald(
   return { wait, waitTimeoutMs };
 }
 
-/** The text with any password replaced by `***`, for messages and logs. */
+/**
+ * The text with any password replaced by `***`, for messages and logs: everything from the first
+ * ":" after the user to the LAST "@", as the parser splits (so a raw "@" or "/" in it is hidden too).
+ */
 export function redact(text: string): string {
-  return text.replace(/^([a-z+]+:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
+  return text.replace(/^([a-z+]+:\/\/[^:/@]*):.*@/, "$1:***@");
 }
 
 /** `host:port,...` of a target, for messages. */

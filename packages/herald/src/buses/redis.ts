@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ErrorReply } from "redis";
 import type { AppendResult, BusStatus } from "../core/bus.ts";
+import { isControl } from "../core/control.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import { formatHubId, parseHubId } from "../core/ids.ts";
@@ -343,11 +344,16 @@ export class RedisBus extends LogBus {
   }
 
   /**
-   * Loads the newest `history.maxEvents` entries into the history (the first start, or a new
-   * epoch); the tail continues after the newest entry ever added.
+   * Loads the newest `history.maxEvents` events into the history (the first start, or a new
+   * epoch); the tail continues after the newest entry ever added. Control entries (control
+   * records, failover markers) are not events: the load reads older pages until it has
+   * `maxEvents` events or reached the oldest entry, so a flood of records (anyone may cause them:
+   * a refused ticket) cannot leave a starting node without the history. It reads at most the
+   * stream's cap (`--bus-retention`) entries.
    */
   private async load(): Promise<void> {
-    const read = await this.read("load", "0-0", this.options.history.maxEvents);
+    const want = this.options.history.maxEvents;
+    const read = await this.read("load", "0-0", want);
     if (read.epoch !== this.epoch) throw new Error("the log changed while it was loaded");
     this.replid = read.replid === "" ? this.replid : read.replid;
     if (read.added === undefined && !this.warnedOldRedis) {
@@ -357,10 +363,27 @@ export class RedisBus extends LogBus {
         "Redis is older than 7.0: an entry deleted with XDEL before this node read it goes unnoticed, and a trim right after the last entry read may be reported as a gap; use Redis 7",
       );
     }
+    const newestFirst = [...read.entries];
+    let events = newestFirst.filter(isEventEntry).length;
+    let page = read.entries;
+    while (events < want && page.length > 0 && newestFirst.length < this.retention) {
+      const oldest = (page[page.length - 1] as RawEntry)[0];
+      const count = Math.min(Math.max(want - events, 256), this.retention - newestFirst.length);
+      page = (await this.reader.send([
+        "XREVRANGE",
+        this.keys.log,
+        `(${oldest}`,
+        "-",
+        "COUNT",
+        String(count),
+      ])) as RawEntry[];
+      newestFirst.push(...page);
+      events += page.filter(isEventEntry).length;
+    }
     this.point = { lastId: read.lastGenerated, ordinal: read.added };
     this.beginLoad();
     try {
-      this.take(read.entries.reverse(), undefined, true);
+      this.take(newestFirst.reverse(), undefined, true);
     } finally {
       this.endLoad();
     }
@@ -438,4 +461,10 @@ export class RedisBus extends LogBus {
     }
     this.deliverEntries(entries, gap);
   }
+}
+
+/** True for a log entry that is an event (not a control record, not a failover marker). */
+function isEventEntry([, fields]: RawEntry): boolean {
+  const { input, control } = parseFields(fields);
+  return control === undefined && !isControl(input);
 }

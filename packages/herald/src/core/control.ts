@@ -12,8 +12,11 @@ export const CONTROL_TOPIC = "$herald/control";
 /** The event type control records carry (with `CONTROL_TOPIC` as their only topic). */
 export const CONTROL_TYPE = "herald.control";
 
-/** True for a control record: never delivered to a subscriber. */
-export function isControl(event: HeraldEvent): boolean {
+/** True for a control record: never delivered to a subscriber. Takes an event or a publish input. */
+export function isControl(event: {
+  readonly type?: string | undefined;
+  readonly topics: readonly string[];
+}): boolean {
   return event.type === CONTROL_TYPE && event.topics.length === 1 && event.topics[0] === CONTROL_TOPIC;
 }
 
