@@ -234,6 +234,8 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       presence: presence?.presence,
       principal: subscriber,
       allowAnonymousSubscribe: config.allowAnonymousSubscribe,
+      privateTopics: config.privateTopics.map(parseSelector),
+      limits,
     }),
   });
   const defaultCors = new Cors(config.corsOrigins);

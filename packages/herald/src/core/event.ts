@@ -72,6 +72,9 @@ const RESERVED_ID = "earliest";
 // CR, LF and NUL would end or corrupt an SSE field line: they never reach the wire in `id`/`event`.
 const FIELD_BREAKERS = /[\r\n\0]/;
 
+/** Half of a UTF-16 pair without its other half: no UTF-8 text (a URL, a header) can carry it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Checks a topic (of a publish or a subscription). Throws `bad_request` naming the problem. */
 export function validateTopic(topic: unknown, limits: PublishLimits, where = "topic"): string {
   if (typeof topic !== "string") throw badRequest(`${where} must be a string, got ${typeof topic}`);
@@ -81,6 +84,11 @@ export function validateTopic(topic: unknown, limits: PublishLimits, where = "to
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\0-\x1f\x7f]/.test(topic)) throw badRequest(`${where} must not contain control characters`);
+  if (LONE_SURROGATE.test(topic)) {
+    throw badRequest(
+      `${where} is not valid Unicode (a lone surrogate: a half of a UTF-16 pair); send UTF-8 text`,
+    );
+  }
   return topic;
 }
 
