@@ -29,8 +29,9 @@ describe("a worker that keeps dying after it listened", () => {
     herald = await spawnWorkers(2);
     const h = herald;
     for (let kill = 0; kill < 3; kill++) {
-      const pid = workerPid(h, 1);
-      assert.ok(pid !== undefined, h.output());
+      // the primary may log "all workers listening" before worker 1's own line reaches us
+      await until(() => workerPid(h, 1) !== undefined, `worker 1 to log that it listens: ${h.output()}`);
+      const pid = workerPid(h, 1) as number;
       process.kill(pid, "SIGKILL");
       await until(
         () => {
