@@ -78,7 +78,7 @@ export interface MercureMount {
   readonly context: MercureContext;
   /** The handlers routes.ts mounts on `MERCURE_PATH` and `SUBSCRIPTIONS_PATH`. */
   readonly routes: {
-    /** GET `MERCURE_PATH`. */
+    /** GET and QUERY `MERCURE_PATH` (QUERY: the parameters in a form body). */
     readonly subscribe: Handler;
     /** POST `MERCURE_PATH`. */
     readonly publish: Handler;
