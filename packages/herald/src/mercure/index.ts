@@ -30,6 +30,7 @@ import { handleMercureSubscribe, MERCURE_STREAMS } from "./subscribe.ts";
 import { type ActiveSubscriber, SubscriptionRegistry } from "./subscriptions.ts";
 import { handleSubscriptionsApi } from "./subscriptions-api.ts";
 import { handleResourceMetadata } from "./v1/metadata.ts";
+import { PublicUrls } from "./v1/public-urls.ts";
 
 export const MERCURE_PATH = "/.well-known/mercure";
 export { SUBSCRIPTIONS_PATH } from "./subscriptions.ts";
@@ -51,6 +52,7 @@ export type MercureSettings = MercureOptions &
     | "retryMs"
     | "mercureJwks"
     | "mercureResourceIdentifier"
+    | "mercurePublicUrls"
   >;
 
 export interface MercureDeps {
@@ -94,6 +96,7 @@ export interface MercureMount {
 /** Builds the Mercure feature. Rejects when a MERCURE_* key does not load. */
 export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
   const { hub, settings, log } = deps;
+  const publicUrls = new PublicUrls(settings.mercurePublicUrls); // throws for a value that is no URL
   const selectors = new MercureSelectors({
     maxTopicLength: settings.maxTopicLength,
     maxStates: settings.maxTemplateSize,
@@ -150,10 +153,12 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
   }
 
   // Errors are answered here as the Mercure hub does (text/plain), not by Herald's JSON writer.
+  // A request to an origin outside MERCURE_PUBLIC_URLS is a 421 before anything else.
   const guarded =
     (handler: MercureHandler): Handler =>
     async (req, res, url) => {
       try {
+        publicUrls.check(req, settings.trustProxy);
         await handler(context, req, res, url);
       } catch (error) {
         sendMercureError(res, error, log, context.auth.identity(req));

@@ -108,6 +108,13 @@ export const MERCURE = {
     default: "",
     help: "Mercure 1.0: the hub's resource identifier, the aud tokens must carry (e.g. https://example.com/.well-known/mercure); empty = <scheme>://<host>/.well-known/mercure of each request",
   },
+  mercurePublicUrls: {
+    flag: "mercure-public-urls",
+    env: "MERCURE_PUBLIC_URLS",
+    kind: list,
+    default: "",
+    help: "Mercure: the hub's public URLs (Mercure's public_urls), comma-separated absolute URLs (only scheme and host count); a Mercure request whose origin is not one of them gets 421 Misdirected Request; empty = any origin",
+  },
   mercureProtocolCompatibility: {
     flag: "mercure-protocol-version-compatibility",
     env: "MERCURE_PROTOCOL_VERSION_COMPATIBILITY",
