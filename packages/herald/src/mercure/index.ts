@@ -23,7 +23,12 @@ import type { Logger } from "../ops/logger.ts";
 import { MercureAuth } from "./auth.ts";
 import type { MercureContext, MercureOptions } from "./context.ts";
 import { sendMercureError } from "./http.ts";
-import { type MercureKeySettings, mercureIssuers, mercureVerifiers } from "./keys.ts";
+import {
+  checkAuthorizationServers,
+  type MercureKeySettings,
+  mercureIssuers,
+  mercureVerifiers,
+} from "./keys.ts";
 import { handleMercurePublish } from "./publish.ts";
 import { MercureSelectors } from "./selectors.ts";
 import { handleMercureSubscribe, MERCURE_STREAMS } from "./subscribe.ts";
@@ -53,6 +58,7 @@ export type MercureSettings = MercureOptions &
     | "mercureJwks"
     | "mercureResourceIdentifier"
     | "mercurePublicUrls"
+    | "mercureAuthorizationServers"
   >;
 
 export interface MercureDeps {
@@ -115,6 +121,7 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
     heartbeatMs: settings.mercureHeartbeatMs,
   });
   const issuers = await mercureIssuers(settings, verifiers);
+  checkAuthorizationServers(settings.mercureAuthorizationServers, issuers);
   const compat = settings.mercureProtocolCompatibility === 8;
   const context: MercureContext = {
     hub,

@@ -101,6 +101,13 @@ export const MERCURE = {
     default: "",
     help: "Mercure 1.0: more trusted issuers, comma-separated <issuer>=<JWKS URL> entries (each issuer's tokens are verified with its own JWKS only)",
   },
+  mercureAuthorizationServers: {
+    flag: "mercure-authorization-servers",
+    env: "MERCURE_AUTHORIZATION_SERVERS",
+    kind: list,
+    default: "",
+    help: "Mercure 1.0: issuers to advertise as authorization_servers in the RFC 9728 metadata (Mercure's authorization_server), comma-separated; each must be MERCURE_ISSUER or an issuer of MERCURE_JWKS; empty = none (self-issued tokens)",
+  },
   mercureResourceIdentifier: {
     flag: "mercure-resource-identifier",
     env: "MERCURE_RESOURCE_IDENTIFIER",
