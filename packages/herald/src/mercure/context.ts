@@ -18,6 +18,7 @@ export type MercureOptions = Pick<
   | "trustProxy"
   | "mercureCookieName"
   | "mercureAuthorizationServers"
+  | "mercureWriteTimeoutMs"
 >;
 
 /** What the Mercure routes share: Herald's hub (same topics, history, bus, limits) plus Mercure's parts. */

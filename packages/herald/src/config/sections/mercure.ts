@@ -80,6 +80,13 @@ export const MERCURE = {
     default: "40s",
     help: "Mercure: interval of heartbeat comments on Mercure streams",
   },
+  mercureWriteTimeoutMs: {
+    flag: "mercure-write-timeout",
+    env: "MERCURE_WRITE_TIMEOUT",
+    kind: duration,
+    default: "600s",
+    help: "Mercure: maximum lifetime of a Mercure stream (Mercure's write_timeout); each ends after 80-100% of it, the client reconnects and resumes; 0 = no limit (a token's exp still ends it)",
+  },
   mercureCookieName: {
     flag: "mercure-cookie-name",
     env: "MERCURE_COOKIE_NAME",
