@@ -18,10 +18,6 @@ export class PublicUrls {
     this.origins = new Set(urls.map(originOf));
   }
 
-  get enabled(): boolean {
-    return this.origins.size > 0;
-  }
-
   /** Throws `misdirected` (421) when `req` came to an origin that is not listed; nothing when none is. */
   check(req: IncomingMessage, trustProxy: boolean): void {
     if (this.origins.size === 0) return;
