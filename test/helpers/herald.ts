@@ -71,7 +71,8 @@ export function publish(baseUrl: string, payload: unknown): Promise<JsonResponse
 
 /**
  * A raw SSE reader over node:http: collects the stream's text so tests can check exact bytes.
- * `paused` leaves the socket unread (a slow client).
+ * `paused` leaves the socket unread (a slow client); `send` makes it another method with a body
+ * (Mercure's `QUERY`).
  */
 export class RawStream {
   text = "";
@@ -81,8 +82,14 @@ export class RawStream {
   private readonly waiters = new Waiters();
   private readonly req;
 
-  constructor(url: string, headers: Record<string, string> = {}, paused = false) {
-    this.req = request(url, { headers: { accept: "text/event-stream", ...headers } }, (res) => {
+  constructor(
+    url: string,
+    headers: Record<string, string> = {},
+    paused = false,
+    send: { method: string; body: string } | undefined = undefined,
+  ) {
+    const method = send?.method ?? "GET";
+    this.req = request(url, { method, headers: { accept: "text/event-stream", ...headers } }, (res) => {
       this.status = res.statusCode ?? 0;
       this.headers = res.headers;
       if (paused) {
@@ -104,7 +111,7 @@ export class RawStream {
       this.closed = true;
       this.waiters.check();
     });
-    this.req.end();
+    this.req.end(send?.body);
   }
 
   /** Resolves once `test()` holds; rejects after `ms`. */

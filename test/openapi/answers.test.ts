@@ -55,6 +55,8 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
   let drained: Herald;
   /** Keys from a JWKS that cannot be fetched. */
   let jwks: Herald;
+  /** Mercure answers at https://hub.example only (MERCURE_PUBLIC_URLS). */
+  let misdirected: Herald;
   let jwksServer: Server;
 
   before(async () => {
@@ -82,6 +84,12 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
       mercureAnonymous: true,
     });
     await drained.drain();
+    misdirected = await startTestHerald({
+      mercureJwtKey: MERCURE_SECRET,
+      mercureProtocolCompatibility: 8,
+      mercureSubscriptions: true,
+      mercurePublicUrls: ["https://hub.example"],
+    });
     jwksServer = createServer((_req, res) => res.writeHead(500).end());
     await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
     jwks = await startTestHerald({
@@ -91,7 +99,7 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
     });
   });
   after(async () => {
-    await Promise.all([main.close(), tight.close(), drained.close(), jwks.close()]);
+    await Promise.all([main.close(), tight.close(), drained.close(), jwks.close(), misdirected.close()]);
     await new Promise<void>((resolve) => jwksServer.close(() => resolve()));
   });
 
@@ -310,6 +318,53 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
     assert.equal(refused.status, 429);
     api.check("GET", HUB, refused);
     api.check("GET", HUB, await openStream(`${drained.url}${HUB}?topic=a`));
+  });
+
+  it("Mercure subscribe with QUERY: the stream, 400, 401, 413, 415, 429, 503", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const auth = { ...form, ...bearer(await mercureToken({ subscribe: ["*"] })) };
+    const query = (base: string, body: string, headers: Record<string, string> = auth) =>
+      openStream(`${base}${HUB}`, headers, { method: "QUERY", body });
+    const stream = await query(main.url, "topic=https://example.com/books/{id}");
+    stream.close();
+    const held = await openStream(`${tight.url}${HUB}?topic=a`);
+    const answers = [
+      stream,
+      await query(main.url, "last_event_id=x"),
+      await query(main.url, "topic=a", form),
+      await query(main.url, `topic=${"a".repeat(1_100_000)}`),
+      await query(main.url, "{}", { ...auth, "content-type": "application/json" }),
+      await query(tight.url, "topic=a", form),
+      await query(drained.url, "topic=a", form),
+    ];
+    held.close();
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 400, 401, 413, 415, 429, 503],
+    );
+    for (const answer of answers) api.check("X-QUERY", HUB, answer);
+  });
+
+  it("every Mercure route: 421 to an origin outside MERCURE_PUBLIC_URLS", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const metadata = "/.well-known/oauth-protected-resource/.well-known/mercure";
+    const answers: [string, string, Answer][] = [
+      ["GET", HUB, await openStream(`${misdirected.url}${HUB}?topic=a`)],
+      [
+        "X-QUERY",
+        HUB,
+        await openStream(`${misdirected.url}${HUB}`, form, { method: "QUERY", body: "topic=a" }),
+      ],
+      ["POST", HUB, await postForm(`${misdirected.url}${HUB}`, [["topic", "a"]])],
+      ["GET", metadata, await call(`${misdirected.url}${metadata}`)],
+      ["GET", SUBS, await call(`${misdirected.url}${SUBS}`)],
+      ["GET", `${SUBS}/{topic}`, await call(`${misdirected.url}${SUBS}/a`)],
+      ["GET", `${SUBS}/{topic}/{subscriber}`, await call(`${misdirected.url}${SUBS}/a/b`)],
+    ];
+    for (const [method, path, answer] of answers) {
+      assert.equal(answer.status, 421, `${method} ${path}: ${answer.body}`);
+      api.check(method, path, answer);
+    }
   });
 
   it("Mercure publish: 200, 400, 401, 403, 413, 415, 429, 503", async () => {

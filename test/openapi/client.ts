@@ -34,12 +34,19 @@ export interface OpenStream extends Answer {
 
 /**
  * A stream request: an error answer is read whole; a 200 is read until its opening (`: ok` and
- * the `retry:` hint) has arrived, and stays open until `close()`.
+ * the `retry:` hint) has arrived, and stays open until `close()`. `send`: another method than GET,
+ * with a body (Mercure's QUERY).
  */
-export async function openStream(url: string, headers: Record<string, string> = {}): Promise<OpenStream> {
+export async function openStream(
+  url: string,
+  headers: Record<string, string> = {},
+  send: { method: string; body: string } | undefined = undefined,
+): Promise<OpenStream> {
   const abort = new AbortController();
   const close = () => abort.abort();
   const response = await fetch(url, {
+    method: send?.method ?? "GET",
+    body: send?.body,
     headers: { accept: "text/event-stream", ...headers },
     signal: abort.signal,
   });

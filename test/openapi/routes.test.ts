@@ -56,7 +56,11 @@ describe("the OpenAPI description lists exactly the routes Herald serves", () =>
       const answer = await call(`${herald.url}${concrete(path)}`, { method: "OPTIONS" });
       assert.equal(answer.status, 204, `OPTIONS ${path}: ${answer.body}`);
       const served = (answer.headers.get("allow") ?? "").split(", ").sort();
-      const described = [...Object.keys(item).map((m) => m.toUpperCase()), "OPTIONS"].sort();
+      // a method OpenAPI 3.1 cannot name is described as an extension (`x-query`: QUERY)
+      const described = [
+        ...Object.keys(item).map((m) => m.replace(/^x-/, "").toUpperCase()),
+        "OPTIONS",
+      ].sort();
       assert.deepEqual(served, described, `${path}: served methods vs described ones`);
     }
   });

@@ -52,6 +52,7 @@ export function routes(h: RouteHandlers): Router {
     .add("GET", "/healthz", h.health)
     .add("GET", "/readyz", h.ready)
     .add("GET", MERCURE_PATH, h.mercure.subscribe) // Mercure's stream, same path
+    .add("QUERY", MERCURE_PATH, h.mercure.subscribe) // the same, its parameters in a form body
     .add("POST", MERCURE_PATH, h.mercure.publish)
     .add("GET", METADATA_PATH, h.mercure.metadata) // RFC 9728 metadata of the hub
     .add("GET", SUBSCRIPTIONS_PATH, h.mercure.subscriptions)

@@ -8,6 +8,7 @@ export type HeraldErrorCode =
   | "payload_too_large" // body or event above a configured limit
   | "not_found"
   | "method_not_allowed"
+  | "misdirected" // the request reached a server that does not answer for its origin (Mercure's public URLs)
   | "unauthorized" // no or bad credentials
   | "forbidden" // credentials fine, action not allowed
   | "too_many_requests" // a rate or connection limit was hit

@@ -9,6 +9,7 @@ export const STATUS_OF: Record<HeraldErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  misdirected: 421,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,

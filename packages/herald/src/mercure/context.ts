@@ -11,7 +11,14 @@ import type { ActiveSubscriber, SubscriptionRegistry } from "./subscriptions.ts"
 /** The settings the Mercure routes read. */
 export type MercureOptions = Pick<
   HeraldConfig,
-  "maxBodyBytes" | "maxTopics" | "maxTopicLength" | "mercureAnonymous" | "trustProxy" | "mercureCookieName"
+  | "maxBodyBytes"
+  | "maxTopics"
+  | "maxTopicLength"
+  | "mercureAnonymous"
+  | "trustProxy"
+  | "mercureCookieName"
+  | "mercureAuthorizationServers"
+  | "mercureWriteTimeoutMs"
 >;
 
 /** What the Mercure routes share: Herald's hub (same topics, history, bus, limits) plus Mercure's parts. */

@@ -23,13 +23,19 @@ import type { Logger } from "../ops/logger.ts";
 import { MercureAuth } from "./auth.ts";
 import type { MercureContext, MercureOptions } from "./context.ts";
 import { sendMercureError } from "./http.ts";
-import { type MercureKeySettings, mercureIssuers, mercureVerifiers } from "./keys.ts";
+import {
+  checkAuthorizationServers,
+  type MercureKeySettings,
+  mercureIssuers,
+  mercureVerifiers,
+} from "./keys.ts";
 import { handleMercurePublish } from "./publish.ts";
 import { MercureSelectors } from "./selectors.ts";
 import { handleMercureSubscribe, MERCURE_STREAMS } from "./subscribe.ts";
 import { type ActiveSubscriber, SubscriptionRegistry } from "./subscriptions.ts";
 import { handleSubscriptionsApi } from "./subscriptions-api.ts";
 import { handleResourceMetadata } from "./v1/metadata.ts";
+import { PublicUrls } from "./v1/public-urls.ts";
 
 export const MERCURE_PATH = "/.well-known/mercure";
 export { SUBSCRIPTIONS_PATH } from "./subscriptions.ts";
@@ -51,6 +57,8 @@ export type MercureSettings = MercureOptions &
     | "retryMs"
     | "mercureJwks"
     | "mercureResourceIdentifier"
+    | "mercurePublicUrls"
+    | "mercureAuthorizationServers"
   >;
 
 export interface MercureDeps {
@@ -78,7 +86,7 @@ export interface MercureMount {
   readonly context: MercureContext;
   /** The handlers routes.ts mounts on `MERCURE_PATH` and `SUBSCRIPTIONS_PATH`. */
   readonly routes: {
-    /** GET `MERCURE_PATH`. */
+    /** GET and QUERY `MERCURE_PATH` (QUERY: the parameters in a form body). */
     readonly subscribe: Handler;
     /** POST `MERCURE_PATH`. */
     readonly publish: Handler;
@@ -94,6 +102,7 @@ export interface MercureMount {
 /** Builds the Mercure feature. Rejects when a MERCURE_* key does not load. */
 export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
   const { hub, settings, log } = deps;
+  const publicUrls = new PublicUrls(settings.mercurePublicUrls); // throws for a value that is no URL
   const selectors = new MercureSelectors({
     maxTopicLength: settings.maxTopicLength,
     maxStates: settings.maxTemplateSize,
@@ -112,6 +121,7 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
     heartbeatMs: settings.mercureHeartbeatMs,
   });
   const issuers = await mercureIssuers(settings, verifiers);
+  checkAuthorizationServers(settings.mercureAuthorizationServers, issuers);
   const compat = settings.mercureProtocolCompatibility === 8;
   const context: MercureContext = {
     hub,
@@ -150,10 +160,12 @@ export async function createMercure(deps: MercureDeps): Promise<MercureMount> {
   }
 
   // Errors are answered here as the Mercure hub does (text/plain), not by Herald's JSON writer.
+  // A request to an origin outside MERCURE_PUBLIC_URLS is a 421 before anything else.
   const guarded =
     (handler: MercureHandler): Handler =>
     async (req, res, url) => {
       try {
+        publicUrls.check(req, settings.trustProxy);
         await handler(context, req, res, url);
       } catch (error) {
         sendMercureError(res, error, log, context.auth.identity(req));

@@ -100,6 +100,24 @@ export async function mercureIssuers(
   return issuers;
 }
 
+/**
+ * MERCURE_AUTHORIZATION_SERVERS (the metadata's `authorization_servers`) must name trusted
+ * issuers: a client sent to an authorization server whose tokens the hub refuses could never get
+ * in. Throws an Error naming the setting otherwise.
+ */
+export function checkAuthorizationServers(
+  servers: readonly string[],
+  issuers: readonly TrustedIssuer[],
+): void {
+  for (const server of servers) {
+    if (issuers.some((known) => known.issuer === server)) continue;
+    const trusted = issuers.length === 0 ? "none" : issuers.map((i) => JSON.stringify(i.issuer)).join(", ");
+    throw new Error(
+      `MERCURE_AUTHORIZATION_SERVERS / --mercure-authorization-servers: ${JSON.stringify(server)} is not a trusted issuer (trusted: ${trusted}), so the hub would refuse the tokens it issues; list MERCURE_ISSUER or issuers of MERCURE_JWKS, or trust it with MERCURE_JWKS=<issuer>=<JWKS URL>`,
+    );
+  }
+}
+
 /** Returns the algorithm the key verifies (its PEM form for an asymmetric one). */
 function checkKey({ key, keySetting, alg, algSetting }: MercureKey): string | undefined {
   if (!MERCURE_ALGORITHMS.includes(alg)) {

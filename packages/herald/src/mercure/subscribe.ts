@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { encodeComment } from "../core/encoder.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { CloseReason } from "../core/subscriber.ts";
 import { clientIp } from "../http/client-ip.ts";
@@ -19,6 +20,9 @@ export const MERCURE_STREAMS: StreamProtocol = {
   lastEventId: "resume-outcome",
 };
 
+/** The comment a stream ends with at its maximum lifetime (MERCURE_WRITE_TIMEOUT). */
+const LIFETIME_REACHED = encodeComment("connection lifetime reached (MERCURE_WRITE_TIMEOUT): reconnect");
+
 /**
  * Mercure subscribe: `GET /.well-known/mercure?match=<topic>&match_urlpattern=<URL pattern>...`
  * (1.0), or `?topic=<selector>` (0.x, compatibility mode). `planSubscription` (v1/plan.ts) reads
@@ -30,7 +34,10 @@ export const MERCURE_STREAMS: StreamProtocol = {
  * the history holds. Then the response carries the resume outcome, in `Mercure-Last-Event-ID`
  * (1.0) or `Last-Event-ID` (0.x): the requested id when the hub resumed from it (`earliest` for
  * `earliest`), else `earliest` (the id is unknown or too old; Herald also sends its
- * `herald.missed` event). The stream closes when the token expires.
+ * `herald.missed` event). The stream closes when the token expires (spec "Subscribers": no later
+ * than `exp`), and after its maximum lifetime (MERCURE_WRITE_TIMEOUT, the Mercure hub's
+ * write_timeout: a random 80-100% of it, as that hub does, so clients of one moment do not all
+ * reconnect at once), with a comment saying so; the client reconnects and resumes.
  *
  * This parses Mercure's request; the stream itself is Herald's one stream path (`Streams`: limits,
  * expiry, heartbeats, slow clients, the end).
@@ -57,10 +64,17 @@ export async function handleMercureSubscribe(
     privateSelectors: plan.privateSelectors,
     lastEventId: plan.lastEventId,
     expiresAt: plan.expiresAt,
+    endsAt: lifetimeEnd(ctx.options.mercureWriteTimeoutMs),
     release,
     resumeHeader: plan.resumeHeader,
     watcher: new MercureStream(ctx, plan, ctx.subscriptions === undefined ? undefined : plan.subscriber),
   });
+}
+
+/** When a stream opened now ends (MERCURE_WRITE_TIMEOUT, jittered as the Mercure hub does); 0 = never. */
+function lifetimeEnd(timeoutMs: number): { at: number; comment: Uint8Array } | undefined {
+  if (timeoutMs <= 0) return undefined;
+  return { at: Date.now() + timeoutMs * (0.8 + 0.2 * Math.random()), comment: LIFETIME_REACHED };
 }
 
 /**

@@ -80,6 +80,13 @@ export const MERCURE = {
     default: "40s",
     help: "Mercure: interval of heartbeat comments on Mercure streams",
   },
+  mercureWriteTimeoutMs: {
+    flag: "mercure-write-timeout",
+    env: "MERCURE_WRITE_TIMEOUT",
+    kind: duration,
+    default: "600s",
+    help: "Mercure: maximum lifetime of a Mercure stream (Mercure's write_timeout); each ends after 80-100% of it, the client reconnects and resumes; 0 = no limit (a token's exp still ends it)",
+  },
   mercureCookieName: {
     flag: "mercure-cookie-name",
     env: "MERCURE_COOKIE_NAME",
@@ -101,12 +108,26 @@ export const MERCURE = {
     default: "",
     help: "Mercure 1.0: more trusted issuers, comma-separated <issuer>=<JWKS URL> entries (each issuer's tokens are verified with its own JWKS only)",
   },
+  mercureAuthorizationServers: {
+    flag: "mercure-authorization-servers",
+    env: "MERCURE_AUTHORIZATION_SERVERS",
+    kind: list,
+    default: "",
+    help: "Mercure 1.0: issuers to advertise as authorization_servers in the RFC 9728 metadata (Mercure's authorization_server), comma-separated; each must be MERCURE_ISSUER or an issuer of MERCURE_JWKS; empty = none (self-issued tokens)",
+  },
   mercureResourceIdentifier: {
     flag: "mercure-resource-identifier",
     env: "MERCURE_RESOURCE_IDENTIFIER",
     kind: text,
     default: "",
     help: "Mercure 1.0: the hub's resource identifier, the aud tokens must carry (e.g. https://example.com/.well-known/mercure); empty = <scheme>://<host>/.well-known/mercure of each request",
+  },
+  mercurePublicUrls: {
+    flag: "mercure-public-urls",
+    env: "MERCURE_PUBLIC_URLS",
+    kind: list,
+    default: "",
+    help: "Mercure: the hub's public URLs (Mercure's public_urls), comma-separated absolute URLs (only scheme and host count); a Mercure request whose origin is not one of them gets 421 Misdirected Request; empty = any origin",
   },
   mercureProtocolCompatibility: {
     flag: "mercure-protocol-version-compatibility",

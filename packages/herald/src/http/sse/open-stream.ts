@@ -19,6 +19,11 @@ export interface StreamRequest {
   /** When its token expires (ms since the Unix epoch): the stream is ended then. */
   readonly expiresAt: number | undefined;
   /**
+   * When it reached the protocol's maximum lifetime (ms since the Unix epoch; Mercure's
+   * write_timeout), with the comment that tells the client why; a renewed token does not move it.
+   */
+  readonly endsAt?: { readonly at: number; readonly comment: Uint8Array } | undefined;
+  /**
    * Its place in the connection limits (`Streams.admit`). From the moment it is passed to `open`,
    * `open` owns it: called exactly once, when the stream ends or when it is refused before it opened.
    */
@@ -145,13 +150,7 @@ export class Streams {
       // No await from reading the resume point until hub.subscribe registers the subscriber: no
       // event can be delivered in between.
       if (!waits)
-        this.start(
-          opened,
-          res,
-          headAtOnce(protocol, lastEventId, hub.resumePoint),
-          expiresAt,
-          request.announce,
-        );
+        this.start(opened, res, headAtOnce(protocol, lastEventId, hub.resumePoint), expiresAt, request);
       const subscriber = await hub.subscribe({
         selectors: request.selectors,
         privateSelectors: request.privateSelectors,
@@ -164,7 +163,7 @@ export class Streams {
                 res,
                 headAfterResume(protocol, lastEventId as string, outcome, request.resumeHeader),
                 expiresAt,
-                request.announce,
+                request,
               )
           : undefined,
         onRegistered: request.watcher?.registered && ((s) => request.watcher?.registered?.(s, opened)),
@@ -192,6 +191,7 @@ export class Streams {
     const { hub, log, protocol } = this.options;
     hub.counters.dropped += dropped;
     stream.cancelExpiry?.();
+    stream.cancelLifetime?.();
     stream.release();
     this.connections.delete(stream);
     if (stream.subscriber !== undefined) hub.unsubscribe(stream.subscriber, reason);
@@ -212,7 +212,7 @@ export class Streams {
     res: ServerResponse,
     headers: Readonly<Record<string, string>>,
     expiresAt: number | undefined,
-    announce: Uint8Array | undefined,
+    { announce, endsAt }: Pick<StreamRequest, "announce" | "endsAt">,
   ): void {
     if (stream.isEnded) return; // the client left while the history was read
     res.writeHead(200, headers);
@@ -222,6 +222,7 @@ export class Streams {
     this.connections.add(stream);
     // The token's end is the stream's end.
     if (expiresAt !== undefined) stream.cancelExpiry = atTime(expiresAt, () => stream.expire());
+    if (endsAt !== undefined) stream.cancelLifetime = atTime(endsAt.at, () => stream.retire(endsAt.comment));
   }
 
   private refused(request: StreamRequest): void {

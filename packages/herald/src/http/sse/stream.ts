@@ -18,6 +18,8 @@ export class Stream extends SseConnection {
   subscriber: Subscriber | undefined;
   /** Stops the token-expiry timer, when the token expires. */
   cancelExpiry: (() => void) | undefined;
+  /** Stops the lifetime timer (`StreamRequest.endsAt`), when there is one. */
+  cancelLifetime: (() => void) | undefined;
 
   constructor(
     res: ServerResponse,
@@ -37,6 +39,15 @@ export class Stream extends SseConnection {
    */
   expire(): void {
     this.write(TOKEN_EXPIRED);
+    this.end("expired");
+  }
+
+  /**
+   * It reached the protocol's maximum lifetime (`StreamRequest.endsAt`): `comment` tells the client
+   * why, then the stream ends as an expiry does; the client reconnects and resumes.
+   */
+  retire(comment: Uint8Array): void {
+    this.write(comment);
     this.end("expired");
   }
 

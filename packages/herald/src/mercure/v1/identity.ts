@@ -44,12 +44,23 @@ export function hubIdentity(req: IncomingMessage, pinned: string, trustProxy: bo
   return { resource: hub, metadataUrl: `${origin}${METADATA_PATH}`, base: hub };
 }
 
-function requestOrigin(req: IncomingMessage, trustProxy: boolean): string {
+/**
+ * `<scheme>://<host>` of a request (see `hubIdentity`). A missing Host, or one that is not a
+ * host[:port] (it would make a URL of anything), gives `localhost`, or undefined when `fallback`
+ * is false (public-urls.ts refuses it).
+ */
+export function requestOrigin(req: IncomingMessage, trustProxy: boolean): string;
+export function requestOrigin(req: IncomingMessage, trustProxy: boolean, fallback: false): string | undefined;
+export function requestOrigin(
+  req: IncomingMessage,
+  trustProxy: boolean,
+  fallback = true,
+): string | undefined {
   const scheme = trustProxy ? (isSecure(req) ? "https" : "http") : secureSocket(req) ? "https" : "http";
   const forwarded = trustProxy ? first(req.headers["x-forwarded-host"]) : undefined;
-  const host = forwarded ?? req.headers.host ?? "localhost";
-  // A Host that is not a host[:port] would make a URL of anything: fall back to localhost.
-  return `${scheme}://${/^[A-Za-z0-9.\-[\]:]+$/.test(host) ? host.toLowerCase() : "localhost"}`;
+  const host = forwarded ?? req.headers.host;
+  if (host !== undefined && /^[A-Za-z0-9.\-[\]:]+$/.test(host)) return `${scheme}://${host.toLowerCase()}`;
+  return fallback ? `${scheme}://localhost` : undefined;
 }
 
 function secureSocket(req: IncomingMessage): boolean {

@@ -6,7 +6,8 @@ import { MATCHER_TYPES, MERCURE_DETAIL_TYPE } from "./details.ts";
 /**
  * RFC 9728 protected-resource metadata of the hub (spec "Protected Resource Metadata"), at
  * `/.well-known/oauth-protected-resource/.well-known/mercure`: the resource identifier (the `aud`
- * of access tokens), the authorization detail type, `header` as the bearer method, and Mercure's
+ * of access tokens), the authorization servers when MERCURE_AUTHORIZATION_SERVERS lists some
+ * (trusted issuers, checked at start), the authorization detail type, `header` as the bearer method, and Mercure's
  * members (the cookie, the matcher types, whether the subscriptions API is on). Served in both
  * protocol modes; 1.0 challenges point to it with `resource_metadata`.
  */
@@ -18,6 +19,9 @@ export async function handleResourceMetadata(
   const identity = ctx.auth.identity(req);
   const metadata: Record<string, unknown> = {
     resource: identity.resource,
+    ...(ctx.options.mercureAuthorizationServers.length > 0
+      ? { authorization_servers: ctx.options.mercureAuthorizationServers }
+      : {}),
     authorization_details_types_supported: [MERCURE_DETAIL_TYPE],
     bearer_methods_supported: ["header"],
     mercure_cookie: ctx.options.mercureCookieName,

@@ -7,6 +7,7 @@ import type { MercureContext } from "../context.ts";
 import type { UrlPatternMatcher } from "../selectors.ts";
 import type { ActiveSubscriber, MatcherSubscription } from "../subscriptions.ts";
 import { payloadFor } from "./details.ts";
+import { subscribeBody } from "./query-body.ts";
 import { parseSubscribeRequest } from "./subscribe-request.ts";
 
 /** What one Mercure subscribe request subscribes to, checked, with its URL patterns held. */
@@ -31,8 +32,9 @@ export interface SubscriptionPlan {
 }
 
 /**
- * Plans a Mercure subscription (spec "Subscription"; docs/mercure.md): reads the parameters
- * (subscribe-request.ts: 400 for a bad one), the token (401 `invalid_token` for a bad one, even
+ * Plans a Mercure subscription (spec "Subscription"; docs/mercure.md): reads the parameters, of
+ * the query component and of a `QUERY`'s form body (query-body.ts, subscribe-request.ts: 400 for a
+ * bad one, 413/415 for a bad body), the token (401 `invalid_token` for a bad one, even
  * when anonymous subscribers are allowed; 401 with a bare challenge for none when they are not),
  * then holds the URI templates (0.x) and URL patterns (1.0) the stream uses, within their limits
  * (400 too complex, 429 too many for this client IP, 503 cache full). `*` matches every topic
@@ -46,11 +48,13 @@ export async function planSubscription(
   url: URL,
   client: string,
 ): Promise<SubscriptionPlan> {
-  const request = parseSubscribeRequest(req, url, {
-    compat: ctx.auth.compat,
-    maxMatchers: ctx.options.maxTopics,
-    maxLength: ctx.options.maxTopicLength,
-  });
+  const body = await subscribeBody(req, ctx.options.maxBodyBytes); // QUERY: the parameters in the body
+  const request = parseSubscribeRequest(
+    req,
+    url,
+    { compat: ctx.auth.compat, maxMatchers: ctx.options.maxTopics, maxLength: ctx.options.maxTopicLength },
+    body,
+  );
   const identity = ctx.auth.identity(req);
   const claims = await ctx.auth.subscriber(req, url, identity);
   if (claims === undefined && ctx.auth.subscriberAuth && !ctx.options.mercureAnonymous) {

@@ -34,7 +34,9 @@ const MATCHER_PARAMS: Record<string, MatcherType> = {
 };
 
 /**
- * Reads the query of a subscribe request (spec "Subscription"): parsed as
+ * Reads the query of a subscribe request (spec "Subscription"), and the form body of a `QUERY`
+ * (`body`, already read and checked as UTF-8 form text): the union of both, the query component's
+ * pairs first (so its `last_event_id` wins over the body's). Parsed as
  * application/x-www-form-urlencoded, but strictly: a value that is not valid UTF-8 once
  * percent-decoded is a 400 (URLSearchParams would silently replace it). Names are case-sensitive:
  * `match` and `match_exact` (exact), `match_urlpattern` (URL Pattern); any other name in the
@@ -48,13 +50,14 @@ export function parseSubscribeRequest(
   req: IncomingMessage,
   url: URL,
   limits: SubscribeLimits,
+  body = "",
 ): SubscribeRequest {
   const topics = new Set<string>();
   const matchers = new Map<string, TopicMatcher>();
   let queryLastEventId: string | undefined;
   let legacyLastEventId: string | undefined;
   let count = 0;
-  for (const [name, value] of strictQuery(url.search)) {
+  for (const [name, value] of [...strictQuery(url.search), ...strictQuery(body)]) {
     const type = MATCHER_PARAMS[name];
     if (type === undefined && name.slice(0, 5).toLowerCase() === "match") {
       throw badRequest(
@@ -140,7 +143,7 @@ function decode(raw: string): string {
       return decodeURIComponent(lenient);
     } catch {
       throw badRequest(
-        `the query has a percent-encoded value that is not valid UTF-8: ${JSON.stringify(raw.slice(0, 60))}`,
+        `the request has a percent-encoded value that is not valid UTF-8: ${JSON.stringify(raw.slice(0, 60))}`,
       );
     }
   }

@@ -240,6 +240,12 @@ export const SCHEMAS: Json = {
     required: ["resource", "authorization_details_types_supported", "bearer_methods_supported"],
     properties: {
       resource: { ...text, description: "the resource identifier: the `aud` of access tokens" },
+      authorization_servers: {
+        type: "array",
+        minItems: 1,
+        items: text,
+        description: "the issuers of `MERCURE_AUTHORIZATION_SERVERS`; absent when none is set",
+      },
       authorization_details_types_supported: { const: ["https://mercure.rocks/authorization-detail"] },
       bearer_methods_supported: { const: ["header"] },
       mercure_cookie: { ...text, description: "the cookie that may carry the access token" },
@@ -247,6 +253,24 @@ export const SCHEMAS: Json = {
       mercure_subscriptions: { const: true },
     },
     additionalProperties: false,
+  },
+  MercureSubscribeForm: {
+    type: "object",
+    description:
+      "The parameters of a `QUERY` subscription, form-encoded (docs/mercure.md); joined to those of the query component.",
+    properties: {
+      match: { oneOf: [text, { type: "array", items: text }], description: "repeatable: exact topics" },
+      match_exact: { oneOf: [text, { type: "array", items: text }], description: "as `match`" },
+      match_urlpattern: {
+        oneOf: [text, { type: "array", items: text }],
+        description: "repeatable: WHATWG URL Patterns",
+      },
+      topic: {
+        oneOf: [text, { type: "array", items: text }],
+        description: "Mercure 0.x (compatibility mode), repeatable: topic selectors",
+      },
+      last_event_id: { ...text, description: "resume after this id (the query component's wins)" },
+    },
   },
   MercureUpdate: {
     type: "object",
