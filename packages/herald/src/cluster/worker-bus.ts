@@ -35,9 +35,9 @@ type Resolved = Answer | { rid: number; results: AppendResult[] };
  * same ids and the same history as one process. The events of an append reach this worker's
  * listener before `append` resolves, in the same turn as its answer (the other workers get that
  * turn at the same time); the answer carries no `queued`, so the hub answers with its own
- * subscribers (this worker's): nothing waits for the other workers. Replays are answered by the primary from the one history, up
- * to the head when it answers; events stored before that answer reach this worker before it (one
- * ordered channel), so the hub's replay-then-live join has no gap.
+ * subscribers (this worker's): nothing waits for the other workers. Replays are answered by the
+ * primary from the one history, up to the head when it answers; events stored before that answer
+ * reach this worker before it (one ordered channel), so the hub's replay-then-live join has no gap.
  * Appends of one event-loop turn travel in one message, and at most one such message is
  * unacknowledged: the appends made meanwhile go together once the primary acknowledges it
  * (`ToWorker.acked`). If the primary is gone, `append` and `replay` reject with `unavailable`.
