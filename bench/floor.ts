@@ -18,10 +18,10 @@ import type { Options, Row } from "./scenarios.ts";
 import { median } from "./stats.ts";
 
 const SOURCES = fileURLToPath(new URL("./floor/", import.meta.url));
-const SUBSCRIBERS = 10_000;
-const EVENTS = 25;
-const RATE = 5;
-const PER_ADDRESS = 5_000;
+export const SUBSCRIBERS = 10_000;
+export const EVENTS = 25;
+export const RATE = 5;
+export const PER_ADDRESS = 5_000;
 
 interface WriterResult {
   /** Per broadcast: from the first process's start of its write loop to the last one's end. */
@@ -34,7 +34,7 @@ interface WriterResult {
   sys_ms: number;
 }
 
-interface ReaderResult {
+export interface ReaderResult {
   received: number;
   lost: number;
   disorder: number;
@@ -48,7 +48,7 @@ interface ReaderResult {
 }
 
 /** A child process whose stdout lines can be awaited by prefix. */
-class Proc {
+export class Proc {
   private readonly lines: string[] = [];
   private wake: (() => void) | undefined;
   private exited = false;
@@ -93,7 +93,7 @@ class Proc {
 }
 
 /** Compiles the two programs; undefined if there is no C compiler. */
-function compile(dir: string): { writer: string; reader: string } | undefined {
+export function compileFloor(dir: string): { writer: string; reader: string } | undefined {
   if (spawnSync("cc", ["--version"]).error !== undefined) return undefined;
   const out = { writer: join(dir, "writer"), reader: join(dir, "reader") };
   for (const name of ["writer", "reader"] as const) {
@@ -104,7 +104,11 @@ function compile(dir: string): { writer: string; reader: string } | undefined {
 }
 
 /** One run: `processes` writer processes broadcast to SUBSCRIBERS sockets of one reader. */
-async function once(bin: { writer: string; reader: string }, processes: number, size: number): Promise<Row> {
+export async function floorOnce(
+  bin: { writer: string; reader: string },
+  processes: number,
+  size: number,
+): Promise<Row> {
   const timeoutS = EVENTS / RATE + 30;
   const writer = new Proc(
     "writer",
@@ -157,7 +161,7 @@ async function once(bin: { writer: string; reader: string }, processes: number, 
 export async function runFloor(o: Options): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), "herald-floor-"));
   try {
-    const bin = compile(dir);
+    const bin = compileFloor(dir);
     if (bin === undefined) {
       console.log("skipped: no cc (a C compiler is needed to build bench/floor/*.c)");
       return [];
@@ -165,7 +169,7 @@ export async function runFloor(o: Options): Promise<Row[]> {
     console.log("(workers = writer processes; no Herald: C writer and C epoll reader)");
     const rows: Row[] = [];
     for (let r = 0; r < o.runs; r++) {
-      for (const processes of new Set([1, 2, o.workers])) rows.push(await once(bin, processes, o.size));
+      for (const processes of new Set([1, 2, o.workers])) rows.push(await floorOnce(bin, processes, o.size));
     }
     return rows;
   } finally {

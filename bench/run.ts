@@ -11,9 +11,14 @@
  */
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { FLOOR_RATIO } from "./light.ts";
 import { type Options, type Row, SCENARIOS } from "./scenarios.ts";
 import { summary } from "./stats.ts";
 import { RATIO } from "./versus.ts";
+
+/** Rows of ratios: to nchan (bench/versus.ts) or to the C floor (bench/light.ts). */
+const isRatio = (target: unknown) =>
+  String(target ?? "").endsWith(RATIO) || String(target ?? "").endsWith(FLOOR_RATIO);
 
 /** Every scenario; `--quick`: only those measured beside nchan. */
 const ALL =
@@ -73,7 +78,7 @@ for (const name of names) {
     const runs = values.runs === undefined ? (scenario.runs ?? options.runs) : options.runs;
     const rows = await scenario.run({ ...options, runs });
     print(rows);
-    const own = rows.filter((r) => String(r.target ?? "").endsWith(RATIO));
+    const own = rows.filter((r) => isRatio(r.target));
     if (own.length > 0) ratios.push({ scenario: name, rows: own });
   } catch (error) {
     console.log(`FAILED: ${(error as Error).message}`);
@@ -81,14 +86,16 @@ for (const name of names) {
   console.log(`  (${((Date.now() - at) / 1000).toFixed(0)} s, load average ${load()})`);
 }
 if (ratios.length > 0) {
-  console.log(`\n## Herald / nchan, each run against nchan's run beside it: median (min..max)`);
+  console.log(
+    `\n## Herald / nchan (or / floor), each run against the reference's run beside it: median (min..max)`,
+  );
   for (const { scenario, rows } of ratios) {
     const targets = [...new Set(rows.map((r) => r.target as string))];
     const columns = Object.keys(rows[0] as Row).filter((c) => c !== "target" && c !== "run");
     for (const column of columns) {
       const cells = targets.map((t) => {
         const values = rows.filter((r) => r.target === t).map((r) => r[column] as number);
-        return `${t.slice(0, -RATIO.length)} ${summary(values, 2)}x`;
+        return `${t.endsWith(RATIO) ? t.slice(0, -RATIO.length) : t} ${summary(values, 2)}x`;
       });
       console.log(`- ${scenario}, ${column}: ${cells.join("; ")}`);
     }
@@ -113,7 +120,7 @@ function print(rows: Row[]): void {
       .join(" ");
     if (id !== "") console.log(`- ${id} (${group.length} runs)`);
     else console.log(`- ${group.length} runs`);
-    const ratio = String(first.target ?? "").endsWith(RATIO);
+    const ratio = isRatio(first.target);
     for (const col of Object.keys(first)) {
       if (keyCols.includes(col) || col === "run") continue;
       const digits =

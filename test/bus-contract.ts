@@ -36,7 +36,6 @@ export class Tail {
     await this.bus.start(
       (events) => this.events.push(...events),
       () => this.lost++,
-      undefined,
       (gap) => this.gaps.push({ gap, at: this.events.length }),
     );
     await until(() => this.bus.status().ready, "bus ready");

@@ -22,7 +22,6 @@ class ScriptedBus implements Bus {
   async start(
     listener: (events: readonly HeraldEvent[]) => void,
     _onLost?: () => void,
-    _counts?: unknown,
     onGap?: (gap: BusGap) => void,
   ): Promise<void> {
     this.listener = listener;

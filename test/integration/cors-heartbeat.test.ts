@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../packages/herald/src/herald.ts";
-import { httpRequest, RawStream, startTestHerald } from "../helpers/herald.ts";
+import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 
 describe("heartbeats and CORS", () => {
   let herald: Herald;
@@ -14,6 +14,28 @@ describe("heartbeats and CORS", () => {
     const stream = new RawStream(`${herald.url}/events?topic=idle`);
     await stream.until(() => (stream.text.match(/: heartbeat\n\n/g) ?? []).length >= 2);
     stream.close();
+  });
+
+  it("writes none to a stream that receives events more often than the heartbeat", async () => {
+    // a heartbeat of its own: 1 s; an event every 100 ms for 3 s on `busy`
+    const busyHerald = await startTestHerald({ heartbeatMs: 1000 });
+    const busy = new RawStream(`${busyHerald.url}/events?topic=busy`);
+    const idle = new RawStream(`${busyHerald.url}/events?topic=quiet`);
+    try {
+      await Promise.all([busy.opened(), idle.opened()]);
+      for (let i = 0; i < 30; i++) {
+        await publish(busyHerald.url, { topic: "busy", data: String(i) });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await busy.until(() => busy.text.includes("data: 29\n"));
+      const heartbeats = (stream: RawStream) => (stream.text.match(/: heartbeat\n\n/g) ?? []).length;
+      assert.ok(heartbeats(idle) >= 2, `the idle stream got ${heartbeats(idle)} heartbeats in 3 s`);
+      assert.equal(heartbeats(busy), 0, "a stream that keeps receiving events needs no heartbeat");
+    } finally {
+      busy.close();
+      idle.close();
+      await busyHerald.close();
+    }
   });
 
   it("answers a preflight that carries Last-Event-ID for an allowed origin", async () => {

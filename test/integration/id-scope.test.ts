@@ -10,5 +10,5 @@ runIdScopeSuite("memory bus, one process", async () => {
 
 runIdScopeSuite("memory bus, --workers 2 (the primary holds the log)", async () => {
   const node = await startNode("memory", ["--workers", "2", "--jwt-secret", TEST_SECRET]);
-  return { url: node.url, stop: () => node.kill("SIGTERM") };
+  return { url: node.url, stop: () => node.kill("SIGTERM"), queuedPerWorker: true };
 });

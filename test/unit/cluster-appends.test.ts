@@ -74,26 +74,4 @@ describe("cluster worker: appends travel in as few messages as the round trip al
     assert.equal(appends().length, 3);
     assert.deepEqual(answered, [], "nothing is answered before the primary answers");
   });
-
-  it("tells the primary the counts of every turn it writes, acknowledged or not", async () => {
-    const { bus, sent, turn } = worker();
-    await bus.start(
-      () => {},
-      undefined,
-      async (events) => events.map(() => 2),
-    );
-    turn(
-      turnOf([
-        { pos: 1, data: "x" },
-        { pos: 2, data: "y" },
-      ]),
-    );
-    turn(turnOf([{ pos: 3, data: "z" }]));
-    await tick();
-    const counted = sent.flatMap((m) => (m.herald === "append" ? (m.counted ?? []) : []));
-    assert.deepEqual(counted, [
-      { first: 1, counts: [2, 2] },
-      { first: 3, counts: [2] },
-    ]);
-  });
 });

@@ -49,8 +49,8 @@ describe("cluster worker: the events it keeps for the primary's answers", () => 
       herald: "turn",
       events: [],
       answers: [
-        { rid: rids[0]!, appended: [{ pos: 1, duplicate: true, queued: 0 }] },
-        { rid: rids[1]!, appended: [{ pos: 2, duplicate: true, queued: 0 }] },
+        { rid: rids[0]!, appended: [{ pos: 1, duplicate: true }] },
+        { rid: rids[1]!, appended: [{ pos: 2, duplicate: true }] },
       ],
       historySize: 2,
       headId: "e-2",

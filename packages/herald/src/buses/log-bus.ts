@@ -4,7 +4,6 @@ import {
   type BusGap,
   type BusStatus,
   EARLIEST,
-  type LocalCounts,
   type ReplayResult,
   type Visible,
 } from "../core/bus.ts";
@@ -146,7 +145,6 @@ export abstract class LogBus implements Bus {
   async start(
     listener: (events: readonly HeraldEvent[]) => void,
     onLost?: () => void,
-    _localCounts?: LocalCounts,
     onGap?: (gap: BusGap) => void,
   ): Promise<void> {
     this.listener = listener;

@@ -7,7 +7,6 @@ import type { AppendResult } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { HeraldEvent } from "../core/event.ts";
 import type { Logger } from "../ops/logger.ts";
-import { DeliveryCounts } from "./counts.ts";
 import { serveClusterFigures } from "./figures.ts";
 import { serveClusterLimits } from "./limits.ts";
 import { serveClusterPresence } from "./presence.ts";
@@ -24,9 +23,6 @@ import {
   toWire,
   type WireEvent,
 } from "./wire.ts";
-
-/** Longest a publish answer waits for every worker to have written its events (then: the counts so far). */
-const MAX_HOLD_MS = 2000;
 
 /**
  * How many times in a row a worker (one index) may die before it listens without an exit code of
@@ -57,8 +53,9 @@ export interface Primary {
  * (round robin) and serve every request. With the memory bus the primary owns the one log (a
  * MemoryBus): workers send it appends and replays (src/buses/cluster.ts), it assigns positions and
  * ids, and at the end of each of its event-loop turns sends every worker the events stored in that
- * turn followed by the answers ready for that worker; an append is ready once every worker has
- * written its events (src/buses/cluster-counts.ts: `queued` counts the whole machine). With another bus (Redis, RabbitMQ) each worker is simply
+ * turn followed by the answers for that worker, the answers to the appends stored in that turn
+ * included: the publishing worker writes the events to its subscribers, then answers (its own
+ * count as `queued`), while the other workers write them too. With another bus (Redis, RabbitMQ) each worker is simply
  * a node of that bus and the primary only starts and restarts workers.
  * A worker that dies is replaced (its streams reconnect and resume through another worker); one that
  * cannot start stops the whole process instead (`failed`). Resolves once every worker listens.
@@ -79,22 +76,14 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   let headPos = 0;
   /** Answers for the next turn; an append's is built when sent (it may have to bring its event). */
   const answers = new Map<Worker, (Answer | (() => Answer))[]>();
-  /** Appends stored this turn: answered once every worker that gets their events has counted them. */
-  let stored: { worker: Worker; rid: number; results: AppendResult[] }[] = [];
-  const counts = new DeliveryCounts<Worker>({ keep: 65_536, maxHoldMs: MAX_HOLD_MS });
-  setInterval(() => counts.expire(), 250).unref();
   /** The last append rid taken from each worker, not yet acknowledged in a turn (`ToWorker.acked`). */
   const acks = new Map<Worker, number>();
-  /** Workers whose bus listens (a worker still starting is not waited for). */
-  const busListening = new Set<Worker>();
-  /** The first position each listening worker was sent: it counts nothing before. */
-  const firstSent = new Map<Worker, number>();
   let scheduled = false;
 
   const appendAnswer = (rid: number, results: readonly AppendResult[]): Answer => ({
     rid,
     appended: results.map(({ event, duplicate }) => {
-      const wire: AppendedWire = { pos: event.pos, duplicate, queued: counts.sum(event.pos) };
+      const wire: AppendedWire = { pos: event.pos, duplicate };
       // a worker keeps the small events of its last RECENT_EVENTS positions (this turn's included);
       // past half of that, for a large event, or for a retry of an older event, the answer brings it
       if (duplicate || headPos - event.pos > RECENT_EVENTS / 2 || !keptByWorker(event)) {
@@ -117,22 +106,9 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       const message: ToWorker = { herald: "turn", events: turn, answers: mine, historySize, headId };
       if (acked !== undefined) message.acked = acked;
       worker.send(message);
-      const first = turn[0];
-      if (first !== undefined && busListening.has(worker) && !firstSent.has(worker)) {
-        firstSent.set(worker, first.pos);
-      }
     }
     answers.clear();
     acks.clear();
-    const appends = stored;
-    stored = [];
-    const counting = appends.length === 0 ? [] : [...busListening];
-    for (const { worker, rid, results } of appends) {
-      const upTo = Math.max(0, ...results.map((r) => r.event.pos));
-      // every listening worker that was sent these events (a retry's too): each one's count is in
-      const from = counting.filter((w) => (firstSent.get(w) ?? Number.POSITIVE_INFINITY) <= upTo);
-      counts.hold(upTo, from, () => answer(worker, () => appendAnswer(rid, results)));
-    }
   };
   const schedule = () => {
     if (scheduled) return;
@@ -161,7 +137,6 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     });
     cluster.on("message", (worker: Worker, message: ToPrimary) => {
       if (message?.herald === "append") {
-        for (const { first, counts: each } of message.counted ?? []) counts.counted(worker, first, each);
         // taken now (stored or refused), whatever the answers wait for: the next turn says so
         const last = message.requests[message.requests.length - 1];
         if (last !== undefined) {
@@ -171,15 +146,11 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
         // appended in arrival order: MemoryBus stores synchronously, so positions follow this loop
         for (const { rid, inputs } of message.requests) {
           bus.append(inputs).then(
-            (results) => {
-              stored.push({ worker, rid, results });
-              schedule();
-            },
+            // answered in the turn that carries the events (after them: one ordered channel)
+            (results) => answer(worker, () => appendAnswer(rid, results)),
             (error: unknown) => answer(worker, failed(rid, error)),
           );
         }
-      } else if (message?.herald === "listening") {
-        busListening.add(worker);
       } else if (message?.herald === "replay") {
         // the worker applies its subscriber's rights to `carrying`, then names what it may receive
         const { rid, lastEventId, limit, accept } = message;
@@ -263,9 +234,6 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   cluster.on("exit", (worker, code, signal) => {
     answers.delete(worker);
     acks.delete(worker);
-    counts.gone(worker);
-    busListening.delete(worker);
-    firstSent.delete(worker);
     const index = indexes.get(worker) ?? 0;
     indexes.delete(worker);
     if (stopping) return;

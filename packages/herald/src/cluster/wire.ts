@@ -6,13 +6,13 @@ import { storeEvent } from "../core/stored-event.ts";
  * The messages between the cluster primary (which owns the log) and its workers, over node:cluster's
  * IPC channel (JSON). One channel per worker, in order both ways.
  *
- * worker -> primary: `append` (the appends of one event-loop turn or more, and `counted`: how many
- * local subscribers each event of the turns it wrote was queued for), `replay` (resolved in two
- * steps when the subscriber may not receive the earliest event carrying its id).
+ * worker -> primary: `append` (the appends of one event-loop turn or more), `replay` (resolved in
+ * two steps when the subscriber may not receive the earliest event carrying its id).
  * primary -> worker: `turn`: the events stored during one turn of the primary (every worker gets
- * them, in log order) followed by answers for this worker. An append is answered only once every
- * worker has counted its events, so a worker always has delivered an event locally before the
- * publish that stored it is answered, and `queued` counts the whole machine.
+ * them, in log order) followed by answers for this worker, those of the appends stored in that turn
+ * included. So a worker has its events before their answer (it writes them to its subscribers,
+ * then answers the publish: `queued` counts this worker's subscribers), and one publish costs one
+ * message to the primary and one turn to each worker, however many workers there are.
  */
 export interface WireEvent {
   pos: number;
@@ -30,17 +30,9 @@ export interface AppendRequest {
   inputs: readonly PublishInput[];
 }
 
-/** A worker wrote the events at `first`, `first + 1`, ... to `counts[i]` of its subscribers. */
-export interface Counted {
-  first: number;
-  counts: number[];
-}
-
 export type ToPrimary =
-  /** A worker's appends (possibly none) and the counts of the turns it wrote since its last message. */
-  | { herald: "append"; requests: AppendRequest[]; counted?: Counted[] }
-  /** The worker's bus listens: from now on it counts every turn it gets. */
-  | { herald: "listening" }
+  /** A worker's appends of one event-loop turn or more. */
+  | { herald: "append"; requests: AppendRequest[] }
   /**
    * `accept`, when present: the positions of the held events carrying `lastEventId` that the
    * resuming subscriber may receive (from a first answer's `carrying`); the id resolves to the
@@ -56,12 +48,6 @@ export interface WireHolder {
 }
 
 /**
- * One stored input of an append, answered once every worker has counted its event: `queued` is the
- * sum of their counts. The worker has the event from an earlier `turn` (by `pos`), so only its
- * position travels, unless the event may have left the worker's recent events, or was too large to
- * be kept there (`event` then).
- */
-/**
  * The worker keeps (for answers that name only a position) the events of its last
  * `RECENT_EVENTS` positions whose data is at most `RECENT_MAX_DATA` characters: at most ~4096 small
  * events (a few MB), never a second unbounded copy of the history. The primary sends the event
@@ -75,10 +61,14 @@ export function keptByWorker(event: { readonly data: string }): boolean {
   return event.data.length <= RECENT_MAX_DATA;
 }
 
+/**
+ * One stored input of an append. The worker has the event from this turn or an earlier one (by
+ * `pos`), so only its position travels, unless the event may have left the worker's recent events,
+ * or was too large to be kept there (`event` then).
+ */
 export interface AppendedWire {
   pos: number;
   duplicate: boolean;
-  queued: number;
   event?: WireEvent;
 }
 

@@ -1,12 +1,4 @@
-import type {
-  AppendResult,
-  Bus,
-  BusStatus,
-  LocalCounts,
-  MissedReason,
-  ReplayResult,
-  Visible,
-} from "../core/bus.ts";
+import type { AppendResult, Bus, BusStatus, MissedReason, ReplayResult, Visible } from "../core/bus.ts";
 import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
 import { storeEvent } from "../core/stored-event.ts";
@@ -14,7 +6,6 @@ import {
   type Answer,
   type AppendedWire,
   type AppendRequest,
-  type Counted,
   fromWire,
   keptByWorker,
   RECENT_EVENTS,
@@ -42,9 +33,11 @@ type Resolved = Answer | { rid: number; results: AppendResult[] };
  * one order and sends every stored event to every worker in that order, so an event published
  * through any worker reaches every subscriber on every worker exactly once, in one order, with the
  * same ids and the same history as one process. The events of an append reach this worker's
- * listener before `append` resolves. Replays are answered by the primary from the one history, up
- * to the head when it answers; events stored before that answer reach this worker before it (one
- * ordered channel), so the hub's replay-then-live join has no gap.
+ * listener before `append` resolves, in the same turn as its answer (the other workers get that
+ * turn at the same time); the answer carries no `queued`, so the hub answers with its own
+ * subscribers (this worker's): nothing waits for the other workers. Replays are answered by the
+ * primary from the one history, up to the head when it answers; events stored before that answer
+ * reach this worker before it (one ordered channel), so the hub's replay-then-live join has no gap.
  * Appends of one event-loop turn travel in one message, and at most one such message is
  * unacknowledged: the appends made meanwhile go together once the primary acknowledges it
  * (`ToWorker.acked`). If the primary is gone, `append` and `replay` reject with `unavailable`.
@@ -60,32 +53,22 @@ export class ClusterBus implements Bus {
   private outgoing: AppendRequest[] = [];
   /** The last rid of the append message sent and not acknowledged yet (`ToWorker.acked`). */
   private unacked: number | undefined;
-  /** Counts of written turns, to go with the next message. */
-  private counted: Counted[] = [];
   private flushScheduled = false;
   private nextRid = 1;
   private size = 0;
   private head: string | undefined;
   private onLost: (() => void) | undefined;
-  private localCounts: LocalCounts | undefined;
   private closed = false;
 
   constructor(private readonly channel: ClusterChannel) {
     channel.onMessage((message) => {
       if (message?.herald === "turn") this.onTurn(message);
     });
-    // from now on this worker hears every turn, and counts it (the primary waits for its counts)
-    this.post({ herald: "listening" });
   }
 
-  async start(
-    listener: (events: readonly HeraldEvent[]) => void,
-    onLost?: () => void,
-    localCounts?: LocalCounts,
-  ): Promise<void> {
+  async start(listener: (events: readonly HeraldEvent[]) => void, onLost?: () => void): Promise<void> {
     this.listener = listener;
     this.onLost = onLost;
-    this.localCounts = localCounts;
   }
 
   /** The log's head as of the last events this worker received (undefined before the first). */
@@ -171,8 +154,7 @@ export class ClusterBus implements Bus {
   }
 
   /**
-   * What this worker tells the primary travels in as few messages as possible (`append`): the
-   * counts of the turns it wrote, and its appends. At most one message with appends is
+   * This worker's appends travel in as few messages as possible (`append`). At most one message is
    * unacknowledged: the appends made meanwhile wait for its acknowledgement (`ToWorker.acked`).
    * Under load appends gather while the previous message is with the primary, and go as soon as
    * it is acknowledged; under light load one goes at the end of the turn it was made in.
@@ -192,17 +174,10 @@ export class ClusterBus implements Bus {
   }
 
   private flush(): void {
-    const requests = this.unacked === undefined ? this.outgoing : [];
-    const counted = this.counted;
-    if (requests.length === 0 && counted.length === 0) return;
-    if (requests.length > 0) {
-      this.outgoing = [];
-      this.unacked = (requests[requests.length - 1] as AppendRequest).rid;
-    }
-    this.counted = [];
-    this.post(
-      counted.length === 0 ? { herald: "append", requests } : { herald: "append", requests, counted },
-    );
+    const requests = this.outgoing;
+    this.outgoing = [];
+    this.unacked = (requests[requests.length - 1] as AppendRequest).rid;
+    this.post({ herald: "append", requests });
   }
 
   private post(message: ToPrimary): void {
@@ -229,18 +204,6 @@ export class ClusterBus implements Bus {
       }
       this.head = message.headId;
       this.listener?.(events);
-      // once written here, the primary learns to how many (it answers appends with every worker's
-      // sum); before the hub started, to none
-      const first = (events[0] as HeraldEvent).pos;
-      if (this.localCounts === undefined) {
-        this.counted.push({ first, counts: events.map(() => 0) });
-        this.flush();
-      } else {
-        void this.localCounts(events).then((counts) => {
-          this.counted.push({ first, counts: [...counts] });
-          this.flush();
-        });
-      }
     }
 
     for (const answer of message.answers) {
@@ -265,7 +228,7 @@ export class ClusterBus implements Bus {
     const event = answer.event !== undefined ? this.event(answer.event) : known;
     if (event === undefined)
       throw new HeraldError("internal", "the cluster primary answered an append without its event");
-    return { event, duplicate: answer.duplicate, queued: answer.queued };
+    return { event, duplicate: answer.duplicate };
   }
 
   /** The object the hub already delivered for this position, when still known. */

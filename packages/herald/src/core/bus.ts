@@ -18,18 +18,7 @@ export interface AppendResult {
   readonly event: HeraldEvent;
   /** True when the input was a retry (`History.retryOf`): nothing was stored or delivered again. */
   readonly duplicate: boolean;
-  /**
-   * Subscribers it was queued for on every process the bus answers for (the cluster bus: every
-   * worker). Absent: the hub counts its own subscribers.
-   */
-  readonly queued?: number;
 }
-
-/**
- * The hub's count of the local subscribers each of `events` was queued for, resolved once it has
- * written them. A bus whose appends are answered for several processes (the cluster bus) reports it.
- */
-export type LocalCounts = (events: readonly HeraldEvent[]) => Promise<readonly number[]>;
 
 /** Why a `Last-Event-ID` cannot be resumed from. */
 export type MissedReason =
@@ -116,7 +105,6 @@ export interface Bus {
   start(
     listener: (events: readonly HeraldEvent[]) => void,
     onLost?: () => void,
-    localCounts?: LocalCounts,
     onGap?: (gap: BusGap) => void,
   ): Promise<void>;
   append(inputs: readonly PublishInput[]): Promise<AppendResult[]>;

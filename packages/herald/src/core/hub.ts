@@ -177,7 +177,6 @@ export class Hub {
     return this.bus.start(
       (events) => this.deliver(events),
       () => this.closeAll("error"),
-      (events) => this.countsOf(events),
       (gap) => this.gap(gap),
     );
   }
@@ -252,9 +251,9 @@ export class Hub {
           );
     const results = await this.bus.append(marked);
     await this.written(results.map((r) => r.event));
-    return results.map(({ event, duplicate, queued }) => ({
+    return results.map(({ event, duplicate }) => ({
       id: event.id,
-      queued: queued ?? this.queuedOf(event),
+      queued: this.queuedOf(event),
       duplicate,
     }));
   }
@@ -475,12 +474,6 @@ export class Hub {
     for (const event of events) if (event.pos > pos) pos = event.pos;
     if (pos <= this.writtenPos || pos > this.handedPos) return undefined;
     return new Promise((resolve) => this.waiters.push({ pos, resolve }));
-  }
-
-  /** How many local subscribers each of `events` was queued for, once they are written. */
-  private async countsOf(events: readonly HeraldEvent[]): Promise<readonly number[]> {
-    await this.written(events);
-    return events.map((event) => this.queuedOf(event));
   }
 
   private count(event: HeraldEvent, queued: number): void {

@@ -50,6 +50,11 @@ function onClose(this: Tagged): void {
  * Its end: a subclass overrides `streamEnded` (no closure per connection); `Stream`
  * (open-stream.ts) is the one every route uses.
  *
+ * Heartbeats (`heartbeat`, called by one timer for every stream every half period): only a stream
+ * that wrote nothing for the last two calls gets one, so no stream is silent for longer than the
+ * period, and a stream that receives events costs no heartbeat write (at light load a heartbeat
+ * to every stream is one write per subscriber at once: as costly as a broadcast).
+ *
  * Memory: no closure or timer per connection (the options object is not kept); the queue and
  * waiter list exist only while blocked; the connection's HTTP parser is handed back to node:http
  * once the stream runs (http/parser-release.ts).
@@ -61,6 +66,8 @@ export class SseConnection implements Sink {
   private ended = false;
   private waiters: (() => void)[] | undefined;
   private lostNow = 0;
+  /** `heartbeat` calls since the last write. */
+  private silentTicks = 0;
   private readonly maxBufferedBytes: number;
 
   constructor(
@@ -83,6 +90,7 @@ export class SseConnection implements Sink {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended) return true;
+    this.silentTicks = 0;
     // Checked before writing, so one event larger than the bound still goes to a client that keeps up.
     if (this.queuedBytes + this.buffered() > this.maxBufferedBytes) {
       this.lostNow = 1; // this chunk is thrown away too
@@ -97,6 +105,11 @@ export class SseConnection implements Sink {
       this.blocked = true;
     }
     return !this.blocked;
+  }
+
+  /** Called every half heartbeat period: writes `bytes` when nothing was written for two calls. */
+  heartbeat(bytes: Uint8Array): void {
+    if (++this.silentTicks >= 2) this.write(bytes);
   }
 
   drained(): Promise<void> {

@@ -96,7 +96,8 @@ const HEARTBEAT = encodeComment("heartbeat");
  * `open` registers the subscriber with the hub (replay with no gap and no duplicate when
  * resuming), ends the stream when the token expires, and, once it ends, whatever ended it: counts
  * the chunks a slow client was not sent, gives its place back, unsubscribes it. One interval writes
- * the heartbeat comment on every open stream of this `Streams`.
+ * the heartbeat comment on every open stream of this `Streams` that was silent for a period
+ * (`SseConnection.heartbeat`: the interval runs every half period).
  *
  * One `Streams` per protocol (their headers and heartbeat periods differ). Memory: no closure per
  * stream (`Stream` is one object), the opening bytes are one buffer, response heads are shared.
@@ -112,9 +113,12 @@ export class Streams {
   constructor(private readonly options: StreamsOptions) {
     this.maxBufferedBytes = options.maxBufferedBytes;
     this.opening = Buffer.concat([encodeComment("ok"), encodeRetry(options.retryMs)]);
-    this.timer = setInterval(() => {
-      for (const connection of this.connections) connection.write(HEARTBEAT);
-    }, options.heartbeatMs);
+    this.timer = setInterval(
+      () => {
+        for (const connection of this.connections) connection.heartbeat(HEARTBEAT);
+      },
+      Math.max(1, options.heartbeatMs / 2),
+    );
     this.timer.unref();
   }
 

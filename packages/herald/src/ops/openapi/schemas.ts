@@ -53,7 +53,8 @@ const PublishResult: Json = {
     id: { ...text, minLength: 1, description: "the event's id: yours, or one Herald made (`<epoch>-<n>`)" },
     queued: {
       ...count,
-      description: "local subscribers the event was queued for (this node, all its workers)",
+      description:
+        "local subscribers the event was queued for (this node; with --workers, the worker that took the publish)",
     },
   },
 };
