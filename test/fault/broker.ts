@@ -1,6 +1,6 @@
 import { startRabbit, startRedis } from "../helpers/brokers.ts";
 import { startRabbitCluster } from "../helpers/rabbit-cluster.ts";
-import { startRedisCluster, startSentinelGroup } from "../helpers/redis-ha.ts";
+import { replicasUp, startRedisCluster, startSentinelGroup, waitFor } from "../helpers/redis-ha.ts";
 import type { Target } from "./schedule.ts";
 
 /**
@@ -63,9 +63,12 @@ export async function startBroker(target: Target): Promise<Broker | undefined> {
       async killPrimary(ms) {
         const old = await cluster.primaryOf(LOG_KEY);
         await old.kill();
-        await cluster.failedOver(old, LOG_KEY);
+        const next = await cluster.failedOver(old, LOG_KEY);
         await sleep(ms);
         await old.start();
+        // the promoted primary's one replica is the old primary, syncing again: until it is online,
+        // publishes (wait=1) are rightly refused; the schedule's next step starts once it is
+        await waitFor(() => replicasUp(next.port, 1), "the old primary to sync as a replica", 30_000);
       },
       stop: () => cluster.stop(),
     };

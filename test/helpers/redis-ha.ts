@@ -47,7 +47,7 @@ export async function redisInfo(port: number, section: string): Promise<Map<stri
   return map;
 }
 
-async function waitFor(test: () => Promise<boolean>, what: string, ms: number): Promise<void> {
+export async function waitFor(test: () => Promise<boolean>, what: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await test().catch(() => false)) return;
@@ -57,7 +57,7 @@ async function waitFor(test: () => Promise<boolean>, what: string, ms: number): 
 }
 
 /** Every replica of the primary at `port` is connected and caught up (`master_link_status:up`). */
-async function replicasUp(port: number, replicas: number): Promise<boolean> {
+export async function replicasUp(port: number, replicas: number): Promise<boolean> {
   const info = await redisInfo(port, "replication");
   if (info.get("role") !== "master" || Number(info.get("connected_slaves")) < replicas) return false;
   for (let i = 0; i < replicas; i++) if (!/state=online/.test(info.get(`slave${i}`) ?? "")) return false;
