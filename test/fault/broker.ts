@@ -47,9 +47,12 @@ export async function startBroker(target: Target): Promise<Broker | undefined> {
       start: () => noCrash(target),
       async killPrimary(ms) {
         const old = await group.killPrimary();
-        await group.failedOver(old);
+        const next = await group.failedOver(old);
         await sleep(ms);
         await old.start();
+        // the other replica re-syncs with the promoted primary: until one replica is online,
+        // publishes (wait=1) are rightly refused; the schedule's next step starts once one is
+        await waitFor(() => replicasUp(next.port, 1), "a replica to sync with the new primary", 30_000);
       },
       stop: () => group.stop(),
     };
