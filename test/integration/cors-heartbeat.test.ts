@@ -17,19 +17,21 @@ describe("heartbeats and CORS", () => {
   });
 
   it("writes none to a stream that receives events more often than the heartbeat", async () => {
-    // a heartbeat of its own: 1 s; an event every 100 ms for 3 s on `busy`
-    const busyHerald = await startTestHerald({ heartbeatMs: 1000 });
+    // a heartbeat of its own: 4 s (one check every 2 s); an event every ~100 ms for 5 s on `busy`:
+    // only a pause of 2 s or more between two of its events (a stalled machine) would earn it one
+    const busyHerald = await startTestHerald({ heartbeatMs: 4000 });
     const busy = new RawStream(`${busyHerald.url}/events?topic=busy`);
     const idle = new RawStream(`${busyHerald.url}/events?topic=quiet`);
     try {
       await Promise.all([busy.opened(), idle.opened()]);
-      for (let i = 0; i < 30; i++) {
+      for (let i = 0; i < 50; i++) {
         await publish(busyHerald.url, { topic: "busy", data: String(i) });
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await busy.until(() => busy.text.includes("data: 29\n"));
+      await busy.until(() => busy.text.includes("data: 49\n"));
       const heartbeats = (stream: RawStream) => (stream.text.match(/: heartbeat\n\n/g) ?? []).length;
-      assert.ok(heartbeats(idle) >= 2, `the idle stream got ${heartbeats(idle)} heartbeats in 3 s`);
+      // the quiet stream got its heartbeat within 4 s of opening (5 s have passed)
+      assert.ok(heartbeats(idle) >= 1, `the idle stream got ${heartbeats(idle)} heartbeats in 5 s`);
       assert.equal(heartbeats(busy), 0, "a stream that keeps receiving events needs no heartbeat");
     } finally {
       busy.close();
