@@ -38,6 +38,16 @@ cors-origins: [https://app.example.com, https://admin.example.com]
 jwt-public-key: /etc/herald/jwt.pem
 \`\`\`
 
+A bare number for a duration is milliseconds, in the file as in a flag or a variable. Each duration
+setting has a least (its kind in the tables below: 100ms for heartbeats, the reconnect delay and
+timeouts; 1s, or 0, for ages, lifetimes, JWKS caching and the JWT leeway): a value under it is
+refused, a bare number with a hint to give a unit, e.g.
+\`herald: invalid "heartbeat" in config file herald.yaml: 15 is 15 ms, under the least of 100ms; give a unit, e.g. "15s" (a bare number is milliseconds; give at least 100ms)\`.
+Sizes work the same way: a bare number is bytes, and \`max-body: 1\` (1 byte, under the least of
+1KiB) is refused with a hint to write \`1MiB\`. Origins (\`cors-origins\`, \`mercure-cors-origins\`, \`mercure-publish-origins\`) are \`*\` or
+\`scheme://host[:port]\` with no path, written as a browser sends them (\`https://App.example.com:443/\`
+becomes \`https://app.example.com\`). A list with an empty item (\`a,,b\`, a trailing comma) is refused.
+
 [herald.example.yaml](../packages/herald/herald.example.yaml), shipped in the \`herald\` package,
 holds every setting with its default and its help: copy it, and remove what you keep at its
 default. A relative path is taken from the working directory. With \`--workers\`, every worker
@@ -45,7 +55,8 @@ reads the same file. A file that holds a secret (\`jwt-secret\`, \`mercure-jwt-k
 readable by Herald's user only.
 
 Herald checks the whole file before anything starts, even the values that a flag or a variable
-overrides. A file that cannot be read, that is not YAML or JSON, that is not a mapping, or that has
+overrides. An empty file (or one of comments only) sets nothing: every setting keeps its default.
+A file that cannot be read, that is not YAML or JSON, that is not a mapping, or that has
 an unknown key or a bad value stops the start with exit code 1 and a message that names the file,
 the key and what the key accepts, e.g.
 \`herald: invalid "history-size" in config file herald.yaml: "lots"; it accepts a whole number of 1 or more\`

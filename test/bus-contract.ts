@@ -3,6 +3,8 @@ import { after, before, describe, it } from "node:test";
 import { type Bus, type BusGap, EARLIEST } from "../packages/herald/src/core/bus.ts";
 import type { HeraldEvent, PublishInput } from "../packages/herald/src/core/event.ts";
 import { parseHubId } from "../packages/herald/src/core/ids.ts";
+import { mayRead } from "../packages/herald/src/core/subscriber.ts";
+import { parseSelector } from "../packages/herald/src/core/topic.ts";
 import { until } from "./helpers/waiters.ts";
 
 /**
@@ -294,7 +296,7 @@ export function runBusContract(
       }
     });
 
-    it("a replay from a reused id starts after the earliest held event with it that the subscriber may receive", async () => {
+    it("a replay from a reused id starts after the earliest held event with it that `visible` accepts", async () => {
       const tail = await new Tail(open(freshLog())).start();
       await tail.bus.append([
         ev("squat", { id: "x", topics: ["sandbox"], scope: "squatter" }),
@@ -315,9 +317,48 @@ export function runBusContract(
       assert.deepEqual(await datas(), ["a", "secret", "owner", "b"], "any event: the earliest");
       assert.deepEqual(await datas(on("payroll")), ["b"], "public payroll only: after owner");
       assert.deepEqual(await datas(on("payroll", true)), ["owner", "b"], "private payroll too: after secret");
-      assert.deepEqual(await datas(on("news")), "unknown-id", "nobody it may receive carries it");
+      assert.deepEqual(await datas(on("news")), "unknown-id", "no event visible accepts carries it");
       const all = (e: HeraldEvent) => on("payroll", true)(e) || on("sandbox")(e);
       assert.deepEqual(await datas(all), ["a", "secret", "owner", "b"]);
+    });
+
+    it("an id is a resume point on any topic the subscriber may read (mayRead); a private one it may not read is unknown", async () => {
+      const tail = await new Tail(open(freshLog())).start();
+      await tail.bus.append([
+        ev("goal", { id: "match.7", topics: ["sports"], scope: "sports-desk" }),
+        ev("n1", { topics: ["news"] }),
+        ev("memo", { id: "hr.memo", topics: ["hr"], scope: "hr", private: true }),
+        ev("n2", { topics: ["news"] }),
+        ev("tip", { id: "bet.3", topics: ["odds"], scope: "bookie", private: true }),
+        ev("n3", { topics: ["news"] }),
+        ev("tip again", { id: "bet.3", topics: ["odds/free"], scope: "tipster" }),
+        ev("n4", { topics: ["news"] }),
+      ]);
+      await tail.has(8);
+      // what the hub passes for a subscriber of news (its topics play no part) with these rights
+      const readable = (rights: string[]) => (e: HeraldEvent) => mayRead(rights.map(parseSelector), e);
+      const datas = async (id: string, visible: (e: HeraldEvent) => boolean) => {
+        const result = await tail.bus.replay(id, 100, visible);
+        return result.kind === "events" ? result.events.map((e) => e.data) : result.reason;
+      };
+      // another topic's public event: every held event after it, of every topic (the hub filters)
+      assert.deepEqual(await datas("match.7", readable([])), [
+        "n1",
+        "memo",
+        "n2",
+        "tip",
+        "n3",
+        "tip again",
+        "n4",
+      ]);
+      // a private event with the rights to read it: a resume point too
+      assert.deepEqual(await datas("hr.memo", readable(["hr"])), ["n2", "tip", "n3", "tip again", "n4"]);
+      // ... without them: as an id never held, nothing revealed
+      assert.equal(await datas("hr.memo", readable(["payroll"])), "unknown-id");
+      assert.equal(await datas("never.held", readable(["payroll"])), "unknown-id");
+      // two held events carry bet.3 (two publishers): the earliest the subscriber may read
+      assert.deepEqual(await datas("bet.3", readable(["odds"])), ["n3", "tip again", "n4"]);
+      assert.deepEqual(await datas("bet.3", readable([])), ["n4"]);
     });
 
     it("history is bounded in bytes too: the oldest go first, a replay from an evicted id is a miss", async () => {

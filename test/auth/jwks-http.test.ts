@@ -24,15 +24,19 @@ describe("HERALD_JWKS_URL: keys from a JWKS, rotated without a restart", () => {
   let keys: JWK[] = [];
   let up = true;
   before(async () => {
-    jwksServer = createServer((_req, res) => {
-      if (!up) res.writeHead(500).end();
+    // the JWKS sits behind Basic auth, given as user:password@ in the URL (fetch refuses such a
+    // URL: Herald sends them as an Authorization header)
+    const basic = `Basic ${Buffer.from("jwks:s:cret").toString("base64")}`;
+    jwksServer = createServer((req, res) => {
+      if (req.headers.authorization !== basic) res.writeHead(401).end();
+      else if (!up) res.writeHead(500).end();
       else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys }));
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
     const port = (jwksServer.address() as AddressInfo).port;
     herald = await startTestHerald({
       allowAnonymousPublish: false,
-      jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      jwksUrl: `http://jwks:s%3Acret@127.0.0.1:${port}/.well-known/jwks.json`,
       jwksCacheMs: 0,
       jwksCooldownMs: 0,
     });

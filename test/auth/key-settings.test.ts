@@ -103,6 +103,38 @@ describe("a key that does not fit its algorithm: Herald refuses to start, naming
     );
   });
 
+  it("public key material in other spellings is no shared secret either: base64 DER, OpenSSH, a URL", async () => {
+    // the PEM body alone (its BEGIN/END lines stripped, as a one-line environment variable): the
+    // same public key, and tokens HS256-signed with this text by anyone would be accepted
+    const der = rsaPublic.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
+    assert.match(
+      await refusedStart({ mercureJwtKey: der }),
+      /^MERCURE_JWT_KEY is a public key in base64 DER \(RS256\), but its algorithm is HS256.*Set MERCURE_JWT_ALG=RS256/,
+    );
+    const base64url = Buffer.from(der, "base64").toString("base64url");
+    assert.match(
+      await refusedStart({ mercurePublisherJwtKey: base64url }),
+      /^MERCURE_PUBLISHER_JWT_KEY is a public key in base64 DER \(RS256\)/,
+    );
+    assert.match(
+      await refusedStart({ jwtSecret: der }),
+      /^HERALD_JWT_SECRET is a public key in base64 DER \(RS256\)/,
+    );
+    const ed = (await generateKeyPair("EdDSA", { extractable: true })).publicKey;
+    const raw = Buffer.from((await exportJWK(ed)).x as string, "base64url");
+    const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    const openssh = `ssh-ed25519 ${Buffer.concat([field(Buffer.from("ssh-ed25519")), field(raw)]).toString("base64")} me@host`;
+    assert.match(
+      await refusedStart({ mercureSubscriberJwtKey: openssh }),
+      /^MERCURE_SUBSCRIBER_JWT_KEY is an OpenSSH public key/,
+    );
+    assert.match(await refusedStart({ jwtSecret: openssh }), /^HERALD_JWT_SECRET is an OpenSSH public key/);
+    assert.match(
+      await refusedStart({ mercureJwtKey: "https://issuer.example/.well-known/jwks.json" }),
+      /^MERCURE_JWT_KEY is a URL.*MERCURE_JWKS/,
+    );
+  });
+
   it("the herald command exits non-zero with the reason, with one process and with --workers", async () => {
     for (const workers of ["1", "2"]) {
       const { code, output } = await runUntilExit(["--port", "0"], {

@@ -4,8 +4,8 @@ import type { AppendResult, Bus, BusGap, ReplayResult } from "../../packages/her
 import type { HeraldEvent, PublishInput } from "../../packages/herald/src/core/event.ts";
 import { Hub } from "../../packages/herald/src/core/hub.ts";
 import { storeEvent } from "../../packages/herald/src/core/stored-event.ts";
-import type { CloseReason, Sink } from "../../packages/herald/src/core/subscriber.ts";
 import { parseSelector } from "../../packages/herald/src/core/topic.ts";
+import { TextSink as BaseTextSink } from "../helpers/text-sink.ts";
 
 /**
  * The hub's side of a bus gap (src/core/hub.ts): every stream is told, in place. A scripted bus
@@ -54,16 +54,7 @@ class ScriptedBus implements Bus {
   async close() {}
 }
 
-class TextSink implements Sink {
-  text = "";
-  write(bytes: Uint8Array): boolean {
-    this.text += new TextDecoder().decode(bytes);
-    return true;
-  }
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-  end(_reason: CloseReason): void {}
+class TextSink extends BaseTextSink {
   /** Each event as `<type or message>:<data>`, in order. */
   seen(): string[] {
     return this.text

@@ -43,6 +43,9 @@ describe("--bus for a replicated Redis (redis+sentinel://, redis+cluster://, ?wa
     assert.equal(single.waitTimeoutMs, 2000);
     for (const bus of ["redis+sentinel://s1:26379/m", "redis+cluster://c1:7000", "redis://r:6379?wait=1"])
       assert.equal(loadConfig({ bus }, {}).bus, bus);
+    // presence runs on every Redis form (docs/presence.md), TLS ones included
+    for (const bus of ["redis+sentinel://s1:26379/m", "rediss+cluster://c1:7000?tls-ca=/ca.pem"])
+      assert.deepEqual(loadConfig({ bus, presence: "rooms/*" }, {}).presence, ["rooms/*"]);
   });
 
   it("refuses a malformed one at start (exit 1), saying what is wrong and what it accepts", () => {
@@ -80,6 +83,62 @@ describe("--bus for a replicated Redis (redis+sentinel://, redis+cluster://, ?wa
     // the parser takes the last "@" before the hosts: a raw "@" or "/" in a password is still hidden
     assert.equal(redactBusUrl("redis://u:p@ss/w@r1:6379/0"), "redis://u:***@r1:6379/0");
     assert.equal(redactBusUrl("redis+sentinel://:a@b@s1:26379/m"), "redis+sentinel://:***@s1:26379/m");
+  });
+
+  it("takes the Sentinels' own credentials (sentinel-username/-password) apart from the nodes'", () => {
+    const target = parseRedisUrl(
+      "redis+sentinel://u:nodes@s1:26379,s2:26380/m?sentinel-username=watch&sentinel-password=a%2Bb%40c%26%3D+d&wait=0",
+    );
+    assert.equal(target.username, "u");
+    assert.equal(target.password, "nodes");
+    assert.equal(target.sentinelUsername, "watch");
+    assert.equal(target.sentinelPassword, "a+b@c&=+d", "percent-decoded, and a raw + stays a plus");
+    assert.equal(target.wait, 0);
+    assert.equal(parseRedisUrl("redis+sentinel://s1:26379/m").sentinelPassword, undefined, "default: none");
+    const cases: [string, RegExp][] = [
+      ["redis://r:6379?sentinel-password=x", /only a redis\+sentinel:\/\/ URL takes them/],
+      ["redis+cluster://c1:7000?sentinel-password=x", /only a redis\+sentinel:\/\/ URL takes them/],
+      ["redis+sentinel://s1:26379/m?sentinel-username=w", /sentinel-username needs sentinel-password/],
+      ["redis+sentinel://s1:26379/m?sentinel-password=a&sentinel-password=b", /given twice/],
+    ];
+    for (const [bus, why] of cases) assert.throws(() => parseRedisUrl(bus), why, bus);
+  });
+
+  it("speaks TLS on the rediss forms, with an optional CA file (tls-ca=)", () => {
+    assert.deepEqual(parseRedisUrl("rediss+sentinel://s1:26379/m").tls, {});
+    assert.deepEqual(parseRedisUrl("rediss+cluster://c1:7000?tls-ca=/etc/ca.pem").tls, {
+      caFile: "/etc/ca.pem",
+    });
+    const single = parseRedisUrl("rediss://r:6380/1?tls-ca=%2Fetc%2Fca.pem");
+    assert.equal(single.url, "rediss://r:6380/1");
+    assert.deepEqual(single.tls, { caFile: "/etc/ca.pem" });
+    assert.equal(parseRedisUrl("redis+sentinel://s1:26379/m").tls, undefined);
+    for (const bus of ["rediss+sentinel://s1:26379/m", "rediss+cluster://c1:7000"])
+      assert.equal(loadConfig({ bus }, {}).bus, bus);
+    assert.throws(() => parseRedisUrl("redis+cluster://c1:7000?tls-ca=/ca.pem"), /use rediss\+cluster:\/\//);
+    assert.throws(() => parseRedisUrl("rediss://r:6380?tls-ca="), /tls-ca= is empty/);
+  });
+
+  it("never shows the Sentinels' password (sentinel-password=) in logs or messages", () => {
+    assert.equal(
+      redactBusUrl("redis+sentinel://u:pw@s1:26379/m?wait=1&sentinel-password=p%40ss&sentinel-username=w"),
+      "redis+sentinel://u:***@s1:26379/m?wait=1&sentinel-password=***&sentinel-username=w",
+    );
+    // a raw "@" in it does not end the user's part
+    assert.equal(
+      redactBusUrl("redis+sentinel://s1:26379/m?sentinel-password=a@b"),
+      "redis+sentinel://s1:26379/m?sentinel-password=***",
+    );
+    for (const bus of [
+      "redis+sentinel://s1:26379/m?sentinel-password=s3cret&bogus=1",
+      "redis+sentinel://s1:26379/m?sentinel-password=s3cret%",
+      "redis+sentinel://u:pa?s3cret@s1:26379/m", // a raw "?" in the nodes' password
+    ])
+      assert.throws(
+        () => parseRedisUrl(bus),
+        (error: unknown) => error instanceof Error && !error.message.includes("s3cret"),
+        bus,
+      );
   });
 
   it("with no Sentinel or cluster node answering: not ready with the reason, publishes refused with retry-after", async () => {

@@ -122,6 +122,24 @@ describe("Redis bus: no silent loss", { skip }, () => {
     );
   });
 
+  it("a node stopped (SIGSTOP) while the other publishes: a stream opened on it after SIGCONT gets no event published before it opened", async () => {
+    const [a, b] = [d1, d2];
+    stop(b);
+    const events = batch("fresh", "old", 10_000);
+    for (let i = 0; i < events.length; i += 5000) {
+      assert.equal(await publishBatch(a, events.slice(i, i + 5000)), 200);
+    }
+    resume(b);
+    // b's tail still has the 10,000 events to read: the stream must not get them as live
+    const stream = await client(`${b.url}/events?topic=fresh`);
+    assert.equal(await publishBatch(a, [{ topic: "fresh", data: "new" }]), 200);
+    await stream.until(() => stream.datas().includes("new"), 30_000);
+    assert.deepEqual(
+      stream.events.map((e) => e.data),
+      ["new"],
+    );
+  });
+
   it("a node stopped for longer than the log keeps (--bus-retention): its streams get herald.missed (gap), then the live events", async () => {
     const stalled = await client(`${s1.url}/events?topic=lag`);
     assert.equal(await publishBatch(s2, [{ topic: "lag", data: "ping" }]), 200);

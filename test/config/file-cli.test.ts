@@ -122,7 +122,24 @@ describe("herald --config", () => {
     {
       name: "mapping.yaml",
       content: "cors-origins:\n  origin: https://a.example\n",
-      says: /invalid "cors-origins" in config file \S*mapping\.yaml: a mapping; it accepts a comma-separated list \(in a config file, a YAML list too\)/,
+      says: /invalid "cors-origins" in config file \S*mapping\.yaml: a mapping; it accepts a comma-separated list \(in a config file, a YAML list too\) of origins/,
+    },
+    {
+      // a bare number is milliseconds: 15 would send a heartbeat comment every 15 ms to every stream
+      name: "heartbeat.yaml",
+      content: "heartbeat: 15\n",
+      says: /invalid "heartbeat" in config file \S*heartbeat\.yaml: 15 is 15 ms, under the least of 100ms; give a unit, e\.g\. "15s"/,
+    },
+    {
+      name: "retry.yaml",
+      content: "port: 0\n",
+      env: { HERALD_RETRY: "3" },
+      says: /invalid HERALD_RETRY \/ --retry: 3 is 3 ms, under the least of 100ms; give a unit, e\.g\. "3s"/,
+    },
+    {
+      name: "origins.yaml",
+      content: "cors-origins: 5\n",
+      says: /invalid "cors-origins" in config file \S*origins\.yaml: "5" is not an origin: write it as scheme:\/\/host\[:port\]/,
     },
   ];
   // Each process stops at once: run them side by side.

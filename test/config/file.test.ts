@@ -28,11 +28,15 @@ describe("the config file", () => {
   });
 
   it("takes YAML numbers, booleans and lists, and JSON", () => {
-    const yaml = loadConfig({}, {}, read("port: 9000\nheartbeat: 1500\ndemo: true\ncors-origins: [a, b]\n"));
+    const yaml = loadConfig(
+      {},
+      {},
+      read("port: 9000\nheartbeat: 1500\ndemo: true\ncors-origins: [https://a.example, https://b.example]\n"),
+    );
     assert.equal(yaml.port, 9000);
     assert.equal(yaml.heartbeatMs, 1500, "a bare number is milliseconds, as in a flag");
     assert.equal(yaml.demo, true);
-    assert.deepEqual(yaml.corsOrigins, ["a", "b"]);
+    assert.deepEqual(yaml.corsOrigins, ["https://a.example", "https://b.example"]);
     const json = loadConfig({}, {}, read('{"port": 9001, "metrics-topics": "x,y", "private-topics": [7]}'));
     assert.equal(json.port, 9001);
     assert.deepEqual(json.metricsTopics, ["x", "y"]);
@@ -65,7 +69,15 @@ describe("the config file", () => {
     );
     assert.throws(
       () => read("cors-origins: [[a]]\n"),
-      /invalid "cors-origins" .*: a list; it accepts a comma-separated/,
+      /invalid "cors-origins" .*: a list; it accepts a comma-separated list .* of origins/,
+    );
+    assert.throws(
+      () => read("history-size: .inf\n"),
+      /invalid "history-size" .*: Infinity \(not a finite number\); it accepts a whole number/,
+    );
+    assert.throws(
+      () => read("history-size: !!binary aGVsbG8=\n"),
+      /invalid "history-size" .*: binary data \(!!binary\); it accepts a whole number/,
     );
   });
 

@@ -106,6 +106,11 @@ export class FaultNode {
     }
   }
 
+  /** Whether /readyz answers 200 (a load balancer's health check would send it traffic). */
+  async ready(): Promise<boolean> {
+    return (await this.status("/readyz")) === 200;
+  }
+
   private async status(path: string): Promise<number> {
     try {
       const response = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(5000) });

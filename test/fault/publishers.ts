@@ -27,6 +27,8 @@ export class Publishers {
   private n = 0;
   /** Requests answered 2xx / refused or failed / not answered within `timeoutMs`. */
   requests = { ok: 0, failed: 0, timedOut: 0 };
+  /** The first few distinct reasons requests failed ("503 ..." or an error), for the report. */
+  readonly failures: string[] = [];
   private readonly seqs = new Map<string, number>();
 
   constructor(
@@ -109,6 +111,7 @@ export class Publishers {
       const text = await response.text();
       if (!response.ok) {
         this.requests.failed++;
+        this.noteFailure(`${response.status} ${text.slice(0, 240)}`);
         return false;
       }
       const answer = JSON.parse(text) as { id?: string; results?: { id: string }[] };
@@ -121,8 +124,15 @@ export class Publishers {
     } catch (error) {
       if (error instanceof Error && error.message.startsWith("a 2xx answer")) throw error;
       if (error instanceof Error && error.name === "TimeoutError") this.requests.timedOut++;
-      else this.requests.failed++;
+      else {
+        this.requests.failed++;
+        this.noteFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      }
       return false;
     }
+  }
+
+  private noteFailure(reason: string): void {
+    if (this.failures.length < 5 && !this.failures.includes(reason)) this.failures.push(reason);
   }
 }

@@ -1,6 +1,6 @@
 import { prng } from "../helpers/prng.ts";
 import { heraldToken } from "../helpers/tokens.ts";
-import { until } from "../helpers/waiters.ts";
+import { eventually, until } from "../helpers/waiters.ts";
 import { type Broker, startBroker } from "./broker.ts";
 import { check, History, type Report, type SubscriberLog } from "./checker.ts";
 import { FaultNode, FIGURES, type FigureName } from "./nodes.ts";
@@ -52,6 +52,10 @@ export interface RunResult {
   /** Totals of every node's /status at the end (counters restart with a node). */
   readonly server: Readonly<Record<FigureName, number>>;
   readonly publishRequests: { readonly ok: number; readonly failed: number; readonly timedOut: number };
+  /** The first few distinct reasons publish requests failed. */
+  readonly publishFailures: readonly string[];
+  /** The end of each Herald node's log (warnings and errors), to explain a failure. */
+  readonly nodeLogs: readonly string[];
   /** The herald.missed events the subscribers got, by reason (`gap`, `too-old`, ...). */
   readonly missedReasons: Readonly<Record<string, number>>;
   readonly seconds: number;
@@ -259,6 +263,8 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       report,
       server,
       publishRequests: { ...publishers.requests },
+      publishFailures: [...publishers.failures],
+      nodeLogs: nodes.map((node) => node.output().slice(-1500)),
       missedReasons,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
@@ -288,6 +294,21 @@ function burstOn(world: World, burst: Burst, name: string, pad = 120): Promise<u
       world.publishers.publish(serving[k % serving.length]!, `${name}.${k}`, burst.size, { pad }),
     ),
   );
+}
+
+/**
+ * After a broker fault is undone, the next step starts once every serving node answers /readyz
+ * (bounded): a node follows a failover a moment after the Sentinels or the cluster do (node-redis
+ * asks again every second), and a load balancer's health check holds traffic until then. A node
+ * still not ready after 30 s is the next step's problem (its publishes fail and are counted).
+ */
+async function nodesReady(world: World): Promise<void> {
+  await eventually(
+    async () =>
+      (await Promise.all(world.nodes.filter((n) => n.serving).map((n) => n.ready()))).every(Boolean),
+    "every node ready after the broker fault",
+    30_000,
+  ).catch(() => undefined);
 }
 
 async function runStep(step: Step, index: number, world: World): Promise<void> {
@@ -326,6 +347,7 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
       await sleep(step.ms);
       await broker.start();
       await burst;
+      await nodesReady(world);
       return;
     }
     case "kill-primary": {
@@ -334,6 +356,7 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
       await sleep(50);
       await broker.killPrimary!(step.ms);
       await burst;
+      await nodesReady(world);
       return;
     }
     case "kill-broker-node": {
@@ -342,6 +365,7 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
       await sleep(50);
       await broker.killNode!(step.node, step.ms);
       await burst;
+      await nodesReady(world);
       return;
     }
     case "stop-worker": {
@@ -400,6 +424,7 @@ export function formatResult(result: RunResult): string {
   const lines = [
     `seed ${result.seed}, bus ${result.target}, ${result.steps.length} steps, ${result.seconds} s`,
     `acknowledged ${r.acknowledged} of ${r.sent} events sent (${r.unacknowledged} not acknowledged; requests ok ${result.publishRequests.ok}, failed ${result.publishRequests.failed}, unanswered ${result.publishRequests.timedOut})`,
+    ...result.publishFailures.map((f) => `  a failed publish: ${f}`),
     `delivered ${r.delivered}, expected ${r.expected}, missed signals ${r.missedSignals} (covering ${r.covered} expected deliveries)${
       r.missedSignals > 0
         ? `; by reason: ${Object.entries(result.missedReasons)
@@ -427,6 +452,7 @@ export function formatResult(result: RunResult): string {
     ),
     ...result.steps.map((s, i) => `  step ${i}: ${s}`),
     ...r.examples.map((e) => `  ${e}`),
+    ...result.nodeLogs.map((text, i) => `  node ${i} log, its end:\n${text.trim().replace(/^/gm, "    ")}`),
   ];
   return lines.join("\n");
 }

@@ -11,6 +11,8 @@ export interface HeraldNode {
   readonly pid: number;
   alive: boolean;
   readonly stderr: () => string;
+  /** Everything it printed (stdout and stderr, up to 1 MB). */
+  readonly output: () => string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -41,8 +43,10 @@ export async function startNode(bus: string, extra: string[] = [], waitReady = t
     },
   );
   let stderr = "";
+  let output = "";
   const keep = (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
+    if (output.length < 1_000_000) output += chunk.toString();
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
@@ -51,6 +55,7 @@ export async function startNode(bus: string, extra: string[] = [], waitReady = t
     pid: child.pid as number,
     alive: true,
     stderr: () => stderr,
+    output: () => output,
     async kill(signal = "SIGKILL") {
       node.alive = false;
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -161,14 +161,15 @@ export function runIdScopeSuite(name: string, start: () => Promise<IdScopeTarget
       );
     });
 
-    it("resuming from a reused id starts after the earliest event with that id the subscriber may receive", async () => {
+    it("resuming from a reused id starts after the earliest event with it on the subscriber's topics; another publisher's reuse elsewhere moves nothing", async () => {
       const id = `payroll-2025-05-${fresh()}`;
       const tag = fresh();
       await ok(sandbox, { topic: S, id, data: `squat-${tag}` });
       await ok(payroll, { topic: P, data: `a-${tag}` });
       await ok(payroll, { topic: P, id, data: `may-${tag}` });
       await ok(payroll, { topic: P, data: `b-${tag}` });
-      // a payroll subscriber never saw the sandbox event: it resumes right after the payroll one
+      // the id is on a payroll subscriber's topics: it resumes right after the payroll event (the
+      // squatter's earlier sandbox event with the same id would have sent a and may again)
       const payrollOnly = await open(`topic=${P}`, { "last-event-id": id });
       await payrollOnly.until(() => datas(payrollOnly).includes(`b-${tag}`));
       assert.deepEqual(datas(payrollOnly), [`b-${tag}`]);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { logLines } from "./logs.ts";
 
 /** The `herald` command as the package ships it (runs the compiled dist/: `npm run build` first). */
 export const HERALD_BIN = fileURLToPath(new URL("../../packages/herald/bin/herald.js", import.meta.url));
@@ -66,4 +67,14 @@ export async function spawnWorkers(
 export async function stopHerald(herald: HeraldProcess): Promise<void> {
   herald.child.kill("SIGTERM");
   await herald.exited;
+}
+
+/** The pid of the live worker `index` of `--workers`: the last "Herald listening" line of that worker. */
+export function workerPid(herald: HeraldProcess, index: number): number | undefined {
+  const out = herald.output();
+  // complete lines only (a line may be arriving)
+  const lines = logLines(out.slice(0, out.lastIndexOf("\n") + 1)).filter(
+    (l) => l.msg === "Herald listening" && l.worker === index,
+  );
+  return lines.at(-1)?.pid as number | undefined;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { exited, freePort, REDIS_BIN, type RedisServer, startRedis, waitForPort } from "./brokers.ts";
+import { redisTlsArgs, type TestCerts } from "./tls-certs.ts";
 
 /**
  * Replicated Redis for tests, on one machine with free ports and temporary directories: a primary
@@ -16,13 +17,21 @@ import { exited, freePort, REDIS_BIN, type RedisServer, startRedis, waitForPort 
 export const REDIS_CLI = "/usr/bin/redis-cli";
 
 /** Sends one command to the Redis (or Sentinel) at `port` on a short-lived connection. */
-export async function redisCommand(port: number, args: string[]): Promise<unknown> {
-  return (await redisCommands(port, [args]))[0];
+export async function redisCommand(port: number, args: string[], password?: string): Promise<unknown> {
+  return (await redisCommands(port, [args], password))[0];
 }
 
-/** Sends commands in turn on one short-lived connection to the Redis at `port`; answers their replies. */
-export async function redisCommands(port: number, commands: string[][]): Promise<unknown[]> {
+/**
+ * Sends commands in turn on one short-lived connection to the Redis at `port` (authenticated with
+ * `password` when given); answers their replies.
+ */
+export async function redisCommands(
+  port: number,
+  commands: string[][],
+  password?: string,
+): Promise<unknown[]> {
   const client = createClient({
+    ...(password === undefined ? {} : { password }),
     socket: { host: "127.0.0.1", port, connectTimeout: 2000, reconnectStrategy: false },
   });
   client.on("error", () => {});
@@ -82,13 +91,29 @@ export interface SentinelGroup {
 /**
  * A primary with `replicas` replicas and `sentinels` Sentinels (quorum: a majority), failing over
  * after 1.5 s without an answer. Resolves once every Sentinel knows every replica and the other
- * Sentinels (so a failover can be elected).
+ * Sentinels (so a failover can be elected). `sentinelPassword`: the Sentinels ask it of their
+ * clients (`requirepass` in sentinel.conf; they also give it to each other); the data nodes ask none.
+ * `tls`: every node and Sentinel also serves TLS with these certificates on a second port, and they
+ * reach each other over TLS (`tls-replication yes`), so the Sentinels name TLS ports only; `url` is
+ * then `rediss+sentinel://` on the Sentinels' TLS ports (the plain ports stay, for this helper).
  */
 export async function startSentinelGroup(
-  options: { replicas?: number; sentinels?: number } = {},
+  options: { replicas?: number; sentinels?: number; sentinelPassword?: string; tls?: TestCerts } = {},
 ): Promise<SentinelGroup> {
   const replicaCount = options.replicas ?? 2;
   const sentinelCount = options.sentinels ?? 3;
+  const sentinelPassword = options.sentinelPassword;
+  const certs = options.tls;
+  /** A data node's or Sentinel's TLS port by its plain port (with `tls`). */
+  const tlsPorts = new Map<number, number>();
+  const tlsArgs = async (plain: number): Promise<string[]> => {
+    if (certs === undefined) return [];
+    const tlsPort = await freePort();
+    tlsPorts.set(plain, tlsPort);
+    return ["--tls-port", String(tlsPort), "--tls-replication", "yes", ...redisTlsArgs(certs)];
+  };
+  /** The port the others reach a node on (its TLS port with `tls`). */
+  const served = (plain: number) => tlsPorts.get(plain) ?? plain;
   const masterName = "herald";
   const servers: RedisServer[] = [];
   const sentinels: { port: number; child: ChildProcess; dir: string }[] = [];
@@ -106,15 +131,20 @@ export async function startSentinelGroup(
     }
   };
   try {
-    const primary = await startRedis();
+    const startNode = async (args: string[]) => {
+      const port = await freePort();
+      return startRedis({ port, args: [...args, ...(await tlsArgs(port))] });
+    };
+    const primary = await startNode([]);
     servers.push(primary);
     for (let i = 0; i < replicaCount; i++)
-      servers.push(await startRedis({ args: ["--replicaof", "127.0.0.1", String(primary.port)] }));
+      servers.push(await startNode(["--replicaof", "127.0.0.1", String(served(primary.port))]));
     await waitFor(() => replicasUp(primary.port, replicaCount), "the replicas to sync", 20_000);
     const quorum = Math.floor(sentinelCount / 2) + 1;
     for (let i = 0; i < sentinelCount; i++) {
       const dir = mkdtempSync(join(tmpdir(), "herald-sentinel-"));
       const port = await freePort();
+      const tls = await tlsArgs(port);
       const conf = join(dir, "sentinel.conf");
       writeFileSync(
         conf,
@@ -122,10 +152,13 @@ export async function startSentinelGroup(
           `port ${port}`,
           "bind 127.0.0.1",
           `dir ${dir}`,
-          `sentinel monitor ${masterName} 127.0.0.1 ${primary.port} ${quorum}`,
+          `sentinel monitor ${masterName} 127.0.0.1 ${served(primary.port)} ${quorum}`,
           `sentinel down-after-milliseconds ${masterName} 1500`,
           `sentinel failover-timeout ${masterName} 10000`,
           `sentinel parallel-syncs ${masterName} 2`,
+          ...(sentinelPassword === undefined ? [] : [`requirepass ${sentinelPassword}`]),
+          // "--name value" pairs as config lines
+          ...tls.flatMap((arg, i) => (i % 2 === 0 ? [`${arg.slice(2)} ${tls[i + 1]}`] : [])),
           "",
         ].join("\n"),
       );
@@ -137,7 +170,11 @@ export async function startSentinelGroup(
     await waitFor(
       async () => {
         for (const s of sentinels) {
-          const fields = (await redisCommand(s.port, ["SENTINEL", "MASTER", masterName])) as string[];
+          const fields = (await redisCommand(
+            s.port,
+            ["SENTINEL", "MASTER", masterName],
+            sentinelPassword,
+          )) as string[];
           const get = (name: string) => Number(fields[fields.indexOf(name) + 1]);
           if (get("num-slaves") < replicaCount || get("num-other-sentinels") < sentinelCount - 1)
             return false;
@@ -155,11 +192,11 @@ export async function startSentinelGroup(
     for (const s of sentinels) {
       if (s.child.exitCode !== null) continue;
       try {
-        const [, port] = (await redisCommand(s.port, [
-          "SENTINEL",
-          "GET-MASTER-ADDR-BY-NAME",
-          masterName,
-        ])) as [string, string];
+        const [, port] = (await redisCommand(
+          s.port,
+          ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName],
+          sentinelPassword,
+        )) as [string, string];
         return Number(port);
       } catch {
         // the next Sentinel
@@ -168,12 +205,13 @@ export async function startSentinelGroup(
     throw new Error("no Sentinel answers");
   };
   const byPort = (port: number) => {
-    const server = servers.find((s) => s.port === port);
+    const server = servers.find((s) => s.port === port || tlsPorts.get(s.port) === port);
     if (server === undefined) throw new Error(`the Sentinels name an unknown primary on port ${port}`);
     return server;
   };
+  const scheme = certs === undefined ? "redis+sentinel" : "rediss+sentinel";
   return {
-    url: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(",")}/${masterName}`,
+    url: `${scheme}://${sentinels.map((s) => `127.0.0.1:${served(s.port)}`).join(",")}/${masterName}`,
     masterName,
     servers,
     primary: async () => byPort(await primaryPort()),
@@ -189,7 +227,7 @@ export async function startSentinelGroup(
           const port = await primaryPort();
           if (port === old.port) return false;
           next = byPort(port);
-          return (await redisInfo(port, "replication")).get("role") === "master";
+          return (await redisInfo(next.port, "replication")).get("role") === "master";
         },
         "the Sentinels to promote a replica",
         ms,
@@ -213,13 +251,18 @@ export interface ClusterGroup {
 
 /**
  * A Redis Cluster of `primaries` primaries with `replicasPer` replicas each (`redis-cli --cluster
- * create ... --cluster-replicas`), a node declared failed after 1 s without an answer.
+ * create ... --cluster-replicas`), a node declared failed after 1 s without an answer. `tls`: every
+ * node also serves TLS on a second port, the cluster bus and replication run over TLS
+ * (`tls-cluster yes`), so the cluster names TLS ports to TLS clients; `url` is then
+ * `rediss+cluster://` on TLS ports (the plain ports stay, for this helper).
  */
 export async function startRedisCluster(
-  options: { primaries?: number; replicasPer?: number } = {},
+  options: { primaries?: number; replicasPer?: number; tls?: TestCerts } = {},
 ): Promise<ClusterGroup> {
   const primaries = options.primaries ?? 3;
   const replicasPer = options.replicasPer ?? 1;
+  const certs = options.tls;
+  const tlsPorts = new Map<number, number>();
   const servers: RedisServer[] = [];
   const stop = async () => {
     for (const server of servers) {
@@ -229,12 +272,22 @@ export async function startRedisCluster(
   };
   try {
     for (let i = 0; i < primaries * (1 + replicasPer); i++) {
+      const port = await freePort();
+      const tls: string[] = [];
+      if (certs !== undefined) {
+        const tlsPort = await freePort();
+        tlsPorts.set(port, tlsPort);
+        tls.push("--tls-port", String(tlsPort), "--tls-cluster", "yes", "--tls-replication", "yes");
+        tls.push(...redisTlsArgs(certs));
+      }
       servers.push(
         await startRedis({
+          port,
           args: [
             ...["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
             ...["--cluster-port", String(await freePort()), "--cluster-node-timeout", "1000"],
             ...["--cluster-replica-validity-factor", "0", "--cluster-require-full-coverage", "no"],
+            ...tls,
           ],
         }),
       );
@@ -299,9 +352,9 @@ export async function startRedisCluster(
     return server;
   };
   return {
-    url: `redis+cluster://${servers
+    url: `${certs === undefined ? "redis+cluster" : "rediss+cluster"}://${servers
       .slice(0, primaries)
-      .map((s) => `127.0.0.1:${s.port}`)
+      .map((s) => `127.0.0.1:${tlsPorts.get(s.port) ?? s.port}`)
       .join(",")}`,
     servers,
     primaryOf: async (key) => byPort(await primaryPortOf(key)),

@@ -21,6 +21,8 @@ export interface Delivery {
 export class Receiver {
   readonly deliveries: Delivery[] = [];
   readonly rejected: string[] = [];
+  /** The Authorization header of each verified delivery ("" when none). */
+  readonly authorizations: string[] = [];
   requests = 0;
   private server: Server | undefined;
   url = "";
@@ -56,6 +58,7 @@ export class Receiver {
           return;
         }
         this.deliveries.push(JSON.parse(body) as Delivery);
+        this.authorizations.push(String(req.headers.authorization ?? ""));
         res.writeHead(204).end();
       });
     });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Herald } from "../../packages/herald/src/herald.ts";
-import { httpRequest, publish, startTestHerald } from "../helpers/herald.ts";
+import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { RecordingClient } from "../helpers/sse-client.ts";
 
 interface Case {
@@ -144,6 +144,69 @@ const CASES: Case[] = [
     status: 400,
     message: /at most 4 topics/,
   },
+  // ids a Last-Event-ID header cannot carry back unchanged: a resume would start elsewhere
+  ...[
+    ["an id with a lone surrogate", '"k\\ud800"', /lone surrogate/],
+    ["an id ending with a space", '"k "', /space or tab/],
+    ["an id starting with a tab", '"\\tk"', /space or tab/],
+    ["an id starting with a BOM", '"\\ufeffk"', /format characters/],
+    ["an id with U+0001", '"k\\u0001"', /control or format/],
+    ["an id with U+0085 (C1)", '"k\\u0085"', /control or format/],
+    ["an id with U+200B", '"k\\u200bk"', /control or format/],
+    ["an event type with a lone surrogate", null, /"event" is not valid Unicode/],
+  ].map(([what, id, message]) => ({
+    name: what as string,
+    path: "/publish",
+    headers: json,
+    body:
+      id === null
+        ? '{"topic":"t","data":"x","event":"e\\udc00"}'
+        : `{"topic":"t","data":"x","id":${id as string}}`,
+    status: 400,
+    message: message as RegExp,
+  })),
+  {
+    name: "a topic with a C1 control character (U+0085, a line break to some parsers)",
+    path: "/publish",
+    headers: json,
+    body: '{"topic":"t\\u0085x","data":"x"}',
+    status: 400,
+    message: /control characters/,
+  },
+  {
+    name: "a subscription to a topic with a C1 control character",
+    method: "GET",
+    path: "/events?topic=t%C2%85x",
+    status: 400,
+    message: /control characters/,
+  },
+  ...[
+    ["a subscription to a topic percent-encoded as no UTF-8 (a lone surrogate)", "/events?topic=%ED%A0%80"],
+    ["a subscription to a topic percent-encoded as no UTF-8 (a lone byte)", "/events?topic=t%FF"],
+    ["a resume id percent-encoded as no UTF-8", "/events?topic=t&lastEventId=%C3"],
+    ["a presence query for a topic percent-encoded as no UTF-8", "/presence?topic=t%FF"],
+  ].map(([name, path]) => ({
+    name: name as string,
+    method: "GET",
+    path: path as string,
+    status: 400,
+    message: /not valid UTF-8/,
+  })),
+  {
+    name: "data with a lone surrogate (JSON escape)",
+    path: "/publish",
+    headers: json,
+    body: '{"topic":"t","data":"a\\ud800b"}',
+    status: 400,
+    message: /"data" is not valid Unicode/,
+  },
+  {
+    name: "a ticket on the seed's /stream (it would be ignored: tickets open /events streams)",
+    method: "GET",
+    path: "/stream?ticket=abc",
+    status: 400,
+    message: /tickets open GET \/events/,
+  },
   { name: "unknown route", method: "GET", path: "/nope", status: 404, message: /no route \/nope/ },
   { name: "wrong method", method: "PUT", path: "/publish", status: 405, message: /use POST/ },
 ];
@@ -197,6 +260,15 @@ describe("bad input gets a clear error and changes nothing else", () => {
       if (endEarly) setTimeout(() => socket.destroy(), 50);
     });
 
+  it("a JSON body whose bytes are not UTF-8: 400, nothing stored", async () => {
+    const before = herald.hub.counters.published;
+    const body = Uint8Array.from([...Buffer.from('{"topic":"t","data":"a'), 0xff, ...Buffer.from('"}')]);
+    const res = await httpRequest(`${herald.url}/publish`, { method: "POST", headers: json, body });
+    assert.equal(res.status, 400, res.text);
+    assert.match((res.body as { message: string }).message, /not valid UTF-8/);
+    assert.equal(herald.hub.counters.published, before);
+  });
+
   it("a chunked body (no Content-Length) over the limit: 413 as soon as it passes the limit", async () => {
     const answer = await rawPost(['{"topic":"t","data":"', "x".repeat(1500), "x".repeat(1500)], false);
     assert.match(answer, /^HTTP\/1\.1 413 /);
@@ -206,6 +278,16 @@ describe("bad input gets a clear error and changes nothing else", () => {
   it("a client that goes away in the middle of its body publishes nothing", async () => {
     const answer = await rawPost(['{"topic":"t","data":"half'], true);
     assert.equal(answer, "", "no answer: the body never ended");
+  });
+
+  it("a query parameter Herald does not read is not checked (a Latin-1 tracking parameter)", async () => {
+    const stream = new RawStream(`${herald.url}/events?topic=t&ref=caf%E9&caf%E9=1`);
+    try {
+      await stream.opened();
+      assert.equal(stream.status, 200);
+    } finally {
+      stream.close();
+    }
   });
 
   it("stored nothing from refused publishes and still serves everyone", async () => {

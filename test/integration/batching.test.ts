@@ -132,4 +132,27 @@ describe("batched fan-out over HTTP", () => {
     assert.equal(empty.status, 400);
     assert.equal(herald.hub.counters.published, before);
   });
+
+  it("refuses a batch of more than 10,000 events with 413 naming the limit, and stores nothing", async () => {
+    const before = herald.hub.counters.published;
+    const events = (n: number) => Array.from({ length: n }, (_, i) => ({ topic: "many", data: `${i}` }));
+    const over = await httpRequest(`${herald.url}/publish/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ events: events(10_001) }),
+    });
+    assert.equal(over.status, 413, over.text);
+    assert.match(
+      (over.body as { message: string }).message,
+      /10001 events; the limit is 10000: split the batch/,
+    );
+    assert.equal(herald.hub.counters.published, before);
+    const at = await httpRequest(`${herald.url}/publish/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ events: events(10_000) }),
+    });
+    assert.equal(at.status, 200, at.text);
+    assert.equal(herald.hub.counters.published, before + 10_000);
+  });
 });

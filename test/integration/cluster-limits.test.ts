@@ -45,7 +45,7 @@ interface Status {
   perWorker: { pid: number; connections: number }[];
 }
 
-describe("--workers 2: stream and publish-rate limits count for the whole machine", () => {
+describe("--workers 2: stream, publish-rate and control-rate limits count for the whole machine", () => {
   let herald: HeraldProcess;
   const streams: RawStream[] = [];
   before(async () => {
@@ -53,6 +53,8 @@ describe("--workers 2: stream and publish-rate limits count for the whole machin
       HERALD_MAX_CONNECTIONS_PER_IP: "3",
       HERALD_PUBLISH_RATE: "1",
       HERALD_PUBLISH_BURST: "3",
+      HERALD_CONTROL_RATE: "1",
+      HERALD_CONTROL_BURST: "3",
       HERALD_JWT_SECRET: TEST_SECRET,
     });
   });
@@ -124,13 +126,14 @@ describe("--workers 2: stream and publish-rate limits count for the whole machin
     assert.equal((await status()).connections, 3);
   });
 
-  it("a publisher gets HERALD_PUBLISH_BURST publishes at once in all, whichever worker takes each", async () => {
-    // 6 at once, each on its own connection: 3 per worker would all pass if each worker counted alone
+  /**
+   * 6 requests at once, each on its own connection (so spread over both workers), against a bucket
+   * of 3 refilled at 1/s: 3 per worker would all pass if each worker counted alone.
+   */
+  const sixAtOnce = async (send: () => ReturnType<typeof publishOnNewConnection>, refusal: RegExp) => {
     const started = Date.now();
-    const answers = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => publishOnNewConnection(herald.url, { topic: "t", data: i })),
-    );
-    const refilled = Math.floor((Date.now() - started) / 1000); // HERALD_PUBLISH_RATE is 1/s
+    const answers = await Promise.all(Array.from({ length: 6 }, send));
+    const refilled = Math.floor((Date.now() - started) / 1000);
     const accepted = answers.filter((a) => a.status === 200).length;
     const refused = answers.filter((a) => a.status === 429);
     assert.ok(
@@ -138,8 +141,21 @@ describe("--workers 2: stream and publish-rate limits count for the whole machin
       `${accepted} accepted: ${answers.map((a) => a.text)}`,
     );
     assert.equal(refused.length, 6 - accepted, "every other one is refused with 429");
-    assert.match(refused[0]?.text ?? "", /publish rate limit reached/);
+    assert.match(refused[0]?.text ?? "", refusal);
     assert.ok(refused[0]?.retryAfter, "Retry-After is set");
+  };
+
+  it("a publisher gets HERALD_PUBLISH_BURST publishes at once in all, whichever worker takes each", async () => {
+    let i = 0;
+    await sixAtOnce(
+      () => publishOnNewConnection(herald.url, { topic: "t", data: i++ }),
+      /publish rate limit reached/,
+    );
+  });
+
+  it("a subject gets HERALD_CONTROL_BURST tickets at once in all, whichever worker takes each", async () => {
+    const headers = bearer(await heraldToken({ subscribe: ["t"] }, { subject: "ticketer" }));
+    await sixAtOnce(() => publishOnNewConnection(herald.url, {}, "/tickets", headers), /HERALD_CONTROL_RATE/);
   });
 
   it("a batch counts one publish per event, whichever worker takes it", async () => {

@@ -116,6 +116,26 @@ describe("--workers 2 (node:cluster, memory bus owned by the primary)", () => {
     for (const stream of [...streams, resumed]) stream.close();
   });
 
+  it("a resume from a publisher id of another topic replays the stream's topics after it, on every worker", async () => {
+    // docs/concepts.md "Ids": a held id the subscriber may read is a resume point whatever its topic
+    assert.equal((await publish(url, { topic: "sports", data: "goal", id: "cluster-goal-1" })).status, 200);
+    assert.equal((await publish(url, { topic: "weather", data: "while away" })).status, 200);
+    assert.equal((await publish(url, { topic: "sports", data: "not followed" })).status, 200);
+    // round robin: four connections reach both workers
+    const streams = Array.from(
+      { length: 4 },
+      () => new RawStream(`${url}/events?topic=weather`, { "last-event-id": "cluster-goal-1" }),
+    );
+    await Promise.all(streams.map((s) => s.opened()));
+    assert.equal((await publish(url, { topic: "weather", data: "live fence" })).status, 200);
+    for (const stream of streams) {
+      await stream.until(() => stream.text.includes("data: live fence"));
+      assert.match(stream.text, /data: while away/, stream.text);
+      assert.doesNotMatch(stream.text, /herald\.missed|not followed/, stream.text);
+      stream.close();
+    }
+  });
+
   it("answers every publish while batches of thousands of events pass through the same workers", async () => {
     const batch = (round: number) =>
       httpRequest(`${url}/publish/batch`, {

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { httpRequest } from "../helpers/herald.ts";
 import { expectAllGone, logLines } from "../helpers/logs.ts";
-import { HERALD_BIN, spawnHerald } from "../helpers/process.ts";
+import { HERALD_BIN, type HeraldProcess, spawnHerald } from "../helpers/process.ts";
 import { runUntilExit } from "../helpers/start-failure.ts";
 import { until } from "../helpers/waiters.ts";
 
@@ -14,19 +14,27 @@ const publishWith = (url: string, token: string) =>
     body: JSON.stringify({ topic: "news", data: "hello" }),
   });
 
+/** `herald --workers 2 --host <host>` with tokens required; resolves once both workers listen and the banner is out. */
+async function twoWorkersOn(host: string): Promise<HeraldProcess> {
+  const herald = await spawnHerald(["--host", host], {
+    HERALD_WORKERS: "2",
+    HERALD_ALLOW_ANONYMOUS_PUBLISH: "false",
+  });
+  await until(
+    () =>
+      herald.output().includes('"token":') && (herald.output().match(/Herald listening/g) ?? []).length === 2,
+    "both workers listening and the start banner",
+  ).catch((error: unknown) => {
+    herald.child.kill("SIGKILL");
+    throw error;
+  });
+  return herald;
+}
+
 describe("logs: one format, JSON lines through pino, from every process", () => {
   it("--workers 2 on every interface: only JSON lines, each with pid and worker index; the bound address; the start banner's token publishes", async () => {
-    const herald = await spawnHerald(["--host", ""], {
-      HERALD_WORKERS: "2",
-      HERALD_ALLOW_ANONYMOUS_PUBLISH: "false",
-    });
+    const herald = await twoWorkersOn("");
     try {
-      await until(
-        () =>
-          herald.output().includes('"token":') &&
-          (herald.output().match(/Herald listening/g) ?? []).length === 2,
-        "both workers listening and the start banner",
-      );
       const lines = logLines(herald.output());
       const primary = herald.child.pid as number;
       const listening = lines.filter((l) => l.msg === "Herald listening");
@@ -69,6 +77,39 @@ describe("logs: one format, JSON lines through pino, from every process", () => 
       herald.child.kill("SIGKILL");
     }
   });
+
+  for (const host of ["0.0.0.0", "::"]) {
+    it(`--workers 2 --host ${host}: the primary's start line and banner name the address and URL its workers log`, async () => {
+      const herald = await twoWorkersOn(host);
+      try {
+        const lines = logLines(herald.output());
+        const workers = lines.filter((l) => l.msg === "Herald listening");
+        const [address] = new Set(workers.map((l) => l.address));
+        assert.equal(
+          address,
+          host === "::" ? `[::]:${new URL(herald.url).port}` : `0.0.0.0:${new URL(herald.url).port}`,
+        );
+        assert.equal(
+          herald.url,
+          `http://localhost:${new URL(herald.url).port}`,
+          "every interface: localhost reaches it",
+        );
+        const all = lines.find((l) => l.msg === "all workers listening");
+        assert.ok(all !== undefined, herald.output());
+        assert.equal(all.address, address, JSON.stringify(all));
+        assert.equal(all.url, herald.url, JSON.stringify(all));
+        const banner = lines.find((l) => typeof l.token === "string");
+        assert.ok(String(banner?.curl).includes(`${herald.url}/publish`), JSON.stringify(banner));
+      } finally {
+        herald.child.kill("SIGTERM");
+        await herald.exited;
+        await expectAllGone(
+          logLines(herald.output()).map((l) => l.pid),
+          "after SIGTERM",
+        );
+      }
+    });
+  }
 
   it("--log-format pretty (for a terminal): readable lines, the token on a line of its own that publishes", async () => {
     const child = spawn(

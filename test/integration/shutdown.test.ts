@@ -7,15 +7,19 @@ import { spawnHerald } from "../helpers/process.ts";
 import { runUntilExit } from "../helpers/start-failure.ts";
 
 describe("graceful shutdown of the herald process", () => {
-  for (const workers of ["1", "2"]) {
-    it(`on SIGTERM (--workers ${workers}): delivers an accepted publish to every stream, ends streams cleanly, exits 0`, async () => {
+  for (const [workers, signal] of [
+    ["1", "SIGTERM"],
+    ["2", "SIGTERM"],
+    ["1", "SIGHUP"], // a closed terminal: the same graceful stop
+  ] as const) {
+    it(`on ${signal} (--workers ${workers}): delivers an accepted publish to every stream, ends streams cleanly, exits 0`, async () => {
       // With 2 workers the publish and the stream may be on different workers: the primary drains
       // every worker before any ends its streams.
       const herald = await spawnHerald(["--workers", workers]);
       const stream = new RawStream(`${herald.url}/events?topic=bye`);
       await stream.opened();
       const { hostname, port } = new URL(herald.url);
-      // A publish whose body is still arriving when SIGTERM comes: it was accepted, so it is delivered.
+      // A publish whose body is still arriving when the signal comes: it was accepted, so it is delivered.
       const body = JSON.stringify({ topic: "bye", data: "last words" });
       const socket = connect(Number(port), hostname);
       let answer = "";
@@ -27,7 +31,7 @@ describe("graceful shutdown of the herald process", () => {
         `POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
       );
       await new Promise((r) => setTimeout(r, 200));
-      herald.child.kill("SIGTERM");
+      herald.child.kill(signal);
       await new Promise((r) => setTimeout(r, 200));
       socket.write(body.slice(10));
       const code = await herald.exited;

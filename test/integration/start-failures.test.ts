@@ -58,4 +58,18 @@ describe("a start that cannot succeed exits non-zero with the reason, never rest
       "the whole process stopped",
     );
   });
+
+  // 0 would turn the timeout off: idle and half-sent connections would then stay open for ever
+  // (one file descriptor each), and a check would run every millisecond.
+  for (const [flag, env] of [
+    ["--headers-timeout", "HERALD_HEADERS_TIMEOUT"],
+    ["--request-timeout", "HERALD_REQUEST_TIMEOUT"],
+  ] as const) {
+    it(`${flag} 0 (no cut-off for idle or slow connections) is refused: exit 1, naming the setting`, async () => {
+      const { code, output } = await runUntilExit(["--port", "0", flag, "0"], {}, 20_000);
+      assert.equal(code, 1, `exit code; output: ${output}`);
+      const [fatal] = logLines(output).filter((l) => l.level === "fatal");
+      assert.match(fatal?.msg ?? "", new RegExp(`${env} / ${flag}: 0 is under the least of 100ms`), output);
+    });
+  }
 });

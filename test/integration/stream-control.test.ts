@@ -67,7 +67,14 @@ describe("live subscription changes, tickets and token renewal (one process)", (
     });
     assert.equal(unknown.status, 404);
     assert.match(String(unknown.body.message), /stream/);
-    for (const body of [{ add: "b" }, { add: [""] }, {}, { remove: ["a"] }, { add: ["b", "c", "d"] }]) {
+    for (const body of [
+      { add: "b" },
+      { add: [""] },
+      {},
+      { remove: ["a"] },
+      { add: ["b", "c", "d"] },
+      { add: ["b"], remove: ["b"] }, // in both: which one wins is no answer
+    ]) {
       const answer = await postJson(url, body);
       assert.equal(answer.status, 400, JSON.stringify(body));
       assert.ok(typeof answer.body.message === "string" && answer.body.message.length > 10);
@@ -117,6 +124,18 @@ describe("live subscription changes, tickets and token renewal (one process)", (
     assert.equal(issued.body.expiresIn, 30);
     const ticket = issued.body.ticket as string;
     assert.ok(ticket.length >= 22 && !ticket.includes(token.slice(0, 20)));
+    // HEAD answers what GET would and opens no stream: the ticket stays unused (twice over)
+    for (let i = 0; i < 2; i++) {
+      const head = await httpRequest(`${herald.url}/events?topic=p&ticket=${encodeURIComponent(ticket)}`, {
+        method: "HEAD",
+      });
+      assert.equal(head.status, 200);
+      assert.match(String(head.headers["content-type"]), /text\/event-stream/);
+    }
+    assert.equal(
+      (await httpRequest(`${herald.url}/events?topic=p&ticket=nope`, { method: "HEAD" })).status,
+      401,
+    );
     const stream = raw(`/events?announce=1&topic=p&ticket=${encodeURIComponent(ticket)}`);
     await openingOf(stream);
     const again = await httpRequest(`${herald.url}/events?topic=p&ticket=${encodeURIComponent(ticket)}`);
@@ -155,6 +174,9 @@ describe("live subscription changes, tickets and token renewal (one process)", (
     assert.equal(narrow.status, 403);
     assert.match(String(narrow.body.message), /grant|subscribe/);
     const fresh = await heraldToken({ subscribe: ["p"] }, { subject: "carol", expiresInSec: 600 });
+    const extra = await postJson(url, { token: "x" }, bearer(fresh)); // the token goes in the header
+    assert.equal(extra.status, 400, JSON.stringify(extra.body));
+    assert.match(String(extra.body.message), /Authorization/);
     const answer = await postJson(url, {}, bearer(fresh));
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(answer.body.id, id);

@@ -6,18 +6,8 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { logLines } from "../helpers/logs.ts";
-import { type HeraldProcess, spawnWorkers, stopHerald } from "../helpers/process.ts";
+import { type HeraldProcess, spawnWorkers, stopHerald, workerPid } from "../helpers/process.ts";
 import { until } from "../helpers/waiters.ts";
-
-/** The pid of the live worker `index`: the last "Herald listening" line of that worker. */
-function workerPid(herald: HeraldProcess, index: number): number | undefined {
-  const out = herald.output();
-  // complete lines only (a line may be arriving)
-  const lines = logLines(out.slice(0, out.lastIndexOf("\n") + 1)).filter(
-    (l) => l.msg === "Herald listening" && l.worker === index,
-  );
-  return lines.at(-1)?.pid as number | undefined;
-}
 
 describe("a worker that keeps dying after it listened", () => {
   let herald: HeraldProcess | undefined;

@@ -81,4 +81,35 @@ describe("raw sockets: idle and broken connections", () => {
     assert.match(client.text, /^HTTP\/1\.1 200 OK\r\n/, client.text);
     assert.equal(client.text.match(/HTTP\/1\.1 /g)?.length, 1, `one response only: ${client.text}`);
   });
+
+  it("answers bytes that are no request (400, 408, 431) with a JSON message that says how to fix it", async () => {
+    const cases: [string, string, number][] = [
+      ["nothing sent", "", 408],
+      ["a request line cut off", "GET /ev", 408],
+      ["a publish head cut off (the lean path)", "POST /publish HTTP/1.1\r\nHost: x\r\n", 408],
+      ["no HTTP", "XYZ not http\r\n\r\n", 400],
+      ["a space in a header name", "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Name: y\r\n\r\n", 400],
+      [
+        "Content-Length and Transfer-Encoding",
+        "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+      ],
+      [
+        "headers over 16 KiB",
+        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+        431,
+      ],
+    ];
+    const clients = await Promise.all(cases.map(([, bytes]) => open(bytes === "" ? undefined : bytes)));
+    await until(() => clients.every((c) => c.ended), "the server to answer and end them all", 10_000);
+    cases.forEach(([what, , status], i) => {
+      const text = (clients[i] as RawSocket).text;
+      const [head = "", body = ""] = text.split("\r\n\r\n");
+      assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), `${what}: ${text}`);
+      assert.match(head, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i, `${what}: ${text}`);
+      const answer = JSON.parse(body) as { error: string; message: string };
+      assert.equal(typeof answer.error, "string", `${what}: ${body}`);
+      assert.ok(answer.message.length > 20, `${what}: a message that says what to do: ${body}`);
+    });
+  });
 });

@@ -4,6 +4,7 @@ import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { configWith } from "../../packages/herald/src/config/settings.ts";
 import { mercureVerifiers } from "../../packages/herald/src/mercure/keys.ts";
 import { HUB, mercurePublish, startMercureHerald } from "./helpers.ts";
+import { detail, ISSUER, resourceOf, startModernHerald } from "./v1-helpers.ts";
 
 const config = (overrides: Parameters<typeof configWith>[0]) =>
   configWith({ logLevel: "silent", ...overrides });
@@ -58,6 +59,45 @@ describe("Mercure keys (MERCURE_*_JWT_KEY / _ALG)", () => {
         await herald.close();
       }
     }
+  });
+
+  it("verifies 1.0 access tokens signed with EdDSA, PS256 and RS512, the Mercure hub's other algorithms", async () => {
+    // the spec's allowlist "SHOULD include at minimum EdDSA, ES256, and RS256"; the Mercure hub
+    // accepts EdDSA, ES*, RS* and PS* (MERCURE_*_JWT_ALG)
+    for (const alg of ["EdDSA", "PS256", "RS512"] as const) {
+      const pair = await generateKeyPair(alg, { extractable: true });
+      const herald = await startModernHerald({
+        mercureJwtKey: "",
+        mercurePublisherJwtKey: await exportSPKI(pair.publicKey),
+        mercurePublisherJwtAlg: alg === "EdDSA" ? "eddsa" : alg,
+      });
+      try {
+        const token = await new SignJWT({
+          authorization_details: [detail(["publish"], [{ match: "*" }])],
+        })
+          .setProtectedHeader({ alg, typ: "at+jwt" })
+          .setIssuer(ISSUER)
+          .setAudience(resourceOf(herald.url))
+          .setExpirationTime("1h")
+          .sign(pair.privateKey);
+        const answer = await mercurePublish(herald.url, [["topic", "keys"]], {
+          authorization: `Bearer ${token}`,
+        });
+        assert.equal(answer.status, 200, `${alg}: ${answer.text}`);
+      } finally {
+        await herald.close();
+      }
+    }
+    const ed = await exportSPKI((await generateKeyPair("EdDSA", { extractable: true })).publicKey);
+    await assert.rejects(
+      mercureVerifiers(config({ mercureJwtKey: ed, mercureJwtAlg: "RS256" })),
+      /MERCURE_JWT_KEY: this is a EdDSA public key; it cannot verify RS256 tokens/,
+    );
+    const rsa = await exportSPKI((await generateKeyPair("RS256", { extractable: true })).publicKey);
+    await assert.rejects(
+      mercureVerifiers(config({ mercureJwtKey: rsa, mercureJwtAlg: "ES256" })),
+      /MERCURE_JWT_KEY: this is a RS256 public key; it cannot verify ES256 tokens/,
+    );
   });
 
   it("refuses at start a key that does not fit its algorithm, naming the setting", async () => {

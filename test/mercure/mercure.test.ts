@@ -258,6 +258,16 @@ describe("Mercure protocol: publish and subscribe", () => {
     assert.equal(unknown.headers?.get("last-event-id"), "earliest");
     const live = await open(url, [["topic", topic]]);
     assert.equal(live.headers?.get("last-event-id"), null, "no resume asked: no Last-Event-ID header");
+    // HEAD answers what GET would: the resume outcome too, without a stream.
+    const head = async (query: string, headers: Record<string, string> = {}) => {
+      const answer = await fetch(`${url}${HUB}?topic=${topic}${query}`, { method: "HEAD", headers });
+      assert.equal(answer.status, 200);
+      return answer.headers.get("last-event-id");
+    };
+    assert.equal(await head(`&lastEventID=${encodeURIComponent(ids[0]!)}`), ids[0]);
+    assert.equal(await head("", { "last-event-id": ids[1]! }), ids[1]);
+    assert.equal(await head("&lastEventID=urn%3Auuid%3Anever-seen"), "earliest");
+    assert.equal(await head(""), null);
   });
 
   it("resumes from an id a header cannot carry, and percent-encodes it in Last-Event-ID", async () => {

@@ -238,6 +238,86 @@ describe("Mercure 1.0: access tokens, RFC 6750 errors and publishing", () => {
     assert.equal((await post([["topic", "/.well-known/mercurex"]], publisher)).status, 200);
   });
 
+  it("refuses a form that is not UTF-8, in its bytes or in a percent escape, with 400", async () => {
+    // spec "Publication": data "MUST be valid UTF-8"; URLSearchParams would put U+FFFD in silence
+    const raw = async (body: string | number[]) => {
+      const response = await fetch(`${url}${HUB}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          authorization: `Bearer ${publisher}`,
+        },
+        body: typeof body === "string" ? body : Uint8Array.from(body),
+      });
+      return { status: response.status, text: await response.text() };
+    };
+    for (const body of [
+      "topic=a&data=%ED%A0%80", // a lone surrogate's bytes
+      "topic=a&data=x%FFy",
+      "topic=a%C3&data=x", // a cut multibyte character
+      [...Buffer.from("topic=a&data="), 0xff, 0xfe],
+    ]) {
+      const answer = await raw(body);
+      assert.equal(answer.status, 400, `${String(body)}: ${answer.text}`);
+      assert.match(answer.text, /not valid UTF-8/);
+    }
+    // UTF-8 in escapes and a literal % that starts no escape still publish
+    assert.equal((await raw("topic=a&data=%C3%A9t%C3%A9+50%25")).status, 200);
+    assert.equal((await raw("topic=a&data=50% off")).status, 200);
+  });
+
+  it("answers 413 for an update over the limits on its topic fields and field lengths, and publishes nothing", async () => {
+    // spec "Publication": maximums on the body, the length of fields and the number of topic
+    // fields; "Requests exceeding any such limit MUST be rejected with a 413"
+    const stream = await watch("limits");
+    const cases: [string, [string, string][]][] = [
+      [
+        "33 topic fields (HERALD_MAX_TOPICS 32)",
+        Array.from({ length: 33 }, (): [string, string] => ["topic", "limits"]),
+      ],
+      [
+        "a topic of 257 characters (HERALD_MAX_TOPIC_LENGTH 256)",
+        [
+          ["topic", "limits"],
+          ["topic", `https://example.com/${"x".repeat(237)}`],
+        ],
+      ],
+      [
+        "an id of 257 characters",
+        [
+          ["topic", "limits"],
+          ["id", `urn:${"x".repeat(253)}`],
+        ],
+      ],
+      [
+        "a type of 257 characters",
+        [
+          ["topic", "limits"],
+          ["type", "t".repeat(257)],
+        ],
+      ],
+    ];
+    for (const [name, fields] of cases) {
+      const answer = await post([...fields, ["data", "over"]], publisher);
+      assert.equal(answer.status, 413, `${name}: ${answer.status} ${answer.text}`);
+      assert.match(answer.text, /limit/, name);
+    }
+    assert.equal(
+      (
+        await post(
+          [
+            ["topic", "limits"],
+            ["data", "within"],
+          ],
+          publisher,
+        )
+      ).status,
+      200,
+    );
+    await stream.until(() => stream.text.includes("data: within"));
+    assert.doesNotMatch(stream.text, /data: over/);
+  });
+
   it("dispatches an update whose id is reused, even the same update sent twice", async () => {
     const stream = await watch("reused");
     const fields: [string, string][] = [

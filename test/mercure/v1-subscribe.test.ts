@@ -127,6 +127,33 @@ describe("Mercure 1.0: subscribing", () => {
     assert.equal(unknown.headers?.get("last-event-id"), null);
   });
 
+  it("answers HEAD with the headers GET would send, Mercure-Last-Event-ID included, and opens no stream", async () => {
+    const topic = "https://example.com/head-resume";
+    const first = await publish([topic], "h1");
+    await publish([topic], "h2");
+    const head = async (query: string, headers: Record<string, string> = {}) => {
+      const answer = await fetch(`${url}${HUB}?match=${encodeURIComponent(topic)}${query}`, {
+        method: "HEAD",
+        headers,
+      });
+      assert.equal(answer.status, 200);
+      assert.match(answer.headers.get("content-type") ?? "", /^text\/event-stream/);
+      return answer.headers;
+    };
+    const streams = herald.mercure.context.streams.connections.size;
+    assert.equal(
+      (await head(`&last_event_id=${encodeURIComponent(first)}`)).get("mercure-last-event-id"),
+      first,
+    );
+    assert.equal((await head("", { "last-event-id": first })).get("mercure-last-event-id"), first);
+    assert.equal((await head("&last_event_id=earliest")).get("mercure-last-event-id"), "earliest");
+    const unknown = await head("&last_event_id=urn%3Aunknown");
+    assert.equal(unknown.get("mercure-last-event-id"), "earliest", "an unknown id: earliest, as GET says");
+    assert.equal(unknown.get("last-event-id"), null);
+    assert.equal((await head("")).get("mercure-last-event-id"), null, "no resume asked: no header");
+    assert.equal(herald.mercure.context.streams.connections.size, streams, "HEAD opened no stream");
+  });
+
   it("answers a bad subscriber token with 401 invalid_token even though anonymous subscribers are allowed", async () => {
     const expired = await accessToken(resourceOf(url), [detail(["subscribe"], ["*"])], { expiresIn: -10 });
     const answer = await httpRequest(`${url}${HUB}?match=a`, {

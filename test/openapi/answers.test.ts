@@ -5,7 +5,9 @@ import { after, before, describe, it } from "node:test";
 import { mintHs256 } from "../../packages/herald/src/auth/index.ts";
 import type { Herald } from "../../packages/herald/src/herald.ts";
 import { RawStream, startTestHerald } from "../helpers/herald.ts";
+import { RawSocket } from "../helpers/raw-socket.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
+import { until } from "../helpers/waiters.ts";
 import { SECRET as MERCURE_SECRET } from "../mercure/helpers.ts";
 import { call, openStream, postForm, postJson } from "./client.ts";
 import { type Answer, ApiDescription } from "./validator.ts";
@@ -228,7 +230,7 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
     api.check("DELETE", "/auth/cookie", await call(url, { method: "DELETE" }));
   });
 
-  it("POST /streams/{id}/topics, /streams/{id}/token and /tickets: 200, 400, 401, 403, 404, 503", async () => {
+  it("POST /streams/{id}/topics, /streams/{id}/token and /tickets: 200, 400, 401, 403, 404, 413, 415, 503", async () => {
     const subscriber = await heraldToken(
       { subscribe: ["p"] },
       { subject: "openapi-stream", expiresInSec: 600 },
@@ -263,6 +265,18 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
         const answer = await postJson(`${drained.url}${path.replace("{id}", id)}`, {}, bearer(subscriber));
         assert.equal(answer.status, 503);
         api.check("POST", path, answer);
+        // a body over HERALD_MAX_BODY (1 MiB), and one that is not JSON
+        const url = `${main.url}${path.replace("{id}", id)}`;
+        const tooLarge = await postJson(url, `{"add":["${"x".repeat(1024 * 1024)}"]}`, bearer(subscriber));
+        assert.equal(tooLarge.status, 413, tooLarge.body);
+        api.check("POST", path, tooLarge);
+        const notJson = await call(url, {
+          method: "POST",
+          headers: { ...bearer(subscriber), "content-type": "text/plain" },
+          body: '{"add":["x"]}',
+        });
+        assert.equal(notJson.status, 415, notJson.body);
+        api.check("POST", path, notJson);
       }
       const ticket = await call(`${main.url}/tickets`, { method: "POST", headers: bearer(subscriber) });
       assert.equal(ticket.status, 200);
@@ -498,6 +512,34 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
     assert.equal(notAllowed.headers.get("allow"), "GET, OPTIONS");
     api.checkShared("MethodNotAllowed", notAllowed);
     api.checkShared("MethodNotAllowed", await call(`${main.url}${HUB}`, { method: "DELETE" }));
+  });
+
+  it("any connection: 400 for bytes that are no request, 408 for one not sent in time, 431 for headers over 16 KiB", async () => {
+    const quick = await startTestHerald({ headersTimeoutMs: 500 });
+    const port = Number(new URL(quick.url).port);
+    const sockets: RawSocket[] = [];
+    try {
+      for (const [name, bytes, status] of [
+        ["Malformed", "XYZ not http\r\n\r\n", 400],
+        ["RequestTimeout", "GET /healthz HTTP/1.1\r\nHost: x\r\n", 408],
+        ["HeadersTooLarge", `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431],
+      ] as const) {
+        const socket = new RawSocket(port);
+        sockets.push(socket);
+        await socket.connected();
+        socket.send(bytes);
+        await until(() => socket.ended, `the ${status} answer`, 10_000);
+        const [head = "", body = ""] = socket.text.split("\r\n\r\n");
+        const [statusLine = "", ...lines] = head.split("\r\n");
+        const headers = new Headers(lines.map((line) => line.split(/:\s*/, 2) as [string, string]));
+        const answer = { status: Number(statusLine.split(" ")[1]), headers, body };
+        assert.equal(answer.status, status, socket.text);
+        api.checkShared(name, answer);
+      }
+    } finally {
+      for (const socket of sockets) socket.socket.destroy();
+      await quick.close();
+    }
   });
 
   it("every answer the description lists was produced above (or is known to be unreachable)", () => {

@@ -126,3 +126,71 @@ describe("presence across --workers 2 (memory bus)", () => {
     assert.deepEqual((await presenceOf(herald.url, "room/9")).subscribers, ["w1", "w2", "w3", "w4"]);
   });
 });
+
+describe("presence across --workers 2: a SIGKILLed worker's subscribers are announced gone", () => {
+  // whichever worker dies (the leader or not), a worker that heard its members announces their
+  // leave on $presence, and the count falls to 0; its replacement never heard them. Workers are
+  // told apart by pid (/status perWorker, in pid order: the first forked, worker 0, comes first)
+  for (const position of [0, 1]) {
+    it(`the ${position === 0 ? "first" : "second"} worker killed: its subscriber's leave reaches a watcher on the other`, async () => {
+      const herald = await spawnWorkers(2, {
+        HERALD_JWT_SECRET: TEST_SECRET,
+        HERALD_PRESENCE: "room/*",
+        HERALD_PRESENCE_HEARTBEAT: "300ms",
+      });
+      const streams: RawStream[] = [];
+      try {
+        const workers = async () => {
+          const answer = await httpRequest(`${herald.url}/status`);
+          return (answer.body as { perWorker: { pid: number; connections: number }[] }).perWorker;
+        };
+        // fresh connections until one lands on the worker at `want` (round robin: soon)
+        const openOn = async (want: number, topic: string, token: string) => {
+          for (let attempt = 0; attempt < 20; attempt++) {
+            const before = await workers();
+            const stream = new RawStream(`${herald.url}/events?topic=${encodeURIComponent(topic)}`, {
+              ...bearer(token),
+              connection: "close",
+            });
+            await stream.opened();
+            const after = await workers();
+            const landed = after.findIndex((w, i) => w.connections > (before[i]?.connections ?? 0));
+            if (landed === want) {
+              streams.push(stream);
+              return after[landed] as { pid: number };
+            }
+            stream.close();
+            await eventually(
+              async () => (await workers()).every((w, i) => w.connections === before[i]?.connections),
+              "the stream that landed elsewhere closed",
+            );
+          }
+          throw new Error(`no stream landed on worker ${want}`);
+        };
+        const watcherToken = await heraldToken({ subscribe: ["$presence/room/*"] }, { subject: "watcher" });
+        await openOn(1 - position, "$presence/room/k", watcherToken);
+        const watcher = streams[0] as RawStream;
+        const victim = await openOn(position, "room/k", await heraldToken({}, { subject: "carol" }));
+        await eventually(
+          async () => (await presenceOf(herald.url, "room/k")).count === 1,
+          "carol counted",
+          10_000,
+        );
+        await watcher.until(() => /"sub":"carol"/.test(watcher.text), 10_000); // her join
+        process.kill(victim.pid, "SIGKILL");
+        await eventually(
+          async () => (await presenceOf(herald.url, "room/k")).count === 0,
+          "carol gone",
+          10_000,
+        );
+        await watcher.until(
+          () => watcher.text.split("\n").some((l) => l.includes('"leave"') && l.includes('"carol"')),
+          10_000,
+        );
+      } finally {
+        for (const s of streams) s.close();
+        await stopHerald(herald);
+      }
+    });
+  }
+});

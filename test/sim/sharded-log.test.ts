@@ -153,6 +153,32 @@ describe("the sharded log's resume rule (docs/scaling.md), simulated", () => {
     assert.ok(caught >= 10, `the wrong rule was caught in ${caught} of 100 schedules`);
   });
 
+  test("a client that removed the topic of one shard resumes exactly on the others from its cursor", () => {
+    // docs/scaling.md "Ids and Last-Event-ID": a multi-shard cursor has an entry per shard it read,
+    // so the last id a client got (an event of the shard it then dropped) still places it on the rest
+    const shards = Array.from({ length: SHARDS }, (_, i) => new Shard(i, 1000));
+    const kept = TOPICS.find((t) => shardOf(t, SHARDS) === 0) as string;
+    const removed = TOPICS.find((t) => shardOf(t, SHARDS) === 1) as string;
+    const first = resume(shards, new Set([kept, removed]), undefined);
+    const cursor = first.cursor;
+    for (const [topic, uid] of [
+      [kept, 1],
+      [removed, 2],
+    ] as const) {
+      const shard = shards[shardOf(topic, SHARDS)] as Shard;
+      const event = shard.append([topic], uid);
+      live(cursor, shard, event, new Set([kept, removed]));
+    }
+    const lastId = formatCursor(cursor); // the removed topic's event was the last one received
+    const away = (shards[0] as Shard).append([kept], 3);
+    (shards[1] as Shard).append([removed], 4);
+    const again = resume(shards, new Set([kept]), parseCursor(lastId));
+    assert.deepEqual(
+      again.deliveries.map((d) => (d.kind === "event" ? d.event.uid : "missed")),
+      [away.uid],
+    );
+  });
+
   test("ids round-trip, and a topic's shard is stable", () => {
     const cursor = new Map([
       [2, { epoch: 3, pos: 40 }],

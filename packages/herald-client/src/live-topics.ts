@@ -8,8 +8,16 @@ export interface LiveTopicsOwner {
   state(): ConnectionState;
   /** Ends the current connection and connects again at once (resuming after the last id). */
   reconnectNow(): void;
-  /** The token to send (the subscription's, resolved). */
-  token(): Promise<string | undefined>;
+}
+
+/**
+ * The open stream as its `herald.stream` event told it, and the token its connection was opened
+ * with: the token the stream holds, the only one Herald takes for its changes (docs/streams.md).
+ * A token function is not called again for a change: a fresh token would get 403.
+ */
+interface HeldStream {
+  readonly id: string;
+  readonly token: string | undefined;
 }
 
 /**
@@ -19,7 +27,7 @@ export interface LiveTopicsOwner {
  */
 export class LiveTopics {
   private list: readonly string[];
-  private stream: string | undefined;
+  private stream: HeldStream | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -36,7 +44,7 @@ export class LiveTopics {
   }
 
   get streamId(): string | undefined {
-    return this.stream;
+    return this.stream?.id;
   }
 
   /** A connection starts or ended: its stream id no longer holds. */
@@ -44,17 +52,21 @@ export class LiveTopics {
     this.stream = undefined;
   }
 
-  /** herald.stream: remember the id; if the stream was asked for before a change, send the difference. */
-  opened(text: string): void {
+  /**
+   * herald.stream: remember the id, with `token`, the one this connection was opened with; if the
+   * stream was asked for before a change, send the difference (to this stream, with that token).
+   */
+  opened(text: string, token: string | undefined): void {
     const body = safeJson(text) as { id?: unknown; topics?: unknown } | undefined;
     if (typeof body?.id !== "string") return;
-    this.stream = body.id;
+    const stream: HeldStream = { id: body.id, token };
+    this.stream = stream;
     const has = Array.isArray(body.topics) ? body.topics.filter((t) => typeof t === "string") : [];
     if (has.length === 0 || sameTopics(has, this.list)) return;
     const want = this.list;
     const add = want.filter((t) => !has.includes(t));
     const remove = has.filter((t) => !want.includes(t));
-    this.queue = this.queue.then(() => this.post(add, remove).catch(() => {}));
+    this.queue = this.queue.then(() => this.post(stream, add, remove).catch(() => {}));
   }
 
   /** `lists`: [add, remove], or throws the TypeError of bad input (the promise rejects with it). */
@@ -73,12 +85,14 @@ export class LiveTopics {
       if (next.length === 0) throw new TypeError("remove: no topic would be left; close() the subscription");
       this.list = next;
       if (this.owner.state() !== "open") return next; // the next connection asks for them
-      if (this.stream === undefined) {
+      const stream = this.stream;
+      if (stream === undefined) {
         this.owner.reconnectNow(); // a hub without live changes
         return next;
       }
       try {
         const topics = await this.post(
+          stream,
           add.filter((t) => !before.includes(t)),
           remove.filter((t) => before.includes(t)),
         );
@@ -94,16 +108,18 @@ export class LiveTopics {
     return result;
   }
 
-  /** Asks the hub; undefined when there is nothing to ask or the stream is gone (404: the reconnect asks for `topics`). */
-  private async post(add: string[], remove: string[]): Promise<string[] | undefined> {
-    const streamId = this.stream;
-    if (streamId === undefined || (add.length === 0 && remove.length === 0)) return undefined;
+  /**
+   * Asks the hub to change `stream`, with the token it holds; undefined when there is nothing to ask
+   * or the stream is gone (404: the reconnect asks for `topics`, with its own fresh token).
+   */
+  private async post(stream: HeldStream, add: string[], remove: string[]): Promise<string[] | undefined> {
+    if (add.length === 0 && remove.length === 0) return undefined;
     const answer = await postTopicChange({
       ...this.hub,
-      streamId,
+      streamId: stream.id,
       add,
       remove,
-      token: await this.owner.token(),
+      token: stream.token,
     });
     if ("topics" in answer) return answer.topics;
     if (answer.error.status === 404) return undefined;

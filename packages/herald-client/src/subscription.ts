@@ -52,6 +52,8 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   /** Aborts the current connection only (a topic change on a hub without live changes). */
   private connection: AbortController | undefined;
   private reconnectNow = false;
+  /** The token the current connection was opened with: the one its stream holds, sent for its changes. */
+  private connectionToken: string | undefined;
   private shared: SharedJoin | undefined;
   private sharedTabs = 0;
   private recent: RecentIds | undefined;
@@ -78,7 +80,6 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
           this.reconnectNow = true;
           this.connection?.abort();
         },
-        token: () => resolveToken(options.token),
       },
     );
     if (options.share && typeof options.token === "function") {
@@ -187,6 +188,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       this.live.forgetStream();
       try {
         const token = await resolveToken(this.options.token);
+        this.connectionToken = token;
         const url = new URL(this.url);
         for (const topic of this.live.topics) url.searchParams.append("topic", topic);
         url.searchParams.set("announce", "1"); // the stream's id, for add/remove (ignored by older hubs)
@@ -227,7 +229,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   private receive(id: string | undefined, type: string, text: string): void {
     if (this.currentState === "closed") return;
     if (type === STREAM_EVENT_TYPE) {
-      this.live.opened(text);
+      this.live.opened(text, this.connectionToken);
       return;
     }
     if (id !== undefined && this.recent?.seen(id)) return;

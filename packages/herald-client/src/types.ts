@@ -51,7 +51,11 @@ export interface SubscribeOptions<T = unknown> {
   readonly url: string | URL;
   /** Topics or selectors (`news`, `prices/*`, `*`); at least one. */
   readonly topics: string | readonly string[];
-  /** Bearer token, sent as `Authorization: Bearer <token>` (forces the fetch transport). */
+  /**
+   * Bearer token, sent as `Authorization: Bearer <token>` (forces the fetch transport). A function is
+   * called before every connection; `add`/`remove` send the token their connection was opened with
+   * (the one its stream holds), without calling it again.
+   */
   readonly token?: TokenSource | undefined;
   /** Resume after this id at the first connection (default: live only). Later reconnects resume after the last id received. */
   readonly lastEventId?: string | undefined;

@@ -79,20 +79,23 @@ if (cluster.isWorker && config.bus === "memory") {
     onMessage: (listener) => process.on("message", (message: ToWorker) => listener(message)),
   });
   process.once("disconnect", () => bus.lost()); // the primary is gone: publishes fail fast
-  // presence between the workers (src/cluster/presence.ts); worker 0 leads
-  const presenceChannel = new WorkerPresence(
-    {
-      send: (message: PresenceIpc) => sendToPrimary(message),
-      onMessage: (listener) => process.on("message", (message: PresenceIpc) => listener(message)),
-    },
-    Number(process.env[WORKER_INDEX_ENV] ?? 0),
-  );
+  // presence between the workers (src/cluster/presence.ts)
+  const presenceChannel = new WorkerPresence({
+    send: (message: PresenceIpc) => sendToPrimary(message),
+    onMessage: (listener) => process.on("message", (message: PresenceIpc) => listener(message)),
+  });
   deps = { ...deps, bus, presenceChannel };
 }
+// Aborted by the first stop: a primary still starting its workers then replaces none of them.
+const stopAsked = new AbortController();
 const starting = (
-  config.workers > 1 && cluster.isPrimary ? startPrimary(config, log) : startHerald(config, { ...deps, log })
+  config.workers > 1 && cluster.isPrimary
+    ? startPrimary(config, log, stopAsked.signal)
+    : startHerald(config, { ...deps, log })
 ).catch(cannotStart);
 const stop = (signal: string) => {
+  if (stopAsked.signal.aborted) return; // already stopping
+  stopAsked.abort();
   log.info(`${signal}: stopping`);
   starting
     .then((started) => started.close())
@@ -108,31 +111,38 @@ if (cluster.isPrimary) {
   // At once: a signal while the workers start waits for them, then stops everything gracefully.
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  // a closed terminal (or a hang-up sent by hand): the same graceful stop, not a kill mid-write
+  process.once("SIGHUP", () => stop("SIGHUP"));
   // `npm start` (npm, then sh -c) does not pass a SIGTERM on: stop when the parent is gone (ops/parent.ts)
   watchParent(() => stop("the parent process is gone"));
 }
-const herald = await starting;
-if ("failed" in herald) {
-  // a replacement worker could not start: every worker has stopped (src/server/cluster-primary.ts)
-  herald.failed.catch((error: unknown) => {
-    log.fatal(`stopping: a worker cannot start: ${(error as Error).message}`);
-    process.exit(1);
-  });
-}
-
 if (cluster.isWorker) {
+  // Set before the start ends, so a signal or a message while it runs is handled once it has.
   process.once("SIGTERM", () => stop("SIGTERM"));
-  // The primary stops its workers in two phases (src/server/cluster-primary.ts): drain, then stop.
+  // The primary stops its workers in two phases (src/cluster/primary.ts): drain, then stop.
   process.on("message", (message: { herald?: string }) => {
     if (message?.herald === "drain") {
-      void (herald as Herald).drain().then(() => sendToPrimary({ herald: "drained" }));
+      void starting
+        .then((herald) => (herald as Herald).drain())
+        .then(() => sendToPrimary({ herald: "drained" }));
     } else if (message?.herald === "stop") {
       stop("stop from the primary");
     }
   });
-  // Ctrl-C signals every process of the group; the primary runs the two-phase stop.
+  // Ctrl-C (and a terminal's hang-up) signals every process of the group; the primary runs the
+  // two-phase stop.
   process.on("SIGINT", () => {});
+  process.on("SIGHUP", () => {});
   process.once("disconnect", () => stop("primary gone"));
+}
+
+const herald = await starting;
+if ("failed" in herald) {
+  // a replacement worker could not start: every worker has stopped (src/cluster/primary.ts)
+  herald.failed.catch((error: unknown) => {
+    log.fatal(`stopping: a worker cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  });
 }
 
 /**

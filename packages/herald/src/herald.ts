@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConnectionLimiter } from "./access/connection-limiter.ts";
 import { Limits, type SharedLimits } from "./access/limits.ts";
-import { RateLimiter } from "./access/rate-limiter.ts";
-import { Access, CONTROL_RATE_NAMES } from "./access/request-access.ts";
+import { CONTROL_RATE_NAMES, RateLimiter } from "./access/rate-limiter.ts";
+import { Access } from "./access/request-access.ts";
 import { handleDeleteCookie, handleSetCookie } from "./api/auth-cookie.ts";
 import { eventsRoute, HERALD_STREAMS } from "./api/events.ts";
 import { handlePublish } from "./api/publish.ts";
@@ -21,6 +21,7 @@ import type { Bus } from "./core/bus.ts";
 import { DEFAULT_PUBLISH_LIMITS } from "./core/event.ts";
 import { Hub } from "./core/hub.ts";
 import { parseSelector } from "./core/topic.ts";
+import { boundAddress } from "./http/bound-address.ts";
 import { onClientError } from "./http/client-errors.ts";
 import { Cors } from "./http/cors.ts";
 import { InFlight } from "./http/in-flight.ts";
@@ -39,7 +40,7 @@ import { handleMetrics, handleStatus } from "./ops/metrics-route.ts";
 import { handleOpenApi } from "./ops/openapi-route.ts";
 import { handlePage } from "./ops/page.ts";
 import { addPresenceMetrics } from "./ops/presence-metrics.ts";
-import type { Leadership, PresenceChannel } from "./presence/channel.ts";
+import type { PresenceChannel } from "./presence/channel.ts";
 import { presenceRoute } from "./presence/route.ts";
 import { startPresence } from "./presence/setup.ts";
 import { routes } from "./routes.ts";
@@ -77,7 +78,7 @@ export interface HeraldDeps {
   /** A `--workers` worker: stream and publish-rate limits are counted for the whole machine. */
   readonly sharedLimits?: SharedLimits;
   /** A `--workers` worker on the memory bus: presence between the workers (cluster/presence.ts). */
-  readonly presenceChannel?: PresenceChannel & Leadership;
+  readonly presenceChannel?: PresenceChannel;
   /**
    * Whether the publish routes take the lean path (http/lean-front.ts); default true. False: every
    * request goes through node:http (the tests compare both paths' answers to the same bytes).
@@ -134,12 +135,12 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     total: config.maxConnections,
     perIp: config.maxConnectionsPerIp,
   });
-  const clientLimits = new Limits(streamLimits, publishRate, deps.sharedLimits);
   const controlRate = new RateLimiter({
     ratePerSec: config.controlRate,
     burst: config.controlBurst,
     names: CONTROL_RATE_NAMES,
   });
+  const clientLimits = new Limits(streamLimits, publishRate, controlRate, deps.sharedLimits);
   const access = new Access({
     authorizer: auth.authorizer,
     allowAnonymousPublish: config.allowAnonymousPublish,
@@ -147,7 +148,6 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     cookieName: config.authCookie,
     trustProxy: config.trustProxy,
     limits: clientLimits,
-    controlRate,
   });
   // Herald's API and the seed's: one `Streams` (Mercure has its own, for its headers and heartbeat).
   const streams = new Streams({
@@ -346,16 +346,6 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     streamLimits,
     devToken: auth.devToken,
   };
-}
-
-/**
- * The address a server is bound to, as logged at start (`[::]:8080` when it listens on every
- * interface), and a URL that reaches it from this machine (`localhost` for every interface).
- */
-function boundAddress(bound: AddressInfo): { address: string; url: string } {
-  const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
-  const every = bound.address === "::" || bound.address === "0.0.0.0";
-  return { address: `${host}:${bound.port}`, url: `http://${every ? "localhost" : host}:${bound.port}` };
 }
 
 /** Why the server could not listen, saying which setting to change. */

@@ -2,6 +2,9 @@ import { HeraldError } from "../core/errors.ts";
 import type { ConnectionLimiter } from "./connection-limiter.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
+/** The two token buckets per key: publishes (events), and control requests (`Limits.takeControl`). */
+export type RateBucket = "publish" | "control";
+
 /** Limits counted beyond this process: the cluster primary's count for the whole machine. */
 export interface SharedLimits {
   /** Resolves with the release of the stream's place (idempotent); rejects 429/503 at a limit. */
@@ -12,19 +15,22 @@ export interface SharedLimits {
    * (giving back `refund` tokens the request took before: `RateLimiter.take`).
    */
   takePublish(key: string, count?: number, refund?: number): Promise<void> | undefined;
+  /** Takes one control token for `key`, as `takePublish` takes one publish token (429 when none is left). */
+  takeControl(key: string): Promise<void> | undefined;
 }
 
 /**
- * The stream limits (total, per IP) and the publish rate limit (per token, or per IP when
- * anonymous) that both APIs (Herald's and Mercure's) apply. Counted in this process; with
- * `--workers N` also by the primary for the whole machine (src/server/cluster-limits.ts), so a
- * configured limit means the same with one process or many. This process's count is never above
+ * The stream limits (total, per IP), the publish rate limit (per token, or per IP when anonymous)
+ * that both APIs (Herald's and Mercure's) apply, and the control rate (per token subject, or per
+ * IP). Counted in this process; with `--workers N` also by the primary for the whole machine
+ * (cluster/limits.ts), so a configured limit means the same with one process or many. This process's count is never above
  * the machine's, so it refuses only what the machine would refuse too.
  */
 export class Limits {
   constructor(
     readonly streams: ConnectionLimiter,
     readonly publishRate: RateLimiter,
+    readonly controlRate: RateLimiter,
     private readonly shared?: SharedLimits,
   ) {}
 
@@ -57,6 +63,21 @@ export class Limits {
     // refused by the machine's count: this process's count gives back what it took, and the refund
     return shared.catch((error: unknown) => {
       this.publishRate.giveBack(key, count + refund);
+      throw error;
+    });
+  }
+
+  /**
+   * A request that appends a control record (`Access.chargeControl`) takes a control token from
+   * `key`'s bucket: 429 with Retry-After when none is left. Like `takePublish`: throws at once for
+   * this process's count; a promise only when the machine's count is asked too.
+   */
+  takeControl(key: string): Promise<void> | undefined {
+    this.controlRate.take(key);
+    const shared = this.shared?.takeControl(key);
+    if (shared === undefined) return undefined;
+    return shared.catch((error: unknown) => {
+      this.controlRate.giveBack(key, 1);
       throw error;
     });
   }

@@ -13,6 +13,14 @@ const PUBLISH_NAMES: RateNames = {
   settings: "HERALD_PUBLISH_RATE, HERALD_PUBLISH_BURST",
 };
 
+/** What a control-rate refusal names (`RateLimiter` `names`). */
+export const CONTROL_RATE_NAMES: RateNames = {
+  limit: "control rate limit",
+  settings: "HERALD_CONTROL_RATE, HERALD_CONTROL_BURST",
+  counts:
+    "tickets (POST /tickets and ?ticket=), stream topic changes and token renewals each append a record to the bus log and count one",
+};
+
 interface Bucket {
   tokens: number;
   updated: number;

@@ -9,7 +9,6 @@ import {
 import { clientIp } from "../http/client-ip.ts";
 import { readCookie } from "../http/cookies.ts";
 import type { Limits } from "./limits.ts";
-import type { RateLimiter } from "./rate-limiter.ts";
 
 export interface AccessOptions {
   readonly authorizer: Authorizer;
@@ -18,22 +17,12 @@ export interface AccessOptions {
   /** Cookie holding a subscriber token (read on streams only). */
   readonly cookieName: string;
   readonly trustProxy: boolean;
-  /** The publish rate limit is taken from here. */
-  readonly limits: Limits;
   /**
-   * The control rate (HERALD_CONTROL_RATE, HERALD_CONTROL_BURST): one token per request that
-   * appends a control record to the bus log (`chargeControl`). Counted in this process.
+   * The publish rate and the control rate (HERALD_CONTROL_RATE, HERALD_CONTROL_BURST: one token per
+   * request that appends a control record to the bus log, `chargeControl`) are taken from here.
    */
-  readonly controlRate: RateLimiter;
+  readonly limits: Limits;
 }
-
-/** What a control-rate refusal names (`RateLimiter` `names`). */
-export const CONTROL_RATE_NAMES = {
-  limit: "control rate limit",
-  settings: "HERALD_CONTROL_RATE, HERALD_CONTROL_BURST",
-  counts:
-    "tickets (POST /tickets and ?ticket=), stream topic changes and token renewals each append a record to the bus log and count one",
-};
 
 /** Longest token accepted: a larger header is refused before any parsing. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -50,19 +39,27 @@ const MAX_TOKEN_LENGTH = 8192;
 export class Access {
   constructor(private readonly options: AccessOptions) {}
 
-  /** The publisher of a request, rate-limited; throws 401/429 before the body is read. */
-  async publisher(req: IncomingMessage): Promise<Principal> {
+  /**
+   * The publisher of a request, rate-limited; throws 401/429 before the body is read. The
+   * principal itself when nothing had to be waited for (an anonymous publisher counted by this
+   * process alone: no promise on the publish hot path), else a promise of it. Throws (or
+   * rejects) 401/429.
+   */
+  publisher(req: IncomingMessage): Principal | Promise<Principal> {
     const token = bearerToken(req);
-    let principal: Principal;
-    if (token !== undefined) {
-      principal = await this.options.authorizer.authenticate(token);
-    } else if (this.options.allowAnonymousPublish) {
-      principal = anonymousPrincipal(clientIp(req, this.options.trustProxy), true);
-    } else {
+    if (token !== undefined) return this.tokenPublisher(token);
+    if (!this.options.allowAnonymousPublish) {
       throw missingToken(
         'publishing needs a token: send "Authorization: Bearer <token>" (Herald prints one at start when no key is configured)',
       );
     }
+    const principal = anonymousPrincipal(clientIp(req, this.options.trustProxy), true);
+    const pending = this.options.limits.takePublish(principal.id);
+    return pending === undefined ? principal : pending.then(() => principal);
+  }
+
+  private async tokenPublisher(token: string): Promise<Principal> {
+    const principal = await this.options.authorizer.authenticate(token);
     const pending = this.options.limits.takePublish(principal.id);
     if (pending !== undefined) await pending;
     return principal;
@@ -84,9 +81,10 @@ export class Access {
    * anonymous), or to the client IP without one. 429 with Retry-After past the control rate;
    * called after the token was verified and before the body is read, like the publish rate.
    */
-  chargeControl(req: IncomingMessage, principal?: Principal): void {
+  async chargeControl(req: IncomingMessage, principal?: Principal): Promise<void> {
     const key = principal?.id ?? `ip:${clientIp(req, this.options.trustProxy)}`;
-    this.options.controlRate.take(key);
+    const pending = this.options.limits.takeControl(key);
+    if (pending !== undefined) await pending;
   }
 
   /** The subscriber of a stream request: anonymous (public events only) or its token's principal. */

@@ -39,7 +39,8 @@ export async function handlePublishBatch(
   if (extra.length > 0) throw badRequest(`unknown field "${extra[0]}"; the body has only "events"`);
   if (events.length === 0) throw badRequest('"events" is empty; send at least one event');
   if (events.length > MAX_BATCH_EVENTS) {
-    throw badRequest(
+    throw new HeraldError(
+      "payload_too_large",
       `"events" holds ${events.length} events; the limit is ${MAX_BATCH_EVENTS}: split the batch`,
     );
   }

@@ -1,11 +1,13 @@
 import { badRequest } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
+import { refuseReservedType } from "./reserved-types.ts";
 
 const FIELDS = new Set(["topic", "data", "event", "id", "retry", "private"]);
 
 /**
- * Turns a `POST /publish` JSON body into a PublishInput. Checks shapes and types only; rules on
- * values (lengths, CR/LF in ids, ...) are `validatePublish`'s, in the core.
+ * Turns a `POST /publish` JSON body into a PublishInput. Checks shapes and types, and refuses the
+ * hub's own event types (`refuseReservedType`); rules on values (lengths, CR/LF in ids, ...) are
+ * `validatePublish`'s, in the core.
  *
  * `data`: a string is sent as is; any other JSON value is sent as its JSON text.
  * `scope`: the publisher's deduplication scope (`publishScope`), set by the server, never by the body.
@@ -28,10 +30,12 @@ export function parsePublishBody(body: unknown, scope?: string): PublishInput {
   if (!("data" in record) || record.data === undefined)
     throw badRequest('"data" is required: any JSON value');
   const data = typeof record.data === "string" ? record.data : JSON.stringify(record.data);
+  const type = optionalString(record, "event");
+  refuseReservedType(type, "event");
   return {
     topics,
     data,
-    type: optionalString(record, "event"),
+    type,
     id: optionalString(record, "id"),
     retry: optionalNumber(record, "retry"),
     private: optionalBoolean(record, "private"),

@@ -13,18 +13,29 @@ const ANONYMOUS_SCOPE = "anonymous";
  * with other rights is another publisher. Anonymous publishers share one scope.
  * The scope is a hash (it names nobody in the broker) and never reaches subscribers.
  */
-export function publishScope(principal: {
+export function publishScope(principal: ScopedPrincipal): string {
+  if (principal.anonymous === true) return ANONYMOUS_SCOPE;
+  // a token's principal is cached by the authorizer (auth/authorizer.ts): its scope is hashed once
+  let scope = scopes.get(principal);
+  if (scope === undefined) {
+    const rights = principal.publish.map(describe).sort();
+    const digest = createHash("sha256")
+      .update(JSON.stringify([principal.id, rights]))
+      .digest("base64url");
+    scope = `p:${digest.slice(0, 22)}`;
+    scopes.set(principal, scope);
+  }
+  return scope;
+}
+
+interface ScopedPrincipal {
   readonly id: string;
   readonly anonymous?: boolean;
   readonly publish: readonly TopicSelector[];
-}): string {
-  if (principal.anonymous === true) return ANONYMOUS_SCOPE;
-  const rights = principal.publish.map(describe).sort();
-  const digest = createHash("sha256")
-    .update(JSON.stringify([principal.id, rights]))
-    .digest("base64url");
-  return `p:${digest.slice(0, 22)}`;
 }
+
+/** Scopes already computed, by principal (immutable: a principal's id and rights never change). */
+const scopes = new WeakMap<ScopedPrincipal, string>();
 
 function describe(selector: TopicSelector): string {
   switch (selector.kind) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HeraldConfig } from "../config/settings.ts";
 import { AuthError, authorizePublish } from "../core/auth.ts";
+import { badRequest } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
 import { parseSelector } from "../core/topic.ts";
 import { parseJson, readBody } from "../http/body.ts";
@@ -24,7 +25,13 @@ export function seedStreamRoute(
 ): Handler {
   const selectors = [parseSelector(options.broadcastTopic)];
   const credential = async (req: IncomingMessage) => ({ principal: await subscriber(req), auth: undefined });
-  return (req, res, url) => openHeraldStream(streams, credential, options, req, res, url, selectors);
+  return (req, res, url) => {
+    // a ticket here would be ignored, and the stream opened without its grants: say so
+    if (url.searchParams.has("ticket")) {
+      throw badRequest("tickets open GET /events streams: use /events?topic=<topic>&ticket=<ticket>");
+    }
+    return openHeraldStream(streams, credential, options, req, res, url, selectors);
+  };
 }
 
 /**

@@ -351,8 +351,19 @@ export class StreamControl {
     };
   }
 
+  /**
+   * What a redeem of `ticket` would answer now, without using it (`HEAD /events?ticket=`: a HEAD
+   * opens no stream, so it must not spend the ticket). From this process's view of the log: a
+   * ticket used on another process a moment ago may still look unused here.
+   */
+  peek(ticket: string): StreamCredential {
+    const outcome = this.use(digest(ticket), Date.now(), false);
+    if ("refusal" in outcome) throw invalidToken(outcome.refusal);
+    return outcome.credential;
+  }
+
   /** The outcome of a redeem record, the same on every process: the first redeem of a ticket wins. */
-  private use(t: string, time: number): Redeemed {
+  private use(t: string, time: number, spend = true): Redeemed {
     const ticket = this.tickets.get(t);
     if (ticket === undefined) {
       return {
@@ -366,7 +377,7 @@ export class StreamControl {
           "this ticket was used already: a ticket opens one stream, once; ask your server for a new one (POST /tickets)",
       };
     }
-    ticket.used = true;
+    if (spend) ticket.used = true;
     if (time > ticket.exp) {
       return {
         refusal: "this ticket expired (tickets last 30 s); ask your server for a new one (POST /tickets)",

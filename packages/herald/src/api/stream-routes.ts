@@ -34,7 +34,8 @@ export function streamCredential(access: Access, control: StreamControl): Creden
       }
       if (ticket === "")
         throw missingToken("?ticket= is empty: ask your server for a ticket (POST /tickets)");
-      access.chargeControl(req); // a redeem appends a record, even for a forged ticket: per client IP
+      if (req.method === "HEAD") return control.peek(ticket); // opens no stream: the ticket stays unused
+      await access.chargeControl(req); // a redeem appends a record, even for a forged ticket: per client IP
       return control.redeem(ticket);
     }
     const { principal, token } = await access.subscriberWithToken(req);
@@ -59,7 +60,7 @@ export function streamsRoute(
     }
     if (action === "topics") {
       const { principal, token } = await access.subscriberWithToken(req); // 401 for a bad token, or none where one is needed
-      access.chargeControl(req, principal);
+      await access.chargeControl(req, principal);
       const { add, remove } = parseChange(await jsonBody(req, options, true), options);
       answer(
         res,
@@ -72,11 +73,11 @@ export function streamsRoute(
       throw missingToken('renewing a stream needs its new token: send "Authorization: Bearer <token>"');
     }
     const principal = await authorizer.authenticate(token);
-    access.chargeControl(req, principal);
+    await access.chargeControl(req, principal);
     const body = await jsonBody(req, options, false);
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    if (typeof body !== "object" || body === null || Array.isArray(body) || Object.keys(body).length > 0) {
       throw badRequest(
-        "the body must be empty or a JSON object ({}): the new token goes in the Authorization header",
+        "the body must be empty or {}: the new token goes in the Authorization header, and nothing else is read",
       );
     }
     answer(res, await control.renewToken(id, token, principal));
@@ -91,7 +92,7 @@ export function ticketsRoute(access: Access, authorizer: Authorizer, control: St
       throw missingToken('a ticket stands for a token: send it as "Authorization: Bearer <token>"');
     }
     const principal = await authorizer.authenticate(token);
-    access.chargeControl(req, principal);
+    await access.chargeControl(req, principal);
     req.resume(); // no body is read
     sendJson(res, 200, await control.issueTicket(token, principal));
   };
@@ -135,6 +136,10 @@ function parseChange(
   const change = { add: list(add, "add"), remove: list(remove, "remove") };
   if (change.add.length === 0 && change.remove.length === 0) {
     throw badRequest('nothing to change: send {"add": ["<topic>"]} and/or {"remove": ["<topic>"]}');
+  }
+  const both = change.add.find((topic) => change.remove.includes(topic));
+  if (both !== undefined) {
+    throw badRequest(`topic ${JSON.stringify(both)} is in both "add" and "remove": name it in one of them`);
   }
   if (change.add.includes(CONTROL_TOPIC)) {
     throw badRequest(`topic ${JSON.stringify(CONTROL_TOPIC)} is the hub's own; subscribe to another`);

@@ -16,10 +16,12 @@ import { JwtVerifier, type VerifyOptions } from "./verifier.ts";
 export { JwtAuthorizer, principalOf } from "./authorizer.ts";
 export { type ClaimsReader, heraldClaims, readRights, type TopicRights } from "./claims.ts";
 export {
+  derPublicKeyAlgorithm,
   JWKS_ALGORITHMS,
   type KeySource,
   keyLike,
   loadKey,
+  pemOfDer,
   publicKeyAlgorithm,
   type VerificationKey,
 } from "./keys.ts";

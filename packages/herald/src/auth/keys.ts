@@ -1,5 +1,6 @@
-import { createPublicKey, type KeyObject, type webcrypto } from "node:crypto";
+import { createPublicKey, type KeyObject, type webcrypto, X509Certificate } from "node:crypto";
 import { createRemoteJWKSet, importSPKI, importX509, type JWTVerifyGetKey } from "jose";
+import { endpointOf } from "../http/url-credentials.ts";
 
 /**
  * Where verification keys come from. Exactly one source per verifier.
@@ -10,7 +11,12 @@ import { createRemoteJWKSet, importSPKI, importX509, type JWTVerifyGetKey } from
  */
 export type KeySource =
   | { readonly kind: "secret"; readonly secret: string }
-  | { readonly kind: "pem"; readonly pem: string }
+  | {
+      readonly kind: "pem";
+      readonly pem: string;
+      /** The algorithm to verify with (default: the key's own, RS256 for RSA); must fit the key. */
+      readonly alg?: string;
+    }
   | {
       readonly kind: "jwks";
       readonly url: string;
@@ -70,7 +76,7 @@ export async function loadKey(source: KeySource): Promise<VerificationKey> {
       };
     }
     case "pem":
-      return loadPem(source.pem);
+      return loadPem(source.pem, source.alg);
     case "jwks": {
       let url: URL;
       try {
@@ -81,19 +87,23 @@ export async function loadKey(source: KeySource): Promise<VerificationKey> {
       if (url.protocol !== "https:" && url.protocol !== "http:") {
         throw new Error(`the JWKS URL must be http(s), got ${url.protocol}`);
       }
-      const jwks = createRemoteJWKSet(url, {
+      const endpoint = endpointOf(url.href); // user:password@ as Basic auth, never in a log
+      const jwks = createRemoteJWKSet(new URL(endpoint.url), {
         cacheMaxAge: source.cacheMaxAgeMs ?? 600_000,
         cooldownDuration: source.cooldownMs ?? 30_000,
         timeoutDuration: source.timeoutMs ?? 5_000,
+        ...(endpoint.authorization === undefined
+          ? {}
+          : { headers: { authorization: endpoint.authorization } }),
       });
-      return { key: jwks, algorithms: JWKS_ALGORITHMS, description: `JWKS ${url.href}` };
+      return { key: jwks, algorithms: JWKS_ALGORITHMS, description: `JWKS ${endpoint.url}` };
     }
   }
 }
 
-async function loadPem(pem: string): Promise<VerificationKey> {
+async function loadPem(pem: string, wanted?: string): Promise<VerificationKey> {
   const text = pem.trim();
-  const alg = publicKeyAlgorithm(text);
+  const alg = wanted ?? publicKeyAlgorithm(text);
   const key = text.includes("BEGIN CERTIFICATE") ? await importX509(text, alg) : await importSPKI(text, alg);
   return { key, algorithms: [alg], description: `${alg} public key` };
 }
@@ -119,6 +129,12 @@ export function keyLike(text: string): string | undefined {
       return `a PEM block (${label})`;
     }
   }
+  if (OPENSSH_PUBLIC_KEY.test(trimmed)) return "an OpenSSH public key";
+  if (/^https?:\/\/\S+$/i.test(trimmed)) {
+    return "a URL (a JWKS URL goes in MERCURE_JWKS or HERALD_JWKS_URL; its text is public)";
+  }
+  const der = derPublicKeyAlgorithm(trimmed);
+  if (der !== undefined) return `a public key in base64 DER (${der})`;
   if (trimmed.startsWith("{")) {
     try {
       const json = JSON.parse(trimmed) as Record<string, unknown>;
@@ -131,6 +147,46 @@ export function keyLike(text: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** An OpenSSH public key line (`ssh-ed25519 AAAA... comment`, `ecdsa-sha2-nistp256 AAAA...`). */
+const OPENSSH_PUBLIC_KEY =
+  /^(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp\d+|sk-[a-z0-9-]+@openssh\.com) AAAA[A-Za-z0-9+/=]+/;
+
+/**
+ * The algorithm of a public key or certificate given as base64 (or base64url) DER without its PEM
+ * lines (a PEM body pasted alone), or undefined when `text` is not one. Such text is as public as
+ * the key: it must never be taken for a shared secret.
+ */
+export function derPublicKeyAlgorithm(text: string): string | undefined {
+  const compact = text.replace(/\s+/g, "");
+  if (compact.length < 64 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(compact)) return undefined;
+  const der = Buffer.from(compact.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+  if (der[0] !== 0x30) return undefined; // every DER key or certificate is a SEQUENCE
+  try {
+    return algorithmOf(createPublicKey({ key: der, format: "der", type: "spki" }));
+  } catch {
+    try {
+      return algorithmOf(new X509Certificate(der).publicKey);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** `text` as PEM when it is a public key in base64 DER without its PEM lines; else `text`. */
+export function pemOfDer(text: string): string {
+  if (text.includes("-----BEGIN") || derPublicKeyAlgorithm(text) === undefined) return text;
+  const compact = text.replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
+  let pem = "-----BEGIN PUBLIC KEY-----\n";
+  const der = Buffer.from(compact, "base64");
+  try {
+    createPublicKey({ key: der, format: "der", type: "spki" });
+    pem += `${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END PUBLIC KEY-----`;
+  } catch {
+    pem = `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----`;
+  }
+  return pem.replace(/\n\n/g, "\n");
 }
 
 /**

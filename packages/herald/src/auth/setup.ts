@@ -5,10 +5,12 @@ import { checkMercureKeys } from "../mercure/keys.ts";
 import type { Logger } from "../ops/logger.ts";
 import {
   createJwtAuthorizer,
+  derPublicKeyAlgorithm,
   generateSecret,
   type KeySource,
   keyLike,
   mintHs256,
+  pemOfDer,
   publicKeyAlgorithm,
 } from "./index.ts";
 
@@ -116,9 +118,13 @@ export function logDevToken(log: Logger, token: string, url: string): void {
   );
 }
 
-/** HERALD_JWT_PUBLIC_KEY: PEM text (literal `\n` allowed, for one-line env vars) or a file path. */
+/**
+ * HERALD_JWT_PUBLIC_KEY: PEM text (literal `\n` allowed, for one-line env vars), the PEM body
+ * alone (base64 DER), or a file path.
+ */
 function readPem(value: string): string {
   if (value.includes("-----BEGIN")) return value.replace(/\\n/g, "\n");
+  if (derPublicKeyAlgorithm(value) !== undefined) return pemOfDer(value);
   try {
     return readFileSync(value, "utf8");
   } catch (error) {

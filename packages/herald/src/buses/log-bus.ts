@@ -4,6 +4,7 @@ import {
   type BusGap,
   type BusStatus,
   EARLIEST,
+  type LiveStart,
   type ReplayResult,
   type Visible,
 } from "../core/bus.ts";
@@ -41,7 +42,12 @@ export interface LogBusOptions {
    * events written straight to the broker are marked here, so they cannot bypass it.
    */
   readonly privateTopics?: readonly TopicSelector[];
-  /** Longest wait, in ms, for the local tail to deliver a just-stored event before `append` answers. */
+  /**
+   * How long, in ms, `append` waits for the local tail to deliver a just-stored event while the
+   * tail delivers nothing (default 5 s): the wait ends when the tail has made no progress for that
+   * long, or after 12 times that in all. A tail that is busy reading a backlog (concurrent bursts
+   * on several nodes) is not stalled: the publish is answered once its events come round.
+   */
   readonly deliveryWaitMs?: number;
   /** Longest wait, in ms, in `start` for the first load of the log (a broker that is down is not waited for longer). */
   readonly startWaitMs?: number;
@@ -74,6 +80,9 @@ export interface LostEntries {
  * started counts as older (and is not delivered live by the first load; see `beginLoad`).
  */
 export const CLOCK_TOLERANCE_MS = 1000;
+
+/** Longest wait for the broker's newest position when a live-only stream opens (`liveHead`). */
+export const LIVE_FROM_WAIT_MS = 3000;
 
 interface Waiter {
   readonly resolve: (value: { event: HeraldEvent; duplicate: boolean } | undefined) => void;
@@ -123,6 +132,10 @@ export abstract class LogBus implements Bus {
   private loadToken: string | undefined;
   private liveFrom = 0;
   private readonly byToken = new Map<string, Waiter>();
+  /** When the tail last handed entries over (or found a gap): a wait for it ends only when it stalls. */
+  private lastProgress = Date.now();
+  /** The `newestPos` read on its way, shared by the streams that open meanwhile (`liveHead`). */
+  private newest: Promise<number | undefined> | undefined;
   private posWaiters: { pos: number; resolve: () => void }[] = [];
   /** True once the log was loaded up to its head at least once: replays are answered from then on. */
   private synced = false;
@@ -152,7 +165,14 @@ export abstract class LogBus implements Bus {
     this.onGap = onGap;
     this.liveFrom = Date.now() - CLOCK_TOLERANCE_MS;
     await this.connect();
-    await Promise.race([this.firstSync, sleep(this.options.startWaitMs ?? 3000)]);
+    // a timer that holds the process: while the broker refuses at once (wrong credentials, no
+    // listener), its retries may hold nothing, and a start awaited at top level must still end
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.startWaitMs ?? 3000);
+    });
+    await Promise.race([this.firstSync, waited]);
+    clearTimeout(timer);
   }
 
   /** Subclasses call this once the tail has read the log up to its head (each time; only the first counts). */
@@ -181,6 +201,38 @@ export abstract class LogBus implements Bus {
    */
   headId(): string | undefined {
     return this.history.size === 0 ? undefined : formatHubId(this.epoch ?? "0", this.headPos);
+  }
+
+  /**
+   * `Bus.liveHead`: the broker's newest position (`newestPos`), read once for every stream that
+   * asks while a read is on its way (each of them opens after the answer, so the answer is never
+   * later than its opening), at most `LIVE_FROM_WAIT_MS`. Undefined before the first load, when
+   * the broker does not answer in time, or when the epoch changed meanwhile.
+   */
+  async liveHead(): Promise<LiveStart | undefined> {
+    if (!this.synced || this.closed) return undefined;
+    const epoch = this.epoch;
+    if (this.newest === undefined) {
+      const read = Promise.race([
+        this.newestPos().catch(() => undefined),
+        sleep(LIVE_FROM_WAIT_MS).then(() => undefined),
+      ]);
+      this.newest = read;
+      void read.then(() => {
+        if (this.newest === read) this.newest = undefined;
+      });
+    }
+    const pos = await this.newest;
+    if (pos === undefined || epoch === undefined || epoch !== this.epoch) return undefined;
+    return { pos, id: formatHubId(epoch, pos) };
+  }
+
+  /**
+   * The position of the newest entry the broker's log holds now (a read of the broker), for
+   * `liveHead`; undefined when it cannot tell. Default: undefined (no such read).
+   */
+  protected async newestPos(): Promise<number | undefined> {
+    return undefined;
   }
 
   async close(): Promise<void> {
@@ -264,18 +316,63 @@ export abstract class LogBus implements Bus {
     refuseHubIds(inputs, this.epoch);
   }
 
-  /** Resolves once the tail delivered `pos` (or after `deliveryWaitMs`, or at close). */
+  /**
+   * Calls `expire` once the tail has delivered nothing (and the broker confirmed nothing,
+   * `confirmed`) for `deliveryWaitMs` since the wait began, or 12 times that from now whatever it
+   * delivers (a wait for an entry it may never reach: a log lost meanwhile). A timer that finds it
+   * stalled looks again once the I/O that waited meanwhile was read (`setImmediate`): a loop busy
+   * for seconds (a big batch to send) fires its timers before it reads the confirms and entries
+   * that came in during that time. Answers a function that cancels it.
+   */
+  private untilStalled(expire: () => void): () => void {
+    const wait = this.deliveryWaitMs;
+    const began = Date.now();
+    const latest = began + 12 * wait;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelled = false;
+    const left = () => {
+      const now = Date.now();
+      return Math.min(wait - (now - Math.max(this.lastProgress, began)), latest - now);
+    };
+    const arm = (ms: number) => {
+      timer = setTimeout(check, ms);
+      timer.unref();
+    };
+    const check = () => {
+      if (left() > 0) return arm(left());
+      setImmediate(() => {
+        if (cancelled) return;
+        if (left() > 0) arm(left());
+        else expire();
+      });
+    };
+    arm(wait);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }
+
+  /**
+   * The broker confirmed this node's publish: the waits for the tail (`untilStalled`) count from
+   * now. Sending a big batch and collecting its confirms may take longer than `deliveryWaitMs`
+   * under load, a time in which the tail had nothing new to read.
+   */
+  protected confirmed(): void {
+    this.lastProgress = Date.now();
+  }
+
+  /** Resolves once the tail delivered `pos` (or once it stalled: `untilStalled`; or at close). */
   protected waitForPos(pos: number): Promise<void> {
     if (pos <= this.headPos || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const waiter = { pos, resolve };
-      const timer = setTimeout(() => {
+      const cancel = this.untilStalled(() => {
         this.posWaiters = this.posWaiters.filter((w) => w !== waiter);
         resolve();
-      }, this.deliveryWaitMs);
-      timer.unref();
+      });
       waiter.resolve = () => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       };
       this.posWaiters.push(waiter);
@@ -284,18 +381,18 @@ export abstract class LogBus implements Bus {
 
   /**
    * Resolves with the event the tail delivered for `token` (or the held one it was a retry of),
-   * or `undefined` for a control marker, or after `deliveryWaitMs`. Register before publishing.
+   * or `undefined` for a control marker, or once the tail stalled (`untilStalled`). Register
+   * before publishing.
    */
   protected waitForToken(token: string): Promise<{ event: HeraldEvent; duplicate: boolean } | undefined> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const cancel = this.untilStalled(() => {
         this.byToken.delete(token);
         resolve(undefined);
-      }, this.deliveryWaitMs);
-      timer.unref();
+      });
       this.byToken.set(token, {
         resolve: (value) => {
-          clearTimeout(timer);
+          cancel();
           this.byToken.delete(token);
           resolve(value);
         },
@@ -320,6 +417,7 @@ export abstract class LogBus implements Bus {
    * before `lost.pos` and before the others.
    */
   protected deliverEntries(entries: readonly LogEntry[], lost?: LostEntries): void {
+    this.lastProgress = Date.now();
     let batch: HeraldEvent[] = [];
     const settled: [Waiter, HeraldEvent, boolean][] = [];
     let gap = lost;

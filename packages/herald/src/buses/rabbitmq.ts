@@ -4,7 +4,7 @@ import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import { type AmqpTarget, parseAmqpUrl } from "./amqp-url.ts";
-import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
+import { LIVE_FROM_WAIT_MS, LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
 import { bodyText, RABBIT_HEADERS, rabbitNames, streamArguments, toEntry } from "./rabbitmq-wire.ts";
 import { backoffMs, sleep, unavailable } from "./retry.ts";
 
@@ -136,18 +136,21 @@ export class RabbitMqBus extends LogBus {
       if (input.retry !== undefined) headers[RABBIT_HEADERS.retry] = input.retry;
       if (input.private === true) headers[RABBIT_HEADERS.private] = true;
       if (input.scope !== undefined) headers[RABBIT_HEADERS.scope] = input.scope;
-      const sent = this.publisher.send(
-        {
-          exchange: this.names.exchange,
-          routingKey: input.topics[0] ?? "",
-          messageId: input.id,
-          type: input.type,
-          durable: true,
-          contentType: "text/plain",
-          headers,
-        },
-        Buffer.from(input.data, "utf8"),
-      );
+      // each confirm counts as progress: the wait for the tail starts once the broker has it
+      const sent = this.publisher
+        .send(
+          {
+            exchange: this.names.exchange,
+            routingKey: input.topics[0] ?? "",
+            messageId: input.id,
+            type: input.type,
+            durable: true,
+            contentType: "text/plain",
+            headers,
+          },
+          Buffer.from(input.data, "utf8"),
+        )
+        .then(() => this.confirmed());
       return { token, delivered, sent };
     });
     try {
@@ -356,6 +359,46 @@ export class RabbitMqBus extends LogBus {
     const first = await this.firstOffset().catch(() => undefined);
     if (first !== undefined && first + 1 < pos) return undefined;
     return { pos: pos - 1, count: pos - 1 - this.headPos };
+  }
+
+  /**
+   * The newest position the stream holds now, at least (`LogBus.liveHead`): a short consumer from
+   * `last` (AMQP tells no stream head; RabbitMQ starts it at the stream's last chunk) takes what
+   * arrives until 20 ms pass without a message. Every message it saw was stored before the answer,
+   * so a stream that opens after it loses nothing; one stored meanwhile and not seen is delivered
+   * to it (at worst the rest of a large last chunk). Undefined for an empty stream or no answer.
+   */
+  protected override async newestPos(): Promise<number | undefined> {
+    if (!this.rabbit.ready || !this.consuming) return undefined;
+    const ch = await this.rabbit.acquire();
+    try {
+      await ch.basicQos({ prefetchCount: 1000 });
+      let newest: number | undefined;
+      let seenAt = 0;
+      /** Timer turns since the last message: the socket was read in between (poll phase). */
+      let quietTurns = 0;
+      await ch.basicConsume(
+        { queue: this.names.stream, noAck: false, arguments: { "x-stream-offset": "last" } },
+        (msg) => {
+          const offset = Number(msg.headers?.["x-stream-offset"]);
+          if (Number.isSafeInteger(offset) && (newest === undefined || offset + 1 > newest))
+            newest = offset + 1;
+          seenAt = Date.now();
+          quietTurns = 0;
+        },
+      );
+      // quiet means 20 ms AND 4 turns with nothing new: after a long busy turn (a node catching
+      // up), a timer runs before the socket's waiting messages are read, and 20 ms alone would
+      // end the read on a stale `seenAt`
+      for (const until = Date.now() + LIVE_FROM_WAIT_MS; Date.now() < until && !this.closed; ) {
+        await sleep(5);
+        quietTurns++;
+        if (newest !== undefined && quietTurns >= 4 && Date.now() - seenAt >= 20) break;
+      }
+      return newest;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
   }
 
   /** The offset of the stream's first message, read by a short consumer from `first` (5 s at most). */

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   createClient,
   createCluster,
@@ -7,6 +8,7 @@ import {
   type RedisClusterType,
   type RedisSentinelType,
 } from "redis";
+import { RedisCredentialsError, type RefusedParty, refusalOf } from "./redis-refusal.ts";
 import type { RedisTarget } from "./redis-url.ts";
 import { backoffMs } from "./retry.ts";
 
@@ -25,7 +27,13 @@ import { backoffMs } from "./retry.ts";
  *   that is not an `ErrorReply`, or within `COMMAND_BOUND_MS` when the client holds them during a
  *   failover; the link keeps reconnecting by itself (`connect` waits for it, `ready` tells);
  * - `sendAndWait` writes and asks `WAIT` on the same connection in one pipeline, so the count
- *   answered is of replicas holding that write, never of a fresh connection's empty history.
+ *   answered is of replicas holding that write, never of a fresh connection's empty history;
+ * - the TLS forms (`target.tls`) speak TLS on every connection, Sentinels included;
+ * - a Sentinel link whose connection is refused for its credentials rejects `connect` with a
+ *   `RedisCredentialsError` (also given to `onError`) naming who refused: the Sentinels or the nodes;
+ * - `subscribe` listens on a connection of its own (presence's channel; the bus never subscribes),
+ *   built from the same options (TLS, `tls-ca`, credentials). A message published while that
+ *   connection is down or moving to a new primary is lost, never delivered twice.
  */
 export interface RedisLink {
   /** True when commands can be sent now. */
@@ -39,8 +47,22 @@ export interface RedisLink {
     replicas: number,
     timeoutMs: number,
   ): Promise<{ reply: unknown; acked: number }>;
+  /**
+   * Listens to the pub/sub `channel` from now on (one listener per channel), across reconnections:
+   * one server: node-redis subscribes again after a reconnect; Sentinel: node-redis's pub/sub
+   * connection follows the primary the Sentinels name (moved at a failover, subscriptions kept);
+   * Cluster: node-redis subscribes on one node (a PUBLISH on any node reaches every node's
+   * subscribers), and while that node's connection is lost the link is not `ready`: its next
+   * `connect` builds the cluster client again, subscribed. Resolves once subscribed; rejects when
+   * the subscription cannot be made now (it is kept: the next `connect` makes it). Before the link
+   * connected, it only registers: `connect` subscribes.
+   */
+  subscribe(channel: string, listener: ChannelListener): Promise<void>;
   close(): void;
 }
+
+/** What a subscription gets: each message's text. */
+export type ChannelListener = (message: string) => void;
 
 export interface LinkOptions {
   readonly target: RedisTarget;
@@ -55,10 +77,31 @@ export const COMMAND_BOUND_MS = 10_000;
 
 const CONNECT_TIMEOUT_MS = 5000;
 
+/**
+ * Builds a link; throws (at start) when the `tls-ca` file cannot be read. The CA is read once, here:
+ * a renewed CA needs a restart.
+ */
 export function createLink(options: LinkOptions): RedisLink {
-  if (options.target.mode === "sentinel") return new SentinelLink(options);
-  if (options.target.mode === "cluster") return new ClusterLink(options);
-  return new SingleLink(options);
+  const tls = tlsOptions(options.target);
+  if (options.target.mode === "sentinel") return new SentinelLink(options, tls);
+  if (options.target.mode === "cluster") return new ClusterLink(options, tls);
+  return new SingleLink(options, tls);
+}
+
+/** Socket options for TLS: none for plain TCP; `tls: true` with the `tls-ca` file's CAs when given. */
+type TlsSocket = { tls: true; ca?: string } | Record<string, never>;
+
+function tlsOptions(target: RedisTarget): TlsSocket {
+  if (target.tls === undefined) return {};
+  const file = target.tls.caFile;
+  if (file === undefined) return { tls: true };
+  try {
+    return { tls: true, ca: readFileSync(file, "utf8") };
+  } catch (error) {
+    throw new Error(
+      `cannot read the CA file of the Redis bus URL (tls-ca=${file}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; give the path of a readable PEM file`,
+    );
+  }
 }
 
 const waitArgs = (replicas: number, timeoutMs: number) => ["WAIT", String(replicas), String(timeoutMs)];
@@ -70,12 +113,15 @@ function toError(error: unknown): Error {
 /** One server: node-redis reconnects by itself (100 ms doubling to 5 s). */
 class SingleLink implements RedisLink {
   private readonly client: RedisClientType;
+  /** The subscribed connection (a duplicate of `client`: same options), once `subscribe` was called. */
+  private subscriber: RedisClientType | undefined;
 
-  constructor(options: LinkOptions) {
+  constructor(options: LinkOptions, tls: TlsSocket) {
     this.client = createClient({
       url: options.target.url,
       disableOfflineQueue: true,
       socket: {
+        ...tls,
         connectTimeout: CONNECT_TIMEOUT_MS,
         reconnectStrategy: (retries: number) => backoffMs(retries),
       },
@@ -84,7 +130,7 @@ class SingleLink implements RedisLink {
   }
 
   get ready(): boolean {
-    return this.client.isReady;
+    return this.client.isReady && (this.subscriber === undefined || this.subscriber.isReady);
   }
 
   async connect(): Promise<void> {
@@ -104,11 +150,22 @@ class SingleLink implements RedisLink {
     return { reply, acked: Number(acked) };
   }
 
+  async subscribe(channel: string, listener: ChannelListener): Promise<void> {
+    if (this.subscriber === undefined) {
+      this.subscriber = this.client.duplicate();
+      this.subscriber.on("error", () => undefined); // the same errors as the client's: said there
+    }
+    if (!this.subscriber.isOpen) await this.subscriber.connect();
+    await this.subscriber.subscribe(channel, listener);
+  }
+
   close(): void {
-    try {
-      this.client.destroy();
-    } catch {
-      // already closed
+    for (const client of [this.subscriber, this.client]) {
+      try {
+        client?.destroy();
+      } catch {
+        // already closed
+      }
     }
   }
 }
@@ -119,6 +176,10 @@ class SingleLink implements RedisLink {
  * failed is not sent again to the new primary (it may have run on the old one). From a connection
  * error of the primary's client until the primary changes or answers again, the link is not
  * `ready` (publishes are refused at once rather than held); `connect` then asks it a PING.
+ * The Sentinels get their own credentials (`sentinel-username` / `sentinel-password`), the data
+ * nodes the URL's user and password. A refusal of either during `connect` (node-redis reports the
+ * Sentinels' as errors of its discovery, then "None of the sentinels are available") rejects with
+ * a `RedisCredentialsError`.
  */
 class SentinelLink implements RedisLink {
   private sentinel: RedisSentinelType | undefined;
@@ -126,8 +187,14 @@ class SentinelLink implements RedisLink {
   private closed = false;
   /** False from a connection error of the primary's client until the primary changes or answers. */
   private healthy = true;
+  /** The last credentials refusal seen while connecting. */
+  private refused: { party: RefusedParty; reply: string } | undefined;
+  private readonly subscriptions = new Map<string, ChannelListener>();
 
-  constructor(private readonly options: LinkOptions) {}
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly tls: TlsSocket,
+  ) {}
 
   get ready(): boolean {
     return this.sentinel?.isReady === true && this.healthy;
@@ -146,6 +213,8 @@ class SentinelLink implements RedisLink {
       return;
     }
     const { target, onError } = this.options;
+    const socket = { ...this.tls, connectTimeout: CONNECT_TIMEOUT_MS };
+    this.refused = undefined;
     const sentinel = createSentinel({
       name: target.masterName as string,
       sentinelRootNodes: target.nodes.map((n) => ({ host: n.host, port: n.port })),
@@ -157,26 +226,33 @@ class SentinelLink implements RedisLink {
         ...(target.username === undefined ? {} : { username: target.username }),
         ...(target.password === undefined ? {} : { password: target.password }),
         disableOfflineQueue: true,
-        socket: {
-          connectTimeout: CONNECT_TIMEOUT_MS,
-          reconnectStrategy: (retries: number) => backoffMs(retries),
-        },
+        socket: { ...socket, reconnectStrategy: (retries: number) => backoffMs(retries) },
       },
-      sentinelClientOptions: { socket: { connectTimeout: CONNECT_TIMEOUT_MS } },
+      sentinelClientOptions: {
+        ...(target.sentinelUsername === undefined ? {} : { username: target.sentinelUsername }),
+        ...(target.sentinelPassword === undefined ? {} : { password: target.sentinelPassword }),
+        socket,
+      },
     }) as unknown as RedisSentinelType;
     sentinel.on("error", (error: unknown) => {
       const err = toError(error);
-      if (err.message.startsWith("Master Client")) this.healthy = false;
-      onError(err);
+      const master = err.message.startsWith("Master Client");
+      if (master) this.healthy = false;
+      const reply = refusalOf(err);
+      if (reply === undefined) return onError(err);
+      // a Sentinel's refusal comes from node-redis's discovery, unprefixed or "Sentinel Client"
+      this.refused = { party: master ? "nodes" : "sentinels", reply };
+      onError(this.credentialsError(this.refused));
     });
     sentinel.on("topology-change", (event: { type: string }) => {
       if (event.type === "MASTER_CHANGE") this.healthy = true;
     });
     try {
       await sentinel.connect();
+      for (const [channel, listener] of this.subscriptions) await sentinel.subscribe(channel, listener);
     } catch (error) {
       void sentinel.destroy().catch(() => undefined);
-      throw error;
+      throw this.refusal(error) ?? error;
     }
     if (this.closed) {
       void sentinel.destroy().catch(() => undefined);
@@ -184,6 +260,34 @@ class SentinelLink implements RedisLink {
     }
     this.sentinel = sentinel;
     this.healthy = true;
+  }
+
+  /**
+   * The `RedisCredentialsError` for a failed `connect`: a refusal seen meanwhile, or the rejection
+   * itself when it is one (the primary's client refused while node-redis opened it: the nodes').
+   */
+  private refusal(error: unknown): RedisCredentialsError | undefined {
+    const own = refusalOf(error);
+    const refused = own === undefined ? this.refused : { party: "nodes" as const, reply: own };
+    if (refused === undefined) return undefined;
+    const credentials = this.credentialsError(refused);
+    this.options.onError(credentials);
+    return credentials;
+  }
+
+  private credentialsError(refused: { party: RefusedParty; reply: string }): RedisCredentialsError {
+    const { target } = this.options;
+    const sentinels = target.nodes.map((n) => `${n.host}:${n.port}`).join(",");
+    const where =
+      refused.party === "sentinels"
+        ? sentinels
+        : `the primary "${target.masterName}" of the Sentinels at ${sentinels}`;
+    return new RedisCredentialsError(
+      refused.party,
+      where,
+      refused.reply,
+      target.sentinelPassword !== undefined,
+    );
   }
 
   private async run<T>(op: (sentinel: RedisSentinelType) => Promise<T>): Promise<T> {
@@ -221,6 +325,12 @@ class SentinelLink implements RedisLink {
     return { reply, acked: Number(acked) };
   }
 
+  /** On node-redis's pub/sub connection to the primary, which it moves at a failover. */
+  async subscribe(channel: string, listener: ChannelListener): Promise<void> {
+    this.subscriptions.set(channel, listener);
+    await this.sentinel?.subscribe(channel, listener);
+  }
+
   close(): void {
     this.closed = true;
     const sentinel = this.sentinel;
@@ -233,20 +343,35 @@ class SentinelLink implements RedisLink {
  * The primary of the log's slot in a Redis Cluster. node-redis follows `MOVED`/`ASK` but does not
  * look for a new primary after a connection error: the link then drops the cluster client and
  * builds a new one (which asks the nodes of the URL for the slots again) on the next `connect`.
+ * The same when the node it subscribed on is lost (node-redis subscribes on one node, chosen at
+ * random, and does not reconnect it here).
  */
 class ClusterLink implements RedisLink {
   private cluster: RedisClusterType | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
+  private readonly subscriptions = new Map<string, ChannelListener>();
 
-  constructor(private readonly options: LinkOptions) {}
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly tls: TlsSocket,
+  ) {}
 
   get ready(): boolean {
-    return this.cluster !== undefined;
+    return this.cluster !== undefined && this.listening(this.cluster);
+  }
+
+  /** True when every subscription is on a live connection (none asked: true). */
+  private listening(cluster: RedisClusterType): boolean {
+    return this.subscriptions.size === 0 || cluster.pubSubNode?.client.isReady === true;
   }
 
   connect(): Promise<void> {
-    if (this.cluster !== undefined) return Promise.resolve();
+    const current = this.cluster;
+    if (current !== undefined) {
+      if (this.listening(current)) return Promise.resolve();
+      this.drop(current); // its subscribed node is lost: build it again, subscribed
+    }
     this.connecting ??= this.build().finally(() => {
       this.connecting = undefined;
     });
@@ -262,13 +387,14 @@ class ClusterLink implements RedisLink {
         ...(target.username === undefined ? {} : { username: target.username }),
         ...(target.password === undefined ? {} : { password: target.password }),
         disableOfflineQueue: true,
-        socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false },
+        socket: { ...this.tls, connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false },
       },
     }) as unknown as RedisClusterType;
     cluster.on("error", (error: unknown) => onError(toError(error)));
     cluster.on("node-error", (error: unknown) => onError(toError(error)));
     try {
       await cluster.connect();
+      for (const [channel, listener] of this.subscriptions) await cluster.subscribe(channel, listener);
     } catch (error) {
       cluster.destroy();
       throw error;
@@ -287,14 +413,18 @@ class ClusterLink implements RedisLink {
       return await op(cluster);
     } catch (error) {
       // a lost connection, or a failover under way: ask the cluster for its slots again
-      if (
-        !(error instanceof ErrorReply) ||
-        /^(CLUSTERDOWN|TRYAGAIN|READONLY|MASTERDOWN)/.test(error.message)
-      ) {
-        if (this.cluster === cluster) this.cluster = undefined;
-        cluster.destroy();
-      }
+      if (!(error instanceof ErrorReply) || /^(CLUSTERDOWN|TRYAGAIN|READONLY|MASTERDOWN)/.test(error.message))
+        this.drop(cluster);
       throw error;
+    }
+  }
+
+  private drop(cluster: RedisClusterType): void {
+    if (this.cluster === cluster) this.cluster = undefined;
+    try {
+      cluster.destroy();
+    } catch {
+      // already closed
     }
   }
 
@@ -313,6 +443,11 @@ class ClusterLink implements RedisLink {
         .execAsPipeline(),
     )) as unknown[];
     return { reply, acked: Number(acked) };
+  }
+
+  async subscribe(channel: string, listener: ChannelListener): Promise<void> {
+    this.subscriptions.set(channel, listener);
+    await this.cluster?.subscribe(channel, listener);
   }
 
   close(): void {

@@ -44,6 +44,19 @@ return {epoch, entries, f['last-generated-id'], f['entries-added'] or -1, f['len
   f['max-deleted-entry-id'] or '0-0', first, replid, promoted, replicas}
 `;
 
+/**
+ * KEYS: stream. Answers the stream's `last-generated-id` (the newest entry ever added), or false
+ * when there is no stream: where a live-only stream opened now starts (`LogBus.liveHead`).
+ */
+export const NEWEST_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+for i = 1, #info - 1, 2 do
+  if info[i] == 'last-generated-id' then return info[i + 1] end
+end
+return false
+`;
+
 /** The script's answer, parsed. */
 export interface StreamRead {
   readonly epoch: string | null;

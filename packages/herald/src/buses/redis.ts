@@ -9,16 +9,25 @@ import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./l
 import { FAILOVER_MARKER } from "./redis-failover.ts";
 import { createLink, type RedisLink } from "./redis-link.ts";
 import { msOf, PUBLISH_SCRIPT, parseFields, type RawEntry, SEQ_PER_MS, streamIdToPos } from "./redis-log.ts";
+import { RedisCredentialsError, refusalOf } from "./redis-refusal.ts";
 import { DEFAULT_RETENTION, READER_BEAT_MS, READER_TTL_MS, RETENTION_SCRIPT } from "./redis-retention.ts";
-import { checkRead, parseRead, READ_SCRIPT, type StreamRead, type TailPoint } from "./redis-tail.ts";
+import {
+  checkRead,
+  NEWEST_SCRIPT,
+  parseRead,
+  READ_SCRIPT,
+  type StreamRead,
+  type TailPoint,
+} from "./redis-tail.ts";
 import { parseRedisUrl, type RedisTarget, whereOf } from "./redis-url.ts";
 import { backoffMs, sleep, unavailable } from "./retry.ts";
 
 export interface RedisBusOptions extends LogBusOptions {
   /**
    * `redis://[user:pass@]host:port[/db]`, `redis+sentinel://host:port,.../<master>[/db]` or
-   * `redis+cluster://host:port,...`, with optional `?wait=<replicas|auto>&wait-timeout=<duration>`
-   * (src/buses/redis-url.ts).
+   * `redis+cluster://host:port,...` (`rediss...` for TLS), with optional
+   * `?wait=<replicas|auto>&wait-timeout=<duration>`, `tls-ca=`, `sentinel-username=` and
+   * `sentinel-password=` (src/buses/redis-url.ts).
    */
   readonly url: string;
   /**
@@ -83,7 +92,7 @@ export class RedisBus extends LogBus {
   private beating = false;
   private warnedOldRedis = false;
   /** The last connection error, for /readyz (the clients reconnect by themselves). */
-  private lastError = "reconnecting";
+  private lastError: Error = new Error("reconnecting");
 
   constructor(redisOptions: RedisBusOptions) {
     super(redisOptions);
@@ -105,7 +114,7 @@ export class RedisBus extends LogBus {
         target: this.target,
         routeKey: this.keys.log,
         onError: (error) => {
-          this.lastError = error.message;
+          this.lastError = error;
         },
       });
     this.writer = make();
@@ -114,9 +123,20 @@ export class RedisBus extends LogBus {
 
   override status(): BusStatus {
     if (!this.closed && !this.writer.ready) {
-      return { ready: false, reason: `Redis at ${this.where()} is unreachable: ${this.lastError}` };
+      return { ready: false, reason: this.whyDown(this.lastError) };
     }
     return super.status();
+  }
+
+  /**
+   * Why Redis cannot be used, for /readyz, logs and 503s: refused credentials are said as such
+   * (with where to set them), anything else is "unreachable". Never holds a password.
+   */
+  private whyDown(error: Error): string {
+    if (error instanceof RedisCredentialsError) return error.message;
+    const reply = refusalOf(error);
+    if (reply !== undefined) return new RedisCredentialsError("nodes", this.where(), reply).message;
+    return `Redis at ${this.where()} is unreachable: ${error.message}`;
   }
 
   protected async connect(): Promise<void> {
@@ -138,7 +158,13 @@ export class RedisBus extends LogBus {
 
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
     this.checkIds(inputs);
-    if (!this.writer.ready) throw unavailable(`Redis at ${this.where()}`);
+    if (!this.writer.ready) {
+      if (isRefusal(this.lastError))
+        throw new HeraldError("unavailable", `${this.whyDown(this.lastError)}; nothing was stored`, {
+          retryAfterSeconds: 2,
+        });
+      throw unavailable(`Redis at ${this.where()}`);
+    }
     const args: string[] = [String(this.retention), randomBytes(5).toString("hex")];
     for (const input of inputs) {
       args.push(
@@ -175,6 +201,11 @@ export class RedisBus extends LogBus {
         acked = answer.acked;
       }
     } catch (error) {
+      if (isRefusal(error)) {
+        throw new HeraldError("unavailable", `${this.whyDown(error as Error)}; nothing was stored`, {
+          retryAfterSeconds: 2,
+        });
+      }
       if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(error.message)) {
         throw new HeraldError("internal", `Redis refused the publish: ${error.message}`, { cause: error });
       }
@@ -239,6 +270,13 @@ export class RedisBus extends LogBus {
     return whereOf(this.target);
   }
 
+  /** The stream's newest entry ever added (`LogBus.liveHead`); 0 for no stream; on the writer link. */
+  protected override async newestPos(): Promise<number | undefined> {
+    if (!this.writer.ready) return undefined;
+    const newest = await this.writer.send(["EVAL", NEWEST_SCRIPT, "1", this.keys.log]);
+    return typeof newest === "string" ? streamIdToPos(newest) : 0;
+  }
+
   /** Reads the epoch (creating it on a new log), loads the history if needed, then tails. */
   private async tail(): Promise<void> {
     let attempt = 0;
@@ -287,8 +325,12 @@ export class RedisBus extends LogBus {
       } catch (error) {
         if (this.closed) return;
         synced = false;
-        this.notReadyReason = `Redis at ${this.where()} is unreachable: ${(error as Error).message}`;
-        if (attempt === 0) this.log.warn({ err: error }, "lost Redis; retrying with backoff");
+        const why = this.whyDown(error as Error);
+        // refused credentials: logged each time the reason changes (waiting will not fix them)
+        if (isRefusal(error)) {
+          if (why !== this.notReadyReason) this.log.error({ redis: this.where() }, why);
+        } else if (attempt === 0) this.log.warn({ err: error }, "lost Redis; retrying with backoff");
+        this.notReadyReason = why;
         await sleep(backoffMs(attempt++));
       }
     }
@@ -461,6 +503,11 @@ export class RedisBus extends LogBus {
     }
     this.deliverEntries(entries, gap);
   }
+}
+
+/** True for an error that is Redis (or its Sentinels) refusing Herald's credentials. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof RedisCredentialsError || refusalOf(error) !== undefined;
 }
 
 /** True for a log entry that is an event (not a control record, not a failover marker). */

@@ -1,22 +1,23 @@
 import cluster, { type Worker } from "node:cluster";
 import { ConnectionLimiter, type ConnectionLimits } from "../access/connection-limiter.ts";
-import type { SharedLimits } from "../access/limits.ts";
+import type { RateBucket, SharedLimits } from "../access/limits.ts";
 import { RateLimiter, type RateLimiterOptions } from "../access/rate-limiter.ts";
 import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
 
 /**
- * The stream and publish-rate limits of a `--workers N` cluster, counted once for the whole machine
+ * The stream, publish-rate and control-rate limits of a `--workers N` cluster, counted once for the whole machine
  * by the primary, over node:cluster's IPC (JSON), beside the ClusterBus and figures messages:
  *
  * worker -> primary: `limits?` {asks}: the asks of one event-loop turn, in order:
  *   {rid, stream: ip}  may a stream from `ip` open? answered with a lease;
- *   {rid, publish: key, count?, refund?}  may `key` publish `count` events (default 1)? answered
- *     with the tokens taken for it (at least `count`); when refused, `refund` tokens the request
- *     took before (a batch's first) go back to the bucket;
+ *   {rid, publish: key, count?, refund?, bucket?}  may `key` publish `count` events (default 1)?
+ *     answered with the tokens taken for it (at least `count`); when refused, `refund` tokens the
+ *     request took before (a batch's first) go back to the bucket. `bucket: "control"`: the same
+ *     for one control request (HERALD_CONTROL_RATE), from the control bucket;
  *   {release: lease}  a stream ended (no answer).
  * primary -> worker: `limits` {answers}: {rid, lease} | {rid, tokens} | {rid, error}, in order asked.
  *
- * Publish tokens: the primary's bucket per key is the only one. A worker that asks gets one token,
+ * Publish (and control) tokens: the primary's bucket per key is the only one. A worker that asks gets one token,
  * or, when the bucket is far from empty, a share of it (1 / (2 * workers) of what it holds) to spend
  * locally for up to TOKEN_LEASE_MS, so a publisher well under its limit costs no round trip per
  * publish. A batch of N events asks for N at once (all or nothing) unless its lease holds them.
@@ -35,7 +36,7 @@ export type LimitsToWorker = { herald: "limits"; answers: LimitAnswer[] };
 
 type LimitAsk =
   | { rid: number; stream: string }
-  | { rid: number; publish: string; count?: number; refund?: number }
+  | { rid: number; publish: string; count?: number; refund?: number; bucket?: "control" }
   | { release: number };
 type LimitAnswer =
   | { rid: number; lease: number }
@@ -62,9 +63,9 @@ export class ClusterLimits implements SharedLimits {
   >();
   private nextRid = 1;
   private lostPrimary = false;
-  /** Publish tokens taken from the primary and not spent yet, per key. */
+  /** Tokens taken from the primary and not spent yet, per bucket and key (`leaseKey`). */
   private readonly tokens = new Map<string, { left: number; until: number }>();
-  /** The ask in flight for a key's tokens. */
+  /** The ask in flight for a bucket's and key's tokens (`leaseKey`). */
   private readonly asking = new Map<string, Promise<void>>();
 
   constructor(private readonly channel: LimitsChannel) {
@@ -84,39 +85,55 @@ export class ClusterLimits implements SharedLimits {
   }
 
   takePublish(key: string, count = 1, refund = 0): Promise<void> | undefined {
-    const lease = this.tokens.get(key);
+    return this.take("publish", key, count, refund);
+  }
+
+  takeControl(key: string): Promise<void> | undefined {
+    return this.take("control", key, 1, 0);
+  }
+
+  private take(bucket: RateBucket, key: string, count: number, refund: number): Promise<void> | undefined {
+    const held = leaseKey(bucket, key);
+    const lease = this.tokens.get(held);
     if (lease !== undefined && lease.left >= count && Date.now() < lease.until) {
       lease.left -= count;
       return undefined;
     }
+    const asked = (rid: number): LimitAsk => {
+      const ask: LimitAsk = { rid, publish: key };
+      if (count > 1) ask.count = count;
+      if (refund > 0) ask.refund = refund;
+      if (bucket === "control") ask.bucket = bucket;
+      return ask;
+    };
     if (count > 1 || refund > 0) {
       // a batch: its own ask, all or nothing (what the primary gives beyond it becomes the lease)
-      return this.ask((rid) => ({ rid, publish: key, count, refund })).then((taken = count) => {
-        if (taken > count) this.keepTokens(key, taken - count);
+      return this.ask(asked).then((taken = count) => {
+        if (taken > count) this.keepTokens(held, taken - count);
       });
     }
-    // One ask per key at a time: the others wait for its tokens (asking each for a share of the
-    // bucket would drain it for tokens nobody spends).
-    const asking = this.asking.get(key);
-    if (asking !== undefined) return asking.then(...this.retry(key));
-    const ask = this.ask((rid) => ({ rid, publish: key })).then(
+    // One ask per bucket and key at a time: the others wait for its tokens (asking each for a
+    // share of the bucket would drain it for tokens nobody spends).
+    const asking = this.asking.get(held);
+    if (asking !== undefined) return asking.then(...this.retry(bucket, key));
+    const ask = this.ask(asked).then(
       (taken = 1) => {
-        this.asking.delete(key);
-        if (taken > 1) this.keepTokens(key, taken - 1);
+        this.asking.delete(held);
+        if (taken > 1) this.keepTokens(held, taken - 1);
       },
       (error: unknown) => {
-        this.asking.delete(key);
+        this.asking.delete(held);
         throw error;
       },
     );
-    this.asking.set(key, ask);
+    this.asking.set(held, ask);
     return ask;
   }
 
   /** After the ask in flight settled, however: take from its tokens, or ask again. */
-  private retry(key: string): [() => Promise<void>, () => Promise<void>] {
+  private retry(bucket: RateBucket, key: string): [() => Promise<void>, () => Promise<void>] {
     const again = async () => {
-      await this.takePublish(key);
+      await this.take(bucket, key, 1, 0);
     };
     return [again, again];
   }
@@ -176,13 +193,29 @@ export class ClusterLimits implements SharedLimits {
   }
 }
 
-/** Primary side: counts the whole machine's streams and publishes. Call once, in the primary. */
-export function serveClusterLimits(streamLimits: ConnectionLimits, rate: RateLimiterOptions): void {
+/** The key of a worker's lease of `bucket` tokens for `key` (a control key never meets a publish one). */
+function leaseKey(bucket: RateBucket, key: string): string {
+  return bucket === "publish" ? key : `${bucket}\n${key}`;
+}
+
+/**
+ * Primary side: counts the whole machine's streams, publishes and control requests. Call once, in
+ * the primary.
+ */
+export function serveClusterLimits(
+  streamLimits: ConnectionLimits,
+  rate: RateLimiterOptions,
+  control: RateLimiterOptions,
+): void {
   const streams = new ConnectionLimiter(streamLimits);
   const publishRate = new RateLimiter(rate);
+  const controlRate = new RateLimiter(control);
   const leases = new Map<Worker, Map<number, () => void>>();
   let nextLease = 1;
-  setInterval(() => publishRate.sweep(), 60_000).unref();
+  setInterval(() => {
+    publishRate.sweep();
+    controlRate.sweep();
+  }, 60_000).unref();
 
   cluster.on("message", (worker: Worker, message: LimitsToPrimary) => {
     if (message?.herald !== "limits?" || worker.isDead()) return;
@@ -208,7 +241,8 @@ export function serveClusterLimits(streamLimits: ConnectionLimits, rate: RateLim
           const count = typeof ask.count === "number" && ask.count > 1 ? Math.floor(ask.count) : 1;
           const refund = typeof ask.refund === "number" && ask.refund > 0 ? Math.floor(ask.refund) : 0;
           const share = 1 / (2 * workers);
-          const tokens = publishRate.takeShare(ask.publish, share, rate.ratePerSec, count, refund);
+          const [bucket, options] = ask.bucket === "control" ? [controlRate, control] : [publishRate, rate];
+          const tokens = bucket.takeShare(ask.publish, share, options.ratePerSec, count, refund);
           answers.push({ rid: ask.rid, tokens });
         }
       } catch (error) {

@@ -1,12 +1,14 @@
 import cluster, { type Worker } from "node:cluster";
-import type { Leadership, PresenceChannel, PresenceMessage } from "../presence/channel.ts";
+import type { PresenceChannel, PresenceMessage } from "../presence/channel.ts";
 
 /**
  * Presence between the workers of `--workers N` on the memory bus, over node:cluster's IPC
  * (JSON), beside the ClusterBus, figures and limits messages:
  * worker -> primary: `presence` {message}; primary -> every other worker: the same.
- * Per worker, in order both ways (IPC); none is lost while both ends live. Worker 0 leads (a
- * replacement keeps the index, so it leads once it has warmed up).
+ * Per worker, in order both ways (IPC); none is lost while both ends live. Who leads is decided
+ * from the view, as on RabbitMQ (`LowestNodeLeads`): the warm worker with the lowest node id, so
+ * a killed leader's members are announced gone by a worker that heard them, not by its
+ * replacement (which never did).
  */
 export type PresenceIpc = { herald: "presence"; message: PresenceMessage };
 
@@ -27,11 +29,8 @@ export interface PresenceIpcChannel {
 }
 
 /** Worker side. */
-export class WorkerPresence implements PresenceChannel, Leadership {
-  constructor(
-    private readonly channel: PresenceIpcChannel,
-    private readonly index: number,
-  ) {}
+export class WorkerPresence implements PresenceChannel {
+  constructor(private readonly channel: PresenceIpcChannel) {}
 
   async start(listener: (message: PresenceMessage) => void): Promise<void> {
     this.channel.onMessage((ipc) => {
@@ -43,10 +42,5 @@ export class WorkerPresence implements PresenceChannel, Leadership {
     this.channel.send({ herald: "presence", message });
   }
 
-  async claim(): Promise<boolean> {
-    return this.index === 0;
-  }
-
-  async release(): Promise<void> {}
   async close(): Promise<void> {}
 }

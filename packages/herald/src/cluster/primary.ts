@@ -1,4 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
+import { CONTROL_RATE_NAMES } from "../access/rate-limiter.ts";
 import { generateSecret } from "../auth/index.ts";
 import { logDevToken, mintDevToken, noKeyConfigured } from "../auth/setup.ts";
 import { MemoryBus } from "../buses/memory.ts";
@@ -6,6 +7,7 @@ import type { HeraldConfig } from "../config/settings.ts";
 import type { AppendResult } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { HeraldEvent } from "../core/event.ts";
+import { boundAddress } from "../http/bound-address.ts";
 import type { Logger } from "../ops/logger.ts";
 import { serveClusterFigures } from "./figures.ts";
 import { serveClusterLimits } from "./limits.ts";
@@ -31,11 +33,19 @@ import {
  */
 const MAX_KILLED_AT_START = 3;
 
+/**
+ * A worker killed by a stop signal (SIGTERM, SIGINT, SIGHUP) is replaced only after this long, and
+ * only if the primary is not stopping by then: a Ctrl-C or a service manager signals the whole
+ * process group, and the workers' deaths can reach the primary before its own signal does.
+ */
+const GROUP_SIGNAL_GRACE_MS = 500;
+const STOP_SIGNALS: ReadonlySet<string> = new Set(["SIGTERM", "SIGINT", "SIGHUP"]);
+
 /** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
 export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
 
 export interface Primary {
-  /** Where the workers listen: the port they are bound to, on the configured host (`localhost` for every interface). */
+  /** A URL that reaches the workers from this machine: their host and port (`localhost` for every interface). */
   readonly url: string;
   /** Set when no key was configured: the workers share one random secret; this token is signed with it. */
   readonly devToken?: string;
@@ -58,9 +68,16 @@ export interface Primary {
  * count as `queued`), while the other workers write them too. With another bus (Redis, RabbitMQ) each worker is simply
  * a node of that bus and the primary only starts and restarts workers.
  * A worker that dies is replaced (its streams reconnect and resume through another worker); one that
- * cannot start stops the whole process instead (`failed`). Resolves once every worker listens.
+ * cannot start stops the whole process instead (`failed`). Resolves once every worker listens, or
+ * at once when `stopAsked` aborts first (a signal during the start): from then on no worker is
+ * replaced (a Ctrl-C or a service manager signals the whole group, and a worker still loading dies
+ * of it), nothing says "listening", and `close` stops the workers left.
  */
-export async function startPrimary(config: HeraldConfig, log: Logger): Promise<Primary> {
+export async function startPrimary(
+  config: HeraldConfig,
+  log: Logger,
+  stopAsked?: AbortSignal,
+): Promise<Primary> {
   const ownsLog = config.bus === "memory";
   const bus = ownsLog
     ? new MemoryBus({
@@ -72,6 +89,14 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       })
     : undefined;
   let stopping = false;
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = () => {
+      stopping = true;
+      resolve();
+    };
+    if (stopAsked?.aborted === true) stop();
+    else stopAsked?.addEventListener("abort", stop, { once: true });
+  });
   let events: WireEvent[] = [];
   let headPos = 0;
   /** Answers for the next turn; an append's is built when sent (it may have to bring its event). */
@@ -152,7 +177,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
           );
         }
       } else if (message?.herald === "replay") {
-        // the worker applies its subscriber's rights to `carrying`, then names what it may receive
+        // the worker applies its subscriber's rights to `carrying`, then names what it may read
         const { rid, lastEventId, limit, accept } = message;
         const carrying = accept === undefined ? bus.carrying(lastEventId).map(toHolder) : [];
         const visible = accept === undefined ? undefined : (e: HeraldEvent) => accept.includes(e.pos);
@@ -175,6 +200,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   serveClusterLimits(
     { total: config.maxConnections, perIp: config.maxConnectionsPerIp },
     { ratePerSec: config.publishRate, burst: config.publishBurst },
+    { ratePerSec: config.controlRate, burst: config.controlBurst, names: CONTROL_RATE_NAMES },
   );
 
   // A worker that cannot start (it says why: `{herald: "fatal", reason}`, or it exits with a code
@@ -194,19 +220,32 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
   const listened = new WeakSet<Worker>();
   let listening = 0;
   let url = "";
-  cluster.on("listening", (worker: Worker, address: { port: number }) => {
-    listened.add(worker);
-    killedAtStart.delete(indexes.get(worker) ?? 0);
-    listening++;
-    if (listening === config.workers) {
-      // each worker logs the address it is bound to ("Herald listening"); the port is theirs
-      const host =
-        config.host === "" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
-      url = `http://${host}:${address.port}`;
-      log.info({ workers: config.workers, url }, "all workers listening");
-      allListening();
-    }
-  });
+  cluster.on(
+    "listening",
+    (worker: Worker, address: { address: string | null; port: number; addressType: number }) => {
+      listened.add(worker);
+      killedAtStart.delete(indexes.get(worker) ?? 0);
+      listening++;
+      if (listening === config.workers && !stopping) {
+        // each worker logs the address it is bound to ("Herald listening"); node:cluster knows it
+        // too, unless no host was given (every interface: `::`, or `0.0.0.0` without IPv6)
+        const bound =
+          address.address === null
+            ? undefined
+            : boundAddress({
+                address: address.address,
+                port: address.port,
+                family: address.addressType === 6 ? "IPv6" : "IPv4",
+              });
+        url = bound?.url ?? `http://localhost:${address.port}`;
+        log.info(
+          { workers: config.workers, ...(bound === undefined ? {} : { address: bound.address }), url },
+          "all workers listening",
+        );
+        allListening();
+      }
+    },
+  );
   const fail = (reason: string) => {
     if (stopping) return;
     stopping = true;
@@ -237,6 +276,15 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     const index = indexes.get(worker) ?? 0;
     indexes.delete(worker);
     if (stopping) return;
+    if (signal !== null && STOP_SIGNALS.has(signal)) {
+      setTimeout(() => {
+        if (!stopping) replace(worker, index, code, signal);
+      }, GROUP_SIGNAL_GRACE_MS);
+      return;
+    }
+    replace(worker, index, code, signal);
+  });
+  const replace = (worker: Worker, index: number, code: number | null, signal: string | null) => {
     if (!listened.has(worker) && signal === null && code !== 0) {
       fail(`a worker exited with code ${code} before it listened (see its output above)`);
       return;
@@ -261,7 +309,7 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
       setTimeout(() => {
         if (!stopping) fork(index);
       }, delayMs);
-  });
+  };
   // No key configured: every worker must verify with the same random secret, so the primary makes it.
   let devToken: string | undefined;
   if (noKeyConfigured(config)) {
@@ -269,9 +317,9 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     process.env.HERALD_JWT_SECRET = secret; // inherited by every worker (cluster.fork)
     devToken = await mintDevToken(secret, config);
   }
-  for (let i = 0; i < config.workers; i++) fork(i);
-  await Promise.race([started, startFailed]);
-  if (devToken !== undefined) logDevToken(log, devToken, url);
+  for (let i = 0; i < config.workers && !stopping; i++) fork(i);
+  await Promise.race([started, startFailed, stopRequested]);
+  if (devToken !== undefined && !stopping) logDevToken(log, devToken, url);
 
   let closing: Promise<void> | undefined;
   return {
@@ -281,7 +329,13 @@ export async function startPrimary(config: HeraldConfig, log: Logger): Promise<P
     close: () => {
       closing ??= (async () => {
         stopping = true;
-        const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+        const all = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+        // a worker still starting takes no work yet: it just stops (SIGTERM: once started, at once)
+        await stopAll(
+          all.filter((worker) => !listened.has(worker)),
+          config.shutdownTimeoutMs,
+        );
+        const workers = all.filter((worker) => listened.has(worker));
         // Two phases, so a publish accepted by one worker reaches the streams of every worker:
         // 1. every worker stops taking work and finishes the publishes it accepted;
         await Promise.all(workers.map((worker) => drainWorker(worker, config.shutdownTimeoutMs)));

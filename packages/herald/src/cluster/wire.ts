@@ -7,7 +7,7 @@ import { storeEvent } from "../core/stored-event.ts";
  * IPC channel (JSON). One channel per worker, in order both ways.
  *
  * worker -> primary: `append` (the appends of one event-loop turn or more), `replay` (resolved in
- * two steps when the subscriber may not receive the earliest event carrying its id).
+ * two steps when the subscriber may not read the earliest event carrying its id).
  * primary -> worker: `turn`: the events stored during one turn of the primary (every worker gets
  * them, in log order) followed by answers for this worker, those of the appends stored in that turn
  * included. So a worker has its events before their answer (it writes them to its subscribers,
@@ -35,7 +35,7 @@ export type ToPrimary =
   | { herald: "append"; requests: AppendRequest[] }
   /**
    * `accept`, when present: the positions of the held events carrying `lastEventId` that the
-   * resuming subscriber may receive (from a first answer's `carrying`); the id resolves to the
+   * resuming subscriber may read (from a first answer's `carrying`); the id resolves to the
    * earliest of them, or is treated as held by none.
    */
   | { herald: "replay"; rid: number; lastEventId: string; limit: number; accept?: number[] };

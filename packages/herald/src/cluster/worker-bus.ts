@@ -88,7 +88,7 @@ export class ClusterBus implements Bus {
   /**
    * Asks the primary, which resolves the id to the earliest held event carrying it and lists the
    * events carrying it; when `visible` refuses that earliest one, a second request names the held
-   * events the subscriber may receive (`accept`), so the primary never needs the subscriber.
+   * events the subscriber may read (`accept`, any topic), so the primary never needs the subscriber.
    */
   async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
     const first = await this.askReplay(lastEventId, limit);

@@ -82,6 +82,8 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 function describe(value: unknown): string {
   if (value === null) return "no value";
+  if (typeof value === "number" && !Number.isFinite(value)) return `${value} (not a finite number)`;
+  if (value instanceof Uint8Array) return "binary data (!!binary)";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   return JSON.stringify(value) ?? String(value);

@@ -19,6 +19,11 @@ export interface Kind<T> {
   readonly alone?: string;
   /** A config file may give a YAML/JSON list (joined with commas) as well as comma-separated text. */
   readonly list?: true;
+  /**
+   * Why `text`, which `parse` refused, is refused, when more can be said than "it accepts ...":
+   * e.g. `15 is 15 ms, under the least of 100ms; give a unit, e.g. "15s"`. Undefined = no more.
+   */
+  readonly refusal?: (text: string) => string | undefined;
 }
 
 /** The type a kind's values have in the config. */
@@ -44,30 +49,170 @@ export const count: Kind<number> = {
 
 export const text: Kind<string> = { name: "text", accepts: "any text", parse: (value) => value };
 
-export const duration: Kind<number> = {
+/**
+ * Durations in general, for the docs' list of kinds. Each duration setting has a kind of its own
+ * (`duration(least)`), with the least it takes: a few milliseconds are never meant for an
+ * interval or a timeout, and a bare number is milliseconds, so `heartbeat: 15` (15 ms: a comment
+ * every 15 ms to every stream) is refused with a hint to give a unit rather than taken.
+ */
+export const durations: Kind<number> = {
   name: "duration",
-  accepts: 'a duration such as "500ms", "15s", "2m", "1h" (a bare number is milliseconds)',
+  accepts:
+    'a duration such as "500ms", "15s", "2m", "1h"; a bare number is milliseconds. Each setting has a least (its kind says it, e.g. "duration, at least 100ms"): a value under it is refused, a bare one with a hint to give a unit (`heartbeat: 15` is 15 ms, not 15 s)',
   parse: parseDuration,
 };
 
-export const size: Kind<number> = {
+/** "100ms", "1s", "1m": a least as a duration. */
+const formatMs = (ms: number): string =>
+  ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+
+/**
+ * A duration of at least `leastMs`, or 0 too when `zero` (the setting's help says what 0 means:
+ * no limit, no wait). One under the least is refused, a bare number with a hint to give a unit.
+ */
+export function duration(leastMs: number, zero: "zero" | "" = ""): Kind<number> {
+  const least = formatMs(leastMs);
+  const allowsZero = zero === "zero";
+  const fits = (ms: number | undefined): ms is number =>
+    ms !== undefined && (ms >= leastMs || (allowsZero && ms === 0));
+  return {
+    name: allowsZero ? `duration, 0 or at least ${least}` : `duration, at least ${least}`,
+    accepts: `a duration such as "500ms", "15s", "2m", "1h" of at least ${least}${allowsZero ? ", or 0" : ""} (a bare number is milliseconds)`,
+    parse: (text) => {
+      const ms = parseDuration(text);
+      return fits(ms) ? ms : undefined;
+    },
+    refusal: (text) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) return undefined;
+      const fix = allowsZero ? `give at least ${least}, or 0` : `give at least ${least}`;
+      if (ms > 0 && /^\d+(\.\d+)?$/.test(text)) {
+        return `${text} is ${ms} ms, under the least of ${least}; give a unit, e.g. "${text}s" (a bare number is milliseconds; ${fix})`;
+      }
+      return `${/^[\d.]+$/.test(text) ? text : JSON.stringify(text)} is under the least of ${least}; ${fix}`;
+    },
+  };
+}
+
+/** Sizes in general, for the docs' list of kinds; each size setting has a kind of its own (`size(least)`). */
+export const sizes: Kind<number> = {
   name: "size",
-  accepts: 'a size such as "1MiB", "256KiB", "64kb" (a bare number is bytes)',
-  parse: (value) => {
-    const n = parseSize(value);
-    return n !== undefined && n >= 1 ? n : undefined;
-  },
+  accepts:
+    'a size such as "1MiB", "256KiB", "64kb"; a bare number is bytes. Each setting has a least (its kind says it, e.g. "size, at least 1KiB"): a value under it is refused, a bare one with a hint to give a unit (`max-body: 1` is 1 byte, not 1 MiB)',
+  parse: parseSize,
 };
+
+/** "1KiB", "64KiB", "1 byte": a least as a size. */
+const formatBytes = (n: number): string =>
+  n === 1
+    ? "1 byte"
+    : n % 1024 ** 2 === 0
+      ? `${n / 1024 ** 2}MiB`
+      : n % 1024 === 0
+        ? `${n / 1024}KiB`
+        : `${n} bytes`;
+
+/**
+ * A size of at least `leastBytes` (at least 1). One under the least is refused, a bare number
+ * with a hint to give a unit: `max-body: 1` is 1 byte, most likely meant as 1 MiB.
+ */
+export function size(leastBytes: number): Kind<number> {
+  const least = formatBytes(leastBytes);
+  return {
+    name: `size, at least ${least}`,
+    accepts: `a size such as "1MiB", "256KiB", "64kb" of at least ${least} (a bare number is bytes)`,
+    parse: (text) => {
+      const n = parseSize(text);
+      return n !== undefined && n >= Math.max(1, leastBytes) ? n : undefined;
+    },
+    refusal: (text) => {
+      const n = parseSize(text);
+      if (n === undefined) return undefined;
+      if (n > 0 && /^\d+(\.\d+)?$/.test(text)) {
+        return `${text} is ${n === 1 ? "1 byte" : `${n} bytes`}, under the least of ${least}; give a unit, e.g. "${text}MiB" (a bare number is bytes; give at least ${least})`;
+      }
+      return `${/^[\d.]+$/.test(text) ? text : JSON.stringify(text)} is under the least of ${least}; give at least ${least}`;
+    },
+  };
+}
+
+/** The items of comma-separated text, trimmed; no text is no item; undefined when an item is empty. */
+function items(value: string): string[] | undefined {
+  if (value === "") return [];
+  const all = value.split(",").map((s) => s.trim());
+  return all.includes("") ? undefined : all;
+}
+
+/** Why a list's text is refused when an item is empty (a doubled or trailing comma, an unset variable). */
+function emptyItem(value: string): string | undefined {
+  const at = value.split(",").findIndex((s) => s.trim() === "");
+  if (value === "" || at === -1) return undefined;
+  return `${JSON.stringify(value)} has an empty item (the ${ordinal(at + 1)}); remove the extra comma, or give the item`;
+}
+
+const ordinal = (n: number): string =>
+  `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th")}`;
 
 export const list: Kind<string[]> = {
   name: "list",
-  accepts: "a comma-separated list (in a config file, a YAML list too)",
-  parse: (value) =>
-    value
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
+  accepts: "a comma-separated list, no item empty (in a config file, a YAML list too)",
+  parse: items,
   list: true,
+  refusal: emptyItem,
+};
+
+const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@\s]+)\/?$/i;
+
+/**
+ * An origin as browsers send it in `Origin` (lower case, no default port), or undefined when
+ * `text` is not `scheme://host[:port]` (a trailing "/" allowed).
+ */
+function origin(text: string): string | undefined {
+  const match = ORIGIN.exec(text);
+  if (match === null) return undefined;
+  const scheme = (match[1] ?? "").toLowerCase();
+  if (scheme !== "http" && scheme !== "https") return `${scheme}://${match[2]}`;
+  try {
+    const url = new URL(text);
+    return url.origin === "null" ? undefined : url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export const origins: Kind<string[]> = {
+  name: "origins",
+  accepts:
+    "a comma-separated list (in a config file, a YAML list too) of origins, each * (any) or scheme://host[:port] with no path, e.g. https://app.example.com, http://localhost:4200",
+  parse: (value) => {
+    const all = items(value)?.map((item) => (item === "*" ? item : origin(item)));
+    return all?.every((item) => item !== undefined) ? all : undefined;
+  },
+  list: true,
+  refusal: (value) => {
+    const empty = emptyItem(value);
+    if (empty !== undefined) return empty;
+    const bad = items(value)?.find((item) => item !== "*" && origin(item) === undefined);
+    if (bad === undefined) return undefined;
+    const why = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+[/?#]./i.test(bad)
+      ? "an origin has no path, query or fragment; keep scheme://host[:port], e.g. https://app.example.com"
+      : "write it as scheme://host[:port], e.g. https://app.example.com, or * for any origin";
+    return `${JSON.stringify(bad)} is not an origin: ${why}`;
+  },
+};
+
+/** A cookie name: an RFC 6265 token (letters, digits and !#$%&'*+-.^_`|~), not empty. */
+export const cookieName: Kind<string> = {
+  name: "cookie name",
+  accepts: "a cookie name: letters, digits and !#$%&'*+-.^_`|~ (no space, no ; = , or quote), not empty",
+  parse: (value) => (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value) ? value : undefined),
+};
+
+/** A topic of Herald's own (e.g. the seed API's): any text but empty. */
+export const topic: Kind<string> = {
+  name: "topic",
+  accepts: "a topic: any text but empty",
+  parse: (value) => (value === "" ? undefined : value),
 };
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -119,8 +264,29 @@ export const sameSite: Kind<string> = {
 export const url: Kind<string> = {
   name: "URL",
   accepts: "an http:// or https:// URL, or nothing",
-  parse: (value) => (value === "" || /^https?:\/\/[^\s]+$/.test(value) ? value : undefined),
+  parse: (value) =>
+    value === "" || (/^https?:\/\/[^\s]+$/i.test(value) && hasHost(value)) ? value : undefined,
+  // never a password in a log line: the refusal shows the URL with its credentials hidden
+  refusal: (value) =>
+    `${JSON.stringify(withoutCredentials(value))} (credentials hidden) is not an http:// or https:// URL with a host; a user or password in it must be percent-encoded UTF-8`,
 };
+
+/** A URL the WHATWG parser takes (what fetch will parse) with a host: `http://[x` is none. */
+function hasHost(value: string): boolean {
+  try {
+    const url = new URL(value);
+    decodeURIComponent(url.username); // a user:password@ is sent as Basic auth: UTF-8 only
+    decodeURIComponent(url.password);
+    return url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** `value` with what stands before an `@` of its authority (a user and password) hidden. */
+function withoutCredentials(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@");
+}
 
 export const workers: Kind<number> = {
   name: "workers",
@@ -138,11 +304,14 @@ export const mercureCompat: Kind<number> = {
 export const KINDS: readonly Kind<unknown>[] = [
   port,
   count,
-  size,
-  duration,
+  sizes,
+  durations,
   bool,
   text,
+  topic,
+  cookieName,
   list,
+  origins,
   url,
   bus,
   level,

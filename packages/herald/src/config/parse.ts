@@ -10,7 +10,12 @@ export function parseSetting<K extends SettingKey>(key: K, raw: string, source: 
   const { kind } = SETTING_OF[key];
   const value = kind.parse(raw.trim());
   if (value === undefined) {
-    throw new ConfigError(`invalid ${source}: ${JSON.stringify(raw)}; it accepts ${kind.accepts}`);
+    const refusal = kind.refusal?.(raw.trim());
+    throw new ConfigError(
+      refusal === undefined
+        ? `invalid ${source}: ${JSON.stringify(raw)}; it accepts ${kind.accepts}`
+        : `invalid ${source}: ${refusal}`,
+    );
   }
   return value;
 }

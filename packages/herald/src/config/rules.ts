@@ -5,13 +5,12 @@ import { WEBHOOK_EVENTS } from "./sections/presence.ts";
 import type { HeraldConfig } from "./table.ts";
 
 /**
- * The rules between settings, which no single value can break alone. Throws a ConfigError that
- * names the settings and how to fix them. The key settings' own checks, which need the auth code,
+ * The rules between settings, which no single value can break alone (a value's own bounds, such as
+ * a duration's least, are its kind's: kinds.ts). Throws a ConfigError that names the settings and
+ * how to fix them. The key settings' own checks, which need the auth code,
  * are in auth/setup.ts (`checkKeySettings`).
  */
 export function checkRules(config: HeraldConfig): void {
-  if (config.heartbeatMs < 1)
-    throw new ConfigError("invalid HERALD_HEARTBEAT / --heartbeat: must be at least 1ms");
   // the broker forms (buses/redis-url.ts, buses/amqp-url.ts)
   const broker = redisUrlProblem(config.bus) ?? amqpUrlProblem(config.bus);
   if (broker !== undefined) throw new ConfigError(`invalid HERALD_BUS / --bus: ${broker}`);
@@ -19,9 +18,6 @@ export function checkRules(config: HeraldConfig): void {
     throw new ConfigError(
       `invalid HERALD_BUS_RETENTION / --bus-retention: ${config.busRetention} is less than HERALD_HISTORY_SIZE / --history-size (${config.historySize}); the shared log must hold at least the history: raise --bus-retention`,
     );
-  }
-  if (config.mercureHeartbeatMs < 1) {
-    throw new ConfigError("invalid MERCURE_HEARTBEAT / --mercure-heartbeat: must be at least 1ms");
   }
   checkPresence(config);
   const keys = [config.jwtSecret, config.jwtPublicKey, config.jwksUrl].filter((k) => k !== "").length;
@@ -34,18 +30,10 @@ export function checkRules(config: HeraldConfig): void {
 
 /** Presence and webhooks (docs/presence.md, docs/webhooks.md). */
 function checkPresence(config: HeraldConfig): void {
-  if (config.presence.length > 0 && /^redis\+/.test(config.bus)) {
-    throw new ConfigError(
-      "HERALD_PRESENCE / --presence works on --bus memory, redis:// (one server) and amqp:// for now, not on redis+sentinel:// or redis+cluster://: empty --presence, or use one of those buses",
-    );
-  }
   if (config.presence.some((s) => s.startsWith("$"))) {
     throw new ConfigError(
       "invalid HERALD_PRESENCE / --presence: a selector may not begin with $ (topics under $presence/ are the hub's own)",
     );
-  }
-  if (config.presenceHeartbeatMs < 10) {
-    throw new ConfigError("invalid HERALD_PRESENCE_HEARTBEAT / --presence-heartbeat: must be at least 10ms");
   }
   const unknown = config.webhookEvents.filter((e) => !(WEBHOOK_EVENTS as readonly string[]).includes(e));
   if (unknown.length > 0) {

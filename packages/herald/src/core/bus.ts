@@ -7,8 +7,12 @@ import type { HeraldEvent, PublishInput } from "./event.ts";
 export const EARLIEST = "earliest";
 
 /**
- * Which events a resuming subscriber may receive (its topic selectors and private rights): a replay
- * resolves a publisher id only to an event it accepts. Pure; it reads only `topics` and `private`.
+ * Which held events a resuming subscriber may READ (the hub passes `mayRead`: public events, and
+ * private ones its rights grant, whatever their topics, never a control record): a replay resolves
+ * a publisher id only to an event it accepts, so an id is a resume point on any topic (Mercure's
+ * ids are cursors into one hub-wide sequence) while a private event the subscriber may not read
+ * stays as unknown as an id never held. It does not filter what is replayed after the id: the hub
+ * does that with the subscriber's topics and rights. Pure; it reads only `topics` and `private`.
  */
 export type Visible = (event: HeraldEvent) => boolean;
 
@@ -52,6 +56,14 @@ export type ReplayResult =
   /** The id cannot be resumed from; `headId` is where the client stands if it starts live now. */
   | { readonly kind: "missed"; readonly reason: MissedReason; readonly headId: string };
 
+/** Where a live-only stream starts (`Bus.liveHead`). */
+export interface LiveStart {
+  /** The stream gets only events after this position. */
+  readonly pos: number;
+  /** `<epoch>-<pos>`: a resume point `replay` accepts. */
+  readonly id: string;
+}
+
 export interface BusStatus {
   readonly ready: boolean;
   /** Why not ready (broker unreachable, ...), for /readyz. */
@@ -94,10 +106,12 @@ export interface BusStatus {
  *   gap); or `missed` when the id is unknown, expired, from another epoch, or followed by more than
  *   `limit` events. `replay(EARLIEST, limit)` answers every held event. A hub id names a position.
  *   A publisher id several held events carry resolves to the earliest of them that `visible`
- *   accepts (default: any): resuming never skips an event the subscriber may have missed (at worst
- *   it gets again events it had), and Mercure's rule ("the earliest such update") holds. An id that
- *   only events `visible` refuses carry is `missed/unknown-id`, as an id never held: a replay
- *   reveals nothing about events the subscriber may not receive.
+ *   accepts (default: any), whatever their topics: resuming never skips an event the subscriber
+ *   may have missed (at worst it gets again events it had), and Mercure's rule ("the earliest such
+ *   update") holds. An id that only events `visible` refuses carry (private events the subscriber
+ *   may not read) is `missed/unknown-id`, as an id never held: a replay reveals nothing about them.
+ *   The events answered are every held event after the resume point, of every topic: the caller
+ *   filters them.
  *   A replay never crosses a gap: from an id before the last gap it answers `missed/gap`, and
  *   `EARLIEST` starts after the gap.
  */
@@ -120,6 +134,15 @@ export interface Bus {
    * last public event's id. Used as a live-only subscriber's resume point.
    */
   headId?(): string | undefined;
+  /**
+   * Where a live-only stream opened now starts: the log's newest position as the broker holds it
+   * now, asked of the broker (a node's tail may lag behind it: a node that was stopped, or is
+   * reading a backlog, must not hand a new stream the events stored before it opened). The stream
+   * gets only events after `pos`; `id` names that position for `replay` (its resume point).
+   * Undefined when the bus cannot tell (the broker is unreachable, or the bus never lags: memory).
+   * Bounded: it answers within about a second whatever the broker does. Optional.
+   */
+  liveHead?(): Promise<LiveStart | undefined>;
   /**
    * How far this node's tail is behind the log's head, in seconds (for metrics); 0 when it is up to
    * date or the bus cannot tell. Optional: absent counts as 0.

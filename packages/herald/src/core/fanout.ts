@@ -6,7 +6,8 @@ import type { SubscriberIndex } from "./subscriber-index.ts";
 /**
  * Default work of one fan-out step, in units. A unit is about what one subscriber check costs
  * (~0.05-0.1 µs): one per subscriber looked at for one event, per group of pattern subscribers and
- * per selector check (a Mercure template's match, with its DFA); a write costs `WRITE_WORK` units
+ * per selector check (a Mercure template's match, with its DFA; a matcher that declares a `cost`,
+ * such as a Mercure URL pattern, counts that many); a write costs `WRITE_WORK` units
  * plus one per `BYTES_PER_UNIT` bytes. 100,000 units is about 10 ms of CPU on this 2-core machine
  * (docs/performance.md).
  */
@@ -38,8 +39,8 @@ export const BYTES_PER_UNIT = 256;
  * (`Subscriber.lastPos`, which also skips a subscriber reached through two selectors), private
  * rules as for replay; `done` passes an event only once every write of it is done.
  * Bound: one step does at most `budget` units of work, plus one unit of work that cannot be split:
- * one subscriber's write, or the selector checks of one topic's anchor (templates filed under one
- * literal start; bounded per client IP by the Mercure layer).
+ * one subscriber's write, or `CHECK_SLICE` units of selector checks (each counted at its matcher's
+ * declared `cost`: a Mercure URL pattern check is ~200 units) plus one check.
  */
 export class FanOut {
   /** Per event, how many subscribers it was written or queued to (final once `done` passed it). */
@@ -100,6 +101,13 @@ export class FanOut {
         for (const group of index.patternGroups(topic)) {
           this.work += 1 + index.checks - checks;
           checks = index.checks;
+          if (group.size === 0 && this.work >= look) {
+            // many checks that matched nothing: the step may end among one anchor's matchers
+            yield* this.write(shared, touched, i);
+            shared = new Map();
+            touched = [];
+            if (this.work >= budget) yield;
+          }
           for (const subscriber of group) {
             if (this.work >= look) {
               yield* this.write(shared, touched, i);

@@ -32,12 +32,14 @@ export function eventSize(event: HeraldEvent): number {
  * Contract: `add` must be called in increasing `pos` order (the bus's order). Eviction drops the
  * oldest events first: by count and bytes on `add`, by age on `add`/`trim`/`after`. Publisher ids
  * are indexed, hub ids are positions. Several held events may carry one publisher id (publishers in different scopes, or one publisher with other content):
- * `resolve` picks the earliest the caller may receive. Lookups are O(1) by (scope, id), O(events
+ * `resolve` picks the earliest the caller may read. Lookups are O(1) by (scope, id), O(events
  * carrying the id) by id, O(log n) by position; a replay scans at most `limit` events.
  */
 export class History {
   private readonly ring: (HeraldEvent | undefined)[];
   private readonly sizes: Float64Array;
+  /** 1 where the event at that ring index is in `byId`/`byScope` (a publisher id): eviction skips the lookups for the others. */
+  private readonly indexed: Uint8Array;
   private start = 0; // index of the oldest event in `ring`
   private count = 0;
   private bytes = 0;
@@ -59,6 +61,7 @@ export class History {
     if (!(options.maxEvents >= 1)) throw new RangeError("history maxEvents must be at least 1");
     this.ring = new Array(options.maxEvents);
     this.sizes = new Float64Array(options.maxEvents);
+    this.indexed = new Uint8Array(options.maxEvents);
     this.maxBytes = options.maxBytes !== undefined && options.maxBytes > 0 ? options.maxBytes : Infinity;
     this.now = options.now ?? Date.now;
   }
@@ -79,7 +82,8 @@ export class History {
 
   /**
    * The earliest held event carrying `id` for which `visible` is true (default: any), or undefined.
-   * Events `visible` refuses are never considered, so the answer says nothing about them.
+   * Events `visible` refuses (private events the subscriber may not read) are never considered, so
+   * the answer says nothing about them.
    */
   resolve(id: string, visible?: Visible): HeraldEvent | undefined {
     const held = this.byId.get(id);
@@ -133,6 +137,7 @@ export class History {
     const index = (this.start + this.count) % this.ring.length;
     this.ring[index] = event;
     this.sizes[index] = size;
+    this.indexed[index] = publisherId ? 1 : 0;
     this.count++;
     this.bytes += size;
     if (publisherId) this.index(event);
@@ -195,10 +200,13 @@ export class History {
 
   private dropOldest(): void {
     const old = this.at(0);
+    const wasIndexed = this.indexed[this.start] === 1;
     this.ring[this.start] = undefined;
     this.bytes -= this.sizes[this.start] as number;
     this.start = (this.start + 1) % this.ring.length;
     this.count--;
+    // a hub id names a position: never in the maps (and no publisher id can equal it: refuseHubIds)
+    if (!wasIndexed) return;
     // the oldest event is the first of the events carrying its id
     const held = this.byId.get(old.id);
     if (held === old) {

@@ -1,4 +1,4 @@
-import type { Bus, BusGap, MissedReason } from "./bus.ts";
+import type { AppendResult, Bus, BusGap, LiveStart, MissedReason } from "./bus.ts";
 import { CONTROL_TOPIC, CONTROL_TYPE, type ControlListener, isControl } from "./control.ts";
 import { encodeEvent } from "./encoder.ts";
 import { badRequest } from "./errors.ts";
@@ -11,9 +11,9 @@ import {
 } from "./event.ts";
 import { DEFAULT_STEP_WORK, FanOut } from "./fanout.ts";
 import { storeEvent } from "./stored-event.ts";
-import { type CloseReason, isSingle, type Sink, Subscriber } from "./subscriber.ts";
+import { type CloseReason, isSingle, mayRead, receives, type Sink, Subscriber } from "./subscriber.ts";
 import { SubscriberIndex } from "./subscriber-index.ts";
-import { anySelectorMatches, type TopicSelector } from "./topic.ts";
+import { anySelectorMatches, selectorsCost, type TopicSelector } from "./topic.ts";
 
 export interface HubOptions {
   readonly bus: Bus;
@@ -27,7 +27,8 @@ export interface HubOptions {
    * server passes `setImmediate`: events that arrive during one event-loop iteration (all the I/O
    * callbacks of its poll phase) are written together at the end of that same iteration, never
    * later, and there is no timer. Default `queueMicrotask`: batches only what arrives within one
-   * callback (one bus batch, one batch publish).
+   * callback (one bus batch, one batch publish). A replay also waits for it between its steps
+   * (`stepWork`).
    */
   readonly defer?: (flush: () => void) => void;
   /**
@@ -64,6 +65,11 @@ export interface SubscribeRequest {
   readonly sink: Sink;
   /** Resume after this id (the client's Last-Event-ID); absent = live only. */
   readonly lastEventId?: string | undefined;
+  /**
+   * A live-only subscriber's start, from `Hub.liveStart` asked before it opened: it gets only
+   * events after that position, even those this node has not received yet (its tail lags).
+   */
+  readonly liveStart?: LiveStart | undefined;
   /**
    * Called once the history has answered a resume and before anything is written to the sink (so
    * a server can still set response headers, e.g. Mercure's `Last-Event-ID`). Not called without
@@ -130,6 +136,11 @@ export class Hub {
   /** The fan-out being written, step by step. */
   private job: FanOut | undefined;
   private scheduled = false;
+  /** Work the replays did in this turn (their shared budget is `stepWork`). */
+  private replayed = 0;
+  /** Replays waiting for a turn, first come first served: one resumes per turn. */
+  private readonly replayQueue: (() => void)[] = [];
+  private replayTurnScheduled = false;
   /** Position of the last event the bus handed over, and of the last one completely written. */
   private handedPos = 0;
   private writtenPos = 0;
@@ -220,6 +231,24 @@ export class Hub {
     return this.bus.headId?.() ?? this.lastPublicId;
   }
 
+  /**
+   * Where a live-only stream opened after this resolves starts (`Bus.liveHead`): ask it before
+   * the stream counts as open (its head is written), then pass it to `subscribe` and
+   * `resumePointFrom`. Undefined (no promise: nothing to wait for) when the bus never lags
+   * (memory; `--workers`: a worker gets a connection on the channel that brings it the events, after
+   * them); a promise of undefined when it cannot tell now. Either way the stream
+   * then starts after what this node received.
+   */
+  liveStart(): Promise<LiveStart | undefined> | undefined {
+    return this.bus.liveHead?.();
+  }
+
+  /** `resumePoint`, or the live start's id when that is ahead of this node (its tail lags). */
+  resumePointFrom(start: LiveStart | undefined): string | undefined {
+    const point = this.resumePoint;
+    return start !== undefined && point !== undefined && start.pos > this.handedPos ? start.id : point;
+  }
+
   /** Index entries (for leak checks: 0 when nobody is subscribed). */
   get indexSize(): number {
     return this.index.size;
@@ -250,12 +279,14 @@ export class Hub {
               : input,
           );
     const results = await this.bus.append(marked);
-    await this.written(results.map((r) => r.event));
-    return results.map(({ event, duplicate }) => ({
-      id: event.id,
-      queued: this.queuedOf(event),
-      duplicate,
-    }));
+    const wait = this.written(results);
+    if (wait !== undefined) await wait;
+    const answers: PublishResult[] = new Array(results.length);
+    for (let i = 0; i < results.length; i++) {
+      const { event, duplicate } = results[i] as AppendResult;
+      answers[i] = { id: event.id, queued: this.queuedOf(event), duplicate };
+    }
+    return answers;
   }
 
   /**
@@ -294,6 +325,46 @@ export class Hub {
     this.index.change(subscriber, before, wasSingle);
   }
 
+  /**
+   * The history after held id `id` (`Bus.replay`), for a subscriber that `receives` on its topics
+   * and rights and `reads` events of any topic its rights allow. The id is looked for first among
+   * the events it receives: another publisher's reuse of that id on another topic cannot move its
+   * resume point (no duplicate, no gap). Only when none carries it, among every event it may read,
+   * whatever the topic: a cursor from another topic (Mercure's hub-wide ids, a topic removed since)
+   * resumes there. An id that only events it may not read carry is unknown-id, as one never held.
+   * What is replayed after it is filtered by `receives` (`Subscriber.replayed`). Two reads of the
+   * history only for an id its topics do not hold.
+   */
+  private async replayAfter(
+    id: string,
+    receives: (event: HeraldEvent) => boolean,
+    reads: (event: HeraldEvent) => boolean,
+  ): Promise<Awaited<ReturnType<Bus["replay"]>>> {
+    const own = await this.bus.replay(id, this.options.replayLimit, receives);
+    if (own.kind !== "missed" || own.reason !== "unknown-id") return own;
+    return this.bus.replay(id, this.options.replayLimit, reads);
+  }
+
+  /**
+   * How a resume of `request` from `request.lastEventId` would go now, the answer `onResume` of
+   * `subscribe` would get, without registering a subscriber or replaying anything (HEAD of a
+   * Mercure stream, whose head carries the outcome). Reads the history as that resume would
+   * (`Bus.replay`, up to the replay limit); rejects as it would.
+   */
+  async resumeOutcome(
+    request: Pick<SubscribeRequest, "selectors" | "privateSelectors"> & { readonly lastEventId: string },
+  ): Promise<ResumeOutcome> {
+    const { selectors, privateSelectors = [], lastEventId } = request;
+    const result = await this.replayAfter(
+      lastEventId,
+      (event) => receives(selectors, privateSelectors, event),
+      (event) => mayRead(privateSelectors, event),
+    );
+    return result.kind === "events"
+      ? { kind: "replay" }
+      : { kind: "missed", reason: result.reason, headId: result.headId };
+  }
+
   /** Registers a subscriber, replays what it missed when it resumes, then streams live events. */
   async subscribe(request: SubscribeRequest): Promise<Subscriber> {
     const subscriber = new Subscriber({
@@ -309,11 +380,16 @@ export class Hub {
     if (request.lastEventId === undefined && this.handedPos > this.writtenPos) {
       subscriber.lastPos = this.handedPos;
     }
+    // ... and after what the broker held when it was asked, which this node may not have received
+    const start = request.lastEventId === undefined ? request.liveStart : undefined;
+    if (start !== undefined && start.pos > subscriber.lastPos) subscriber.lastPos = start.pos;
     if (request.lastEventId !== undefined) {
       try {
-        // a publisher id resolves only to an event this subscriber may receive (Bus.replay)
-        const visible = (event: HeraldEvent) => subscriber.accepts(event);
-        const result = await this.bus.replay(request.lastEventId, this.options.replayLimit, visible);
+        const result = await this.replayAfter(
+          request.lastEventId,
+          (event) => subscriber.accepts(event),
+          (event) => subscriber.mayRead(event),
+        );
         if (subscriber.closed) return subscriber;
         request.onResume?.(
           result.kind === "events"
@@ -321,8 +397,18 @@ export class Hub {
             : { kind: "missed", reason: result.reason, headId: result.headId },
         );
         if (result.kind === "events") {
+          // a budget estimate: the selectors at the replay's start (a topic change meanwhile only
+          // moves where the replay yields)
+          const cost = replayCost(subscriber);
           for (const event of result.events) {
             if (subscriber.closed) return subscriber;
+            // at most a step's work of all replays together per event-loop turn: costly
+            // matchers (Mercure URL patterns) over a long history must not hold the loop
+            const wait = this.replayWork(1 + event.topics.length * cost);
+            if (wait !== undefined) {
+              await wait;
+              if (subscriber.closed) return subscriber;
+            }
             const outcome = subscriber.replayed(event);
             if (outcome === "skipped") continue;
             this.counters.replayed++;
@@ -339,6 +425,35 @@ export class Hub {
     }
     subscriber.release();
     return subscriber;
+  }
+
+  /**
+   * Counts `units` of replay work against this turn's budget, shared by every replay running
+   * (`stepWork`, the fan-out's step): undefined = go on; a promise = the budget is spent, wait
+   * for it (the replay then resumes in a later turn, after those that waited before it).
+   */
+  private replayWork(units: number): Promise<void> | undefined {
+    if (this.replayed < (this.options.stepWork ?? DEFAULT_STEP_WORK)) {
+      this.replayed += units;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      this.replayQueue.push(resolve);
+      this.scheduleReplayTurn();
+    }).then(() => {
+      this.replayed += units;
+    });
+  }
+
+  private scheduleReplayTurn(): void {
+    if (this.replayTurnScheduled) return;
+    this.replayTurnScheduled = true;
+    this.defer(() => {
+      this.replayTurnScheduled = false;
+      this.replayed = 0;
+      this.replayQueue.shift()?.();
+      if (this.replayQueue.length > 0) this.scheduleReplayTurn();
+    });
   }
 
   /** Removes a subscriber and ends its sink. Idempotent; leaves no index entry behind. */
@@ -469,9 +584,9 @@ export class Hub {
    * Resolves once `events` are written to the local subscribers: at once when they are already
    * written, or not handed over by the bus yet (then there is nothing local to wait for).
    */
-  private written(events: readonly HeraldEvent[]): Promise<void> | undefined {
+  private written(results: readonly { readonly event: HeraldEvent }[]): Promise<void> | undefined {
     let pos = 0;
-    for (const event of events) if (event.pos > pos) pos = event.pos;
+    for (const { event } of results) if (event.pos > pos) pos = event.pos;
     if (pos <= this.writtenPos || pos > this.handedPos) return undefined;
     return new Promise((resolve) => this.waiters.push({ pos, resolve }));
   }
@@ -491,4 +606,9 @@ export class Hub {
 
 function missedEvent(lastEventId: string, reason: MissedReason, headId: string): Uint8Array {
   return encodeEvent({ id: headId, type: MISSED_EVENT_TYPE, data: JSON.stringify({ lastEventId, reason }) });
+}
+
+/** Work units of checking one topic of a replayed event for `subscriber` (its selectors and rights). */
+function replayCost(subscriber: Subscriber): number {
+  return selectorsCost(subscriber.selectors) + selectorsCost(subscriber.privateSelectors);
 }

@@ -13,8 +13,8 @@ export interface LogHead {
  * Answers the events after `lastEventId` (a held id, a hub id `<epoch>-<pos>` or `EARLIEST`), or
  * `missed`: `unknown-id` for an id never held, evicted or ahead of the head; `epoch-changed` for a
  * hub id of another epoch; `too-old` when more than `limit` events follow it. A held id resolves
- * to the earliest event carrying it that `visible` accepts (`History.resolve`); when there is none,
- * the id is treated as if no event carried it.
+ * to the earliest event carrying it that `visible` accepts (`History.resolve`: the hub's `mayRead`,
+ * any topic); when there is none, the id is treated as if no event carried it.
  */
 export function replayHistory(
   history: History,

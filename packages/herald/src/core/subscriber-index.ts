@@ -16,8 +16,10 @@ export interface TopicEntry {
 interface Checked {
   readonly selector: TopicSelector;
   readonly subscribers: Set<Subscriber>;
-  /** Where it is in `AnchorEntry.list`. */
-  at: number;
+  /** What one check costs, in units of work (`TopicSelector` `cost`). */
+  readonly cost: number;
+  /** Removed from its anchor: skipped by iterations still holding the list it is in. */
+  dead: boolean;
 }
 
 /** The pattern selectors that share one anchor (see `anchorOf`). */
@@ -26,9 +28,23 @@ interface AnchorEntry {
   readonly prefixed: Set<Subscriber>;
   /** Other selectors anchored here (templates, prefixes not ending with a separator): checked once per topic, each for all its subscribers. */
   readonly checked: Map<TopicSelector, Checked>;
-  /** The same, as a list (iterated on the fan-out path). */
-  readonly list: Checked[];
+  /**
+   * The same, as a list (iterated on the fan-out path), with `dead` ones among them. A removal
+   * only marks its entry dead; once they are half of the list, a new list without them replaces
+   * it. The list is never reordered or shrunk in place, so a fan-out that paused in the middle
+   * of it (between two event-loop turns) skips no live selector when it goes on.
+   */
+  list: Checked[];
+  /** Dead entries in `list`. */
+  dead: number;
 }
+
+/**
+ * An empty group `patternGroups` yields after each `CHECK_SLICE` units of selector checks that
+ * matched nothing, so that its caller can count the work and end its step there.
+ */
+const NOTHING: ReadonlySet<Subscriber> = new Set();
+export const CHECK_SLICE = 1024;
 
 /**
  * Where the hub finds the subscribers of a topic, without looking at any other subscriber.
@@ -51,7 +67,10 @@ export class SubscriberIndex {
   private readonly anchors = new Map<string, AnchorEntry>();
   /** Length of the longest anchor held since `anchors` was last empty: the walk of a topic stops there. */
   private longest = 0;
-  /** Selector checks run so far (`test` or `startsWith`): the fan-out counts them as work. */
+  /**
+   * Work of the selector checks run so far, in units (`test` or `startsWith`: 1 each, or the
+   * selector's `cost`): the fan-out counts it as work.
+   */
   checks = 0;
 
   /** Map entries held (0 when nobody is subscribed: for leak checks). */
@@ -156,7 +175,9 @@ export class SubscriberIndex {
   /**
    * The pattern subscribers of `topic`, as groups (a subscriber may be in several: the caller
    * skips what it already has). Exact subscribers are not included: see `exact`. Lazy: matchers
-   * are checked as the caller iterates.
+   * are checked as the caller iterates, and an empty group is yielded after every `CHECK_SLICE`
+   * units of checks without a match, so the caller may pause (end its step) among the matchers of
+   * one anchor; subscribers added or removed meanwhile are safe (see `AnchorEntry.list`).
    */
   *patternGroups(topic: string): Generator<ReadonlySet<Subscriber>, void, undefined> {
     if (this.all.size > 0) yield this.all;
@@ -174,15 +195,21 @@ export class SubscriberIndex {
   private *groupsOf(entry: AnchorEntry, topic: string): Generator<ReadonlySet<Subscriber>, void, undefined> {
     if (entry.prefixed.size > 0) yield entry.prefixed;
     const list = entry.list;
+    let slice = this.checks + CHECK_SLICE;
     for (let i = 0; i < list.length; i++) {
-      const { selector, subscribers } = list[i] as Checked;
-      this.checks++;
+      const { selector, subscribers, cost, dead } = list[i] as Checked;
+      if (dead) continue;
+      this.checks += cost;
       if (
         selector.kind === "prefix"
           ? topic.startsWith(selector.prefix)
           : selector.kind === "match" && selector.test(topic)
       ) {
+        slice = this.checks + CHECK_SLICE;
         yield subscribers;
+      } else if (this.checks >= slice) {
+        slice = this.checks + CHECK_SLICE;
+        yield NOTHING;
       }
     }
   }
@@ -190,7 +217,7 @@ export class SubscriberIndex {
   private anchor(anchor: string): AnchorEntry {
     let entry = this.anchors.get(anchor);
     if (entry === undefined) {
-      entry = { prefixed: new Set(), checked: new Map(), list: [] };
+      entry = { prefixed: new Set(), checked: new Map(), list: [], dead: 0 };
       this.anchors.set(anchor, entry);
       if (anchor.length > this.longest) this.longest = anchor.length;
     }
@@ -200,7 +227,8 @@ export class SubscriberIndex {
   private addChecked(entry: AnchorEntry, selector: TopicSelector, subscriber: Subscriber): void {
     let checked = entry.checked.get(selector);
     if (checked === undefined) {
-      checked = { selector, subscribers: new Set(), at: entry.list.length };
+      const cost = selector.kind === "match" ? Math.max(1, selector.cost ?? 1) : 1;
+      checked = { selector, subscribers: new Set(), cost, dead: false };
       entry.checked.set(selector, checked);
       entry.list.push(checked);
     }
@@ -213,10 +241,11 @@ export class SubscriberIndex {
     checked.subscribers.delete(subscriber);
     if (checked.subscribers.size > 0) return;
     entry.checked.delete(selector);
-    const last = entry.list.pop() as Checked;
-    if (last !== checked) {
-      last.at = checked.at;
-      entry.list[checked.at] = last;
+    checked.dead = true;
+    entry.dead++;
+    if (entry.dead * 2 > entry.list.length) {
+      entry.list = entry.list.filter((c) => !c.dead);
+      entry.dead = 0;
     }
   }
 }

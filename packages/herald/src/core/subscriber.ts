@@ -17,6 +17,31 @@ export interface Sink {
   end(reason: CloseReason): void;
 }
 
+/**
+ * Whether a subscriber of `selectors`, allowed private events on `privateSelectors`, receives
+ * `event` of a replay (`Subscriber.accepts`): its topics and its private rights. Never a control
+ * record. (Which held id a resume may start from is `mayRead`'s question, not this one.)
+ */
+export function receives(
+  selectors: readonly TopicSelector[],
+  privateSelectors: readonly TopicSelector[],
+  event: HeraldEvent,
+): boolean {
+  if (isControl(event) || !anySelectorMatches(selectors, event.topics)) return false;
+  return !event.private || anySelectorGrants(privateSelectors, event.topics);
+}
+
+/**
+ * Whether a subscriber allowed private events on `privateSelectors` may READ `event`, whatever its
+ * topics: a public event, or a private one its rights grant; never a control record. This is what
+ * makes a held id a resume point (`Visible`): a resume may start from any event the subscriber
+ * could have been sent, on any topic; what it then replays is still filtered by `receives`.
+ */
+export function mayRead(privateSelectors: readonly TopicSelector[], event: HeraldEvent): boolean {
+  if (isControl(event)) return false;
+  return !event.private || anySelectorGrants(privateSelectors, event.topics);
+}
+
 export type CloseReason = "client-closed" | "slow" | "shutdown" | "expired" | "error";
 
 export interface SubscriberOptions {
@@ -85,8 +110,12 @@ export class Subscriber {
    * rights it opened with (see `openedWith`). Never a control record.
    */
   accepts(event: HeraldEvent): boolean {
-    if (isControl(event) || !anySelectorMatches(this.openedWith.selectors, event.topics)) return false;
-    return !event.private || anySelectorGrants(this.openedWith.private, event.topics);
+    return receives(this.openedWith.selectors, this.openedWith.private, event);
+  }
+
+  /** Whether it may read `event` (`mayRead`, with the rights it opened with): a resume point, whatever the topics. */
+  mayRead(event: HeraldEvent): boolean {
+    return mayRead(this.openedWith.private, event);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import { LEAN_BODY } from "./lean-exchange.ts";
@@ -92,7 +93,9 @@ function tooLarge(maxBytes: number): HeraldError {
 
 /** The media type of a request without parameters, lowercased ("" when absent). */
 export function mediaType(req: IncomingMessage): string {
-  return (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  const value = req.headers["content-type"];
+  if (value === "application/json") return value; // the usual one: nothing to split or lowercase
+  return (value ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
 export function requireJson(req: IncomingMessage): void {
@@ -113,14 +116,18 @@ export function requireJson(req: IncomingMessage): void {
 export const MAX_JSON_DEPTH = 512;
 
 /**
- * Parses JSON text; a syntax error becomes `bad_request` naming what the parser saw, and so does
- * nesting deeper than MAX_JSON_DEPTH (checked on the bytes, before parsing).
+ * Parses JSON text; a syntax error becomes `bad_request` naming what the parser saw, and so do
+ * bytes that are not UTF-8 (never replaced by U+FFFD in silence) and nesting deeper than
+ * MAX_JSON_DEPTH (checked on the bytes, before parsing).
  */
 export function parseJson(body: Buffer): unknown {
   if (body.length > MAX_JSON_DEPTH && nestedTooDeep(body, MAX_JSON_DEPTH)) {
     throw badRequest(
       `request body is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects); flatten it, or send the value as a JSON string`,
     );
+  }
+  if (!isUtf8(body)) {
+    throw badRequest("request body is not valid UTF-8: send JSON text encoded as UTF-8 (RFC 8259)");
   }
   const text = body.toString("utf8");
   if (text.trim() === "") throw badRequest("request body is empty; send a JSON document");

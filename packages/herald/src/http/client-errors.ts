@@ -1,12 +1,14 @@
-import { ServerResponse } from "node:http";
+import { maxHeaderSize, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import type { HeraldErrorCode } from "../core/errors.ts";
 
 /**
  * node:http's 'clientError': bytes that are no valid request (400), headers too large (431), a
  * request not received within HERALD_HEADERS_TIMEOUT / HERALD_REQUEST_TIMEOUT (408, also for a
  * connection that never sent a byte).
  *
- * - No response in flight on the connection: the status is written, then the socket is closed
+ * - No response in flight on the connection: the status is written with Herald's JSON error (a
+ *   code, and a message saying what was wrong and what to do), then the socket is closed
  *   once it is flushed. Closed, not only ended: a client that never closes its side (never answers
  *   our FIN) would otherwise hold a file descriptor for ever.
  * - A response in flight whose request was received whole (an event stream, or a request being
@@ -27,13 +29,46 @@ export function onClientError(error: NodeJS.ErrnoException, socket: Duplex): voi
     socket.destroy();
     return;
   }
-  const status =
-    error.code === "HPE_HEADER_OVERFLOW"
-      ? "431 Request Header Fields Too Large"
-      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? "408 Request Timeout"
-        : "400 Bad Request";
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+  const { status, code, message } = refusalOf(error);
+  const body = JSON.stringify({ error: code, message });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
+
+/** The status line, code and message (what is wrong, what to do) of a 'clientError'. */
+function refusalOf(error: NodeJS.ErrnoException): { status: string; code: HeraldErrorCode; message: string } {
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    return {
+      status: "431 Request Header Fields Too Large",
+      code: "headers_too_large",
+      message: `the request headers are over ${maxHeaderSize} bytes (node's --max-http-header-size): send fewer or shorter headers (large cookies, long tokens)`,
+    };
+  }
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return {
+      status: "408 Request Timeout",
+      code: "request_timeout",
+      message:
+        "the request did not arrive in time (its headers within HERALD_HEADERS_TIMEOUT, the whole request within HERALD_REQUEST_TIMEOUT): send each request whole once the connection is open; the connection is closed",
+    };
+  }
+  if (error.code === "HPE_INVALID_EOF_STATE") {
+    return {
+      status: "400 Bad Request",
+      code: "bad_request",
+      message:
+        "the client closed its side of the connection before its request was complete: send the whole request (headers, and the body Content-Length announces) before closing",
+    };
+  }
+  const reason = (error as { reason?: unknown }).reason;
+  return {
+    status: "400 Bad Request",
+    code: "bad_request",
+    message: `the bytes received are not an HTTP/1.1 request${typeof reason === "string" && reason !== "" ? ` (${reason})` : ""}: send a request line "<METHOD> <path> HTTP/1.1", then "Name: value" header lines ending in CRLF, with Content-Length or Transfer-Encoding (not both) for a body; the connection is closed`,
+  };
 }
 
 /** The connection closes once `res` has ended (node:http's own "last response" flag). */

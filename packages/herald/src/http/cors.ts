@@ -30,7 +30,10 @@ export class Cors {
     } else {
       return false;
     }
-    res.setHeader("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate, Last-Event-ID");
+    res.setHeader(
+      "Access-Control-Expose-Headers",
+      "Retry-After, WWW-Authenticate, Last-Event-ID, Mercure-Last-Event-ID",
+    );
     return true;
   }
 

@@ -8,7 +8,11 @@ import { HeraldError } from "../core/errors.ts";
  */
 export class InFlight {
   private stopping = false;
-  private readonly work = new Set<Promise<void>>();
+  /** Work `track`ed and not settled yet. A count, not a set of promises: `track` is on the publish hot path. */
+  private active = 0;
+  /** `stop`'s wait for `active` to reach 0. */
+  private drained: Promise<void> | undefined;
+  private resolveDrained: (() => void) | undefined;
 
   get isStopping(): boolean {
     return this.stopping;
@@ -27,19 +31,28 @@ export class InFlight {
   readonly track = (work: () => Promise<void>): Promise<void> => {
     this.refuseWhenStopping();
     const promise = work();
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.work.add(settled);
-    void settled.finally(() => this.work.delete(settled));
+    this.active++;
+    // one reaction, shared by every request: no closure, no promise of its own to wait on
+    promise.then(this.settled, this.settled);
     return promise;
+  };
+
+  private readonly settled = (): void => {
+    if (--this.active === 0 && this.resolveDrained !== undefined) this.resolveDrained();
   };
 
   /** Refuses new work from now on; resolves once the work in flight settled, or after `timeoutMs`. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([Promise.all(this.work), deadline]);
+    if (this.active === 0) return;
+    this.drained ??= new Promise<void>((resolve) => {
+      this.resolveDrained = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs).unref();
+    });
+    await Promise.race([this.drained, deadline]);
+    clearTimeout(timer);
   }
 }

@@ -61,7 +61,7 @@ export function readLeanHead(
     for (const line of lines.keys()) if (line.startsWith(start)) return "more";
     return "node";
   }
-  const request = lines.get(buf.toString("latin1", 0, lineEnd));
+  const request = requestLine(buf, lineEnd, lines);
   if (request === undefined) return "node";
   const end = buf.indexOf(HEAD_END, lineEnd);
   if (end === -1) {
@@ -96,10 +96,22 @@ export function readLeanHead(
       j++;
       if (c !== 32 && c !== 9) valueEnd = j;
     }
-    let name = buf.toString("latin1", nameStart, nameEnd);
-    if (upper) name = name.toLowerCase();
+    let name = knownName(buf, nameStart, nameEnd);
+    let value: string | undefined;
+    if (name === undefined) {
+      name = buf.toString("latin1", nameStart, nameEnd);
+      if (upper) name = name.toLowerCase();
+    } else if (REPEATED.has(name)) {
+      // the same value as the last request's (Host, Content-Type, ...): that string again
+      value = lastValues.get(name);
+      if (value !== undefined && !sameLatin1(buf, valueStart, valueEnd, value)) value = undefined;
+    }
     if (Object.hasOwn(headers, name) || REFUSED.has(name)) return "node";
-    headers[name] = buf.toString("latin1", valueStart, valueEnd);
+    if (value === undefined) {
+      value = buf.toString("latin1", valueStart, valueEnd);
+      if (REPEATED.has(name)) lastValues.set(name, value);
+    }
+    headers[name] = value;
     i = j;
   }
   if (buf[end + 1] !== 10) return "node";
@@ -117,4 +129,64 @@ export function readLeanHead(
     bodyLength,
     close: connection === "close",
   };
+}
+
+/** The accepted request line `buf[0, end)` is, compared byte by byte (no string made per request). */
+function requestLine(
+  buf: Buffer,
+  end: number,
+  lines: ReadonlyMap<string, { method: string; target: string }>,
+): { method: string; target: string } | undefined {
+  for (const [line, request] of lines) {
+    if (line.length !== end) continue;
+    let i = 0;
+    while (i < end && buf[i] === line.charCodeAt(i)) i++;
+    if (i === end) return request;
+  }
+  return undefined;
+}
+
+/** Header names most requests carry, lowercased, by length: found without a string made per request. */
+const KNOWN_NAMES = new Map<number, string[]>();
+for (const name of [
+  "host",
+  "content-type",
+  "content-length",
+  "connection",
+  "authorization",
+  "user-agent",
+  "accept",
+  "origin",
+]) {
+  KNOWN_NAMES.set(name.length, [...(KNOWN_NAMES.get(name.length) ?? []), name]);
+}
+
+/**
+ * The lowercased name at `buf[start, end)` when it is one of KNOWN_NAMES in any case, else
+ * undefined. The bytes are tokens (checked before): for letters and `-`, `byte | 0x20` folds case
+ * and matches nothing else.
+ */
+function knownName(buf: Buffer, start: number, end: number): string | undefined {
+  const names = KNOWN_NAMES.get(end - start);
+  if (names === undefined) return undefined;
+  for (const name of names) {
+    let i = 0;
+    while (start + i < end && ((buf[start + i] as number) | 0x20) === name.charCodeAt(i)) i++;
+    if (start + i === end) return name;
+  }
+  return undefined;
+}
+
+/**
+ * The last value read of a few headers whose value repeats from request to request, to be given
+ * again when the bytes are the same. Never a credential (Authorization is not cached: comparing
+ * a secret byte by byte against another client's would leak it through timing).
+ */
+const lastValues = new Map<string, string>();
+const REPEATED = new Set(["host", "content-type", "content-length"]);
+
+function sameLatin1(buf: Buffer, start: number, end: number, text: string): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) if (buf[start + i] !== text.charCodeAt(i)) return false;
+  return true;
 }

@@ -19,9 +19,22 @@ export interface ServeOptions {
  * 405); an unexpected one is logged and answered 500 without its details. Handlers that answer
  * errors in their own format (Mercure, the seed) catch them first.
  */
-export function serve(options: ServeOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function serve(
+  options: ServeOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined {
   const { router, corsOf, log } = options;
-  return async (req, res) => {
+  const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    const herald = toHeraldError(error);
+    if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
+    const headers: Record<string, string> = {};
+    if (herald.code === "method_not_allowed") {
+      headers.Allow = router.allowed(parseTarget(req.url).pathname) ?? "";
+    }
+    sendError(res, herald, headers);
+  };
+  // not an async function: a handler that answered synchronously costs no promise, and one that
+  // returns a promise costs one reaction (this is the publish hot path)
+  return (req, res) => {
     try {
       const url = parseTarget(req.url);
       const cors = corsOf(url.pathname);
@@ -29,18 +42,15 @@ export function serve(options: ServeOptions): (req: IncomingMessage, res: Server
         const allowed = router.allowed(url.pathname);
         if (allowed === undefined) throw new HeraldError("not_found", `no route ${url.pathname}`);
         cors.preflight(req, res, allowed);
-        return;
+        return undefined;
       }
       cors.apply(req, res);
-      await router.find(req.method ?? "GET", url.pathname)(req, res, url);
+      const done = router.find(req.method ?? "GET", url.pathname)(req, res, url);
+      if (done === undefined) return undefined;
+      return done.then(undefined, (error: unknown) => fail(req, res, error));
     } catch (error) {
-      const herald = toHeraldError(error);
-      if (herald.code === "internal") log.error({ err: error, url: req.url }, "request failed");
-      const headers: Record<string, string> = {};
-      if (herald.code === "method_not_allowed") {
-        headers.Allow = router.allowed(parseTarget(req.url).pathname) ?? "";
-      }
-      sendError(res, herald, headers);
+      fail(req, res, error);
+      return undefined;
     }
   };
 }

@@ -1,9 +1,25 @@
-import { JwtVerifier, keyLike, loadKey, publicKeyAlgorithm, type VerificationKey } from "../auth/index.ts";
+import {
+  JWKS_ALGORITHMS,
+  JwtVerifier,
+  keyLike,
+  loadKey,
+  pemOfDer,
+  publicKeyAlgorithm,
+  type VerificationKey,
+} from "../auth/index.ts";
 import type { HeraldConfig } from "../config/settings.ts";
 import { jwksIssuers, type TrustedIssuer } from "./v1/tokens.ts";
 
-/** The algorithms Mercure keys may use here (Mercure's `*_jwt_alg` values that jose verifies). */
-export const MERCURE_ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "ES256", "ES384", "ES512"];
+/**
+ * The algorithms Mercure keys may use here: the Mercure hub's (`*_jwt_alg`; the spec's allowlist
+ * "SHOULD include at minimum EdDSA, ES256, and RS256"). Names are matched in any case.
+ */
+export const MERCURE_ALGORITHMS = ["HS256", "HS384", "HS512", ...JWKS_ALGORITHMS];
+
+/** The algorithms a public key of each type verifies (keyed by `publicKeyAlgorithm`'s answer). */
+const KEY_ALGORITHMS: Record<string, readonly string[]> = {
+  RS256: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
+};
 
 /** The settings Mercure's keys are read from. */
 export type MercureKeySettings = Pick<
@@ -43,7 +59,7 @@ function mercureKeys(config: MercureKeySettings): { publisher?: MercureKey; subs
     return {
       key: key !== "" ? key : config.mercureJwtKey,
       keySetting: key !== "" ? `MERCURE_${role}_JWT_KEY` : "MERCURE_JWT_KEY",
-      alg: (alg !== "" ? alg : config.mercureJwtAlg).toUpperCase(),
+      alg: canonicalAlgorithm(alg !== "" ? alg : config.mercureJwtAlg),
       algSetting: alg !== "" ? `MERCURE_${role}_JWT_ALG` : "MERCURE_JWT_ALG",
     };
   };
@@ -118,6 +134,11 @@ export function checkAuthorizationServers(
   }
 }
 
+/** `alg` spelled as in MERCURE_ALGORITHMS when it is one of them (in any case), else upper-cased. */
+function canonicalAlgorithm(alg: string): string {
+  return MERCURE_ALGORITHMS.find((known) => known.toLowerCase() === alg.toLowerCase()) ?? alg.toUpperCase();
+}
+
 /** Returns the algorithm the key verifies (its PEM form for an asymmetric one). */
 function checkKey({ key, keySetting, alg, algSetting }: MercureKey): string | undefined {
   if (!MERCURE_ALGORITHMS.includes(alg)) {
@@ -128,17 +149,17 @@ function checkKey({ key, keySetting, alg, algSetting }: MercureKey): string | un
   if (alg.startsWith("HS")) {
     const notSecret = keyLike(key);
     if (notSecret === undefined) return undefined;
-    const fits = /\((RS256|ES256|ES384|ES512)\)$/.exec(notSecret)?.[1];
+    const fits = /\((RS256|ES256|ES384|ES512|EdDSA)\)$/.exec(notSecret)?.[1];
     throw new Error(
       `${keySetting} is ${notSecret}, but its algorithm is ${alg} (${algSetting}, HS256 by default): an HMAC key is a shared secret, and a public key is no secret (anyone could sign tokens with it). ${
         fits !== undefined
           ? `Set ${algSetting}=${fits} to verify tokens with this key`
-          : "Give a PEM public key with RS256 or ES256"
+          : "Give a PEM public key with RS256, ES256 or EdDSA"
       }, or set ${keySetting} to a secret`,
     );
   }
-  // Environment variables often carry PEM blocks with literal "\n".
-  const pem = key.includes("-----BEGIN") ? key.replace(/\\n/g, "\n") : key;
+  // Environment variables often carry PEM blocks with literal "\n", or the PEM body alone.
+  const pem = key.includes("-----BEGIN") ? key.replace(/\\n/g, "\n") : pemOfDer(key);
   let fits: string;
   try {
     fits = publicKeyAlgorithm(pem.trim());
@@ -147,7 +168,7 @@ function checkKey({ key, keySetting, alg, algSetting }: MercureKey): string | un
       `${keySetting}: ${(error as Error).message} (its algorithm is ${alg}, ${algSetting}); or set ${algSetting} to HS256 to use the text as a shared secret`,
     );
   }
-  if (fits !== alg) {
+  if (fits !== alg && !KEY_ALGORITHMS[fits]?.includes(alg)) {
     throw new Error(
       `${keySetting}: this is a ${fits} public key; it cannot verify ${alg} tokens (${algSetting}): set ${algSetting}=${fits}, or give a key for ${alg}`,
     );
@@ -181,5 +202,5 @@ async function verificationKey(key: MercureKey): Promise<VerificationKey> {
       description: `${key.alg} secret`,
     };
   }
-  return loadKey({ kind: "pem", pem });
+  return loadKey({ kind: "pem", pem, alg: key.alg });
 }

@@ -1,9 +1,11 @@
+import { isUtf8 } from "node:buffer";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { refuseReservedTopics } from "../api/reserved-topics.ts";
+import { refuseReservedType } from "../api/reserved-types.ts";
 import { AuthError } from "../core/auth.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
-import type { PublishInput } from "../core/event.ts";
+import { DEFAULT_PUBLISH_LIMITS, type PublishInput } from "../core/event.ts";
 import { anySelectorMatches, type TopicSelector } from "../core/topic.ts";
 import { mediaType, readBody } from "../http/body.ts";
 import type { MercureContext } from "./context.ts";
@@ -22,15 +24,16 @@ const FORM = "application/x-www-form-urlencoded";
  * A reused id (spec, "Reconciliation"): the update is stored and dispatched like any other,
  * whoever used the id before, even when it is the same update again (each Mercure publish has a
  * scope of its own, so Herald's safe-retry rule of its own API never applies). A `Last-Event-ID`
- * carried by several held updates resolves to the earliest of them the subscriber may receive
- * (`Bus.replay`).
+ * carried by several held updates resolves to the earliest of them the subscriber may read, on
+ * any topic (`Bus.replay`).
  *
  * Token: a 1.0 access token (its `publish` authorization details) or, in compatibility mode, a
  * 0.x one (`mercure.publish`). Refusals: 401 no/bad token; 403 `insufficient_scope`, a topic the
  * token may not publish to (every topic of the update must be allowed); 400 a malformed field,
  * a topic `*`, a `type` `mercure`, an `id` `earliest` or starting with `#`, a control or format
  * character in `id` or `type`, a topic in the hub's reserved `/.well-known/mercure` namespace (403
- * with a 0.x token, as before); 415 another Content-Type; 413 data over HERALD_MAX_EVENT_SIZE; 429
+ * with a 0.x token, as before); 415 another Content-Type; 413 data over HERALD_MAX_EVENT_SIZE,
+ * more topic fields than HERALD_MAX_TOPICS, a topic, id or type over its length limit; 429
  * over the publish rate (HERALD_PUBLISH_RATE, per token).
  */
 export async function handleMercurePublish(
@@ -50,11 +53,39 @@ export async function handleMercurePublish(
       `Content-Type ${type === "" ? "is missing" : `"${type}" is not accepted`}; a Mercure update is sent as ${FORM}`,
     );
   }
-  const form = new URLSearchParams((await readBody(req, ctx.options.maxBodyBytes)).toString("utf8"));
+  const form = new URLSearchParams(formText(await readBody(req, ctx.options.maxBodyBytes)));
   const input = parseMercureForm(form, modern);
+  refuseOverLimits(input, ctx.options);
   authorizeTopics(claims.publish, input.topics, modern);
   const [result] = await ctx.hub.publish([{ ...input, scope: ownScope() }]);
   sendText(res, 200, result!.id);
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+/** A run of percent escapes: the bytes of one or more characters. */
+const ESCAPES = /(?:%[0-9a-fA-F]{2})+/g;
+
+/**
+ * The form's text, refused (400) when its bytes, or the bytes its percent escapes stand for, are
+ * not UTF-8: the spec wants every field UTF-8, and URLSearchParams would put U+FFFD in silence.
+ */
+function formText(body: Buffer): string {
+  const notUtf8 = () =>
+    badRequest(
+      "the form is not valid UTF-8 (its bytes, or a percent escape such as %ED%A0%80 or %FF): encode every field as UTF-8",
+    );
+  if (!isUtf8(body)) throw notUtf8();
+  const text = body.toString("utf8");
+  for (const [run] of text.matchAll(ESCAPES)) {
+    const bytes = new Uint8Array(run.length / 3);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(run.slice(3 * i + 1, 3 * i + 3), 16);
+    try {
+      strictUtf8.decode(bytes);
+    } catch {
+      throw notUtf8();
+    }
+  }
+  return text;
 }
 
 /** A scope no other publish has: Mercure updates are never taken for retries (see above). */
@@ -85,9 +116,7 @@ export function parseMercureForm(form: URLSearchParams, modern = true): PublishI
     throw badRequest('"id" must not start with "#": such ids are reserved for the hub; choose another');
   }
   const type = nonEmpty(form.get("type"));
-  if (type === "mercure") {
-    throw badRequest('"type" must not be "mercure": it is reserved for the events the hub makes itself');
-  }
+  refuseReservedType(type, "type");
   for (const [name, value] of [
     ["id", id],
     ["type", type],
@@ -112,6 +141,37 @@ export function parseMercureForm(form: URLSearchParams, modern = true): PublishI
     type,
     retry,
   };
+}
+
+/**
+ * Spec "Publication": requests over the hub's maximums on the number of topic fields and the
+ * length of fields "MUST be rejected with a 413" (Herald's own API answers 400 for the same
+ * limits, core/event.ts). The body's size is checked while it is read (413 too).
+ */
+function refuseOverLimits(input: PublishInput, options: MercureContext["options"]): void {
+  const tooLarge = (why: string) => new HeraldError("payload_too_large", why);
+  if (input.topics.length > options.maxTopics) {
+    throw tooLarge(
+      `an update may have at most ${options.maxTopics} topic fields, got ${input.topics.length} (the limit is HERALD_MAX_TOPICS)`,
+    );
+  }
+  for (const topic of input.topics) {
+    if (topic.length > options.maxTopicLength) {
+      throw tooLarge(
+        `a topic is ${topic.length} characters long; the limit is ${options.maxTopicLength} (HERALD_MAX_TOPIC_LENGTH)`,
+      );
+    }
+  }
+  for (const [name, value] of [
+    ["id", input.id],
+    ["type", input.type],
+  ] as const) {
+    if (value !== undefined && value.length > DEFAULT_PUBLISH_LIMITS.maxIdLength) {
+      throw tooLarge(
+        `"${name}" is ${value.length} characters long; the limit is ${DEFAULT_PUBLISH_LIMITS.maxIdLength}`,
+      );
+    }
+  }
 }
 
 /** Mercure: the publisher must be allowed EVERY topic of the update (else nothing is published). */

@@ -9,7 +9,12 @@ import {
   TemplateError,
   TemplateTooComplex,
 } from "./uri-template.ts";
-import { compileUrlPattern, UrlPatternError, UrlPatternTooComplex } from "./v1/urlpattern.ts";
+import {
+  compileUrlPattern,
+  URL_PATTERN_CHECK_COST,
+  UrlPatternError,
+  UrlPatternTooComplex,
+} from "./v1/urlpattern.ts";
 
 /**
  * A Mercure 1.0 `urlpattern` matcher of a subscriber (`match_urlpattern=`), with the hub URL its
@@ -363,7 +368,22 @@ export class MercureSelectors {
     };
     try {
       const compiled = compileUrlPattern(matcher.pattern, matcher.base, limits);
-      const selector: TopicSelector = { kind: "match", source: matcher.pattern, test: compiled.test };
+      // the answer for the last topic asked is remembered, as for templates (below)
+      let last: string | undefined;
+      let answer = false;
+      const test = (topic: string): boolean => {
+        if (topic !== last) {
+          answer = compiled.test(topic);
+          last = topic;
+        }
+        return answer;
+      };
+      const selector: TopicSelector = {
+        kind: "match",
+        source: matcher.pattern,
+        test,
+        cost: URL_PATTERN_CHECK_COST,
+      };
       return { text: key, selector, bytes: compiled.bytes + ENTRY_OVERHEAD, complete: subscriber, refs: 0 };
     } catch (error) {
       if (!subscriber || !(error instanceof UrlPatternError)) throw error;

@@ -1,11 +1,29 @@
 import type { Change, WireCounts } from "./counts.ts";
 
-/** What nodes tell each other about presence (JSON). `seq` numbers one node's messages. */
+/**
+ * What every snapshot and delta says of its sender. `seq` numbers one node's messages; `warm`: the
+ * sender is past its warm-up (it may lead); `leads`: it leads (it announces the cluster's
+ * transitions); `warmFor`: ms since it got past its warm-up (0 while warming up). Absent (an older
+ * node): warm, not leading, 0.
+ */
+interface Sender {
+  node: string;
+  seq: number;
+  ttlMs: number;
+  warm?: boolean;
+  leads?: boolean;
+  warmFor?: number;
+}
+
+/** What nodes tell each other about presence (JSON). */
 export type PresenceMessage =
-  /** All of a node's presence (every heartbeat): replaces what was known of it. */
-  | { kind: "snapshot"; node: string; seq: number; ttlMs: number; counts: WireCounts }
+  /**
+   * All of a node's presence (every heartbeat, and in answer to a node not heard before):
+   * replaces what was known of it.
+   */
+  | (Sender & { kind: "snapshot"; counts: WireCounts })
   /** What changed on a node since its previous message. */
-  | { kind: "delta"; node: string; seq: number; ttlMs: number; changes: Change[] }
+  | (Sender & { kind: "delta"; changes: Change[] })
   /** A node stops (graceful shutdown): forget it now rather than at its TTL. */
   | { kind: "bye"; node: string };
 
@@ -23,6 +41,14 @@ export type PresenceMessage =
  *   (counts.ts `fromWire`). Only Herald nodes may reach the broker (same trust as the event log).
  */
 export interface PresenceChannel {
+  /**
+   * False while this node cannot hear the others (its connection to the broker is down). Then it
+   * forgets no peer (their silence says nothing) and does not lead; once it hears again, each peer
+   * it knew gets a fresh TTL (its next snapshot is at most a heartbeat away). So an outage of the
+   * broker alone announces nothing: no leave and `topic.vacated`, then join and `topic.occupied`
+   * again, for subscribers that never left. Absent: always hearing (IPC, one process).
+   */
+  readonly hearing?: boolean;
   start(listener: (message: PresenceMessage) => void): Promise<void>;
   send(message: PresenceMessage): void;
   close(): Promise<void>;
@@ -37,6 +63,12 @@ export interface PresenceChannel {
  */
 export interface Leadership {
   claim(node: string, ttlMs: number): Promise<boolean>;
+  /**
+   * True when `claim` answers from what this node heard (no I/O, no lock: RabbitMQ's lowest id):
+   * it is asked again before each announcement, so a node stops announcing as soon as it hears
+   * of a node that leads in its place.
+   */
+  readonly fromView?: boolean;
   /** Gives the lead up (graceful stop), so another node takes it at once. */
   release(node: string): Promise<void>;
 }

@@ -47,8 +47,13 @@ export interface PresenceOptions {
 
 /** Presence entries of a node are forgotten this many heartbeats after its last message. */
 export const TTL_HEARTBEATS = 3;
-/** A node of a cluster may lead only this many heartbeats after it started (it heard every snapshot). */
+/**
+ * A node of a cluster may lead only after a warm-up: this many heartbeats after it started, at most
+ * WARM_UP_MAX_MS. Every live node answers a node it has not heard with its snapshot at once, so by
+ * then this node has heard them all.
+ */
 export const WARM_UP_HEARTBEATS = 2;
+export const WARM_UP_MAX_MS = 2000;
 
 /**
  * Presence of one node in its cluster (docs/presence.md): counts its streams on watched topics,
@@ -75,19 +80,51 @@ export class Presence implements SubscriberPresence {
   private claimed = false;
   /** Announcements in order, each after the lease check before it. */
   private announcing: Promise<void> = Promise.resolve();
-  private readonly startedAt = performance.now();
+  /** Past the warm-up (at once for a node alone): it may lead, and its transitions are announced. */
+  private warm: boolean;
+  /**
+   * What this node counts during its warm-up was announced by another node (or lost in a leader
+   * handover): a leading peer was heard, or a peer that was warm before this warm-up began. Then
+   * its warm-up's transitions are dropped.
+   */
+  private announcedElsewhere = false;
+  /** When this warm-up began, and when the last one ended (monotonic ms). */
+  private warmUpFrom = 0;
+  private warmSince = 0;
+  private readonly warmUpMs: number;
+  private warmUpTimer: NodeJS.Timeout | undefined;
+  /** When the last heartbeat ran (monotonic ms): a late one means this node was paused. */
+  private lastBeat = 0;
+  /** The channel said it could not hear the others at a heartbeat since it last could. */
+  private deaf = false;
   private closed = false;
 
   constructor(private readonly options: PresenceOptions) {
     this.ttlMs = TTL_HEARTBEATS * options.heartbeatMs;
+    this.warm = !options.warmUp;
+    this.warmUpMs = Math.min(WARM_UP_HEARTBEATS * options.heartbeatMs, WARM_UP_MAX_MS);
   }
 
   async start(): Promise<void> {
     await this.options.channel.start((message) => this.receive(message));
     this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
     this.timer.unref();
+    if (!this.warm) this.warmUp();
+    this.lastBeat = performance.now();
     this.sendSnapshot();
     await this.heartbeat();
+  }
+
+  /** (Re)starts the warm-up: no lead, no announcement until `endWarmUp`. */
+  private warmUp(): void {
+    this.warm = false;
+    this.announcedElsewhere = false;
+    this.warmUpFrom = performance.now();
+    this.leaseUntil = 0;
+    this.claimed = false;
+    clearTimeout(this.warmUpTimer);
+    this.warmUpTimer = setTimeout(() => void this.endWarmUp(), this.warmUpMs);
+    this.warmUpTimer.unref();
   }
 
   /** Is presence on for `topic`? Exact names only (a `$presence/` topic never is). */
@@ -131,6 +168,7 @@ export class Presence implements SubscriberPresence {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.warmUpTimer);
     this.options.channel.send({ kind: "bye", node: this.node });
     await this.options.leadership.release(this.node).catch(() => {});
     await this.options.channel.close();
@@ -152,8 +190,34 @@ export class Presence implements SubscriberPresence {
   private receive(message: PresenceMessage): void {
     if (this.closed || message?.node === this.node) return;
     this.counters.messagesReceived++;
+    if (!this.warm && message.kind !== "bye") {
+      const elder = Number(message.warmFor) > performance.now() - this.warmUpFrom;
+      if (message.leads === true || elder) this.announcedElsewhere = true;
+    }
+    const stranger = message.kind === "snapshot" && !this.table.knows(message.node);
     this.table.receive(message, performance.now());
+    if (stranger) this.sendSnapshot(); // a node just started (or came back): it hears this one now
     this.schedule();
+  }
+
+  /**
+   * The end of the warm-up. The transitions counted meanwhile (a stream that came while no node
+   * led: a cluster that just started) are announced by this node if it leads now, unless they
+   * were announced elsewhere (`announcedElsewhere`): then they are dropped (at most once).
+   */
+  private async endWarmUp(): Promise<void> {
+    if (this.closed) return;
+    // paused during the warm-up (SIGSTOP): the others have not been heard since; start over
+    if (performance.now() - this.lastBeat > this.ttlMs) {
+      this.warmUp();
+      return;
+    }
+    await this.claim(true); // meanwhile the transitions still wait
+    this.warm = true;
+    this.warmSince = performance.now();
+    if (this.announcedElsewhere) this.table.transitions();
+    this.sendSnapshot(); // the others learn at once that this node may lead
+    this.announce();
   }
 
   /** At the end of this turn: one delta with the turn's changes, then the transitions. */
@@ -168,11 +232,38 @@ export class Presence implements SubscriberPresence {
     });
   }
 
+  /**
+   * Every heartbeat: the snapshot, then the peers not heard within their TTL are forgotten before
+   * asking who leads (a dead leader must not be the answer: its transitions are the ones to
+   * announce). A heartbeat that comes more than 2 heartbeats after the last one finds the others'
+   * messages still unread (this node was blocked): it forgets nobody; nor while the channel cannot
+   * hear (`PresenceChannel.hearing`). One that comes more than a
+   * TTL late means this node was paused (SIGSTOP) long enough for the others to forget it: its view
+   * is stale, so it warms up again (a warm-up under way starts over; its timer, due on resume, checks
+   * the same gap first, so a resumed node never tells the others it may lead before hearing them). It leads, and announces, only once it has heard them, and
+   * drops what changed meanwhile when another node led (that one announced it).
+   */
   private async heartbeat(): Promise<void> {
     if (this.closed) return;
+    const now = performance.now();
+    const gap = now - this.lastBeat;
+    this.lastBeat = now;
+    if (gap > this.ttlMs && this.options.warmUp) {
+      this.warmUp(); // a warm-up under way starts over too: the pause was no warm-up
+      this.sendSnapshot(); // not warm: the others do not wait for this node to lead
+      return;
+    }
     this.sendSnapshot();
+    // deaf (the broker is out of reach): the others' silence says nothing; heard again: fresh TTLs
+    const hearing = this.options.channel.hearing !== false;
+    if (!hearing) this.deaf = true;
+    else if (this.deaf) {
+      this.deaf = false;
+      this.table.extend(now);
+    }
+    // late: the others' messages of the last heartbeats may still be unread; forget them next time
+    if (gap <= 2 * this.options.heartbeatMs && hearing) this.counters.expired += this.table.expire(now);
     await this.claim();
-    this.counters.expired += this.table.expire(performance.now());
     this.announce();
   }
 
@@ -181,9 +272,14 @@ export class Presence implements SubscriberPresence {
    * 1.5 (timer jitter). A node in a cluster first warms up (WARM_UP_HEARTBEATS): it leads only once
    * it has heard every live node's snapshot.
    */
-  private async claim(): Promise<void> {
-    const { heartbeatMs, leadership, warmUp } = this.options;
-    if (warmUp && performance.now() - this.startedAt < WARM_UP_HEARTBEATS * heartbeatMs) return;
+  private async claim(warming = false): Promise<void> {
+    const { heartbeatMs, leadership } = this.options;
+    if (!this.warm && !warming) return;
+    if (this.options.channel.hearing === false) {
+      this.claimed = false; // a node that cannot hear the others never leads
+      this.leaseUntil = 0;
+      return;
+    }
     const asked = performance.now();
     this.claimed = await leadership.claim(this.node, 2 * heartbeatMs).catch(() => false);
     this.leaseUntil = this.claimed ? asked + 1.5 * heartbeatMs : 0;
@@ -194,13 +290,25 @@ export class Presence implements SubscriberPresence {
     if (this.changes.length === 0) return;
     const changes = this.changes;
     this.changes = [];
-    this.send({ kind: "delta", node: this.node, seq: ++this.seq, ttlMs: this.ttlMs, changes });
+    const { node, ttlMs, warm, leading: leads } = this;
+    const warmFor = warm ? Math.round(performance.now() - this.warmSince) : 0;
+    this.send({ kind: "delta", node, seq: ++this.seq, ttlMs, warm, leads, warmFor, changes });
   }
 
   private sendSnapshot(): void {
     this.changes = []; // the snapshot holds them
-    const counts = toWire(this.table.local);
-    this.send({ kind: "snapshot", node: this.node, seq: ++this.seq, ttlMs: this.ttlMs, counts });
+    const { node, ttlMs, warm, leading: leads } = this;
+    const warmFor = warm ? Math.round(performance.now() - this.warmSince) : 0;
+    this.send({
+      kind: "snapshot",
+      node,
+      seq: ++this.seq,
+      ttlMs,
+      warm,
+      leads,
+      warmFor,
+      counts: toWire(this.table.local),
+    });
   }
 
   private send(message: PresenceMessage): void {
@@ -211,13 +319,17 @@ export class Presence implements SubscriberPresence {
   /**
    * Announces the transitions since the last call when this node leads. A lease that lapsed on
    * a late timer is renewed first (when the last claim succeeded); a lead lost meanwhile (this
-   * node was paused, another took over) announces nothing.
+   * node was paused, another took over) announces nothing; a lead decided from this node's view
+   * (`Leadership.fromView`) is asked again each time. During the warm-up they wait (see
+   * `endWarmUp`).
    */
   private announce(): void {
+    if (!this.warm) return;
     const transitions = this.table.transitions();
     if (transitions.length === 0 || (!this.leading && !this.claimed)) return;
     this.announcing = this.announcing.then(async () => {
-      if (!this.leading && this.claimed && !this.closed) await this.claim();
+      const recheck = this.options.leadership.fromView === true || (!this.leading && this.claimed);
+      if (recheck && !this.closed) await this.claim();
       if (this.leading) this.emit(transitions);
     });
   }

@@ -5,6 +5,7 @@ import { type PublishLimits, validateTopic } from "../core/event.ts";
 import { anySelectorMatches, selectorGrants, type TopicSelector } from "../core/topic.ts";
 import { sendJson } from "../http/errors.ts";
 import type { Handler } from "../http/router.ts";
+import { queryValues } from "../http/sse/request.ts";
 import type { Presence } from "./presence.ts";
 
 export interface PresenceRouteOptions {
@@ -34,7 +35,7 @@ export interface PresenceRouteOptions {
  */
 export function presenceRoute(options: PresenceRouteOptions): Handler {
   return async (req, res, url) => {
-    const topics = url.searchParams.getAll("topic");
+    const topics = queryValues(url, "topic");
     if (topics.length === 0 || topics[0] === "") {
       throw badRequest("the topic is missing: GET /presence?topic=<name>");
     }

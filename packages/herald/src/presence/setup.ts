@@ -46,7 +46,7 @@ export async function startPresence(
   settings: PresenceSettings,
   hub: Hub,
   log: Log,
-  cluster?: PresenceChannel & Leadership,
+  cluster?: PresenceChannel,
 ): Promise<PresenceMount | undefined> {
   if (settings.presence.length === 0) return undefined;
   const webhooks =
@@ -68,7 +68,7 @@ export async function startPresence(
   let presence: Presence | undefined;
   if (cluster !== undefined) {
     channel = cluster;
-    leadership = cluster;
+    leadership = new LowestNodeLeads(() => presence?.table.warmPeers() ?? []);
   } else if (settings.bus === "memory") {
     const local = new LocalChannel();
     channel = local;
@@ -77,7 +77,7 @@ export async function startPresence(
   } else if (/^amqps?:\/\//.test(settings.bus)) {
     const node = { id: "" };
     channel = new RabbitPresence(settings.bus, node, onError);
-    leadership = new LowestNodeLeads(() => presence?.table.peerNodes() ?? []);
+    leadership = new LowestNodeLeads(() => presence?.table.warmPeers() ?? []);
     presence = build();
     node.id = presence.node;
   } else {

@@ -5,9 +5,13 @@ interface Peer {
   counts: NodeCounts;
   /** Forgotten after this time (ms, the caller's clock): its last message's time + its TTL. */
   until: number;
+  /** Its TTL, as its last message said. */
+  ttlMs: number;
   /** The last message's sequence number; a gap makes the peer wait for its next snapshot. */
   seq: number;
   synced: boolean;
+  /** Past its warm-up, as its last message said: it may lead. */
+  warm: boolean;
 }
 
 /** A change of a topic's cluster-wide presence, as the elected node announces it. */
@@ -53,11 +57,21 @@ export class PresenceTable {
       const counts = fromWire(message.counts);
       for (const topic of peer?.counts.keys() ?? []) this.dirty.add(topic);
       for (const topic of counts.keys()) this.dirty.add(topic);
-      this.peers.set(message.node, { counts, until, seq: message.seq, synced: true });
+      const warm = message.warm !== false;
+      this.peers.set(message.node, {
+        counts,
+        until,
+        ttlMs: message.ttlMs,
+        seq: message.seq,
+        synced: true,
+        warm,
+      });
       return;
     }
     if (peer === undefined) return; // its next snapshot brings it in
     peer.until = until;
+    peer.ttlMs = message.ttlMs;
+    peer.warm = message.warm !== false;
     if (!peer.synced || message.seq !== peer.seq + 1) {
       peer.synced = false;
       return;
@@ -81,9 +95,24 @@ export class PresenceTable {
     return gone;
   }
 
+  /** Every peer's TTL starts again at `now` (this node could not hear them until now). */
+  extend(now: number): void {
+    for (const peer of this.peers.values()) peer.until = Math.max(peer.until, now + peer.ttlMs);
+  }
+
+  /** Was `node` heard from within its TTL? */
+  knows(node: string): boolean {
+    return this.peers.has(node);
+  }
+
   /** The nodes heard from within their TTL (not this one). */
   peerNodes(): IterableIterator<string> {
     return this.peers.keys();
+  }
+
+  /** The peers that may lead: heard within their TTL, past their warm-up. */
+  *warmPeers(): Generator<string> {
+    for (const [node, peer] of this.peers) if (peer.warm) yield node;
   }
 
   /** `topic` over the whole cluster. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type Endpoint, endpointOf } from "../http/url-credentials.ts";
 import type { Identity } from "../presence/presence.ts";
 import type { Transition } from "../presence/table.ts";
 import { type WebhookJob, WebhookQueue } from "./queue.ts";
@@ -22,6 +23,7 @@ interface WebhookEvent {
 }
 
 export interface WebhooksOptions {
+  /** `--webhook-url`, checked at start; its `user:password@` become Basic auth (http/url-credentials.ts). */
   readonly url: string;
   readonly secret: string;
   readonly events: readonly string[];
@@ -42,6 +44,9 @@ export const WEBHOOK_CONCURRENCY = 8;
  * cluster" (herald.ts: connected/disconnected by the node of the stream, occupied/vacated by the
  * leading node).
  */
+/** Least time between two log lines about dropped events (`Webhooks.tellDrops`). */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
 export class Webhooks {
   readonly queue: WebhookQueue<WebhookEvent>;
   private inFlight = 0;
@@ -49,10 +54,16 @@ export class Webhooks {
   private readonly wanted: ReadonlySet<string>;
   private closed = false;
   private readonly aborts = new Set<AbortController>();
+  /** Events dropped (queue full) since the last log line about drops, and when that line was. */
+  private dropsUntold = 0;
+  private dropsToldAt = Number.NEGATIVE_INFINITY;
   /** Told after each call while `drain` waits. */
   private idle: (() => void) | undefined;
 
+  private readonly endpoint: Endpoint;
+
   constructor(private readonly options: WebhooksOptions) {
+    this.endpoint = endpointOf(options.url);
     this.queue = new WebhookQueue({ maxQueued: options.maxQueued, attempts: options.attempts });
     this.wanted = new Set(options.events);
   }
@@ -92,6 +103,7 @@ export class Webhooks {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.tellDrops(undefined);
     if (this.queue.size > 0) {
       this.options.log.warn(
         { waiting: this.queue.size },
@@ -106,10 +118,26 @@ export class Webhooks {
     if (this.closed || !this.wanted.has(event.type)) return;
     const now = Date.now();
     if (!this.queue.push(event.topic, { id: randomUUID(), time: now, ...event }, now)) {
-      this.options.log.warn({ type: event.type, topic: event.topic }, "webhook queue full: event dropped");
+      this.dropsUntold++;
+      if (now - this.dropsToldAt >= DROP_LOG_INTERVAL_MS) this.tellDrops(now);
       return;
     }
     this.pump();
+  }
+
+  /**
+   * Logs the drops not told yet, in one line (`at`: now, and the next line waits
+   * DROP_LOG_INTERVAL_MS; undefined: at the stop). A dead endpoint under connection churn drops an
+   * event per connect: one line each would flood the log.
+   */
+  private tellDrops(at: number | undefined): void {
+    if (this.dropsUntold === 0) return;
+    this.options.log.warn(
+      { dropped: this.dropsUntold, queued: this.queue.size },
+      `webhook queue full (HERALD_WEBHOOK_MAX_QUEUE): events dropped, counted in herald_webhook_dropped_total; at most one such line per ${DROP_LOG_INTERVAL_MS / 1000} s`,
+    );
+    this.dropsUntold = 0;
+    if (at !== undefined) this.dropsToldAt = at;
   }
 
   private pump(): void {
@@ -133,12 +161,14 @@ export class Webhooks {
     let ok = false;
     let why = "";
     try {
-      const response = await fetch(this.options.url, {
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        [SIGNATURE_HEADER]: signature(this.options.secret, body, Math.floor(Date.now() / 1000)),
+      };
+      if (this.endpoint.authorization !== undefined) headers.authorization = this.endpoint.authorization;
+      const response = await fetch(this.endpoint.url, {
         method: "POST",
-        headers: {
-          "content-type": "application/json",
-          [SIGNATURE_HEADER]: signature(this.options.secret, body, Math.floor(Date.now() / 1000)),
-        },
+        headers,
         body,
         signal: abort.signal,
         redirect: "manual",

@@ -1,4 +1,4 @@
-import { bool, duration, list, sameSite, text, url } from "../kinds.ts";
+import { bool, cookieName, duration, list, sameSite, text, url } from "../kinds.ts";
 import type { Settings } from "../setting.ts";
 
 /** Authorization: the key that verifies tokens, anonymous access, private topics, the cookie (docs/auth.md). */
@@ -22,7 +22,7 @@ export const AUTH = {
     env: "HERALD_JWKS_URL",
     kind: url,
     default: "",
-    help: "JWKS URL whose keys verify tokens (cached; an unknown kid fetches it again: key rotation)",
+    help: "JWKS URL whose keys verify tokens (cached; an unknown kid fetches it again: key rotation; user:password@ is sent as Basic auth)",
   },
   jwtIssuer: {
     flag: "jwt-issuer",
@@ -41,21 +41,21 @@ export const AUTH = {
   jwtLeewayMs: {
     flag: "jwt-leeway",
     env: "HERALD_JWT_LEEWAY",
-    kind: duration,
+    kind: duration(1000, "zero"),
     default: "0s",
     help: "clock skew tolerated on exp and nbf",
   },
   jwksCacheMs: {
     flag: "jwks-cache",
     env: "HERALD_JWKS_CACHE",
-    kind: duration,
+    kind: duration(1000, "zero"),
     default: "10m",
     help: "how long fetched JWKS keys are used before fetching the JWKS again",
   },
   jwksCooldownMs: {
     flag: "jwks-cooldown",
     env: "HERALD_JWKS_COOLDOWN",
-    kind: duration,
+    kind: duration(1000, "zero"),
     default: "30s",
     help: "shortest time between two JWKS fetches caused by unknown key ids",
   },
@@ -83,7 +83,7 @@ export const AUTH = {
   authCookie: {
     flag: "auth-cookie",
     env: "HERALD_AUTH_COOKIE",
-    kind: text,
+    kind: cookieName,
     default: "heraldAuthorization",
     help: "name of the cookie holding a subscriber token (set by POST /auth/cookie or by your app)",
   },

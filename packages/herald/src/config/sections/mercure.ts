@@ -1,4 +1,4 @@
-import { bool, count, duration, list, mercureCompat, size, text } from "../kinds.ts";
+import { bool, cookieName, count, duration, list, mercureCompat, origins, size, text } from "../kinds.ts";
 import type { Settings } from "../setting.ts";
 
 /** The Mercure protocol at /.well-known/mercure, with Mercure's names and MERCURE_* variables (docs/mercure.md). */
@@ -15,7 +15,7 @@ export const MERCURE = {
     env: "MERCURE_JWT_ALG",
     kind: text,
     default: "HS256",
-    help: "Mercure: algorithm of MERCURE_JWT_KEY: HS256, HS384, HS512, RS256, ES256, ES384 or ES512",
+    help: "Mercure: algorithm of MERCURE_JWT_KEY: HS256, HS384, HS512 (a secret), RS256, RS384, RS512, PS256, PS384, PS512 (an RSA key), ES256, ES384, ES512 (an EC key) or EdDSA (an Ed25519 key)",
   },
   mercurePublisherJwtKey: {
     flag: "mercure-publisher-jwt-key",
@@ -62,35 +62,35 @@ export const MERCURE = {
   mercureCorsOrigins: {
     flag: "mercure-cors-origins",
     env: "MERCURE_CORS_ORIGINS",
-    kind: list,
+    kind: origins,
     default: "",
     help: "Mercure: CORS origins of /.well-known/mercure (Mercure's cors_origins); empty = HERALD_CORS_ORIGINS",
   },
   mercurePublishOrigins: {
     flag: "mercure-publish-origins",
     env: "MERCURE_PUBLISH_ORIGINS",
-    kind: list,
+    kind: origins,
     default: "",
     help: "Mercure: origins allowed to publish with the cookie (CSRF guard); * = any; empty = none",
   },
   mercureHeartbeatMs: {
     flag: "mercure-heartbeat",
     env: "MERCURE_HEARTBEAT",
-    kind: duration,
+    kind: duration(100),
     default: "40s",
     help: "Mercure: interval of heartbeat comments on Mercure streams",
   },
   mercureWriteTimeoutMs: {
     flag: "mercure-write-timeout",
     env: "MERCURE_WRITE_TIMEOUT",
-    kind: duration,
+    kind: duration(1000, "zero"),
     default: "600s",
     help: "Mercure: maximum lifetime of a Mercure stream (Mercure's write_timeout); each ends after 80-100% of it, the client reconnects and resumes; 0 = no limit (a token's exp still ends it)",
   },
   mercureCookieName: {
     flag: "mercure-cookie-name",
     env: "MERCURE_COOKIE_NAME",
-    kind: text,
+    kind: cookieName,
     default: "__Secure-mercure_access_token",
     help: "Mercure: name of the cookie that carries the access token (with MERCURE_PROTOCOL_VERSION_COMPATIBILITY=8, 0.x's mercureAuthorization is read too)",
   },
@@ -153,7 +153,7 @@ export const MERCURE = {
   templateCacheBytes: {
     flag: "template-cache",
     env: "HERALD_TEMPLATE_CACHE",
-    kind: size,
+    kind: size(64 * 1024),
     default: "64MiB",
     help: "Mercure: memory for compiled URI templates; when templates in use fill it, a new template is refused (503)",
   },

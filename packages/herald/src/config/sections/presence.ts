@@ -21,7 +21,7 @@ export const PRESENCE = {
   presenceHeartbeatMs: {
     flag: "presence-heartbeat",
     env: "HERALD_PRESENCE_HEARTBEAT",
-    kind: duration,
+    kind: duration(100),
     default: "5s",
     help: "how often each node renews its presence entries; a dead or stopped node's entries are gone within 3 of them",
   },
@@ -30,7 +30,7 @@ export const PRESENCE = {
     env: "HERALD_WEBHOOK_URL",
     kind: url,
     default: "",
-    help: "URL that receives a signed POST for each presence change of a watched topic; empty = no webhooks",
+    help: "URL that receives a signed POST for each presence change of a watched topic (user:password@ is sent as Basic auth); empty = no webhooks",
   },
   webhookSecret: {
     flag: "webhook-secret",
@@ -49,7 +49,7 @@ export const PRESENCE = {
   webhookTimeoutMs: {
     flag: "webhook-timeout",
     env: "HERALD_WEBHOOK_TIMEOUT",
-    kind: duration,
+    kind: duration(100),
     default: "5s",
     help: "longest wait for the receiver's answer to one attempt (then it counts as failed and is retried)",
   },

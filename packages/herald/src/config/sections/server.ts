@@ -1,4 +1,18 @@
-import { bool, bus, count, duration, level, list, logFormat, port, size, text, workers } from "../kinds.ts";
+import {
+  bool,
+  bus,
+  count,
+  duration,
+  level,
+  list,
+  logFormat,
+  origins,
+  port,
+  size,
+  text,
+  topic,
+  workers,
+} from "../kinds.ts";
 import type { Settings } from "../setting.ts";
 
 /** The server: where it listens, its processes, the bus, streams and history, the page and operations. */
@@ -41,14 +55,14 @@ export const SERVER = {
   heartbeatMs: {
     flag: "heartbeat",
     env: "HERALD_HEARTBEAT",
-    kind: duration,
+    kind: duration(100),
     default: "15s",
     help: "interval of heartbeat comments on idle streams (keeps proxies from cutting them)",
   },
   retryMs: {
     flag: "retry",
     env: "HERALD_RETRY",
-    kind: duration,
+    kind: duration(100),
     default: "3s",
     help: "reconnect delay hinted to clients with `retry:`",
   },
@@ -62,14 +76,14 @@ export const SERVER = {
   historyMaxBytes: {
     flag: "history-max-bytes",
     env: "HERALD_HISTORY_MAX_BYTES",
-    kind: size,
+    kind: size(1024),
     default: "64MiB",
     help: "most bytes of events held for Last-Event-ID replay (data, ids, types, topics); the oldest go first",
   },
   historyMaxAgeMs: {
     flag: "history-max-age",
     env: "HERALD_HISTORY_MAX_AGE",
-    kind: duration,
+    kind: duration(1000, "zero"),
     default: "1h",
     help: "longest time an event is held for replay (0 = no age limit)",
   },
@@ -83,21 +97,21 @@ export const SERVER = {
   corsOrigins: {
     flag: "cors-origins",
     env: "HERALD_CORS_ORIGINS",
-    kind: list,
+    kind: origins,
     default: "",
     help: "comma-separated origins allowed by CORS; * allows any; empty = none",
   },
   broadcastTopic: {
     flag: "broadcast-topic",
     env: "HERALD_BROADCAST_TOPIC",
-    kind: text,
+    kind: topic,
     default: "broadcast",
     help: "topic of the seed API: POST /broadcast publishes to it, GET /stream reads it",
   },
   shutdownTimeoutMs: {
     flag: "shutdown-timeout",
     env: "HERALD_SHUTDOWN_TIMEOUT",
-    kind: duration,
+    kind: duration(100, "zero"),
     default: "5s",
     help: "longest wait for in-flight work on SIGTERM/SIGINT",
   },

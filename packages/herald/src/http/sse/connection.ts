@@ -46,6 +46,8 @@ function onClose(this: Tagged): void {
  * go out in one corked batch. When Node's buffer plus our queue already exceed `maxBufferedBytes`
  * as a new chunk arrives, the socket is destroyed at once (reason "slow"): a slow reader costs at
  * most that much memory and never delays anyone else. The client can reconnect and resume from history.
+ * The cut is a TCP reset, not a FIN: a FIN leaves the kernel holding the unsent bytes (megabytes)
+ * for as long as the client does not read, memory no limit of Herald's would count.
  *
  * Its end: a subclass overrides `streamEnded` (no closure per connection); `Stream`
  * (open-stream.ts) is the one every route uses.
@@ -122,7 +124,9 @@ export class SseConnection implements Sink {
 
   end(reason: CloseReason): void {
     if (this.ended) return;
-    if (reason === "slow" || reason === "error" || reason === "client-closed") {
+    if (reason === "slow") {
+      reset(this.res);
+    } else if (reason === "error" || reason === "client-closed") {
       this.res.destroy();
     } else {
       for (const chunk of this.queue ?? []) this.send(chunk);
@@ -202,4 +206,21 @@ export class SseConnection implements Sink {
     this.waiters = undefined;
     for (const resolve of waiters ?? []) resolve();
   }
+}
+
+/**
+ * Closes the response's connection with a TCP reset (SO_LINGER 0): the kernel drops what it had
+ * not sent. Not a TCP socket (a test double, a TLS wrap): destroyed as usual.
+ */
+function reset(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket !== null && typeof socket.resetAndDestroy === "function") {
+    try {
+      socket.resetAndDestroy();
+      return;
+    } catch {
+      // not a TCP handle: fall through
+    }
+  }
+  res.destroy();
 }

@@ -139,27 +139,35 @@ export class Streams {
     try {
       this.options.refuseWhenStopping(); // shutdown may have begun while the request was checked
       if (req.socket.destroyed) return this.refused(request); // the client left meanwhile
-      if (req.method === "HEAD") {
-        res.writeHead(200, headAtOnce(protocol, request.lastEventId, hub.resumePoint)).end();
-        return this.refused(request);
-      }
+      if (req.method === "HEAD") return await this.answerHead(req, res, request);
       if (request.watcher !== undefined) {
         await request.watcher.opening();
         if (req.socket.destroyed) return this.refused(request);
       }
+      const { lastEventId, expiresAt } = request;
+      // A live-only stream starts after what the broker holds before it counts as open (a node
+      // whose tail lags must not hand it older events): asked before its head is written.
+      const asking = lastEventId === undefined ? hub.liveStart() : undefined;
+      const liveStart = asking === undefined ? undefined : await asking;
+      if (asking !== undefined) {
+        this.options.refuseWhenStopping();
+        if (req.socket.destroyed) return this.refused(request);
+      }
       const opened = new Stream(res, this, req, request.release, request.watcher);
       stream = opened;
-      const { lastEventId, expiresAt } = request;
       const waits = headWaitsForResume(protocol, lastEventId);
       // No await from reading the resume point until hub.subscribe registers the subscriber: no
       // event can be delivered in between.
-      if (!waits)
-        this.start(opened, res, headAtOnce(protocol, lastEventId, hub.resumePoint), expiresAt, request);
+      if (!waits) {
+        const point = hub.resumePointFrom(liveStart);
+        this.start(opened, res, headAtOnce(protocol, lastEventId, point), expiresAt, request);
+      }
       const subscriber = await hub.subscribe({
         selectors: request.selectors,
         privateSelectors: request.privateSelectors,
         sink: opened,
         lastEventId,
+        liveStart,
         onResume: waits
           ? (outcome) =>
               this.start(
@@ -183,6 +191,30 @@ export class Streams {
       if (stream === undefined) this.refused(request); // else its end released it
       throw error;
     }
+  }
+
+  /**
+   * HEAD: the head a GET would get, and no stream. A head that carries the resume outcome
+   * (`headWaitsForResume`) asks the history for it (`Hub.resumeOutcome`) as the GET would. Rejects
+   * like `open` (the caller's catch releases the request then).
+   */
+  private async answerHead(req: IncomingMessage, res: ServerResponse, request: StreamRequest): Promise<void> {
+    const { hub, protocol } = this.options;
+    const { lastEventId } = request;
+    if (lastEventId === undefined || !headWaitsForResume(protocol, lastEventId)) {
+      res.writeHead(200, headAtOnce(protocol, lastEventId, hub.resumePoint)).end();
+    } else {
+      const outcome = await hub.resumeOutcome({
+        selectors: request.selectors,
+        privateSelectors: request.privateSelectors,
+        lastEventId,
+      });
+      // the client may have left meanwhile
+      if (!req.socket.destroyed) {
+        res.writeHead(200, headAfterResume(protocol, lastEventId, outcome, request.resumeHeader)).end();
+      }
+    }
+    this.refused(request);
   }
 
   /** Stops the heartbeats (the streams themselves end with the hub's `closeAll`). */

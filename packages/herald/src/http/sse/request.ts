@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { badRequest } from "../../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS, validateTopic } from "../../core/event.ts";
 import { headerText } from "../header-text.ts";
+import { strictQuery } from "../strict-query.ts";
 
 /** What bounds the topics of one subscription (HERALD_MAX_TOPICS, HERALD_MAX_TOPIC_LENGTH). */
 export interface TopicQueryLimits {
@@ -16,7 +17,7 @@ export interface TopicQueryLimits {
  * means (an exact name, a pattern, a URI template) is the protocol's business.
  */
 export function queryTopics(url: URL, limits: TopicQueryLimits, howToSubscribe: string): string[] {
-  const topics = url.searchParams.getAll("topic");
+  const topics = queryValues(url, "topic");
   if (topics.length === 0 || topics.every((t) => t === "")) throw badRequest(howToSubscribe);
   if (topics.length > limits.maxTopics) {
     throw badRequest(
@@ -36,6 +37,13 @@ export function queryTopics(url: URL, limits: TopicQueryLimits, howToSubscribe: 
 export function resumeFrom(req: IncomingMessage, url: URL, queryName: string): string | undefined {
   const header = req.headers["last-event-id"];
   if (typeof header === "string" && header !== "") return headerText(header);
-  const query = url.searchParams.get(queryName);
-  return query === null || query === "" ? undefined : query;
+  const query = queryValues(url, queryName)[0];
+  return query === undefined || query === "" ? undefined : query;
+}
+
+/** The values of the query parameter `name`, in order, UTF-8 checked (`strictQuery`: 400); other parameters are not checked. */
+export function queryValues(url: URL, name: string): string[] {
+  const values: string[] = [];
+  for (const [, value] of strictQuery(url.search, name)) values.push(value);
+  return values;
 }

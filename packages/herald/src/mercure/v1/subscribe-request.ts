@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { badRequest } from "../../core/errors.ts";
 import { headerText } from "../../http/header-text.ts";
+import { strictQuery } from "../../http/strict-query.ts";
 import { FORBIDDEN_CHARACTERS, type MatcherType, type TopicMatcher } from "./details.ts";
 
 /** What a Mercure subscribe request asks for, in either protocol generation. */
@@ -112,39 +113,4 @@ export function parseSubscribeRequest(
     matchers: [...matchers.values()],
     lastEventId: fromHeader ?? fromQuery,
   };
-}
-
-/**
- * The name/value pairs of a query, decoded as application/x-www-form-urlencoded (`+` is a space)
- * with UTF-8 checked: 400 for a percent-encoding that is not valid UTF-8.
- */
-function strictQuery(search: string): [string, string][] {
-  const pairs: [string, string][] = [];
-  const query = search.startsWith("?") ? search.slice(1) : search;
-  if (query === "") return pairs;
-  for (const part of query.split("&")) {
-    if (part === "") continue;
-    const at = part.indexOf("=");
-    const rawName = at < 0 ? part : part.slice(0, at);
-    const rawValue = at < 0 ? "" : part.slice(at + 1);
-    pairs.push([decode(rawName), decode(rawValue)]);
-  }
-  return pairs;
-}
-
-function decode(raw: string): string {
-  const text = raw.replace(/\+/g, " ");
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    // a lone "%" not followed by two hex digits is kept as is (WHATWG); bad UTF-8 is refused
-    const lenient = text.replace(/%(?![0-9A-Fa-f]{2})/g, "%25");
-    try {
-      return decodeURIComponent(lenient);
-    } catch {
-      throw badRequest(
-        `the request has a percent-encoded value that is not valid UTF-8: ${JSON.stringify(raw.slice(0, 60))}`,
-      );
-    }
-  }
 }

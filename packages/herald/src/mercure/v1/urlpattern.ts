@@ -185,6 +185,13 @@ export function compileUrlPattern(
   return { source, test, size, bytes: OVERHEAD_BYTES + size * BYTES_PER_INSTRUCTION + source.length * 4 };
 }
 
+/**
+ * What one check of a pattern costs the hub, in its units of work (about 0.1 µs: see
+ * core/fanout.ts): a topic that gets to RE2 takes ~5-25 µs here, so the hub counts 200 units and
+ * yields the event loop after a step's worth of checks (docs/mercure.md).
+ */
+export const URL_PATTERN_CHECK_COST = 200;
+
 /** Most bytes the lazy DFA of one component may take (re2js's default is 8 MB per expression). */
 export const DFA_MEMORY = 32 * 1024;
 

@@ -46,7 +46,7 @@ const streamRefusals = {
 
 const badJson = `malformed JSON, nested more than ${MAX_JSON_DEPTH} levels deep, or empty`;
 const badEvent =
-  "a missing `topic` or `data`, an unknown field, a field of the wrong type, an empty or too long topic or too many topics, a control character in a topic, CR, LF or NUL in `id` or `event`, `id` equal to `earliest`, a `retry` that is not a whole number";
+  "a missing `topic` or `data`, an unknown field, a field of the wrong type, an empty or too long topic or too many topics, a control character in a topic, CR, LF or NUL in `id` or `event`, an `id` a Last-Event-ID header cannot carry back (control or format characters, a lone surrogate, a space at an end), `id` equal to `earliest`, a `retry` that is not a whole number";
 const publishRefusals = {
   unauthorized: `no token (unless \`HERALD_ALLOW_ANONYMOUS_PUBLISH=true\`), or a refused one`,
   forbidden:

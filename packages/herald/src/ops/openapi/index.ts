@@ -24,7 +24,7 @@ Three APIs share one hub (the same topics, history and limits):
 On every path:
 - \`HEAD\` is answered as \`GET\`, without a body; \`OPTIONS\` (a CORS preflight) with 204 and \`Allow\` (docs/http-api.md#cors).
 - A path Herald does not serve is a 404 (\`NotFound\` below, the message lists the routes), another method on a path it serves a 405 with \`Allow\` (\`MethodNotAllowed\`), a request target that is no URL a 400 (\`BadTarget\`); all three JSON, Mercure paths included (but a path of more than two segments under \`/.well-known/mercure/subscriptions/\` is a \`text/plain\` 404).
-- Node answers 408 (headers or body not received in time, \`HERALD_HEADERS_TIMEOUT\`, \`HERALD_REQUEST_TIMEOUT\`) and 431 (headers over 16 KiB) without a body, then closes the connection.
+- Bytes that are no HTTP/1.1 request are a 400 (\`Malformed\`), a request not received in time a 408 (\`RequestTimeout\`: its headers within \`HERALD_HEADERS_TIMEOUT\`, all of it within \`HERALD_REQUEST_TIMEOUT\`; a connection that sends nothing too), headers over 16 KiB a 431 (\`HeadersTooLarge\`); all three JSON, then the connection closes.
 
 Every limit, its setting and its answer: docs/limits.md.`;
 
@@ -74,6 +74,18 @@ const RESPONSES: Json = {
     },
   },
   BadTarget: heraldError("bad_request", "the request target is not a valid URL"),
+  Malformed: heraldError(
+    "bad_request",
+    "the bytes received are not an HTTP/1.1 request; the connection closes",
+  ),
+  RequestTimeout: heraldError(
+    "request_timeout",
+    "the request's headers or body did not arrive in time; the connection closes",
+  ),
+  HeadersTooLarge: heraldError(
+    "headers_too_large",
+    "the request headers are over 16 KiB; the connection closes",
+  ),
 };
 
 let document: Json | undefined;

@@ -35,7 +35,7 @@ const PublishBody: Json = {
     ),
     id: orNull(
       { type: "string", minLength: 1, maxLength: 256, not: { const: "earliest" } },
-      "your own event id (no CR, LF or NUL; not `earliest`); the same id and content again from the same publisher is a retry, answered as the first time and not delivered twice (docs/concepts.md)",
+      "your own event id (no control or format character, no lone surrogate, no space or tab at either end: a Last-Event-ID header carries it back; not `earliest`); the same id and content again from the same publisher is a retry, answered as the first time and not delivered twice (docs/concepts.md)",
     ),
     retry: orNull({ type: "integer", minimum: 0 }, "the SSE `retry:` field, in milliseconds"),
     private: orNull(

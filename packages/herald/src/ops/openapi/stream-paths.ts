@@ -51,6 +51,8 @@ export const STREAM_PATHS: Json = {
           unauthorized: "a refused token; or none for a stream opened with one",
           forbidden: "not the token the stream holds; or a token for a stream opened without one",
           not_found: notFound,
+          payload_too_large: `the body is over ${setting("maxBodyBytes")}`,
+          unsupported_media_type: "the body is not sent with `Content-Type: application/json`",
           too_many_requests: controlRate,
           unavailable: "the bus cannot store the change right now, or Herald is shutting down",
         }),
@@ -66,6 +68,12 @@ export const STREAM_PATHS: Json = {
         "The new token (same `sub`, a `subscribe` claim covering the stream's private grants) replaces the stream's: its expiry becomes the stream's end. A stream not renewed still ends when its token expires.",
       security: BEARER,
       parameters: [streamId],
+      requestBody: {
+        required: false,
+        description:
+          "none, or a JSON object (`{}`; its fields are not read): the new token goes in the Authorization header",
+        content: { "application/json": { schema: { type: "object" } } },
+      },
       responses: {
         "200": jsonAnswer("renewed: the stream now ends at `exp` (Unix seconds; null: never)", {
           type: "object",
@@ -79,6 +87,9 @@ export const STREAM_PATHS: Json = {
           forbidden:
             "the token is for another `sub` (or has none), grants fewer private topics than the stream holds, or the stream was opened without a token",
           not_found: notFound,
+          payload_too_large: `the body is over ${setting("maxBodyBytes")}`,
+          unsupported_media_type:
+            "a body that is not empty and not sent with `Content-Type: application/json`",
           too_many_requests: controlRate,
           unavailable: "the bus cannot store the renewal right now, or Herald is shutting down",
         }),

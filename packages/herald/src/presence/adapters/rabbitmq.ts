@@ -53,6 +53,11 @@ export class RabbitPresence implements PresenceChannel {
     );
   }
 
+  /** The connection is up (`PresenceChannel.hearing`; the consumer follows it). */
+  get hearing(): boolean {
+    return this.rabbit.ready;
+  }
+
   send(message: PresenceMessage): void {
     this.publisher
       .send({ exchange: PRESENCE_EXCHANGE, routingKey: "" }, JSON.stringify(message))

@@ -1,4 +1,5 @@
-import { createClient, type RedisClientType } from "redis";
+import { createLink, type RedisLink } from "../../buses/redis-link.ts";
+import { parseRedisUrl } from "../../buses/redis-url.ts";
 import type { Leadership, PresenceChannel, PresenceMessage } from "../channel.ts";
 
 /** The pub/sub channel and the lease key of presence in Redis. */
@@ -11,51 +12,92 @@ return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
- * Presence over one Redis server (`redis://`): messages by pub/sub on `herald:presence` (never
- * in the event log's stream), the lead by a key with a TTL (`herald:presence:leader`, SET NX PX,
- * renewed by its holder). Two connections: pub/sub needs its own. While Redis is unreachable,
- * messages are dropped (no offline queue) and no node leads: presence entries of other nodes
- * expire by their TTL, and come back with the first snapshots once Redis is back.
+ * Presence over the Redis of the bus, in any of its forms (`redis://`, `redis+sentinel://`,
+ * `redis+cluster://`, and their `rediss` forms with `tls-ca=`): messages by pub/sub on
+ * `herald:presence` (never in the event log's stream), the lead by a key with a TTL
+ * (`herald:presence:leader`, SET NX PX, renewed by its holder). One link of the bus's kind
+ * (buses/redis-link.ts: the same URL, TLS and credentials), its commands to the primary (in a
+ * Cluster: the primary of the lease key's slot; a PUBLISH there reaches every node's subscribers),
+ * its subscription on a connection of its own. While Redis is unreachable, or the link moves to a
+ * new primary (a Sentinel failover), messages are dropped (no offline queue, no retry: never
+ * twice) and this node does not lead: presence entries of other nodes expire by their TTL and come
+ * back with the first snapshots once the link is back; the lease is then on the new primary (as
+ * replicated, or taken again once it lapsed).
  */
 export class RedisPresence implements PresenceChannel, Leadership {
-  private readonly client: RedisClientType;
-  private readonly subscriber: RedisClientType;
+  private readonly link: RedisLink;
+  private listener: ((message: PresenceMessage) => void) | undefined;
+  /** True once the channel is subscribed (then kept by the link across reconnections). */
+  private subscribed = false;
+  private opening: Promise<void> | undefined;
 
-  constructor(url: string, onError: (error: Error) => void) {
-    this.client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5000 } });
-    this.subscriber = this.client.duplicate();
-    this.client.on("error", onError);
-    this.subscriber.on("error", onError);
+  /** Throws (at start) when the URL's `tls-ca` file cannot be read. */
+  constructor(
+    bus: string,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.link = createLink({ target: parseRedisUrl(bus), routeKey: LEADER_KEY, onError });
   }
 
+  /** Resolves once subscribed; when Redis cannot be reached, later (each heartbeat tries again). */
   async start(listener: (message: PresenceMessage) => void): Promise<void> {
-    await Promise.all([this.client.connect(), this.subscriber.connect()]);
-    await this.subscriber.subscribe(PRESENCE_CHANNEL, (text) => {
-      try {
-        listener(JSON.parse(text) as PresenceMessage);
-      } catch {
-        // not a presence message: ignored
+    this.listener = listener;
+    await this.open().catch((error: unknown) => this.onError(error as Error));
+  }
+
+  private readonly hear = (text: string): void => {
+    try {
+      this.listener?.(JSON.parse(text) as PresenceMessage);
+    } catch {
+      // not a presence message: ignored
+    }
+  };
+
+  /** Connects the link (a no-op when connected) and subscribes once. */
+  private open(): Promise<void> {
+    this.opening ??= (async () => {
+      await this.link.connect();
+      if (!this.subscribed) {
+        await this.link.subscribe(PRESENCE_CHANNEL, this.hear);
+        this.subscribed = true;
       }
+    })().finally(() => {
+      this.opening = undefined;
     });
+    return this.opening;
+  }
+
+  /** Subscribed, on a link that is up (`PresenceChannel.hearing`). */
+  get hearing(): boolean {
+    return this.subscribed && this.link.ready;
+  }
+
+  /** True when commands can go now; otherwise starts a reconnection (in the background). */
+  private usable(): boolean {
+    if (this.subscribed && this.link.ready) return true;
+    this.open().catch(() => undefined); // errors are said by the link's onError
+    return false;
   }
 
   send(message: PresenceMessage): void {
-    if (!this.client.isReady) return;
-    this.client.publish(PRESENCE_CHANNEL, JSON.stringify(message)).catch(() => {});
+    if (!this.usable()) return;
+    this.link.send(["PUBLISH", PRESENCE_CHANNEL, JSON.stringify(message)]).catch(() => {});
   }
 
+  /** Never leads without its subscription: a node that cannot hear the others must not announce. */
   async claim(node: string, ttlMs: number): Promise<boolean> {
-    if (!this.client.isReady) return false;
-    const reply = await this.client.eval(CLAIM, { keys: [LEADER_KEY], arguments: [node, String(ttlMs)] });
+    if (!this.usable()) return false;
+    const reply = await this.link.send(["EVAL", CLAIM, "1", LEADER_KEY, node, String(ttlMs)]);
     return reply === 1 || reply === "OK";
   }
 
   async release(node: string): Promise<void> {
-    if (!this.client.isReady) return;
-    await this.client.eval(RELEASE, { keys: [LEADER_KEY], arguments: [node] });
+    if (!this.link.ready) return;
+    await this.link.send(["EVAL", RELEASE, "1", LEADER_KEY, node]);
   }
 
+  /** The `bye` sent just before went on the same connection as `release`, answered before this. */
   async close(): Promise<void> {
-    await Promise.all([this.subscriber.close().catch(() => {}), this.client.close().catch(() => {})]);
+    this.link.close();
   }
 }

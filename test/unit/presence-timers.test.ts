@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { performance } from "node:perf_hooks";
+import { afterEach, beforeEach, describe, it, mock } from "node:test";
+import type { PresenceChannel, PresenceMessage } from "../../packages/herald/src/presence/channel.ts";
+import { Presence } from "../../packages/herald/src/presence/presence.ts";
+import type { Transition } from "../../packages/herald/src/presence/table.ts";
+
+// Presence with its clock and timers in the test's hands: a pause (SIGSTOP) is the clock jumping
+// ahead, then every timer due meanwhile firing at once, in the order they were due. The channel is
+// the test's: it records what the node sends, lets the test speak for a peer, and says whether
+// the node can hear (a broker outage).
+let now = 0;
+beforeEach(() => {
+  now = 0;
+  mock.method(performance, "now", () => now);
+  mock.timers.enable({ apis: ["setTimeout", "setInterval"] });
+});
+afterEach(() => {
+  mock.timers.reset();
+  mock.restoreAll();
+});
+
+const HEARTBEAT = 300;
+
+async function advance(ms: number) {
+  now += ms;
+  mock.timers.tick(ms);
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+async function startNode() {
+  const sent: PresenceMessage[] = [];
+  const announced: Transition[] = [];
+  let listener: (message: PresenceMessage) => void = () => {};
+  const channel: PresenceChannel & { hearing: boolean } = {
+    hearing: true,
+    start: async (l) => {
+      listener = l;
+    },
+    send: (message) => void sent.push(message),
+    close: async () => {},
+  };
+  const presence = new Presence({
+    watched: [{ kind: "prefix", prefix: "room/" }],
+    heartbeatMs: HEARTBEAT,
+    channel,
+    leadership: { claim: async () => true, release: async () => {} },
+    warmUp: true,
+    publish: async () => {},
+    events: { transition: (t) => void announced.push(t) },
+    log: { warn() {} },
+  });
+  await presence.start();
+  let seq = 0;
+  /** A snapshot of a warm peer `p` with `ann` on room/a (it leads nothing). */
+  const peerSnapshot = () =>
+    listener({
+      kind: "snapshot",
+      node: "peer",
+      seq: ++seq,
+      ttlMs: 3 * HEARTBEAT,
+      warm: true,
+      leads: false,
+      warmFor: 60_000,
+      counts: { "room/a": [0, { ann: 1 }] },
+    });
+  return { presence, sent, announced, channel, peerSnapshot };
+}
+
+const warmSnapshots = (sent: PresenceMessage[]) =>
+  sent.filter((message) => message.kind === "snapshot" && message.warm === true).length;
+
+describe("presence warm-up across a pause", () => {
+  it("ends an undisturbed warm-up after 2 heartbeats", async () => {
+    const { presence, sent } = await startNode();
+    await advance(HEARTBEAT);
+    assert.equal(warmSnapshots(sent), 0);
+    await advance(HEARTBEAT);
+    assert.equal(warmSnapshots(sent), 1);
+    await presence.close();
+  });
+
+  // Paused within its warm-up, a node resumes with the warm-up's timer due. It used to end the
+  // warm-up then, before hearing anyone, and tell the cluster it may lead: a peer with a higher id
+  // stopped leading and took the transitions it had just computed as announced, while this node
+  // dropped them as announced elsewhere (no topic.occupied after the pause).
+  it("starts the warm-up over after a pause within it, rather than ending it unheard", async () => {
+    const { presence, sent } = await startNode();
+    await advance(HEARTBEAT); // one heartbeat into the warm-up
+    await advance(2000); // paused for 2 s (TTL: 900 ms), then every due timer at once
+    assert.equal(warmSnapshots(sent), 0, "told the cluster it may lead at once on resuming");
+    assert.equal(presence.leading, false);
+    await advance(HEARTBEAT);
+    assert.equal(warmSnapshots(sent), 0, "warm 1 heartbeat after resuming");
+    await advance(HEARTBEAT);
+    assert.equal(warmSnapshots(sent), 1, "still not warm 2 heartbeats after resuming");
+    await presence.close();
+  });
+
+  it("warms up again after a pause longer than the TTL once warm", async () => {
+    const { presence, sent } = await startNode();
+    await advance(2 * HEARTBEAT);
+    assert.equal(warmSnapshots(sent), 1);
+    await advance(2000);
+    assert.equal(warmSnapshots(sent), 1, "a resumed node claimed the lead before hearing the others");
+    assert.equal(presence.leading, false);
+    await advance(2 * HEARTBEAT);
+    assert.equal(warmSnapshots(sent), 2);
+    await presence.close();
+  });
+});
+
+describe("presence while the channel cannot hear (a broker outage)", () => {
+  // A node whose broker was out of reach longer than the TTL used to forget every peer, then hear
+  // them again: a leave and topic.vacated, then a join and topic.occupied, for a subscriber that
+  // never left (a second topic.occupied with no vacated between, where the vacated was not
+  // announced because nobody led during the outage).
+  it("forgets no peer and leads not while deaf; heard again, announces nothing for who never left", async () => {
+    const { presence, announced, channel, peerSnapshot } = await startNode();
+    await advance(2 * HEARTBEAT); // warm
+    peerSnapshot();
+    await advance(HEARTBEAT);
+    assert.deepEqual(
+      announced.map((t) => t.type),
+      ["occupied", "join"],
+    );
+    channel.hearing = false;
+    for (let i = 0; i < 10; i++) await advance(HEARTBEAT); // 3 s without a word from the peer
+    assert.equal(presence.leading, false, "a node that cannot hear leads");
+    assert.deepEqual(presence.view("room/a").subscribers, ["ann"], "the peer was forgotten while deaf");
+    channel.hearing = true;
+    await advance(HEARTBEAT); // heard again: the peer's next snapshot comes within a heartbeat
+    await advance(HEARTBEAT / 2);
+    peerSnapshot();
+    await advance(HEARTBEAT);
+    assert.deepEqual(
+      announced.map((t) => t.type),
+      ["occupied", "join"],
+      JSON.stringify(announced),
+    );
+    // a peer that stays silent while this node hears is forgotten within its TTL, as always
+    for (let i = 0; i < 5; i++) await advance(HEARTBEAT);
+    assert.deepEqual(
+      announced.map((t) => t.type),
+      ["occupied", "join", "leave", "vacated"],
+    );
+    await presence.close();
+  });
+});
