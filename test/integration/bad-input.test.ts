@@ -36,6 +36,14 @@ const CASES: Case[] = [
     message: /application\/json/,
   },
   {
+    name: "a charset other than UTF-8",
+    path: "/publish",
+    headers: { "content-type": "application/json; charset=utf-16" },
+    body: '{"topic":"t","data":"x"}',
+    status: 415,
+    message: /charset "utf-16" is not accepted; send the body as UTF-8/,
+  },
+  {
     name: "no Content-Type",
     path: "/publish",
     body: '{"topic":"t","data":1}',

@@ -203,6 +203,16 @@ describe("Mercure protocol: publish and subscribe", () => {
       body: '{"topic":"x"}',
     });
     assert.equal(json.status, 415);
+    const latin1 = await httpRequest(`${url}${HUB}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${publisher}`,
+        "content-type": 'application/x-www-form-urlencoded; charset="ISO-8859-1"',
+      },
+      body: "topic=x&data=caf%E9",
+    });
+    assert.equal(latin1.status, 415, latin1.text);
+    assert.match(latin1.text, /charset "iso-8859-1" is not accepted; send the body as UTF-8/);
     const empty = await mercurePublish(url, [["data", "no topic"]], { authorization: `Bearer ${publisher}` });
     assert.equal(empty.status, 400);
     // HEAD answers the headers of a stream without opening one.

@@ -91,11 +91,27 @@ function tooLarge(maxBytes: number): HeraldError {
   );
 }
 
-/** The media type of a request without parameters, lowercased ("" when absent). */
+/**
+ * The media type of a request without parameters, lowercased ("" when absent). Every body Herald
+ * reads is UTF-8: a `charset` parameter naming anything else is refused (415) here, for every
+ * caller, rather than decoded as UTF-8 into garbage or a misleading syntax error.
+ */
 export function mediaType(req: IncomingMessage): string {
   const value = req.headers["content-type"];
   if (value === "application/json") return value; // the usual one: nothing to split or lowercase
-  return (value ?? "").split(";")[0]!.trim().toLowerCase();
+  const [type, ...params] = (value ?? "").split(";");
+  for (const param of params) {
+    const [name, raw] = param.split("=", 2);
+    if (name?.trim().toLowerCase() !== "charset") continue;
+    const charset = (raw ?? "").trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+    if (charset !== "utf-8" && charset !== "utf8") {
+      throw new HeraldError(
+        "unsupported_media_type",
+        `charset "${charset.slice(0, 40)}" is not accepted; send the body as UTF-8 (charset=utf-8, or no charset)`,
+      );
+    }
+  }
+  return type!.trim().toLowerCase();
 }
 
 export function requireJson(req: IncomingMessage): void {
