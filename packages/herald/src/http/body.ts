@@ -103,7 +103,10 @@ export function mediaType(req: IncomingMessage): string {
   for (const param of params) {
     const [name, raw] = param.split("=", 2);
     if (name?.trim().toLowerCase() !== "charset") continue;
-    const charset = (raw ?? "").trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+    const charset = (raw ?? "")
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
     if (charset !== "utf-8" && charset !== "utf8") {
       throw new HeraldError(
         "unsupported_media_type",
