@@ -361,6 +361,32 @@ export function runBusContract(
       assert.deepEqual(await datas("bet.3", readable([])), ["n4"]);
     });
 
+    it("an id whose event left the history is a miss only for a subscriber that could have read it (`seen`)", async () => {
+      const tail = await new Tail(open(freshLog(), { maxEvents: 3 })).start();
+      await tail.bus.append([
+        ev("memo", { id: "hr.memo", topics: ["hr"], scope: "hr", private: true }),
+        ev("squat", { id: "hr.memo", topics: ["sandbox"], scope: "sandbox" }),
+        ev("f1", { topics: ["sandbox"] }),
+        ev("f2", { topics: ["sandbox"] }),
+      ]);
+      await tail.has(4);
+      assert.equal(tail.bus.historySize(), 3, "the memo left, the squatter's event is the oldest held");
+      const readable = (rights: string[]) => (e: HeraldEvent) => mayRead(rights.map(parseSelector), e);
+      const onSandbox = (e: HeraldEvent) => e.topics.includes("sandbox") && !e.private;
+      const datas = async (visible?: (e: HeraldEvent) => boolean, seen?: (e: HeraldEvent) => boolean) => {
+        const result = await tail.bus.replay("hr.memo", 100, visible, seen);
+        return result.kind === "events" ? result.events.map((e) => e.data) : result.reason;
+      };
+      // a subscriber that may not read hr: as if the memo had never been (the answer of a wrong guess)
+      assert.deepEqual(await datas(readable([])), ["f1", "f2"]);
+      assert.deepEqual(await datas(onSandbox, readable(["payroll"])), ["f1", "f2"]);
+      // one that may read hr could have seen it: told it missed events, whatever it receives now
+      assert.equal(await datas(readable(["hr"])), "unknown-id");
+      assert.equal(await datas(onSandbox, readable(["hr"])), "unknown-id");
+      // without rights to judge by: any event that left blocks its id
+      assert.equal(await datas(), "unknown-id");
+    });
+
     it("history is bounded in bytes too: the oldest go first, a replay from an evicted id is a miss", async () => {
       // each event's size: its data's UTF-8 bytes plus its id, type and topics
       const tail = await new Tail(open(freshLog(), { maxBytes: 1000 })).start();

@@ -32,8 +32,8 @@ export class SurvivingBus implements Bus {
     return this.inner.append(inputs);
   }
 
-  replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
-    return this.inner.replay(lastEventId, limit, visible);
+  replay(lastEventId: string, limit: number, visible?: Visible, seen?: Visible): Promise<ReplayResult> {
+    return this.inner.replay(lastEventId, limit, visible, seen);
   }
 
   status(): BusStatus {

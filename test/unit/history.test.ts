@@ -3,6 +3,9 @@ import { describe, it } from "node:test";
 import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
 import { EARLIEST } from "../../packages/herald/src/core/bus.ts";
 import { HeraldError } from "../../packages/herald/src/core/errors.ts";
+import type { HeraldEvent } from "../../packages/herald/src/core/event.ts";
+import { History } from "../../packages/herald/src/core/history.ts";
+import { storeEvent } from "../../packages/herald/src/core/stored-event.ts";
 
 function bus(maxEvents = 5, maxAgeMs = 0, clock = { now: 1000 }) {
   return new MemoryBus({ epoch: "e1", history: { maxEvents, maxAgeMs, now: () => clock.now } });
@@ -104,5 +107,62 @@ describe("memory bus history", () => {
       (e: unknown) => e instanceof HeraldError,
     );
     assert.equal(b.historySize(), 0);
+  });
+});
+
+describe("history: ids of events that left it", () => {
+  let pos = 0;
+  const stored = (topic: string, id: string, isPrivate = false): HeraldEvent =>
+    storeEvent({ topics: [topic], data: `data of ${id}`, id, private: isPrivate }, ++pos, id, 0);
+  /** What a subscriber may read: public events, and private ones of `topics`. */
+  const reads =
+    (...topics: string[]) =>
+    (event: HeraldEvent) =>
+      !event.private || event.topics.some((t) => topics.includes(t));
+
+  it("blocks an id only for a subscriber that could have read the event that left", () => {
+    const history = new History({ maxEvents: 2, maxAgeMs: 0 });
+    history.add(stored("payroll", "x", true));
+    const squat = stored("sandbox", "x");
+    history.add(squat);
+    history.add(stored("sandbox", "filler"));
+    assert.equal(history.holds("x"), true, "the squatter's event is held, the private one left");
+    assert.equal(history.resolve("x", reads(), reads()), squat, "an outsider: as if it never was");
+    assert.equal(history.resolve("x", reads("payroll")), undefined, "a payroll reader could have seen it");
+    assert.equal(history.resolve("x"), undefined, "without rights to judge: any event that left blocks");
+    // `seen` judges the block, `visible` the held events
+    const receivesNothing = () => false;
+    assert.equal(history.resolve("x", receivesNothing, reads("payroll")), undefined);
+    assert.equal(history.resolve("x", receivesNothing, reads()), undefined, "no held event it may read");
+  });
+
+  it("keeps stubs without data, for at most maxEvents events that left, oldest out", () => {
+    const history = new History({ maxEvents: 3, maxAgeMs: 0 });
+    history.add(stored("payroll", "x", true));
+    for (let i = 0; i < 3; i++) history.add(stored("sandbox", `f${i}`));
+    const [stub] = history.forgottenStubs("x");
+    assert.deepEqual(stub && { topics: stub.topics, private: stub.private, data: stub.data, id: stub.id }, {
+      topics: ["payroll"],
+      private: true,
+      data: "",
+      id: "x",
+    });
+    // three more events leave: the stub of x was the oldest of four, it is dropped
+    for (let i = 3; i < 6; i++) history.add(stored("sandbox", `f${i}`));
+    assert.deepEqual(history.forgottenStubs("x"), []);
+    assert.deepEqual(
+      ["f0", "f1", "f2"].map((id) => history.forgottenStubs(id).length),
+      [1, 1, 1],
+    );
+  });
+
+  it("an event too large to hold is remembered as one that left", () => {
+    const history = new History({ maxEvents: 4, maxBytes: 10, maxAgeMs: 0 });
+    history.add(
+      storeEvent({ topics: ["t"], data: "x".repeat(100), id: "big", private: true }, ++pos, "big", 0),
+    );
+    assert.equal(history.size, 0);
+    assert.equal(history.forgottenStubs("big").length, 1);
+    assert.equal(history.resolve("big", reads("t")), undefined);
   });
 });

@@ -245,7 +245,7 @@ export abstract class LogBus implements Bus {
     await this.disconnect();
   }
 
-  async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
+  async replay(lastEventId: string, limit: number, visible?: Visible, seen?: Visible): Promise<ReplayResult> {
     if (!this.synced) {
       await Promise.race([this.firstSync, sleep(this.deliveryWaitMs)]);
       if (!this.synced) {
@@ -274,14 +274,14 @@ export abstract class LogBus implements Bus {
       } else {
         const hubId = parseHubId(lastEventId);
         const pos =
-          this.history.resolve(lastEventId, visible)?.pos ??
+          this.history.resolve(lastEventId, visible, seen)?.pos ??
           (hubId?.epoch === this.epoch ? hubId?.pos : undefined);
         if (pos !== undefined && pos < this.gapFloor) {
           return { kind: "missed", reason: "gap", headId: formatHubId(this.epoch ?? "0", this.headPos) };
         }
       }
     }
-    return replayHistory(this.history, head, lastEventId, limit, visible);
+    return replayHistory(this.history, head, lastEventId, limit, visible, seen);
   }
 
   /**

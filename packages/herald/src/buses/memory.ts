@@ -59,9 +59,9 @@ export class MemoryBus implements Bus {
     return results;
   }
 
-  async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
+  async replay(lastEventId: string, limit: number, visible?: Visible, seen?: Visible): Promise<ReplayResult> {
     const head = { epoch: this.epoch, headPos: this.headPos };
-    return replayHistory(this.history, head, lastEventId, limit, visible);
+    return replayHistory(this.history, head, lastEventId, limit, visible, seen);
   }
 
   /**
@@ -70,13 +70,17 @@ export class MemoryBus implements Bus {
    */
   carrying(id: string): readonly HeraldEvent[] {
     if (parseHubId(id)?.epoch === this.epoch) return []; // a position: no publisher id has this form
-    const seen = new Set<string>();
-    return this.history.carrying(id).filter((event) => {
-      const key = JSON.stringify([event.topics, event.private]);
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    return distinctReaders(this.history.carrying(id));
+  }
+
+  /**
+   * The stubs of the events carrying `id` that left the history (`History.forgottenStubs`), oldest
+   * first, one per distinct (topics, private): what a remote replay needs to judge, with its
+   * subscriber's `seen`, whether the subscriber could have seen one of them.
+   */
+  forgotten(id: string): readonly HeraldEvent[] {
+    if (parseHubId(id)?.epoch === this.epoch) return [];
+    return distinctReaders(this.history.forgottenStubs(id));
   }
 
   status(): BusStatus {
@@ -100,4 +104,15 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/** The first of `events` per distinct (topics, private): what a `Visible` tells apart. */
+function distinctReaders(events: readonly HeraldEvent[]): HeraldEvent[] {
+  const seen = new Set<string>();
+  return events.filter((event) => {
+    const key = JSON.stringify([event.topics, event.private]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -177,16 +177,23 @@ export async function startPrimary(
           );
         }
       } else if (message?.herald === "replay") {
-        // the worker applies its subscriber's rights to `carrying`, then names what it may read
+        // the worker applies its subscriber's rights to `carrying` and `forgotten`, then names the
+        // held events it may read (`accept`) and could have seen (`seen`): in that second request
+        // only those block the id, should they leave the history meanwhile
         const { rid, lastEventId, limit, accept } = message;
         const carrying = accept === undefined ? bus.carrying(lastEventId).map(toHolder) : [];
+        // with no held event carrying the id, the worker needs no stub: unknown either way
+        const forgotten = carrying.length > 0 ? bus.forgotten(lastEventId).map(toHolder) : [];
+        const seen = message.seen ?? accept;
         const visible = accept === undefined ? undefined : (e: HeraldEvent) => accept.includes(e.pos);
-        bus.replay(lastEventId, limit, visible).then(
+        const couldSee = seen === undefined ? undefined : (e: HeraldEvent) => seen.includes(e.pos);
+        bus.replay(lastEventId, limit, visible, couldSee).then(
           (result) =>
             answer(worker, {
               rid,
               replayed: replayToWire(result),
               ...(carrying.length > 0 ? { carrying } : {}),
+              ...(forgotten.length > 0 ? { forgotten } : {}),
             }),
           (error: unknown) => answer(worker, failed(rid, error)),
         );

@@ -7,7 +7,9 @@ import { storeEvent } from "../core/stored-event.ts";
  * IPC channel (JSON). One channel per worker, in order both ways.
  *
  * worker -> primary: `append` (the appends of one event-loop turn or more), `replay` (resolved in
- * two steps when the subscriber may not read the earliest event carrying its id).
+ * two steps when the subscriber may not read the earliest event carrying its id, or when an event
+ * carrying it left the history and the worker judged, with its subscriber's rights, that it could
+ * not have read it).
  * primary -> worker: `turn`: the events stored during one turn of the primary (every worker gets
  * them, in log order) followed by answers for this worker, those of the appends stored in that turn
  * included. So a worker has its events before their answer (it writes them to its subscribers,
@@ -36,11 +38,24 @@ export type ToPrimary =
   /**
    * `accept`, when present: the positions of the held events carrying `lastEventId` that the
    * resuming subscriber may read (from a first answer's `carrying`); the id resolves to the
-   * earliest of them, or is treated as held by none.
+   * earliest of them, or is treated as held by none. The events of the first answer's `forgotten`
+   * then count for nothing (the worker judged it could not have seen them); `seen` (default:
+   * `accept`) names the held events of `carrying` it could have seen: one of them that left the
+   * history between the two requests blocks the id.
    */
-  | { herald: "replay"; rid: number; lastEventId: string; limit: number; accept?: number[] };
+  | {
+      herald: "replay";
+      rid: number;
+      lastEventId: string;
+      limit: number;
+      accept?: number[];
+      seen?: number[];
+    };
 
-/** A held event carrying a replay's id: what a worker needs to apply its subscriber's `Visible`. */
+/**
+ * A held event carrying a replay's id, or one that left the history: what a worker needs to apply
+ * its subscriber's `Visible` (never the event's data).
+ */
 export interface WireHolder {
   pos: number;
   topics: readonly string[];
@@ -76,9 +91,13 @@ export type Answer =
   | { rid: number; appended: AppendedWire[] }
   /**
    * A replay from the earliest held event carrying the id, and (for a first request of a publisher
-   * id) `carrying`: the held events with that id, oldest first, one per distinct topics and flag.
+   * id) `carrying`: the held events with that id, oldest first, one per distinct topics and flag;
+   * `forgotten` (only with `carrying`): the events with that id that left the history
+   * (`MemoryBus.forgotten`), one per distinct topics and flag; when present, `replayed` is the
+   * answer of an id that any of them blocks. Both lists are bounded by the history size
+   * (`--history-size`), never hold data.
    */
-  | { rid: number; replayed: WireReplay; carrying?: WireHolder[] }
+  | { rid: number; replayed: WireReplay; carrying?: WireHolder[]; forgotten?: WireHolder[] }
   | { rid: number; error: { code: string; message: string } };
 
 export type WireReplay =

@@ -86,34 +86,44 @@ export class ClusterBus implements Bus {
   }
 
   /**
-   * Asks the primary, which resolves the id to the earliest held event carrying it and lists the
-   * events carrying it; when `visible` refuses that earliest one, a second request names the held
-   * events the subscriber may read (`accept`, any topic), so the primary never needs the subscriber.
+   * Asks the primary, which resolves the id to the earliest held event carrying it (blocked by any
+   * event with that id that left the history) and lists the events carrying it and those that
+   * left. When `seen` (default: `visible`) accepts one that left, that first answer is the answer;
+   * when `visible` refuses the earliest held one, or events that left were all refused, a second
+   * request names the held events the subscriber may read (`accept`, any topic) and could have
+   * seen (`seen`), so the primary never needs the subscriber.
    */
-  async replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult> {
+  async replay(lastEventId: string, limit: number, visible?: Visible, seen?: Visible): Promise<ReplayResult> {
     const first = await this.askReplay(lastEventId, limit);
     const carrying = first.carrying ?? [];
+    const forgotten = first.forgotten ?? [];
+    // with no held event carrying the id, an event that left changes nothing: unknown either way
     if (visible === undefined || carrying.length === 0) return this.replayResult(first.replayed);
-    const accept = carrying
-      .filter((h) =>
-        visible(storeEvent({ topics: h.topics, data: "", private: h.private }, h.pos, lastEventId, 0)),
-      )
-      .map((h) => h.pos);
-    if (accept[0] === carrying[0]?.pos) return this.replayResult(first.replayed);
-    return this.replayResult((await this.askReplay(lastEventId, limit, accept)).replayed);
+    const couldSee = seen ?? visible;
+    const stub = (h: WireHolder) =>
+      storeEvent({ topics: h.topics, data: "", private: h.private }, h.pos, lastEventId, 0);
+    if (forgotten.some((h) => couldSee(stub(h)))) return this.replayResult(first.replayed);
+    const accept = carrying.filter((h) => visible(stub(h))).map((h) => h.pos);
+    if (forgotten.length === 0 && accept[0] === carrying[0]?.pos) return this.replayResult(first.replayed);
+    const seenPos =
+      couldSee === visible ? undefined : carrying.filter((h) => couldSee(stub(h))).map((h) => h.pos);
+    return this.replayResult((await this.askReplay(lastEventId, limit, accept, seenPos)).replayed);
   }
 
   private async askReplay(
     lastEventId: string,
     limit: number,
     accept?: number[],
-  ): Promise<{ replayed: WireReplay; carrying?: WireHolder[] }> {
+    seen?: number[],
+  ): Promise<{ replayed: WireReplay; carrying?: WireHolder[]; forgotten?: WireHolder[] }> {
     const rid = this.nextRid++;
     const answer = this.ask(rid);
     this.post(
       accept === undefined
         ? { herald: "replay", rid, lastEventId, limit }
-        : { herald: "replay", rid, lastEventId, limit, accept },
+        : seen === undefined
+          ? { herald: "replay", rid, lastEventId, limit, accept }
+          : { herald: "replay", rid, lastEventId, limit, accept, seen },
     );
     const result = await answer;
     if (!("replayed" in result))

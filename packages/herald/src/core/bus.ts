@@ -110,6 +110,12 @@ export interface BusStatus {
  *   may have missed (at worst it gets again events it had), and Mercure's rule ("the earliest such
  *   update") holds. An id that only events `visible` refuses carry (private events the subscriber
  *   may not read) is `missed/unknown-id`, as an id never held: a replay reveals nothing about them.
+ *   An id an event that left the history (evicted) carried is `missed/unknown-id` when `seen`
+ *   (default: `visible`; without either, any) accepts that event: the subscriber could have seen
+ *   it, and resuming after a newer event with that id would skip what came between. For a
+ *   subscriber `seen` refuses it, that event counts for nothing (the id resolves among held events
+ *   as above): the answer reveals nothing about events it may not read. The bus remembers who
+ *   could read the last `--history-size` events that left (their topics and flag, not their data).
  *   The events answered are every held event after the resume point, of every topic: the caller
  *   filters them.
  *   A replay never crosses a gap: from an id before the last gap it answers `missed/gap`, and
@@ -122,7 +128,7 @@ export interface Bus {
     onGap?: (gap: BusGap) => void,
   ): Promise<void>;
   append(inputs: readonly PublishInput[]): Promise<AppendResult[]>;
-  replay(lastEventId: string, limit: number, visible?: Visible): Promise<ReplayResult>;
+  replay(lastEventId: string, limit: number, visible?: Visible, seen?: Visible): Promise<ReplayResult>;
   status(): BusStatus;
   /** How many events the history holds now (for metrics). */
   historySize(): number;

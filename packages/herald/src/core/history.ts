@@ -1,6 +1,7 @@
 import type { ReplayResult, Visible } from "./bus.ts";
 import { isControl } from "./control.ts";
 import { type HeraldEvent, type PublishInput, utf8Length } from "./event.ts";
+import { ForgottenIds } from "./forgotten.ts";
 import { isLiveOnly } from "./live-only.ts";
 import { sameContent } from "./stored-event.ts";
 
@@ -34,6 +35,9 @@ export function eventSize(event: HeraldEvent): number {
  * are indexed, hub ids are positions. Several held events may carry one publisher id (publishers in different scopes, or one publisher with other content):
  * `resolve` picks the earliest the caller may read. Lookups are O(1) by (scope, id), O(events
  * carrying the id) by id, O(log n) by position; a replay scans at most `limit` events.
+ * Memory: at most `maxEvents` events, and stubs of at most `maxEvents` events that left (the last
+ * ones to leave: topics and private flag, no data; `ForgottenIds`), so an id stays refused to
+ * whoever could have seen its event for at least the next `maxEvents` evictions.
  */
 export class History {
   private readonly ring: (HeraldEvent | undefined)[];
@@ -48,12 +52,13 @@ export class History {
   /** The newest held event per scope (`""` = none) and id: what a retry is checked against. */
   private readonly byScope = new Map<string, Map<string, HeraldEvent>>();
   /**
-   * Publisher ids of events no longer held (evicted, or too large to hold), oldest first, at most
-   * `maxEvents` of them. A resume from such an id is a miss even when a newer held event carries
-   * it: the client may have seen the evicted one, and resuming after the newer one would skip,
-   * silently, what came between (a reused id, e.g. squatted by another publisher).
+   * The publisher ids of events no longer held (evicted, or too large to hold), with who could read
+   * them (`ForgottenIds`: at most `maxEvents` stubs, oldest out). A resume from such an id is a miss
+   * for a subscriber that could have seen the event that left, even when a newer held event carries
+   * the id: resuming after the newer one would skip, silently, what came between (a reused id, e.g.
+   * squatted by another publisher).
    */
-  private readonly forgotten = new Set<string>();
+  private readonly forgotten: ForgottenIds;
   private readonly maxBytes: number;
   private readonly now: () => number;
 
@@ -64,6 +69,7 @@ export class History {
     this.indexed = new Uint8Array(options.maxEvents);
     this.maxBytes = options.maxBytes !== undefined && options.maxBytes > 0 ? options.maxBytes : Infinity;
     this.now = options.now ?? Date.now;
+    this.forgotten = new ForgottenIds(options.maxEvents);
   }
 
   get size(): number {
@@ -83,13 +89,22 @@ export class History {
   /**
    * The earliest held event carrying `id` for which `visible` is true (default: any), or undefined.
    * Events `visible` refuses (private events the subscriber may not read) are never considered, so
-   * the answer says nothing about them.
+   * the answer says nothing about them. Undefined too when an event carrying `id` left the history
+   * and `seen` (default: `visible`; without either, any) accepts it: the subscriber could have seen
+   * it. An event that left and that `seen` refuses counts for nothing, so the answer says nothing
+   * about it either: the id resolves as if that event had never been.
    */
-  resolve(id: string, visible?: Visible): HeraldEvent | undefined {
+  resolve(id: string, visible?: Visible, seen: Visible | undefined = visible): HeraldEvent | undefined {
+    if (this.forgotten.blocks(id, seen)) return undefined;
     const held = this.byId.get(id);
-    if (held === undefined || this.forgotten.has(id)) return undefined;
+    if (held === undefined) return undefined;
     if (!Array.isArray(held)) return visible === undefined || visible(held) ? held : undefined;
     return visible === undefined ? held[0] : held.find((event) => visible(event));
+  }
+
+  /** The stubs (`ForgottenIds`) of the events carrying `id` that left the history, oldest first. */
+  forgottenStubs(id: string): readonly HeraldEvent[] {
+    return this.forgotten.stubs(id);
   }
 
   /** The held events carrying `id`, oldest first (none: empty). */
@@ -131,7 +146,7 @@ export class History {
     while (this.count > 0 && this.bytes + size > this.maxBytes) this.dropOldest();
     if (size > this.maxBytes) {
       // delivered, never held: a replay from it is a miss
-      if (publisherId) this.forget(event.id);
+      if (publisherId) this.forgotten.add(event);
       return;
     }
     const index = (this.start + this.count) % this.ring.length;
@@ -211,27 +226,17 @@ export class History {
     const held = this.byId.get(old.id);
     if (held === old) {
       this.byId.delete(old.id);
-      this.forget(old.id);
+      this.forgotten.add(old);
     } else if (Array.isArray(held) && held[0] === old) {
       held.shift();
       if (held.length === 1) this.byId.set(old.id, held[0] as HeraldEvent);
-      this.forget(old.id);
+      this.forgotten.add(old);
     }
     const scope = old.scope ?? "";
     const ids = this.byScope.get(scope);
     if (ids?.get(old.id) === old) {
       ids.delete(old.id);
       if (ids.size === 0) this.byScope.delete(scope);
-    }
-  }
-
-  /** Remembers that an event carrying publisher id `id` is no longer held (bounded, oldest out). */
-  private forget(id: string): void {
-    this.forgotten.delete(id);
-    this.forgotten.add(id);
-    if (this.forgotten.size > this.ring.length) {
-      const oldest = this.forgotten.values().next().value as string;
-      this.forgotten.delete(oldest);
     }
   }
 }

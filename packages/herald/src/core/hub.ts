@@ -333,14 +333,16 @@ export class Hub {
    * whatever the topic: a cursor from another topic (Mercure's hub-wide ids, a topic removed since)
    * resumes there. An id that only events it may not read carry is unknown-id, as one never held.
    * What is replayed after it is filtered by `receives` (`Subscriber.replayed`). Two reads of the
-   * history only for an id its topics do not hold.
+   * history only for an id its topics do not hold. In both, an event with that id that left the
+   * history blocks the id when it could have READ it (`reads`, any topic: it may have seen it
+   * before a topic change), and only then: another's private event that left reveals nothing.
    */
   private async replayAfter(
     id: string,
     receives: (event: HeraldEvent) => boolean,
     reads: (event: HeraldEvent) => boolean,
   ): Promise<Awaited<ReturnType<Bus["replay"]>>> {
-    const own = await this.bus.replay(id, this.options.replayLimit, receives);
+    const own = await this.bus.replay(id, this.options.replayLimit, receives, reads);
     if (own.kind !== "missed" || own.reason !== "unknown-id") return own;
     return this.bus.replay(id, this.options.replayLimit, reads);
   }

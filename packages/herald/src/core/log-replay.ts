@@ -14,7 +14,8 @@ export interface LogHead {
  * `missed`: `unknown-id` for an id never held, evicted or ahead of the head; `epoch-changed` for a
  * hub id of another epoch; `too-old` when more than `limit` events follow it. A held id resolves
  * to the earliest event carrying it that `visible` accepts (`History.resolve`: the hub's `mayRead`,
- * any topic); when there is none, the id is treated as if no event carried it.
+ * any topic); when there is none, the id is treated as if no event carried it. An id carried by
+ * an event that left the history and that `seen` (default: `visible`) accepts is `unknown-id`.
  */
 export function replayHistory(
   history: History,
@@ -22,6 +23,7 @@ export function replayHistory(
   lastEventId: string,
   limit: number,
   visible?: Visible,
+  seen: Visible | undefined = visible,
 ): ReplayResult {
   const { epoch, headPos } = head;
   const headId = formatHubId(epoch ?? "0", headPos);
@@ -29,7 +31,7 @@ export function replayHistory(
     history.trim();
     return history.after((history.oldest()?.pos ?? headPos + 1) - 1, limit, headId);
   }
-  const held = history.resolve(lastEventId, visible);
+  const held = history.resolve(lastEventId, visible, seen);
   if (held !== undefined) return history.after(held.pos, limit, headId);
   const hubId = parseHubId(lastEventId);
   if (hubId === undefined) return { kind: "missed", reason: "unknown-id", headId };
