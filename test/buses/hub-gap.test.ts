@@ -42,7 +42,7 @@ class ScriptedBus implements Bus {
     const after = Number(lastEventId.slice(3));
     const events = this.events.filter((e) => e.pos > after);
     await this.gate;
-    return { kind: "events", events };
+    return { kind: "events", events, after };
   }
 
   status() {

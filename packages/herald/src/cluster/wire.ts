@@ -101,7 +101,7 @@ export type Answer =
   | { rid: number; error: { code: string; message: string } };
 
 export type WireReplay =
-  | { kind: "events"; events: WireEvent[] }
+  | { kind: "events"; events: WireEvent[]; after: number }
   | { kind: "missed"; reason: string; headId: string };
 
 export type ToWorker = {
@@ -139,7 +139,9 @@ export function fromWire(wire: WireEvent): HeraldEvent {
 }
 
 export function replayToWire(result: ReplayResult): WireReplay {
-  return result.kind === "events" ? { kind: "events", events: result.events.map(toWire) } : result;
+  return result.kind === "events"
+    ? { kind: "events", events: result.events.map(toWire), after: result.after }
+    : result;
 }
 
 export function toHolder(event: HeraldEvent): WireHolder {

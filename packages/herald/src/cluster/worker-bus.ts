@@ -133,7 +133,7 @@ export class ClusterBus implements Bus {
 
   private replayResult(replayed: WireReplay): ReplayResult {
     if (replayed.kind === "events")
-      return { kind: "events", events: replayed.events.map((e) => this.event(e)) };
+      return { kind: "events", events: replayed.events.map((e) => this.event(e)), after: replayed.after };
     return { kind: "missed", reason: replayed.reason as MissedReason, headId: replayed.headId };
   }
 

@@ -51,8 +51,12 @@ export interface BusGap {
 }
 
 export type ReplayResult =
-  /** Every event after the given id, in log order, up to the head when the call was made. */
-  | { readonly kind: "events"; readonly events: readonly HeraldEvent[] }
+  /**
+   * Every event after the given id, in log order, up to the head when the call was made. `after`
+   * is the position the id resolved to: the events are those after it, and a subscriber resuming
+   * there must get nothing at or before it, even live (a node behind the log queued those).
+   */
+  | { readonly kind: "events"; readonly events: readonly HeraldEvent[]; readonly after: number }
   /** The id cannot be resumed from; `headId` is where the client stands if it starts live now. */
   | { readonly kind: "missed"; readonly reason: MissedReason; readonly headId: string };
 

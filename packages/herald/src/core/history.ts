@@ -195,7 +195,7 @@ export class History {
     if (n > limit) return { kind: "missed", reason: "too-old", headId };
     const events: HeraldEvent[] = new Array(n);
     for (let i = 0; i < n; i++) events[i] = this.at(first + i);
-    return { kind: "events", events };
+    return { kind: "events", events, after: pos };
   }
 
   private at(i: number): HeraldEvent {

@@ -399,6 +399,9 @@ export class Hub {
             : { kind: "missed", reason: result.reason, headId: result.headId },
         );
         if (result.kind === "events") {
+          // live events this node's tail read while the replay waited for it to reach the resume
+          // point (a node behind the log) are at or before it: the subscriber saw them elsewhere
+          if (result.after > subscriber.lastPos) subscriber.lastPos = result.after;
           // a budget estimate: the selectors at the replay's start (a topic change meanwhile only
           // moves where the replay yields)
           const cost = replayCost(subscriber);
