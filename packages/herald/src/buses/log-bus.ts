@@ -474,6 +474,14 @@ export abstract class LogBus implements Bus {
     }
   }
 
+  /**
+   * A gap this node learned of while loading the log (a failover marker among the entries it
+   * loads): it has no stream to tell, but no replay from before `pos` crosses it (as `reportGap`).
+   */
+  protected floorAt(pos: number): void {
+    if (pos > this.gapFloor) this.gapFloor = pos;
+  }
+
   /** Entries were lost before this node read them: replays stop short of them, the hub tells every stream. */
   private reportGap(lost: LostEntries): void {
     const epoch = this.epoch ?? "0";

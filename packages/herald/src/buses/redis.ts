@@ -490,7 +490,10 @@ export class RedisBus extends LogBus {
       }
       const { input, token, control } = parseFields(fields);
       if (control === FAILOVER_MARKER) {
-        if (this.waitReplicas === 0 && !loading && pos > this.headPos) {
+        if (this.waitReplicas === 0 && loading) {
+          // no stream to tell yet, but a replay must not cross it either
+          this.floorAt(pos - 1);
+        } else if (this.waitReplicas === 0 && pos > this.headPos) {
           // reported after what was delivered before the marker (`pos - 1`: nothing lies between)
           this.deliverEntries(entries, gap);
           entries = [];
