@@ -232,7 +232,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       this.live.opened(text, this.connectionToken);
       return;
     }
-    if (id !== undefined && this.recent?.seen(id)) return;
+    if (id !== undefined && this.recent?.repeated(id)) return;
     if (type === MISSED_EVENT_TYPE) {
       const body = safeJson(text) as { lastEventId?: unknown; reason?: unknown } | undefined;
       const info: MissedInfo = {
@@ -321,8 +321,10 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       if (message.t === "event") this.receive(message.id, message.type, message.data);
       else if (message.t === "state") this.setState(stateFromWire(message));
       else if (message.t === "fatal") this.end(fromWire(message.error));
-      else if (message.t === "at") this.lastId ??= message.id;
-      else if (message.t === "tabs") {
+      else if (message.t === "at") {
+        this.recent?.resumedAfter(message.id);
+        this.lastId ??= message.id;
+      } else if (message.t === "tabs") {
         this.sharedTabs = message.count;
         if (this.shared !== undefined)
           this.call(this.options.onShare, { mode: this.shared.mode(), tabs: message.count });

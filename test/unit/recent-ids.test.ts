@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { RecentIds } from "../../packages/herald-client/src/share/recent-ids.ts";
+
+/** What a tab shows of `ids`, in order, after the host's `at` messages (`@id`). */
+function shown(recent: RecentIds, stream: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const item of stream) {
+    if (item.startsWith("@")) recent.resumedAfter(item.slice(1));
+    else if (!recent.repeated(item)) out.push(item);
+  }
+  return out;
+}
+
+describe("share: a tab drops only what a new leader's resume sends it again", () => {
+  it("a tab ahead of the new leader drops the replayed events it had, in order, then shows the rest", () => {
+    const recent = new RecentIds();
+    assert.deepEqual(shown(recent, ["a", "b", "c", "d", "@b", "c", "d", "e"]), ["a", "b", "c", "d", "e"]);
+  });
+
+  it("an id seen before is shown again outside a replay (another publisher reused it)", () => {
+    const recent = new RecentIds();
+    assert.deepEqual(shown(recent, ["x", "y", "x", "@y", "z", "x"]), ["x", "y", "x", "z", "x"]);
+  });
+
+  it("a replay that goes past what the tab had ends the dropping at once", () => {
+    const recent = new RecentIds();
+    // the tab had a, b, c; the new leader resumes after a: b is a repeat, then q is new, and c
+    // (a reused id after it) is a new event too
+    assert.deepEqual(shown(recent, ["a", "b", "c", "@a", "b", "q", "c"]), ["a", "b", "c", "q", "c"]);
+  });
+
+  it("a tab behind the new leader, or at its own last id, drops nothing", () => {
+    const recent = new RecentIds();
+    assert.deepEqual(shown(recent, ["a", "b", "@z", "c", "@c", "c"]), ["a", "b", "c", "c"]);
+  });
+
+  it("holds at most `capacity` ids", () => {
+    const recent = new RecentIds(2);
+    // "a" left the window: a resume after it drops nothing
+    assert.deepEqual(shown(recent, ["a", "b", "c", "@a", "b", "c"]), ["a", "b", "c", "b", "c"]);
+  });
+});
