@@ -23,6 +23,7 @@ export const HERALD_STREAMS: StreamProtocol = {
   name: "events",
   headers: SSE_HEADERS,
   lastEventId: "resume-point",
+  reusedIds: "own-topics-first",
 };
 
 /** Who a stream request comes from (`Access.subscriber`): a token's principal, or anonymous; 401 otherwise. */

@@ -59,12 +59,25 @@ export interface PublishResult {
   readonly duplicate: boolean;
 }
 
+/**
+ * Which held event a resume from an id that several events carry starts after, among those the
+ * subscriber may read (never a private event it may not read: that id is unknown to it):
+ * - `"own-topics-first"` (Herald's API): the earliest on the subscriber's own topics, and only when
+ *   none is there, the earliest on any topic. Another publisher's reuse of the id on a topic the
+ *   subscriber does not follow (a squat) moves nothing.
+ * - `"earliest"` (Mercure, spec "Reconnection"): the earliest in the history, whatever its topic:
+ *   never a gap, and the later carriers are replayed too.
+ */
+export type ReusedIds = "own-topics-first" | "earliest";
+
 export interface SubscribeRequest {
   readonly selectors: readonly TopicSelector[];
   readonly privateSelectors?: readonly TopicSelector[];
   readonly sink: Sink;
   /** Resume after this id (the client's Last-Event-ID); absent = live only. */
   readonly lastEventId?: string | undefined;
+  /** Which of the held events carrying `lastEventId` a resume starts after (default own-topics-first). */
+  readonly reusedIds?: ReusedIds | undefined;
   /**
    * A live-only subscriber's start, from `Hub.liveStart` asked before it opened: it gets only
    * events after that position, even those this node has not received yet (its tail lags).
@@ -327,7 +340,9 @@ export class Hub {
 
   /**
    * The history after held id `id` (`Bus.replay`), for a subscriber that `receives` on its topics
-   * and rights and `reads` events of any topic its rights allow. The id is looked for first among
+   * and rights and `reads` events of any topic its rights allow. With `reusedIds` "earliest"
+   * (Mercure), the id resolves to the earliest event carrying it that the subscriber may read.
+   * Otherwise (Herald's API) the id is looked for first among
    * the events it receives: another publisher's reuse of that id on another topic cannot move its
    * resume point (no duplicate, no gap). Only when none carries it, among every event it may read,
    * whatever the topic: a cursor from another topic (Mercure's hub-wide ids, a topic removed since)
@@ -341,7 +356,9 @@ export class Hub {
     id: string,
     receives: (event: HeraldEvent) => boolean,
     reads: (event: HeraldEvent) => boolean,
+    reusedIds: ReusedIds = "own-topics-first",
   ): Promise<Awaited<ReturnType<Bus["replay"]>>> {
+    if (reusedIds === "earliest") return this.bus.replay(id, this.options.replayLimit, reads);
     const own = await this.bus.replay(id, this.options.replayLimit, receives, reads);
     if (own.kind !== "missed" || own.reason !== "unknown-id") return own;
     return this.bus.replay(id, this.options.replayLimit, reads);
@@ -354,13 +371,16 @@ export class Hub {
    * (`Bus.replay`, up to the replay limit); rejects as it would.
    */
   async resumeOutcome(
-    request: Pick<SubscribeRequest, "selectors" | "privateSelectors"> & { readonly lastEventId: string },
+    request: Pick<SubscribeRequest, "selectors" | "privateSelectors" | "reusedIds"> & {
+      readonly lastEventId: string;
+    },
   ): Promise<ResumeOutcome> {
     const { selectors, privateSelectors = [], lastEventId } = request;
     const result = await this.replayAfter(
       lastEventId,
       (event) => receives(selectors, privateSelectors, event),
       (event) => mayRead(privateSelectors, event),
+      request.reusedIds,
     );
     return result.kind === "events"
       ? { kind: "replay" }
@@ -391,6 +411,7 @@ export class Hub {
           request.lastEventId,
           (event) => subscriber.accepts(event),
           (event) => subscriber.mayRead(event),
+          request.reusedIds,
         );
         if (subscriber.closed) return subscriber;
         request.onResume?.(

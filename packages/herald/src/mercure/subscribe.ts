@@ -18,6 +18,7 @@ export const MERCURE_STREAMS: StreamProtocol = {
   name: "mercure",
   headers: { ...SSE_HEADERS, "Cache-Control": "private, no-cache, no-store, must-revalidate, max-age=0" },
   lastEventId: "resume-outcome",
+  reusedIds: "earliest", // spec "Reconnection": the earliest such update in the hub's history
 };
 
 /** The comment a stream ends with at its maximum lifetime (MERCURE_WRITE_TIMEOUT). */

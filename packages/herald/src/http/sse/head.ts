@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { EARLIEST } from "../../core/bus.ts";
-import type { ResumeOutcome } from "../../core/hub.ts";
+import type { ResumeOutcome, ReusedIds } from "../../core/hub.ts";
 
 /**
  * What a protocol's stream responses carry. Herald's API and Mercure differ only here (and in
@@ -21,6 +21,8 @@ export interface StreamProtocol {
    *   live-only stream gets no such header.
    */
   readonly lastEventId: "resume-point" | "resume-outcome";
+  /** Where a resume from an id several events carry starts (`SubscribeRequest.reusedIds`). */
+  readonly reusedIds: ReusedIds;
 }
 
 /**

@@ -167,6 +167,7 @@ export class Streams {
         privateSelectors: request.privateSelectors,
         sink: opened,
         lastEventId,
+        reusedIds: protocol.reusedIds,
         liveStart,
         onResume: waits
           ? (outcome) =>
@@ -208,6 +209,7 @@ export class Streams {
         selectors: request.selectors,
         privateSelectors: request.privateSelectors,
         lastEventId,
+        reusedIds: protocol.reusedIds,
       });
       // the client may have left meanwhile
       if (!req.socket.destroyed) {
