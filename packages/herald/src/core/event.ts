@@ -1,3 +1,4 @@
+import { charactersOver } from "./characters.ts";
 import { badRequest, HeraldError } from "./errors.ts";
 
 /**
@@ -83,8 +84,9 @@ const wellFormed = (text: string): boolean => (text as unknown as { isWellFormed
 export function validateTopic(topic: unknown, limits: PublishLimits, where = "topic"): string {
   if (typeof topic !== "string") throw badRequest(`${where} must be a string, got ${typeof topic}`);
   if (topic.length === 0) throw badRequest(`${where} must not be empty`);
-  if (topic.length > limits.maxTopicLength) {
-    throw badRequest(`${where} is ${topic.length} characters long; the limit is ${limits.maxTopicLength}`);
+  const long = charactersOver(topic, limits.maxTopicLength);
+  if (long !== undefined) {
+    throw badRequest(`${where} is ${long} characters long; the limit is ${limits.maxTopicLength}`);
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\0-\x1f\x7f-\x9f]/.test(topic)) {
@@ -167,7 +169,8 @@ function checkField(name: string, value: string | undefined, maxLength: number):
   if (value === undefined) return;
   if (typeof value !== "string") throw badRequest(`"${name}" must be a string`);
   if (value.length === 0) throw badRequest(`"${name}" must not be empty; leave it out instead`);
-  if (value.length > maxLength) throw badRequest(`"${name}" is longer than ${maxLength} characters`);
+  if (charactersOver(value, maxLength) !== undefined)
+    throw badRequest(`"${name}" is longer than ${maxLength} characters`);
   if (FIELD_BREAKERS.test(value)) {
     throw badRequest(`"${name}" must not contain CR, LF or NUL: they would break the event-stream format`);
   }

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { refuseReservedTopics } from "../api/reserved-topics.ts";
 import { refuseReservedType } from "../api/reserved-types.ts";
 import { AuthError } from "../core/auth.ts";
+import { charactersOver } from "../core/characters.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS, type PublishInput } from "../core/event.ts";
 import { anySelectorMatches, type TopicSelector } from "../core/topic.ts";
@@ -156,9 +157,10 @@ function refuseOverLimits(input: PublishInput, options: MercureContext["options"
     );
   }
   for (const topic of input.topics) {
-    if (topic.length > options.maxTopicLength) {
+    const long = charactersOver(topic, options.maxTopicLength);
+    if (long !== undefined) {
       throw tooLarge(
-        `a topic is ${topic.length} characters long; the limit is ${options.maxTopicLength} (HERALD_MAX_TOPIC_LENGTH)`,
+        `a topic is ${long} characters long; the limit is ${options.maxTopicLength} (HERALD_MAX_TOPIC_LENGTH)`,
       );
     }
   }
@@ -166,9 +168,10 @@ function refuseOverLimits(input: PublishInput, options: MercureContext["options"
     ["id", input.id],
     ["type", input.type],
   ] as const) {
-    if (value !== undefined && value.length > DEFAULT_PUBLISH_LIMITS.maxIdLength) {
+    const long = value === undefined ? undefined : charactersOver(value, DEFAULT_PUBLISH_LIMITS.maxIdLength);
+    if (long !== undefined) {
       throw tooLarge(
-        `"${name}" is ${value.length} characters long; the limit is ${DEFAULT_PUBLISH_LIMITS.maxIdLength}`,
+        `"${name}" is ${long} characters long; the limit is ${DEFAULT_PUBLISH_LIMITS.maxIdLength}`,
       );
     }
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { charactersOver } from "../../core/characters.ts";
 import { badRequest } from "../../core/errors.ts";
 import { headerText } from "../../http/header-text.ts";
 import { strictQuery } from "../../http/strict-query.ts";
@@ -82,9 +83,10 @@ export function parseSubscribeRequest(
     if (++count > limits.maxMatchers) {
       throw badRequest(`a subscription may have at most ${limits.maxMatchers} matchers (HERALD_MAX_TOPICS)`);
     }
-    if (value.length > limits.maxLength) {
+    const long = charactersOver(value, limits.maxLength);
+    if (long !== undefined) {
       throw badRequest(
-        `${name} is ${value.length} characters long; the limit is ${limits.maxLength} (HERALD_MAX_TOPIC_LENGTH)`,
+        `${name} is ${long} characters long; the limit is ${limits.maxLength} (HERALD_MAX_TOPIC_LENGTH)`,
       );
     }
     if (FORBIDDEN_CHARACTERS.test(value)) {
