@@ -71,7 +71,7 @@ if (cluster.isWorker) {
     onMessage: (listener) => process.on("message", (message: LimitsToWorker) => listener(message)),
   });
   process.once("disconnect", () => sharedLimits.lost());
-  deps = { clusterFigures, sharedLimits };
+  deps = { clusterFigures, sharedLimits, workers: config.workers };
 }
 if (cluster.isWorker && config.bus === "memory") {
   const bus = new ClusterBus({

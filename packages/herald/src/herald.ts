@@ -80,6 +80,11 @@ export interface HeraldDeps {
   /** A `--workers` worker on the memory bus: presence between the workers (cluster/presence.ts). */
   readonly presenceChannel?: PresenceChannel;
   /**
+   * A `--workers` worker: how many workers share the node. Bounds stated per node (the webhook
+   * queue and calls) are split between them, so the node as a whole keeps them.
+   */
+  readonly workers?: number;
+  /**
    * Whether the publish routes take the lean path (http/lean-front.ts); default true. False: every
    * request goes through node:http (the tests compare both paths' answers to the same bytes).
    */
@@ -123,7 +128,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   await hub.start();
   let presence: Awaited<ReturnType<typeof startPresence>>;
   try {
-    presence = await startPresence(config, hub, log, deps.presenceChannel);
+    presence = await startPresence(config, hub, log, deps.presenceChannel, deps.workers);
   } catch (error) {
     await bus.close().catch(() => {});
     throw new Error(`presence could not start: ${(error as Error).message}`, { cause: error });

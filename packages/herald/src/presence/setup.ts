@@ -2,7 +2,7 @@ import type { HeraldConfig } from "../config/settings.ts";
 import type { Hub } from "../core/hub.ts";
 import { parseSelector } from "../core/topic.ts";
 import type { PresenceFigures, WebhookFigures } from "../ops/presence-metrics.ts";
-import { Webhooks } from "../webhooks/webhooks.ts";
+import { WEBHOOK_CONCURRENCY, Webhooks } from "../webhooks/webhooks.ts";
 import { RabbitPresence } from "./adapters/rabbitmq.ts";
 import { RedisPresence } from "./adapters/redis.ts";
 import { type Leadership, LocalChannel, type PresenceChannel } from "./channel.ts";
@@ -38,6 +38,9 @@ export interface PresenceMount {
 type Log = { warn(fields: object, message: string): void };
 
 /**
+ * `workers`: the processes of a `--workers` node (default 1); each takes its share of the node's
+ * webhook bounds (queue and calls at once, at least 1 each).
+ *
  * Builds presence and webhooks when `--presence` is set (undefined otherwise: nothing runs), with
  * the channel of the bus: `cluster` (a `--workers` worker on the memory bus), else memory (alone),
  * Redis pub/sub and lease, or a RabbitMQ fanout exchange. Resolves once the channel listens.
@@ -47,6 +50,7 @@ export async function startPresence(
   hub: Hub,
   log: Log,
   cluster?: PresenceChannel,
+  workers = 1,
 ): Promise<PresenceMount | undefined> {
   if (settings.presence.length === 0) return undefined;
   const webhooks =
@@ -58,7 +62,8 @@ export async function startPresence(
           events: settings.webhookEvents,
           timeoutMs: settings.webhookTimeoutMs,
           attempts: settings.webhookAttempts,
-          maxQueued: settings.webhookMaxQueue,
+          maxQueued: Math.max(1, Math.floor(settings.webhookMaxQueue / workers)),
+          concurrency: Math.max(1, Math.floor(WEBHOOK_CONCURRENCY / workers)),
           log,
         });
   const onError = (error: Error) => log.warn({ err: error }, "presence channel error");

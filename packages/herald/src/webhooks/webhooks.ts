@@ -30,17 +30,19 @@ export interface WebhooksOptions {
   readonly timeoutMs: number;
   readonly attempts: number;
   readonly maxQueued: number;
+  /** Calls in flight at most (default WEBHOOK_CONCURRENCY). */
+  readonly concurrency?: number;
   readonly log: { warn(fields: object, message: string): void };
 }
 
-/** Calls in flight at most (over all topics). */
+/** Calls in flight at most (over all topics), per node. */
 export const WEBHOOK_CONCURRENCY = 8;
 
 /**
  * Sends presence changes to `--webhook-url`: a POST of JSON, signed (`Herald-Signature`), retried
  * with backoff and jitter (webhooks/queue.ts: ordered per topic, bounded, drops counted).
  * Nothing here is on a stream's path: `send` only queues; the calls run on their own, at most
- * WEBHOOK_CONCURRENCY at once, each cut off after `timeoutMs`. Who calls `send` decides "once per
+ * `concurrency` (WEBHOOK_CONCURRENCY) at once, each cut off after `timeoutMs`. Who calls `send` decides "once per
  * cluster" (herald.ts: connected/disconnected by the node of the stream, occupied/vacated by the
  * leading node).
  */
@@ -143,10 +145,11 @@ export class Webhooks {
   private pump(): void {
     if (this.closed) return;
     const now = Date.now();
-    for (const job of this.queue.take(now, WEBHOOK_CONCURRENCY - this.inFlight)) void this.call(job);
+    for (const job of this.queue.take(now, (this.options.concurrency ?? WEBHOOK_CONCURRENCY) - this.inFlight))
+      void this.call(job);
     clearTimeout(this.timer);
     const due = this.queue.nextDue();
-    if (due !== undefined && this.inFlight < WEBHOOK_CONCURRENCY) {
+    if (due !== undefined && this.inFlight < (this.options.concurrency ?? WEBHOOK_CONCURRENCY)) {
       this.timer = setTimeout(() => this.pump(), Math.max(0, due - now));
       this.timer.unref();
     }
