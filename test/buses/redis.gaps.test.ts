@@ -224,4 +224,40 @@ describe("Redis bus: retention", { skip }, () => {
       await redis.stop();
     }
   });
+
+  it("the log keeps history-size events before the oldest held, so a node that starts remembers the ids that left", async () => {
+    // one entry per stream node: `XTRIM MINID ~` trims exactly
+    const redis = await startRedis({ args: ["--stream-node-max-entries", "1"] });
+    const client = createClient({ url: redis.url });
+    const buses: RedisBus[] = [];
+    const history = { maxEvents: 4, maxAgeMs: 0 };
+    try {
+      await client.connect();
+      const a = new RedisBus({ url: redis.url, history });
+      buses.push(a);
+      await new Tail(a).start();
+      for (let i = 1; i <= 12; i++) await a.append([{ topics: ["t"], data: `d${i}`, id: `e${i}` }]);
+      // A holds e9..e12; e5..e8 are the last 4 to leave it: the log keeps them, and no more
+      const oldestId = async () => {
+        const [oldest] = await client.xRange("herald:log", "-", "+", { COUNT: 1 });
+        return oldest?.message.id;
+      };
+      await eventually(async () => (await oldestId()) === "e5", "the log trimmed to e5", 10_000);
+      // e6 is squatted (another scope); B starts after e6 left A's history
+      await a.append([{ topics: ["t"], data: "squat", id: "e6", scope: "other" }]);
+      const b = new RedisBus({ url: redis.url, history });
+      buses.push(b);
+      await new Tail(b).start();
+      const replay = await b.replay("e6", 100);
+      assert.deepEqual(
+        replay.kind === "missed" && replay.reason,
+        "unknown-id",
+        `B resumes after the squat: ${JSON.stringify(replay)}`,
+      );
+    } finally {
+      for (const bus of buses) await bus.close();
+      client.destroy();
+      await redis.stop();
+    }
+  });
 });

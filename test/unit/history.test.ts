@@ -165,4 +165,16 @@ describe("history: ids of events that left it", () => {
     assert.equal(history.forgottenStubs("big").length, 1);
     assert.equal(history.resolve("big", reads("t")), undefined);
   });
+
+  it("remembers from the oldest of the last maxEvents events that left (what a log keeps for a node that starts)", () => {
+    const history = new History({ maxEvents: 2, maxAgeMs: 0 });
+    assert.equal(history.rememberedFrom(), undefined);
+    const first = stored("t", "a");
+    history.add(first);
+    assert.equal(history.rememberedFrom(), first.pos, "nothing left: the oldest held");
+    const events = [stored("t", "b"), stored("t", "c"), stored("t", "d"), stored("t", "e")];
+    for (const event of events) history.add(event);
+    // a, b and c left; the last two to leave are b and c
+    assert.equal(history.rememberedFrom(), events[0]?.pos);
+  });
 });

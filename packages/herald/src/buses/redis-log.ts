@@ -28,21 +28,25 @@ export function streamIdToPos(streamId: string): number | undefined {
 /**
  * The publish script: stores inputs in order, deduplicating publisher ids, in one atomic step.
  * KEYS: stream, ids hash (`<scope>\n<id>` -> stream id of the newest entry of that scope and id),
- * ids zset (the same keys by position), epoch, lineage. First marks a failover in the log if this
- * server is a newly promoted primary (redis-failover.ts), so the marker precedes these entries.
- * ARGV: maxlen, candidate epoch, then 8 per input: id, topics (JSON), data, event, retry, private,
+ * ids zset (the same keys by position), epoch, lineage, unreplicated. First marks a failover in the
+ * log if this server is a newly promoted primary (redis-failover.ts), so the marker precedes these
+ * entries; then, when ARGV[3] is `1` (this publish is answered without waiting for a replica), the
+ * announcement (redis-failover.ts), so it precedes them too.
+ * ARGV: maxlen, candidate epoch, unreplicated (`1`|''), acked (redis-failover.ts `lineage`), then 8
+ * per input: id, topics (JSON), data, event, retry, private,
  * token, scope ('' = absent). An input is a retry (not stored; answered with the held entry) when
  * the newest entry of its scope and id is still in the stream with the same topics, data, event,
- * retry and private (`sameContent`); any other input is stored. Answers {epoch, streamId1,
+ * retry and private (`sameContent`); any other input is stored. Answers {epoch, replid, streamId1,
  * duplicate1, ...}. Keys whose entry was trimmed are forgotten: up to 100 plus twice the inputs
  * per call (a call adds at most one key per input, so the index shrinks back to the stream's
  * entries however big the batches; deleted 1,000 at a time, under Lua's unpack limit).
  */
 export const PUBLISH_SCRIPT = `${LINEAGE_LUA}
-lineage(KEYS[1], KEYS[5])
+local replid = lineage(KEYS[1], KEYS[5], KEYS[6], ARGV[4])
+if ARGV[3] == '1' then announce(KEYS[1], KEYS[6], replid) end
 local epoch = redis.call('GET', KEYS[4])
 if not epoch then redis.call('SET', KEYS[4], ARGV[2]); epoch = ARGV[2] end
-local out = {epoch}
+local out = {epoch, replid}
 local function score(sid)
   local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
   return tonumber(ms) * 1024 + tonumber(seq)
@@ -55,7 +59,7 @@ local function sameContent(sid, i)
   return f['topics'] == ARGV[i+1] and f['data'] == ARGV[i+2] and (f['event'] or '') == ARGV[i+3]
     and (f['retry'] or '') == ARGV[i+4] and (f['private'] or '') == ARGV[i+5]
 end
-local i = 3
+local i = 5
 while i + 7 <= #ARGV do
   local id = ARGV[i]
   local key = ARGV[i+7] .. '\\n' .. id
@@ -82,7 +86,7 @@ while i + 7 <= #ARGV do
 end
 local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 if oldest then
-  local limit = 100 + 2 * math.floor((#ARGV - 2) / 8)
+  local limit = 100 + 2 * math.floor((#ARGV - 4) / 8)
   local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. score(oldest[1]), 'LIMIT', 0, limit)
   for j = 1, #gone, 1000 do
     local part = {unpack(gone, j, math.min(j + 999, #gone))}
@@ -106,8 +110,12 @@ export function msOf(streamId: string): number {
 export function parseFields(fields: readonly string[]): {
   input: PublishInput;
   token: string | undefined;
-  /** Herald's own `herald-control` field (a failover marker: redis-failover.ts). */
+  /** Herald's own `herald-control` field (a failover marker, an announcement: redis-failover.ts). */
   control: string | undefined;
+  /** A failover marker's `gap` field is `1`: report a gap there whatever this node's wait. */
+  gap: boolean;
+  /** A marker's or an announcement's `replid`: the primary it was written on. */
+  replid: string | undefined;
 } {
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
@@ -138,5 +146,7 @@ export function parseFields(fields: readonly string[]): {
     },
     token: map.get("herald-token"),
     control: map.get("herald-control"),
+    gap: map.get("gap") === "1",
+    replid: map.get("replid"),
   };
 }

@@ -3,8 +3,10 @@
  *
  * Every node records, each `READER_BEAT_MS`, in the hash `<prefix>:readers` (field: the node's
  * random id; value: `<keep-from stream id> <Redis time in ms>`), the oldest entry it still needs:
- * the oldest event of its history (so a node that restarts finds the history), or the last entry
- * it read when its history is empty. The same script then trims the stream (`XTRIM MINID ~`) to the
+ * the oldest of the events that left its history and that it still remembers
+ * (`History.rememberedFrom`: the last `maxEvents` to leave, so a node that starts loads them and
+ * refuses a resume from their ids as this one does), else the oldest event of its history (so a
+ * node that restarts finds the history), or the last entry it read when it never held one. The same script then trims the stream (`XTRIM MINID ~`) to the
  * oldest keep-from of the nodes heard from within `READER_TTL_MS`, and forgets the others. A node
  * that is stopped (SIGSTOP, a long GC pause, a slow network) for less than the TTL loses nothing;
  * past it, or past the cap (`XADD MAXLEN ~ <retention>` on every publish), it is told of the gap

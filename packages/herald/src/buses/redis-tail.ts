@@ -16,15 +16,15 @@ import { type RawEntry, SEQ_PER_MS } from "./redis-log.ts";
  */
 
 /**
- * KEYS: stream, epoch, lineage. ARGV: mode (`tail`: the entries after ARGV[2], at most ARGV[3];
- * `load`: the newest ARGV[3]), lastId, count.
+ * KEYS: stream, epoch, lineage, unreplicated. ARGV: mode (`tail`: the entries after ARGV[2], at
+ * most ARGV[3]; `load`: the newest ARGV[3]), lastId, count, acked (redis-failover.ts `lineage`).
  * First marks a failover in the log if this server is a newly promoted primary (redis-failover.ts).
  * Answers {epoch|false, entries, last-generated-id, entries-added (-1 = unknown), length,
  * max-deleted-entry-id, first entry id|false, replid, promoted (0|1), connected replicas}; no
  * stream: {epoch, {}, '0-0', 0, 0, '0-0', false, ...}.
  */
 export const READ_SCRIPT = `${LINEAGE_LUA}
-local replid, promoted, replicas = lineage(KEYS[1], KEYS[3])
+local replid, promoted, replicas = lineage(KEYS[1], KEYS[3], KEYS[4], ARGV[4])
 local epoch = redis.call('GET', KEYS[2]) or false
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {epoch, {}, '0-0', 0, 0, '0-0', false, replid, promoted, replicas}

@@ -6,7 +6,7 @@ import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import { formatHubId, parseHubId } from "../core/ids.ts";
 import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
-import { FAILOVER_MARKER } from "./redis-failover.ts";
+import { ANNOUNCE_SCRIPT, FAILOVER_MARKER, UNREPLICATED_MARKER } from "./redis-failover.ts";
 import { createLink, type RedisLink } from "./redis-link.ts";
 import { msOf, PUBLISH_SCRIPT, parseFields, type RawEntry, SEQ_PER_MS, streamIdToPos } from "./redis-log.ts";
 import { RedisCredentialsError, refusalOf } from "./redis-refusal.ts";
@@ -57,8 +57,9 @@ const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NORE
  * Publishes go through one Lua script (atomic id deduplication) and answer once Redis replied and,
  * with `wait` N >= 1, once N replicas hold them (`WAIT`; else 503): that is what survives a
  * failover. For the guarantee to survive a crash of a lone Redis, run it with `appendonly yes` and
- * `appendfsync always`. A failover is marked in the log (redis-failover.ts); with N = 0 every node
- * reports a gap there, since the old primary may have acknowledged entries it never passed on.
+ * `appendfsync always`. A failover is marked in the log (redis-failover.ts); when any node may have
+ * answered with N = 0 (its own setting, or `auto` before it saw a replica), every node reports a gap
+ * there, since the old primary may have acknowledged entries it never passed on.
  * Retention (redis-retention.ts): entries stay until every live node has read them, up to the cap
  * `retention`. Entries deleted before this node read them (past the cap, a node stopped for longer
  * than the readers' TTL, a producer's own trim or XDEL) are found by the read script's counters
@@ -77,11 +78,22 @@ export class RedisBus extends LogBus {
     epoch: string;
     readers: string;
     lineage: string;
+    unreplicated: string;
   };
   /** Replicas a publish waits for; `auto` raises it from 0 to 1 once the primary is seen with a replica. */
   private waitReplicas: number;
   /** The primary's replication id at the last read (a change on a promoted replica: a failover). */
   private replid: string | undefined;
+  /**
+   * The replication id of the primary this node last acknowledged a publish on without waiting for
+   * a replica ('' = none, or that primary is still the one); passed to every script, which reports
+   * the failover as a gap when it names another primary (redis-failover.ts).
+   */
+  private ackedOn = "";
+  /** An announcement (`herald-control unreplicated`) was read since the last failover marker. */
+  private unreplicatedSeen = false;
+  /** The replication id of the last failover reported as a gap (one report per failover). */
+  private gapReplid: string | undefined;
   /** Where the tail continues after; undefined = load the history first. */
   private point: TailPoint | undefined;
   private loop: Promise<void> | undefined;
@@ -106,6 +118,7 @@ export class RedisBus extends LogBus {
       epoch: `${prefix}:epoch`,
       readers: `${prefix}:readers`,
       lineage: `${prefix}:lineage`,
+      unreplicated: `${prefix}:unreplicated`,
     };
     this.retention = Math.max(redisOptions.retention ?? DEFAULT_RETENTION, redisOptions.history.maxEvents);
     this.waitReplicas = this.target.wait === "auto" ? 0 : this.target.wait;
@@ -165,7 +178,14 @@ export class RedisBus extends LogBus {
         });
       throw unavailable(`Redis at ${this.where()}`);
     }
-    const args: string[] = [String(this.retention), randomBytes(5).toString("hex")];
+    const replicas = this.waitReplicas;
+    const announce = replicas === 0 && this.target.mode !== "single";
+    const args: string[] = [
+      String(this.retention),
+      randomBytes(5).toString("hex"),
+      announce ? "1" : "",
+      this.ackedOn,
+    ];
     for (const input of inputs) {
       args.push(
         input.id ?? "",
@@ -181,15 +201,15 @@ export class RedisBus extends LogBus {
     const script = [
       "EVAL",
       PUBLISH_SCRIPT,
-      "5",
+      "6",
       this.keys.log,
       this.keys.ids,
       this.keys.idPos,
       this.keys.epoch,
       this.keys.lineage,
+      this.keys.unreplicated,
       ...args,
     ];
-    const replicas = this.waitReplicas;
     const timeoutMs = this.target.waitTimeoutMs;
     let reply: string[];
     let acked = 0;
@@ -219,13 +239,14 @@ export class RedisBus extends LogBus {
       );
     }
     const epoch = reply[0] as string;
+    this.noteAck(reply[1] as string, announce);
     const stored = inputs.map((input, i) => {
-      const streamId = reply[1 + 2 * i] as string;
+      const streamId = reply[2 + 2 * i] as string;
       return {
         input,
         streamId,
         pos: streamIdToPos(streamId) ?? 0,
-        duplicate: Number(reply[2 + 2 * i]) === 1,
+        duplicate: Number(reply[3 + 2 * i]) === 1,
       };
     });
     await this.waitForPos(Math.max(...stored.map((s) => s.pos)));
@@ -238,6 +259,35 @@ export class RedisBus extends LogBus {
       if (held !== undefined) return { event: held, duplicate: duplicate || held.pos !== pos };
       return { event: this.toEvent({ pos, input: { ...input, id }, time: msOf(streamId) }), duplicate };
     });
+  }
+
+  /**
+   * Follows `ackedOn` from a script's answer: `replid` is the primary it ran on; `unreplicated`: a
+   * publish this node answers without waiting for a replica. Once a script ran on another primary,
+   * the failover was reported (by that script or an earlier one): `ackedOn` is cleared.
+   */
+  private noteAck(replid: string, unreplicated: boolean): void {
+    if (unreplicated && replid !== "") this.ackedOn = replid;
+    else if (replid !== "" && replid !== this.ackedOn) this.ackedOn = "";
+  }
+
+  /**
+   * A node whose wait is 0 when it syncs announces it in the log (redis-failover.ts) before it
+   * answers publishes, so that the nodes running already read it while the primary has it. Not on
+   * one server (no failover to tell of).
+   */
+  private async announce(): Promise<void> {
+    if (this.waitReplicas !== 0 || this.target.mode === "single") return;
+    const replid = await this.reader.send([
+      "EVAL",
+      ANNOUNCE_SCRIPT,
+      "3",
+      this.keys.log,
+      this.keys.lineage,
+      this.keys.unreplicated,
+      this.ackedOn,
+    ]);
+    if (typeof replid === "string") this.noteAck(replid, false);
   }
 
   /**
@@ -292,6 +342,7 @@ export class RedisBus extends LogBus {
         if (!synced) {
           await this.syncEpoch();
           if (this.point === undefined) await this.load();
+          await this.announce();
           synced = true;
           this.markSynced();
           await this.keepFrom();
@@ -340,15 +391,18 @@ export class RedisBus extends LogBus {
     const reply = await this.reader.send([
       "EVAL",
       READ_SCRIPT,
-      "3",
+      "4",
       this.keys.log,
       this.keys.epoch,
       this.keys.lineage,
+      this.keys.unreplicated,
       mode,
       after,
       String(count),
+      this.ackedOn,
     ]);
     const read = parseRead(reply);
+    this.noteAck(read.replid, false);
     if (this.target.wait === "auto" && this.waitReplicas === 0 && read.replicas > 0) {
       this.waitReplicas = 1;
       this.log.info(
@@ -387,14 +441,17 @@ export class RedisBus extends LogBus {
 
   /**
    * Loads the newest `history.maxEvents` events into the history (the first start, or a new
-   * epoch); the tail continues after the newest entry ever added. Control entries (control
-   * records, failover markers) are not events: the load reads older pages until it has
-   * `maxEvents` events or reached the oldest entry, so a flood of records (anyone may cause them:
-   * a refused ticket) cannot leave a starting node without the history. It reads at most the
-   * stream's cap (`--bus-retention`) entries.
+   * epoch); the tail continues after the newest entry ever added. It reads up to `maxEvents` events
+   * older than those too, and passes them through the history as a running node did: they leave it
+   * (their ids are remembered as stubs, `ForgottenIds`, their data dropped), so a node that starts
+   * refuses a resume from an id whose event left the other nodes' histories (the retention keeps
+   * them: `keepFrom`). Control entries (control records, failover markers) are not events: the
+   * load reads older pages until it has twice `maxEvents` events or reached the oldest entry, so a
+   * flood of records (anyone may cause them: a refused ticket) cannot leave a starting node without
+   * the history. It reads at most the stream's cap (`--bus-retention`) entries.
    */
   private async load(): Promise<void> {
-    const want = this.options.history.maxEvents;
+    const want = 2 * this.options.history.maxEvents;
     const read = await this.read("load", "0-0", want);
     if (read.epoch !== this.epoch) throw new Error("the log changed while it was loaded");
     this.replid = read.replid === "" ? this.replid : read.replid;
@@ -441,19 +498,20 @@ export class RedisBus extends LogBus {
   }
 
   /**
-   * Records in Redis the oldest entry this node still needs (its oldest held event, else the last
-   * entry read) and trims the stream to the oldest one every live node needs (redis-retention.ts).
+   * Records in Redis the oldest entry this node still needs (the oldest of the events that left its
+   * history and that it remembers, `History.rememberedFrom`, else its oldest held event, else the
+   * last entry read) and trims the stream to the oldest one every live node needs (redis-retention.ts).
    */
   private async keepFrom(): Promise<void> {
     this.connectWriter();
     if (this.beating || this.closed || this.point === undefined || !this.writer.ready) return;
     this.beating = true;
     try {
-      const oldest = this.history.oldest();
+      const oldest = this.history.rememberedFrom();
       const keep =
         oldest === undefined
           ? this.point.lastId
-          : `${Math.floor(oldest.pos / SEQ_PER_MS)}-${oldest.pos % SEQ_PER_MS}`;
+          : `${Math.floor(oldest / SEQ_PER_MS)}-${oldest % SEQ_PER_MS}`;
       await this.writer.send([
         "EVAL",
         RETENTION_SCRIPT,
@@ -472,9 +530,11 @@ export class RedisBus extends LogBus {
   }
 
   /**
-   * Delivers raw entries in order. A failover marker (redis-failover.ts) is a control entry; with
-   * `wait` 0, read live, it is also a gap: the old primary may have acknowledged entries before it
-   * that the new primary never got.
+   * Delivers raw entries in order. A failover marker (redis-failover.ts) is a control entry; it is
+   * also a gap (read live: reported; loaded: no replay crosses it) when some node may have
+   * acknowledged entries before it that the new primary never got: this node's wait is 0, the
+   * marker says `gap`, or an announcement was read since the last marker. At most one gap per
+   * failover (the markers of one failover carry one replication id).
    */
   private take(raw: readonly RawEntry[], lost?: LostEntries, loading = false): void {
     let entries: LogEntry[] = [];
@@ -488,12 +548,22 @@ export class RedisBus extends LogBus {
         );
         continue;
       }
-      const { input, token, control } = parseFields(fields);
+      const { input, token, control, gap: markedGap, replid } = parseFields(fields);
+      if (control === UNREPLICATED_MARKER) {
+        if (pos > this.headPos || loading) this.unreplicatedSeen = true;
+        entries.push({ pos, time: msOf(streamId), input, control: true });
+        continue;
+      }
       if (control === FAILOVER_MARKER) {
-        if (this.waitReplicas === 0 && loading) {
+        const isGap =
+          (this.waitReplicas === 0 || markedGap || this.unreplicatedSeen) &&
+          (replid === undefined || replid !== this.gapReplid);
+        if (pos > this.headPos || loading) this.unreplicatedSeen = false;
+        if (isGap && replid !== undefined) this.gapReplid = replid;
+        if (isGap && loading) {
           // no stream to tell yet, but a replay must not cross it either
           this.floorAt(pos - 1);
-        } else if (this.waitReplicas === 0 && pos > this.headPos) {
+        } else if (isGap && pos > this.headPos) {
           // reported after what was delivered before the marker (`pos - 1`: nothing lies between)
           this.deliverEntries(entries, gap);
           entries = [];

@@ -37,7 +37,8 @@ export function eventSize(event: HeraldEvent): number {
  * carrying the id) by id, O(log n) by position; a replay scans at most `limit` events.
  * Memory: at most `maxEvents` events, and stubs of at most `maxEvents` events that left (the last
  * ones to leave: topics and private flag, no data; `ForgottenIds`), so an id stays refused to
- * whoever could have seen its event for at least the next `maxEvents` evictions.
+ * whoever could have seen its event for at least the next `maxEvents` evictions; and the positions
+ * of the last `maxEvents` events to leave (8 bytes each: `rememberedFrom`).
  */
 export class History {
   private readonly ring: (HeraldEvent | undefined)[];
@@ -59,6 +60,10 @@ export class History {
    * squatted by another publisher).
    */
   private readonly forgotten: ForgottenIds;
+  /** The positions of the last `maxEvents` events that left (with a publisher id or not), oldest first (a ring). */
+  private readonly left: Float64Array;
+  private leftStart = 0;
+  private leftCount = 0;
   private readonly maxBytes: number;
   private readonly now: () => number;
 
@@ -70,6 +75,7 @@ export class History {
     this.maxBytes = options.maxBytes !== undefined && options.maxBytes > 0 ? options.maxBytes : Infinity;
     this.now = options.now ?? Date.now;
     this.forgotten = new ForgottenIds(options.maxEvents);
+    this.left = new Float64Array(options.maxEvents);
   }
 
   get size(): number {
@@ -133,6 +139,17 @@ export class History {
   }
 
   /**
+   * The position of the oldest event this history still knows of: the oldest of the last
+   * `maxEvents` events that left it (whose ids it may still refuse), else the oldest held; undefined
+   * when it never held one. A log bus keeps its log from there, so that a node that starts can load
+   * what this one remembers (buses/redis-retention.ts).
+   */
+  rememberedFrom(): number | undefined {
+    if (this.leftCount > 0) return this.left[this.leftStart] as number;
+    return this.oldest()?.pos;
+  }
+
+  /**
    * Holds `event` (the newest; a control record and a live-only event, `isLiveOnly`, are not held). `publisherId`: the event's id is its publisher's; false for a hub id
    * `<epoch>-<pos>`, which names a position (found by `after`) and is not indexed by id.
    */
@@ -147,6 +164,7 @@ export class History {
     if (size > this.maxBytes) {
       // delivered, never held: a replay from it is a miss
       if (publisherId) this.forgotten.add(event);
+      this.noteLeft(event.pos);
       return;
     }
     const index = (this.start + this.count) % this.ring.length;
@@ -220,6 +238,7 @@ export class History {
     this.bytes -= this.sizes[this.start] as number;
     this.start = (this.start + 1) % this.ring.length;
     this.count--;
+    this.noteLeft(old.pos);
     // a hub id names a position: never in the maps (and no publisher id can equal it: refuseHubIds)
     if (!wasIndexed) return;
     // the oldest event is the first of the events carrying its id
@@ -238,5 +257,15 @@ export class History {
       ids.delete(old.id);
       if (ids.size === 0) this.byScope.delete(scope);
     }
+  }
+
+  private noteLeft(pos: number): void {
+    const capacity = this.left.length;
+    if (this.leftCount === capacity) {
+      this.leftStart = (this.leftStart + 1) % capacity;
+      this.leftCount--;
+    }
+    this.left[(this.leftStart + this.leftCount) % capacity] = pos;
+    this.leftCount++;
   }
 }

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { REDIS_BIN, type RedisServer, skipReason } from "../helpers/brokers.ts";
+import { type HeraldNode, startNode } from "../helpers/cluster.ts";
+import { redisCommands, redisInfo, type SentinelGroup, startSentinelGroup } from "../helpers/redis-ha.ts";
+import { RecordingClient } from "../helpers/sse-client.ts";
+import { eventually } from "../helpers/waiters.ts";
+
+/**
+ * Promise (issue 17; docs/buses.md "After a failover", "Whatever each node's `wait`"): an event a
+ * node answered with wait 0 and the new primary lacks is never a silent gap for a node that waits
+ * for a replica, even when that node never read the announcement (it was stopped before it was
+ * written) and the announcement did not reach the new primary. Two of the ways it is told, each
+ * forced here (test/attack/redis-wait-auto-late-node.test.ts covers the announcement read live):
+ * - the node that answered with wait 0 writes the failover marker: the marker says `gap`;
+ * - another node wrote the marker first (no `gap`): the node that answered with wait 0 appends a
+ *   second marker with `gap` once it runs a script on the new primary; the stream is told then.
+ */
+const skip = skipReason(REDIS_BIN, "redis-server");
+
+async function publish(node: HeraldNode, data: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${node.url}/publish`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ topic: "t", data }),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+async function publishEventually(node: HeraldNode, data: string): Promise<void> {
+  await eventually(async () => (await publish(node, data)).status === 200, `a 2xx for ${data}`, 30_000);
+}
+
+/** The replicas' links to `primary` drop and stay down (they now send it a password it has not); `""` lets them follow again. */
+async function setReplicaLinks(
+  group: SentinelGroup,
+  primary: RedisServer,
+  masterauth: string,
+): Promise<void> {
+  for (const replica of group.servers.filter((s) => s !== primary))
+    await redisCommands(replica.port, [["CONFIG", "SET", "masterauth", masterauth]]);
+  if (masterauth === "") return;
+  await redisCommands(primary.port, [["CLIENT", "KILL", "TYPE", "replica"]]);
+  await eventually(
+    async () => (await redisInfo(primary.port, "replication")).get("connected_slaves") === "0",
+    "the primary without a connected replica",
+  );
+}
+
+const seen = (client: RecordingClient) =>
+  client.events.map((e) => (e.type === "message" ? e.data : "herald.missed"));
+
+describe("wait=1 and wait=0 nodes on one log: the failover is told to the wait=1 node's streams", {
+  skip,
+}, () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  });
+
+  /**
+   * A (wait=1) delivers e1 to its stream and is stopped; the replicas are cut off; C (wait=0)
+   * starts and answers X with 200; the primary dies and a replica (without X) takes over.
+   */
+  async function loseX(): Promise<{ a: HeraldNode; c: HeraldNode; client: RecordingClient }> {
+    const group = await startSentinelGroup();
+    cleanup.push(() => group.stop());
+    const a = await startNode(`${group.url}?wait=1`);
+    cleanup.push(async () => {
+      process.kill(a.pid, "SIGCONT");
+      await a.kill("SIGKILL");
+    });
+    const client = new RecordingClient(`${a.url}/events?topic=t`, ["message", "herald.missed"]);
+    cleanup.push(async () => client.close());
+    await client.opened();
+    await publishEventually(a, "e1");
+    await client.until(() => client.datas().includes("e1"));
+    process.kill(a.pid, "SIGSTOP"); // A reads nothing C writes on this primary
+    const primary = await group.primary();
+    await setReplicaLinks(group, primary, "not-the-password");
+    const c = await startNode(`${group.url}?wait=0`);
+    cleanup.push(async () => {
+      process.kill(c.pid, "SIGCONT");
+      await c.kill("SIGKILL");
+    });
+    const x = await publish(c, "X");
+    assert.equal(x.status, 200, x.body);
+    await group.killPrimary();
+    await group.failedOver(primary);
+    await setReplicaLinks(group, primary, "");
+    return { a, c, client };
+  }
+
+  it("C writes the failover marker: it says gap, and A's stream gets herald.missed before e2", async () => {
+    const { a, c, client } = await loseX();
+    await publishEventually(c, "e2"); // C's script on the new primary writes the marker
+    process.kill(a.pid, "SIGCONT");
+    await client.until(() => client.datas().includes("e2"), 30_000);
+    assert.deepEqual(seen(client), ["e1", "herald.missed", "e2"]);
+  });
+
+  it("A writes the marker first: C appends a second one saying gap, and A's stream is told then", async () => {
+    const { a, c, client } = await loseX();
+    process.kill(c.pid, "SIGSTOP");
+    process.kill(a.pid, "SIGCONT");
+    await publishEventually(a, "e2"); // A's script on the new primary writes the marker (no gap)
+    await client.until(() => client.datas().includes("e2"), 30_000);
+    assert.deepEqual(seen(client), ["e1", "e2"], "A has no way to know of X yet");
+    process.kill(c.pid, "SIGCONT");
+    await client.until(() => seen(client).includes("herald.missed"), 30_000);
+    await publishEventually(a, "e3");
+    await client.until(() => client.datas().includes("e3"), 30_000);
+    assert.deepEqual(seen(client), ["e1", "e2", "herald.missed", "e3"]);
+  });
+});
