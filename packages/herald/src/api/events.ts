@@ -91,7 +91,7 @@ export async function openHeraldStream(
   selectors: readonly TopicSelector[],
   control?: StreamControl,
 ): Promise<void> {
-  const release = await streams.admit(clientIp(req, options.trustProxy));
+  const release = await streams.admit(clientIp(req, options.trustProxy), req);
   let principal: Principal;
   let held: HeldStream | undefined;
   try {

@@ -55,7 +55,7 @@ export async function handleMercureSubscribe(
   const plan = await planSubscription(ctx, req, url, ip);
   let release: () => void;
   try {
-    release = await ctx.streams.admit(ip); // Herald's stream limits: 429/503 with Retry-After
+    release = await ctx.streams.admit(ip, req); // Herald's stream limits: 429/503 with Retry-After
   } catch (error) {
     plan.release();
     throw error;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { encodeComment, encodeRetry } from "../../core/encoder.ts";
+import { badRequest } from "../../core/errors.ts";
 import type { Hub } from "../../core/hub.ts";
 import type { CloseReason, Subscriber } from "../../core/subscriber.ts";
 import type { TopicSelector } from "../../core/topic.ts";
@@ -89,7 +90,7 @@ const HEARTBEAT = encodeComment("heartbeat");
  * THE one way to open an SSE stream: Herald's `GET /events`, the seed's `GET /stream` and Mercure's
  * subscribe each parse their protocol's request into a `StreamRequest`, then:
  *
- *   const release = await streams.admit(ip);          // 503 when stopping, 429/503 at a limit
+ *   const release = await streams.admit(ip, req);          // 503 when stopping, 429/503 at a limit
  *   // ... the subscriber's token (the route releases on failure)
  *   await streams.open(req, res, { selectors, privateSelectors, lastEventId, expiresAt, release });
  *
@@ -102,6 +103,12 @@ const HEARTBEAT = encodeComment("heartbeat");
  * One `Streams` per protocol (their headers and heartbeat periods differ). Memory: no closure per
  * stream (`Stream` is one object), the opening bytes are one buffer, response heads are shared.
  */
+/** True when `req` announces a body of one byte or more. */
+function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
 export class Streams {
   /** Every open stream (heartbeats, figures, leak checks). */
   readonly connections = new Set<SseConnection>();
@@ -122,8 +129,17 @@ export class Streams {
     this.timer.unref();
   }
 
-  /** A place for a stream from `ip`: 503 while Herald stops, 429/503 at a connection limit (with Retry-After). */
-  admit(ip: string): Promise<() => void> {
+  /**
+   * A place for a stream from `ip`: 503 while Herald stops, 429/503 at a connection limit (with
+   * Retry-After). 400 for a GET or HEAD that announces a body: a stream's request is complete once
+   * its headers are in, and a body it never finishes would hold the stream to the request timeout.
+   */
+  admit(ip: string, req: IncomingMessage): Promise<() => void> {
+    if ((req.method === "GET" || req.method === "HEAD") && announcesBody(req)) {
+      throw badRequest(
+        "a stream request carries no body: send GET without Content-Length or Transfer-Encoding (Mercure's QUERY takes its parameters as a body)",
+      );
+    }
     this.options.refuseWhenStopping();
     return this.options.slots.acquireStream(ip);
   }
