@@ -13,11 +13,11 @@ import { type ClaimsReader, heraldClaims } from "./claims.ts";
 import { type KeySource, loadKey } from "./keys.ts";
 import { JwtVerifier, type VerifyOptions } from "./verifier.ts";
 
+export { HMAC_ALGORITHMS, JWKS_ALGORITHMS } from "./algorithms.ts";
 export { JwtAuthorizer, principalOf } from "./authorizer.ts";
 export { type ClaimsReader, heraldClaims, readRights, type TopicRights } from "./claims.ts";
 export {
   derPublicKeyAlgorithm,
-  JWKS_ALGORITHMS,
   type KeySource,
   keyLike,
   loadKey,

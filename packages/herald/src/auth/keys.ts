@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject, type webcrypto, X509Certificate } from "node:crypto";
 import { createRemoteJWKSet, importSPKI, importX509, type JWTVerifyGetKey } from "jose";
 import { endpointOf } from "../http/url-credentials.ts";
+import { JWKS_ALGORITHMS } from "./algorithms.ts";
 
 /**
  * Where verification keys come from. Exactly one source per verifier.
@@ -35,20 +36,6 @@ export interface VerificationKey {
   /** For logs: "HS256 secret", "RS256 public key", "JWKS https://...". */
   readonly description: string;
 }
-
-/** Asymmetric algorithms accepted from a JWKS; jose also checks each JWK's `kty`/`crv`/`alg` against the token's `alg`. */
-export const JWKS_ALGORITHMS = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-];
 
 /** Builds the verification key. Throws an Error saying what is wrong with the key material. */
 export async function loadKey(source: KeySource): Promise<VerificationKey> {
