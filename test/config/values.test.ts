@@ -252,6 +252,25 @@ describe("values checked on their own, at load, whatever else is set (issue 13)"
     );
   });
 
+  it("jwt-secret: key material is no secret (a JWK, a URL), and the refusal never shows the text", () => {
+    const jwk = '{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQ"}';
+    assert.throws(
+      () => fromFile(`jwt-secret: '${jwk}'\n`),
+      (error: Error) =>
+        /^invalid "jwt-secret" in config file \S+: the value is a JWK \(JSON Web Key\), but it takes an HS256 shared secret/.test(
+          error.message,
+        ) && !error.message.includes("c2VjcmV0"),
+    );
+    assert.throws(
+      () => loadConfig({}, { HERALD_JWT_SECRET: "https://idp.example/jwks.json" }),
+      /invalid HERALD_JWT_SECRET \/ --jwt-secret: the value is a URL/,
+    );
+    assert.equal(
+      loadConfig({}, { HERALD_JWT_SECRET: "a-secret-a-secret-a-secret-a-secret" }).jwtSecret.length,
+      35,
+    );
+  });
+
   it("a bus URL the broker would not take names the file and its key", () => {
     assert.throws(
       () => fromFile("bus: redis://h:6379/abc\n"),

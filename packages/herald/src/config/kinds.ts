@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { keyLike } from "../auth/key-text.ts";
 import { amqpUrlProblem, isAmqpUrl } from "../buses/amqp-url.ts";
 import { isRedisUrl, redisUrlProblem } from "../buses/redis-url.ts";
 import { MERCURE_ALGORITHMS, mercureAlgorithm } from "../mercure/algorithms.ts";
@@ -50,6 +51,24 @@ export const count: Kind<number> = {
 };
 
 export const text: Kind<string> = { name: "text", accepts: "any text", parse: (value) => value };
+
+/**
+ * HERALD_JWT_SECRET: an HS256 shared secret, or nothing. Key material (a PEM block, a JWK, base64
+ * DER, an OpenSSH line, a URL) is refused: a public key taken as a secret would let anyone sign
+ * accepted tokens (key confusion). A refusal says what the text is, never the text.
+ */
+export const hmacSecret: Kind<string> = {
+  name: "HS256 secret",
+  accepts:
+    "a shared secret (any text; 32 characters or more), or nothing; never key material (a PEM block, a JWK, a public key in base64 DER, an OpenSSH key, a URL)",
+  parse: (value) => (keyLike(value) === undefined ? value : undefined),
+  refusal: (value) => {
+    const what = keyLike(value);
+    return what === undefined
+      ? undefined
+      : `the value is ${what}, but it takes an HS256 shared secret: a public key is no secret (anyone could sign tokens with it). Give a public key in HERALD_JWT_PUBLIC_KEY (PEM) or a key set in HERALD_JWKS_URL instead, or a random secret of 32 characters or more`;
+  },
+};
 
 /**
  * Durations in general, for the docs' list of kinds. Each duration setting has a kind of its own
@@ -406,6 +425,7 @@ export const KINDS: readonly Kind<unknown>[] = [
   durations,
   bool,
   text,
+  hmacSecret,
   topic,
   cookieName,
   list,
