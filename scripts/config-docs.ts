@@ -67,8 +67,13 @@ or
 
 A flag or a variable whose value does not parse stops the start with exit code 1 and a message
 naming the setting and what it accepts, e.g.
-\`herald: invalid HERALD_PORT / --port: "abc"; it accepts a whole number from 0 to 65535\`. So does
-a key that does not fit its algorithm ([auth.md](auth.md#keys)). A start that fails later (a port
+\`herald: invalid HERALD_PORT / --port: "abc"; it accepts a whole number from 0 to 65535\`. Each
+value is checked on its own, wherever it comes from and whatever else is set: an algorithm
+(\`mercure-jwt-alg: HS265\`, \`none\`) is refused with no Mercure key set, as are an unknown webhook
+event, a presence selector under \`$\`, a public URL or a \`mercure-jwks\` entry that is no URL, key
+material (a PEM block, a JWK, a URL) in \`jwt-secret\`, and a bus URL the broker would not take. Settings that only fail together name the settings involved:
+a key that does not fit its algorithm ([auth.md](auth.md#keys)), \`--webhook-url\` without
+\`--webhook-secret\`, more than one of Herald's key sources. A start that fails later (a port
 already in use, with one process or with \`--workers\`) exits 1 with the reason, e.g.
 \`herald: cannot start: port 8080 on every address is already in use: stop the program that holds it, or choose another port (HERALD_PORT / --port)\`.
 

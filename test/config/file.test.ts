@@ -61,7 +61,7 @@ describe("the config file", () => {
   it("refuses a value with no text, or of the wrong shape, saying what the key accepts", () => {
     assert.throws(
       () => read("jwt-secret:\n"),
-      /invalid "jwt-secret" in config file \S+: no value; it accepts any text/,
+      /invalid "jwt-secret" in config file \S+: no value; it accepts a shared secret/,
     );
     assert.throws(
       () => read("port: [1]\n"),

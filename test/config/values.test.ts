@@ -185,3 +185,96 @@ describe("other values no one means", () => {
     assert.equal(loadConfig({}, {}).mercureCookieName, "__Secure-mercure_access_token");
   });
 });
+
+describe("values checked on their own, at load, whatever else is set (issue 13)", () => {
+  it("a Mercure algorithm: one of the list in any case (spelled as listed), never none, with no key set", () => {
+    const config = loadConfig({}, { MERCURE_JWT_ALG: "es384", MERCURE_SUBSCRIBER_JWT_ALG: "eddsa" });
+    assert.equal(config.mercureJwtAlg, "ES384");
+    assert.equal(config.mercureSubscriberJwtAlg, "EdDSA");
+    assert.equal(config.mercurePublisherJwtAlg, "", "nothing: the role takes MERCURE_JWT_ALG's");
+    assert.equal(loadConfig({}, {}).mercureJwtAlg, "HS256");
+    assert.throws(
+      () => loadConfig({}, { MERCURE_JWT_ALG: "" }),
+      /invalid MERCURE_JWT_ALG \/ --mercure-jwt-alg: ""; it accepts one of HS256, HS384, HS512, RS256/,
+    );
+    assert.throws(
+      () => loadConfig({ mercurePublisherJwtAlg: "HS265" }, {}),
+      /invalid MERCURE_PUBLISHER_JWT_ALG \/ --mercure-publisher-jwt-alg: "HS265"; it accepts one of .*EdDSA \(in any case\), or nothing/,
+    );
+    assert.throws(
+      () => fromFile("mercure-subscriber-jwt-alg: None\n"),
+      /invalid "mercure-subscriber-jwt-alg" in config file \S+: "None" \(tokens without a signature\) is never accepted; use one of HS256/,
+    );
+  });
+
+  it("webhook events: each among the four, named when unknown", () => {
+    assert.deepEqual(loadConfig({}, { HERALD_WEBHOOK_EVENTS: "topic.vacated" }).webhookEvents, [
+      "topic.vacated",
+    ]);
+    assert.throws(
+      () => fromFile("webhook-events: [topic.occupied, subscriber.exploded]\n"),
+      /invalid "webhook-events" in config file \S+: unknown event "subscriber.exploded"; choose among subscriber.connected, subscriber.disconnected, topic.occupied, topic.vacated$/,
+    );
+    assert.throws(
+      () => loadConfig({}, { HERALD_WEBHOOK_EVENTS: "topic.occupied,nope" }),
+      /invalid HERALD_WEBHOOK_EVENTS \/ --webhook-events: unknown event "nope"/,
+    );
+  });
+
+  it("presence selectors: none under $", () => {
+    assert.throws(
+      () => fromFile("presence: [rooms/*, $presence/rooms]\n"),
+      /invalid "presence" in config file \S+: "\$presence\/rooms": a selector may not begin with \$/,
+    );
+  });
+
+  it("Mercure public URLs and JWKS entries: absolute http(s) URLs, credentials never shown", () => {
+    assert.deepEqual(loadConfig({}, { MERCURE_PUBLIC_URLS: "https://hub.example" }).mercurePublicUrls, [
+      "https://hub.example",
+    ]);
+    assert.throws(
+      () => fromFile("mercure-public-urls: hub.example\n"),
+      /invalid "mercure-public-urls" in config file \S+: "hub.example" is not an absolute http\(s\) URL with a host/,
+    );
+    assert.deepEqual(loadConfig({}, { MERCURE_JWKS: "https://idp=https://idp/jwks" }).mercureJwks, [
+      "https://idp=https://idp/jwks",
+    ]);
+    for (const entry of ["no-equals-sign", "=https://idp/jwks", "idp=jwks.json"]) {
+      assert.throws(
+        () => fromFile(`mercure-jwks: "${entry}"\n`),
+        /invalid "mercure-jwks" in config file \S+: ".*" is not <issuer>=<JWKS URL>/,
+        entry,
+      );
+    }
+    assert.throws(
+      () => loadConfig({}, { MERCURE_JWKS: "idp=https://user:s3cret@" }),
+      (error: Error) => error.message.includes('"idp=https://***@"') && !error.message.includes("s3cret"),
+    );
+  });
+
+  it("jwt-secret: key material is no secret (a JWK, a URL), and the refusal never shows the text", () => {
+    const jwk = '{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQ"}';
+    assert.throws(
+      () => fromFile(`jwt-secret: '${jwk}'\n`),
+      (error: Error) =>
+        /^invalid "jwt-secret" in config file \S+: the value is a JWK \(JSON Web Key\), but it takes an HS256 shared secret/.test(
+          error.message,
+        ) && !error.message.includes("c2VjcmV0"),
+    );
+    assert.throws(
+      () => loadConfig({}, { HERALD_JWT_SECRET: "https://idp.example/jwks.json" }),
+      /invalid HERALD_JWT_SECRET \/ --jwt-secret: the value is a URL/,
+    );
+    assert.equal(
+      loadConfig({}, { HERALD_JWT_SECRET: "a-secret-a-secret-a-secret-a-secret" }).jwtSecret.length,
+      35,
+    );
+  });
+
+  it("a bus URL the broker would not take names the file and its key", () => {
+    assert.throws(
+      () => fromFile("bus: redis://h:6379/abc\n"),
+      /invalid "bus" in config file \S+: the database in "redis:\/\/h:6379\/abc" must be a number/,
+    );
+  });
+});

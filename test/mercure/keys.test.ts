@@ -109,7 +109,7 @@ describe("Mercure keys (MERCURE_*_JWT_KEY / _ALG)", () => {
     );
     await assert.rejects(
       mercureVerifiers(config({ mercureJwtKey: "x", mercureJwtAlg: "none" })),
-      /algorithm NONE is not supported/,
+      /invalid MERCURE_JWT_ALG: "none"; it accepts one of HS256/,
     );
     await assert.rejects(
       mercureVerifiers(config({ mercurePublisherJwtKey: "not a pem", mercurePublisherJwtAlg: "RS256" })),

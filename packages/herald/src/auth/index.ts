@@ -13,18 +13,11 @@ import { type ClaimsReader, heraldClaims } from "./claims.ts";
 import { type KeySource, loadKey } from "./keys.ts";
 import { JwtVerifier, type VerifyOptions } from "./verifier.ts";
 
+export { HMAC_ALGORITHMS, JWKS_ALGORITHMS } from "./algorithms.ts";
 export { JwtAuthorizer, principalOf } from "./authorizer.ts";
 export { type ClaimsReader, heraldClaims, readRights, type TopicRights } from "./claims.ts";
-export {
-  derPublicKeyAlgorithm,
-  JWKS_ALGORITHMS,
-  type KeySource,
-  keyLike,
-  loadKey,
-  pemOfDer,
-  publicKeyAlgorithm,
-  type VerificationKey,
-} from "./keys.ts";
+export { derPublicKeyAlgorithm, keyLike, pemOfDer, publicKeyAlgorithm } from "./key-text.ts";
+export { type KeySource, loadKey, type VerificationKey } from "./keys.ts";
 export { generateSecret, type MintOptions, mintHs256 } from "./tokens.ts";
 export { JwtVerifier, type VerifyOptions } from "./verifier.ts";
 

@@ -30,7 +30,9 @@ export interface AuthSetup {
  * own (HERALD_JWT_SECRET is an HS256 secret: no PEM block or JWK; HERALD_JWT_PUBLIC_KEY is a PEM
  * public key or certificate: not a private key, not other text) and Mercure's (`checkMercureKeys`).
  * A public key taken as an HMAC secret would let anyone sign accepted tokens (key confusion).
- * Throws a ConfigError naming the setting and what fits.
+ * Throws a ConfigError naming the setting and what fits. A loaded config's HERALD_JWT_SECRET and
+ * Mercure algorithms were already checked as values (config/kinds.ts, naming the file and key when
+ * they came from one); a config built in code was not.
  */
 export function checkKeySettings(config: HeraldConfig): void {
   if (config.jwtSecret !== "") {

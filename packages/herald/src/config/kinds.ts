@@ -1,6 +1,9 @@
 import { availableParallelism } from "node:os";
-import { isAmqpUrl } from "../buses/amqp-url.ts";
-import { isRedisUrl } from "../buses/redis-url.ts";
+import { keyLike } from "../auth/key-text.ts";
+import { amqpUrlProblem, isAmqpUrl } from "../buses/amqp-url.ts";
+import { isRedisUrl, redisUrlProblem } from "../buses/redis-url.ts";
+import { MERCURE_ALGORITHMS, mercureAlgorithm } from "../mercure/algorithms.ts";
+import { WEBHOOK_EVENTS } from "../webhooks/events.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
 /**
@@ -48,6 +51,24 @@ export const count: Kind<number> = {
 };
 
 export const text: Kind<string> = { name: "text", accepts: "any text", parse: (value) => value };
+
+/**
+ * HERALD_JWT_SECRET: an HS256 shared secret, or nothing. Key material (a PEM block, a JWK, base64
+ * DER, an OpenSSH line, a URL) is refused: a public key taken as a secret would let anyone sign
+ * accepted tokens (key confusion). A refusal says what the text is, never the text.
+ */
+export const hmacSecret: Kind<string> = {
+  name: "HS256 secret",
+  accepts:
+    "a shared secret (any text; 32 characters or more), or nothing; never key material (a PEM block, a JWK, a public key in base64 DER, an OpenSSH key, a URL)",
+  parse: (value) => (keyLike(value) === undefined ? value : undefined),
+  refusal: (value) => {
+    const what = keyLike(value);
+    return what === undefined
+      ? undefined
+      : `the value is ${what}, but it takes an HS256 shared secret: a public key is no secret (anyone could sign tokens with it). Give a public key in HERALD_JWT_PUBLIC_KEY (PEM) or a key set in HERALD_JWKS_URL instead, or a random secret of 32 characters or more`;
+  },
+};
 
 /**
  * Durations in general, for the docs' list of kinds. Each duration setting has a kind of its own
@@ -161,6 +182,79 @@ export const list: Kind<string[]> = {
   refusal: emptyItem,
 };
 
+/**
+ * A list (no item empty; in a config file, a YAML list too) whose every item `problem` finds
+ * nothing wrong with. `problem` says what is wrong with one item and how to fix it; `accepts`
+ * says what an item is.
+ */
+function listOf(
+  name: string,
+  accepts: string,
+  problem: (item: string) => string | undefined,
+): Kind<string[]> {
+  return {
+    name,
+    accepts: `a comma-separated list (in a config file, a YAML list too) of ${accepts}`,
+    parse: (value) => {
+      const all = items(value);
+      return all?.every((item) => problem(item) === undefined) ? all : undefined;
+    },
+    list: true,
+    refusal: (value) => {
+      const empty = emptyItem(value);
+      if (empty !== undefined) return empty;
+      for (const item of items(value) ?? []) {
+        const why = problem(item);
+        if (why !== undefined) return why;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Presence's topic selectors: those of `list`, but none under `$` (the hub's own topics). */
+export const presenceSelectors = listOf(
+  "presence selectors",
+  "topic selectors (a topic, a prefix such as rooms/*, or *), none beginning with $",
+  (item) =>
+    item.startsWith("$")
+      ? `${JSON.stringify(item)}: a selector may not begin with $ (topics under $presence/ are the hub's own)`
+      : undefined,
+);
+
+export const webhookEvents = listOf("webhook events", `events among ${WEBHOOK_EVENTS.join(", ")}`, (item) =>
+  (WEBHOOK_EVENTS as readonly string[]).includes(item)
+    ? undefined
+    : `unknown event ${JSON.stringify(item)}; choose among ${WEBHOOK_EVENTS.join(", ")}`,
+);
+
+/** An absolute http(s) URL with a host, as fetch will parse it (a user:password@ percent-encoded UTF-8). */
+function isHttpUrl(value: string): boolean {
+  return /^https?:\/\/[^\s]+$/i.test(value) && hasHost(value);
+}
+
+export const publicUrls = listOf(
+  "public URLs",
+  "absolute http:// or https:// URLs with a host, e.g. https://example.com (only the scheme and host count)",
+  (item) =>
+    isHttpUrl(item)
+      ? undefined
+      : `${JSON.stringify(withoutCredentials(item))} is not an absolute http(s) URL with a host; list the URLs the hub is reached at, e.g. https://example.com (only the scheme and host count)`,
+);
+
+export const issuerJwks = listOf(
+  "issuer JWKS",
+  "<issuer>=<JWKS URL> entries (the URL http:// or https://, with a host), e.g. https://idp.example.com=https://idp.example.com/jwks.json",
+  (item) => {
+    const at = item.indexOf("=");
+    const issuer = item.slice(0, at).trim();
+    const jwks = item.slice(at + 1).trim();
+    if (at > 0 && issuer !== "" && isHttpUrl(jwks)) return undefined;
+    const shown = at > 0 ? `${item.slice(0, at)}=${withoutCredentials(jwks)}` : withoutCredentials(item);
+    return `${JSON.stringify(shown)} is not <issuer>=<JWKS URL> with an http:// or https:// URL with a host, e.g. https://idp.example.com=https://idp.example.com/jwks.json`;
+  },
+);
+
 const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@\s]+)\/?$/i;
 
 /**
@@ -236,15 +330,19 @@ export const bus: Kind<string> = {
     '"memory", a Redis URL (redis://host:6379/0, redis+sentinel://h1:26379,h2:26379/mymaster/0, redis+cluster://h1:7000,h2:7001) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
   parse: (value) => {
     if (value === "memory") return value;
-    // checked in full by rules.ts (buses/redis-url.ts, buses/amqp-url.ts)
-    if (isRedisUrl(value) || isAmqpUrl(value)) return value;
+    // the broker forms in full: buses/redis-url.ts, buses/amqp-url.ts
+    if (isRedisUrl(value) || isAmqpUrl(value)) return busProblem(value) === undefined ? value : undefined;
     try {
       return BUS_PROTOCOLS.includes(new URL(value).protocol) ? value : undefined;
     } catch {
       return undefined;
     }
   },
+  refusal: (value) => busProblem(value),
 };
+
+/** What is wrong with a Redis or RabbitMQ URL, in the broker's words; undefined for any other text. */
+const busProblem = (value: string): string | undefined => redisUrlProblem(value) ?? amqpUrlProblem(value);
 
 export const bool: Kind<boolean> = {
   name: "boolean",
@@ -264,8 +362,7 @@ export const sameSite: Kind<string> = {
 export const url: Kind<string> = {
   name: "URL",
   accepts: "an http:// or https:// URL, or nothing",
-  parse: (value) =>
-    value === "" || (/^https?:\/\/[^\s]+$/i.test(value) && hasHost(value)) ? value : undefined,
+  parse: (value) => (value === "" || isHttpUrl(value) ? value : undefined),
   // never a password in a log line: the refusal shows the URL with its credentials hidden
   refusal: (value) =>
     `${JSON.stringify(withoutCredentials(value))} (credentials hidden) is not an http:// or https:// URL with a host; a user or password in it must be percent-encoded UTF-8`,
@@ -288,6 +385,26 @@ function withoutCredentials(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@");
 }
 
+/**
+ * The algorithm of a Mercure key (mercure/algorithms.ts), in any case; its value is the name as
+ * listed (`hs512` is HS512). With `orNothing`, no text too: the setting then takes MERCURE_JWT_ALG's.
+ */
+function mercureAlg(orNothing: boolean): Kind<string> {
+  const among = MERCURE_ALGORITHMS.join(", ");
+  return {
+    name: orNothing ? "JWT algorithm or nothing" : "JWT algorithm",
+    accepts: `one of ${among} (in any case)${orNothing ? ", or nothing (MERCURE_JWT_ALG's)" : ""}`,
+    parse: (value) => (orNothing && value === "" ? value : mercureAlgorithm(value)),
+    refusal: (value) =>
+      value.toLowerCase() === "none"
+        ? `"${value}" (tokens without a signature) is never accepted; use one of ${among}`
+        : undefined,
+  };
+}
+
+export const jwtAlgorithm = mercureAlg(false);
+export const jwtAlgorithmOrNothing = mercureAlg(true);
+
 export const workers: Kind<number> = {
   name: "workers",
   accepts: '"auto" (one per CPU) or a whole number from 1 to 1024',
@@ -308,15 +425,22 @@ export const KINDS: readonly Kind<unknown>[] = [
   durations,
   bool,
   text,
+  hmacSecret,
   topic,
   cookieName,
   list,
   origins,
   url,
+  publicUrls,
+  issuerJwks,
+  presenceSelectors,
+  webhookEvents,
   bus,
   level,
   logFormat,
   sameSite,
   workers,
+  jwtAlgorithm,
+  jwtAlgorithmOrNothing,
   mercureCompat,
 ];

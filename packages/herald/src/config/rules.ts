@@ -1,7 +1,5 @@
-import { amqpUrlProblem } from "../buses/amqp-url.ts";
-import { isRedisUrl, redisUrlProblem } from "../buses/redis-url.ts";
+import { isRedisUrl } from "../buses/redis-url.ts";
 import { ConfigError } from "./errors.ts";
-import { WEBHOOK_EVENTS } from "./sections/presence.ts";
 import type { HeraldConfig } from "./table.ts";
 
 /**
@@ -11,9 +9,6 @@ import type { HeraldConfig } from "./table.ts";
  * are in auth/setup.ts (`checkKeySettings`).
  */
 export function checkRules(config: HeraldConfig): void {
-  // the broker forms (buses/redis-url.ts, buses/amqp-url.ts)
-  const broker = redisUrlProblem(config.bus) ?? amqpUrlProblem(config.bus);
-  if (broker !== undefined) throw new ConfigError(`invalid HERALD_BUS / --bus: ${broker}`);
   if (isRedisUrl(config.bus) && config.busRetention < config.historySize) {
     throw new ConfigError(
       `invalid HERALD_BUS_RETENTION / --bus-retention: ${config.busRetention} is less than HERALD_HISTORY_SIZE / --history-size (${config.historySize}); the shared log must hold at least the history: raise --bus-retention`,
@@ -30,17 +25,6 @@ export function checkRules(config: HeraldConfig): void {
 
 /** Presence and webhooks (docs/presence.md, docs/webhooks.md). */
 function checkPresence(config: HeraldConfig): void {
-  if (config.presence.some((s) => s.startsWith("$"))) {
-    throw new ConfigError(
-      "invalid HERALD_PRESENCE / --presence: a selector may not begin with $ (topics under $presence/ are the hub's own)",
-    );
-  }
-  const unknown = config.webhookEvents.filter((e) => !(WEBHOOK_EVENTS as readonly string[]).includes(e));
-  if (unknown.length > 0) {
-    throw new ConfigError(
-      `invalid HERALD_WEBHOOK_EVENTS / --webhook-events: unknown ${unknown.map((e) => JSON.stringify(e)).join(", ")}; choose among ${WEBHOOK_EVENTS.join(", ")}`,
-    );
-  }
   if (config.webhookUrl === "") return;
   if (config.webhookSecret === "") {
     throw new ConfigError(

@@ -1,5 +1,4 @@
 import {
-  JWKS_ALGORITHMS,
   JwtVerifier,
   keyLike,
   loadKey,
@@ -8,13 +7,8 @@ import {
   type VerificationKey,
 } from "../auth/index.ts";
 import type { HeraldConfig } from "../config/settings.ts";
+import { MERCURE_ALGORITHMS, mercureAlgorithm } from "./algorithms.ts";
 import { jwksIssuers, type TrustedIssuer } from "./v1/tokens.ts";
-
-/**
- * The algorithms Mercure keys may use here: the Mercure hub's (`*_jwt_alg`; the spec's allowlist
- * "SHOULD include at minimum EdDSA, ES256, and RS256"). Names are matched in any case.
- */
-export const MERCURE_ALGORITHMS = ["HS256", "HS384", "HS512", ...JWKS_ALGORITHMS];
 
 /** The algorithms a public key of each type verifies (keyed by `publicKeyAlgorithm`'s answer). */
 const KEY_ALGORITHMS: Record<string, readonly string[]> = {
@@ -54,13 +48,14 @@ interface MercureKey {
  * MERCURE_JWT_KEY, its algorithm to MERCURE_JWT_ALG (HS256). Undefined: no MERCURE_* key.
  */
 function mercureKeys(config: MercureKeySettings): { publisher?: MercureKey; subscriber?: MercureKey } {
-  const of = (role: "PUBLISHER" | "SUBSCRIBER", key: string, alg: string): MercureKey | undefined => {
+  const of = (role: "PUBLISHER" | "SUBSCRIBER", key: string, roleAlg: string): MercureKey | undefined => {
     if (key === "" && config.mercureJwtKey === "") return undefined;
+    const alg = roleAlg !== "" ? roleAlg : config.mercureJwtAlg;
     return {
       key: key !== "" ? key : config.mercureJwtKey,
       keySetting: key !== "" ? `MERCURE_${role}_JWT_KEY` : "MERCURE_JWT_KEY",
-      alg: canonicalAlgorithm(alg !== "" ? alg : config.mercureJwtAlg),
-      algSetting: alg !== "" ? `MERCURE_${role}_JWT_ALG` : "MERCURE_JWT_ALG",
+      alg: mercureAlgorithm(alg) ?? alg,
+      algSetting: roleAlg !== "" ? `MERCURE_${role}_JWT_ALG` : "MERCURE_JWT_ALG",
     };
   };
   return {
@@ -134,16 +129,12 @@ export function checkAuthorizationServers(
   }
 }
 
-/** `alg` spelled as in MERCURE_ALGORITHMS when it is one of them (in any case), else upper-cased. */
-function canonicalAlgorithm(alg: string): string {
-  return MERCURE_ALGORITHMS.find((known) => known.toLowerCase() === alg.toLowerCase()) ?? alg.toUpperCase();
-}
-
 /** Returns the algorithm the key verifies (its PEM form for an asymmetric one). */
 function checkKey({ key, keySetting, alg, algSetting }: MercureKey): string | undefined {
+  // A loaded config's algorithms were checked as values (config/kinds.ts); a config built in code was not.
   if (!MERCURE_ALGORITHMS.includes(alg)) {
     throw new Error(
-      `${algSetting}: algorithm ${alg} is not supported; use one of ${MERCURE_ALGORITHMS.join(", ")}`,
+      `invalid ${algSetting}: ${JSON.stringify(alg)}; it accepts one of ${MERCURE_ALGORITHMS.join(", ")}`,
     );
   }
   if (alg.startsWith("HS")) {

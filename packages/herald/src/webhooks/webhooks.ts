@@ -2,14 +2,9 @@ import { randomUUID } from "node:crypto";
 import { type Endpoint, endpointOf } from "../http/url-credentials.ts";
 import type { Identity } from "../presence/presence.ts";
 import type { Transition } from "../presence/table.ts";
+import type { WebhookType } from "./events.ts";
 import { type WebhookJob, WebhookQueue } from "./queue.ts";
 import { SIGNATURE_HEADER, signature } from "./sign.ts";
-
-export type WebhookType =
-  | "subscriber.connected"
-  | "subscriber.disconnected"
-  | "topic.occupied"
-  | "topic.vacated";
 
 /** What a webhook call's JSON body holds (docs/webhooks.md). `attempt` counts from 1. */
 interface WebhookEvent {

@@ -1,4 +1,4 @@
-import { bool, cookieName, duration, list, sameSite, text, url } from "../kinds.ts";
+import { bool, cookieName, duration, hmacSecret, list, sameSite, text, url } from "../kinds.ts";
 import type { Settings } from "../setting.ts";
 
 /** Authorization: the key that verifies tokens, anonymous access, private topics, the cookie (docs/auth.md). */
@@ -6,7 +6,7 @@ export const AUTH = {
   jwtSecret: {
     flag: "jwt-secret",
     env: "HERALD_JWT_SECRET",
-    kind: text,
+    kind: hmacSecret,
     default: "",
     help: "HS256 secret verifying tokens; with no key at all, a random one is made at start and a token printed",
   },

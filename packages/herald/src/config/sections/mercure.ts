@@ -1,4 +1,18 @@
-import { bool, cookieName, count, duration, list, mercureCompat, origins, size, text } from "../kinds.ts";
+import {
+  bool,
+  cookieName,
+  count,
+  duration,
+  issuerJwks,
+  jwtAlgorithm,
+  jwtAlgorithmOrNothing,
+  list,
+  mercureCompat,
+  origins,
+  publicUrls,
+  size,
+  text,
+} from "../kinds.ts";
 import type { Settings } from "../setting.ts";
 
 /** The Mercure protocol at /.well-known/mercure, with Mercure's names and MERCURE_* variables (docs/mercure.md). */
@@ -13,7 +27,7 @@ export const MERCURE = {
   mercureJwtAlg: {
     flag: "mercure-jwt-alg",
     env: "MERCURE_JWT_ALG",
-    kind: text,
+    kind: jwtAlgorithm,
     default: "HS256",
     help: "Mercure: algorithm of MERCURE_JWT_KEY: HS256, HS384, HS512 (a secret), RS256, RS384, RS512, PS256, PS384, PS512 (an RSA key), ES256, ES384, ES512 (an EC key) or EdDSA (an Ed25519 key)",
   },
@@ -27,7 +41,7 @@ export const MERCURE = {
   mercurePublisherJwtAlg: {
     flag: "mercure-publisher-jwt-alg",
     env: "MERCURE_PUBLISHER_JWT_ALG",
-    kind: text,
+    kind: jwtAlgorithmOrNothing,
     default: "",
     help: "Mercure: algorithm of the publisher key (default MERCURE_JWT_ALG)",
   },
@@ -41,7 +55,7 @@ export const MERCURE = {
   mercureSubscriberJwtAlg: {
     flag: "mercure-subscriber-jwt-alg",
     env: "MERCURE_SUBSCRIBER_JWT_ALG",
-    kind: text,
+    kind: jwtAlgorithmOrNothing,
     default: "",
     help: "Mercure: algorithm of the subscriber key (default MERCURE_JWT_ALG)",
   },
@@ -104,7 +118,7 @@ export const MERCURE = {
   mercureJwks: {
     flag: "mercure-jwks",
     env: "MERCURE_JWKS",
-    kind: list,
+    kind: issuerJwks,
     default: "",
     help: "Mercure 1.0: more trusted issuers, comma-separated <issuer>=<JWKS URL> entries (each issuer's tokens are verified with its own JWKS only)",
   },
@@ -125,7 +139,7 @@ export const MERCURE = {
   mercurePublicUrls: {
     flag: "mercure-public-urls",
     env: "MERCURE_PUBLIC_URLS",
-    kind: list,
+    kind: publicUrls,
     default: "",
     help: "Mercure: the hub's public URLs (Mercure's public_urls), comma-separated absolute URLs (only scheme and host count); a Mercure request whose origin is not one of them gets 421 Misdirected Request; empty = any origin",
   },

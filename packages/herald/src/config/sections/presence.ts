@@ -1,20 +1,13 @@
-import { count, duration, list, text, url } from "../kinds.ts";
+import { WEBHOOK_EVENTS } from "../../webhooks/events.ts";
+import { count, duration, presenceSelectors, text, url, webhookEvents } from "../kinds.ts";
 import type { Settings } from "../setting.ts";
-
-/** The webhook events Herald can send (docs/webhooks.md). */
-export const WEBHOOK_EVENTS = [
-  "subscriber.connected",
-  "subscriber.disconnected",
-  "topic.occupied",
-  "topic.vacated",
-] as const;
 
 /** Presence and webhooks: who is on a topic, and HTTP calls when that changes (docs/presence.md, docs/webhooks.md). */
 export const PRESENCE = {
   presence: {
     flag: "presence",
     env: "HERALD_PRESENCE",
-    kind: list,
+    kind: presenceSelectors,
     default: "",
     help: "comma-separated topic selectors presence is on for (e.g. rooms/*,prices); empty = off",
   },
@@ -42,7 +35,7 @@ export const PRESENCE = {
   webhookEvents: {
     flag: "webhook-events",
     env: "HERALD_WEBHOOK_EVENTS",
-    kind: list,
+    kind: webhookEvents,
     default: WEBHOOK_EVENTS.join(","),
     help: `events sent, among ${WEBHOOK_EVENTS.join(", ")}`,
   },
