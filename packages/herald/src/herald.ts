@@ -25,7 +25,9 @@ import { boundAddress } from "./http/bound-address.ts";
 import { onClientError } from "./http/client-errors.ts";
 import { Cors } from "./http/cors.ts";
 import { InFlight } from "./http/in-flight.ts";
+import { inTurn } from "./http/in-turn.ts";
 import { LEAN_ROUTES, serveLean } from "./http/lean-front.ts";
+import { refuseConnect, refuseExpectation } from "./http/node-refusals.ts";
 import { serve } from "./http/serve.ts";
 import { SOCKET_HIGH_WATER_MARK, type SseConnection } from "./http/sse/connection.ts";
 import { Streams } from "./http/sse/open-stream.ts";
@@ -264,12 +266,20 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
       headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
       requestTimeout: config.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+      // answered with Herald's JSON error instead of node:http's empty 400 (http/node-refusals.ts)
+      requireHostHeader: false,
     },
     (req, res) => {
       void handle(req, res);
     },
   );
+  // A client's half-close (FIN) after pipelined requests: each is answered, in turn
+  // (http/in-turn.ts), then the connection closes, as on the lean path (node:http's default ends
+  // our side at once, cutting off the requests not started yet).
+  (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   server.on("clientError", onClientError);
+  server.on("checkExpectation", inTurn(refuseExpectation));
+  server.on("connect", refuseConnect);
   // the publish routes skip node:http's per-request work
   if (deps.leanPublish !== false) serveLean(server, [...LEAN_ROUTES]);
 

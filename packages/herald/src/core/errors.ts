@@ -12,6 +12,7 @@ export type HeraldErrorCode =
   | "unauthorized" // no or bad credentials
   | "forbidden" // credentials fine, action not allowed
   | "too_many_requests" // a rate or connection limit was hit
+  | "expectation_failed" // an Expect header other than 100-continue
   | "request_timeout" // the request did not arrive in time (HERALD_HEADERS_TIMEOUT, HERALD_REQUEST_TIMEOUT)
   | "headers_too_large" // request headers over node:http's limit
   | "unavailable" // shutting down, or the bus cannot store events right now

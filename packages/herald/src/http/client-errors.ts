@@ -20,6 +20,21 @@ import type { HeraldErrorCode } from "../core/errors.ts";
  *   answer has begun, and the connection is closed, as without a response.
  */
 export function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  refuseOnSocket(socket, refusalOf(error));
+}
+
+/** A refusal written straight to a connection: status line, Herald's error code and message. */
+export interface Refusal {
+  readonly status: string;
+  readonly code: HeraldErrorCode;
+  readonly message: string;
+}
+
+/**
+ * Answers `refusal` on a connection node:http no longer parses, as `onClientError` describes: JSON
+ * error then closed, or nothing written (the connection closes after the response in flight).
+ */
+export function refuseOnSocket(socket: Duplex, refusal: Refusal): void {
   const inFlight = (socket as { _httpMessage?: unknown })._httpMessage;
   if (inFlight instanceof ServerResponse && !inFlight.writableEnded && inFlight.req.complete) {
     closeAfter(inFlight);
@@ -29,7 +44,7 @@ export function onClientError(error: NodeJS.ErrnoException, socket: Duplex): voi
     socket.destroy();
     return;
   }
-  const { status, code, message } = refusalOf(error);
+  const { status, code, message } = refusal;
   const body = JSON.stringify({ error: code, message });
   socket.end(
     `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -39,7 +54,7 @@ export function onClientError(error: NodeJS.ErrnoException, socket: Duplex): voi
 }
 
 /** The status line, code and message (what is wrong, what to do) of a 'clientError'. */
-function refusalOf(error: NodeJS.ErrnoException): { status: string; code: HeraldErrorCode; message: string } {
+function refusalOf(error: NodeJS.ErrnoException): Refusal {
   if (error.code === "HPE_HEADER_OVERFLOW") {
     return {
       status: "431 Request Header Fields Too Large",

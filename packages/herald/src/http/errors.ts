@@ -12,6 +12,7 @@ export const STATUS_OF: Record<HeraldErrorCode, number> = {
   request_timeout: 408,
   misdirected: 421,
   payload_too_large: 413,
+  expectation_failed: 417,
   unsupported_media_type: 415,
   headers_too_large: 431,
   too_many_requests: 429,

@@ -13,7 +13,9 @@ import type { Socket } from "node:net";
  *
  * What changes for the connection once released:
  * - bytes the client sends after its request (a request pipelined behind an endless stream, which
- *   could never be answered before the stream ends) are read and ignored;
+ *   could never be answered before the stream ends) are read and ignored; a request node:http had
+ *   already parsed behind the stream is never handled either (http/in-turn.ts) and is dropped
+ *   when the connection closes;
  * - the client's FIN ends our side too (`socket.end()`, as node:http does): the stream closes as
  *   "client-closed";
  * - the connection is not reused after the response ends, however it ends: node:http closes it
@@ -25,7 +27,7 @@ import type { Socket } from "node:net";
  * version), nothing is done and the connection keeps its parser: only memory is at stake.
  */
 
-type Parser = { incoming: unknown };
+type Parser = object;
 type HttpSocket = Socket & { parser?: Parser | null; _httpMessage?: unknown };
 type HttpResponse = ServerResponse & { _last?: unknown };
 type FreeParser = (parser: Parser, req: unknown, socket: Socket) => void;
@@ -55,8 +57,8 @@ function only(socket: Socket, event: string, name: string): ((...args: unknown[]
 
 /**
  * Releases the HTTP parser of `res`'s connection when `res` is its current response, its head is
- * sent, its request was read completely and nothing was pipelined behind it. Returns whether it
- * did. Call it outside of any node:http callback (e.g. from `setImmediate`): the parser must not
+ * sent and its request was read completely (requests parsed behind it, if any, are never handled:
+ * http/in-turn.ts; a body of theirs still coming is no longer read). Returns whether it did. Call it outside of any node:http callback (e.g. from `setImmediate`): the parser must not
  * be running.
  */
 export function releaseParser(res: HttpResponse): boolean {
@@ -64,9 +66,7 @@ export function releaseParser(res: HttpResponse): boolean {
   if (freeParser === undefined || socket === null || socket.destroyed) return false;
   if (!res.headersSent || res.writableEnded || typeof res._last !== "boolean") return false;
   const parser = socket.parser;
-  if (parser == null || parser.incoming !== res.req || !res.req.complete || socket._httpMessage !== res) {
-    return false;
-  }
+  if (parser == null || !res.req.complete || socket._httpMessage !== res) return false;
   const onData = only(socket, "data", "bound socketOnData");
   const onEnd = only(socket, "end", "bound socketOnEnd");
   if (onData === undefined || onEnd === undefined) return false;
@@ -85,6 +85,9 @@ export function releaseParser(res: HttpResponse): boolean {
   // Through node:http's `socket.on` wrapper, which restores the plain `on` now that the parser is gone.
   socket.on("data", ignore);
   socket.on("end", endOnPeerEnd);
+  // the client's FIN came before the release (node:http, allowing half-open, only marked the
+  // response as the last): it ends the stream now
+  if (socket.readableEnded) socket.end();
   return true;
 }
 

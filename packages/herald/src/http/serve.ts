@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeraldError } from "../core/errors.ts";
 import type { Cors } from "./cors.ts";
 import { sendError, toHeraldError } from "./errors.ts";
+import { inTurn } from "./in-turn.ts";
+import { lacksHost, refuseMissingHost } from "./node-refusals.ts";
 import { parseTarget, type Router } from "./router.ts";
 
 export interface ServeOptions {
@@ -14,7 +16,9 @@ export interface ServeOptions {
 }
 
 /**
- * The server's request listener: CORS (a preflight is answered here), then the route's handler.
+ * The server's request listener: requests of one connection one at a time, in order (a request
+ * pipelined behind an event stream never: http/in-turn.ts); an HTTP/1.1 request without `Host`
+ * refused (http/node-refusals.ts); CORS (a preflight is answered here), then the route's handler.
  * A handler's error is answered with Herald's JSON error (status from `STATUS_OF`, `Allow` on
  * 405); an unexpected one is logged and answered 500 without its details. Handlers that answer
  * errors in their own format (Mercure, the seed) catch them first.
@@ -34,8 +38,12 @@ export function serve(
   };
   // not an async function: a handler that answered synchronously costs no promise, and one that
   // returns a promise costs one reaction (this is the publish hot path)
-  return (req, res) => {
+  return inTurn((req, res) => {
     try {
+      if (lacksHost(req)) {
+        refuseMissingHost(res);
+        return undefined;
+      }
       const url = parseTarget(req.url);
       const cors = corsOf(url.pathname);
       if (req.method === "OPTIONS") {
@@ -52,5 +60,5 @@ export function serve(
       fail(req, res, error);
       return undefined;
     }
-  };
+  });
 }

@@ -78,6 +78,9 @@ export class SseConnection implements Sink {
   ) {
     this.maxBufferedBytes = options.maxBufferedBytes;
     (res as Tagged)[CONNECTION] = this;
+    // The last response on its connection: once the stream ends, the connection closes (node:http's
+    // own flag), and requests pipelined behind it are never handled (http/in-turn.ts).
+    (res as { _last?: boolean })._last = true;
     res.on("close", onClose);
     res.on("drain", onDrain);
     if (res.socket !== null) {
