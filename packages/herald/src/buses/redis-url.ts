@@ -225,7 +225,7 @@ export function redact(text: string): string {
   // the query first: a raw "@" in the Sentinels' password must not end the user's part
   return text
     .replace(/([?&]sentinel-password=)[^&]*/gi, "$1***")
-    .replace(/^([a-z+]+:\/\/[^:/@]*):.*@/, "$1:***@");
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):.*@/i, "$1:***@");
 }
 
 /** `host:port,...` of a target, for messages. */

@@ -323,23 +323,24 @@ export const level: Kind<string> = {
   parse: (value) => (LEVELS.includes(value) ? value : undefined),
 };
 
-const BUS_PROTOCOLS = ["redis:", "rediss:", "amqp:", "amqps:"];
 export const bus: Kind<string> = {
   name: "bus",
   accepts:
     '"memory", a Redis URL (redis://host:6379/0, redis+sentinel://h1:26379,h2:26379/mymaster/0, redis+cluster://h1:7000,h2:7001) or a RabbitMQ URL (amqp://user:pass@host:5672/vhost)',
-  parse: (value) => {
-    if (value === "memory") return value;
+  parse: (text) => {
+    if (text === "memory") return text;
+    // a URL scheme is case-insensitive (RFC 3986): `Redis://` is `redis://`, checked and redacted as such
+    const value = lowerScheme(text);
     // the broker forms in full: buses/redis-url.ts, buses/amqp-url.ts
     if (isRedisUrl(value) || isAmqpUrl(value)) return busProblem(value) === undefined ? value : undefined;
-    try {
-      return BUS_PROTOCOLS.includes(new URL(value).protocol) ? value : undefined;
-    } catch {
-      return undefined;
-    }
+    return undefined;
   },
-  refusal: (value) => busProblem(value),
+  refusal: (text) => busProblem(lowerScheme(text)),
 };
+
+/** `text` with its URL scheme (up to the first ":") in lower case. */
+const lowerScheme = (text: string): string =>
+  text.replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (scheme) => scheme.toLowerCase());
 
 /** What is wrong with a Redis or RabbitMQ URL, in the broker's words; undefined for any other text. */
 const busProblem = (value: string): string | undefined => redisUrlProblem(value) ?? amqpUrlProblem(value);
