@@ -21,7 +21,8 @@ export class RecentIds {
    * nothing is dropped.
    */
   resumedAfter(at: string): void {
-    const index = this.ids.lastIndexOf(at);
+    // the hub resumes after the EARLIEST event carrying a reused id: so does this
+    const index = this.ids.indexOf(at);
     this.next = index >= 0 && index < this.ids.length - 1 ? index + 1 : -1;
   }
 

@@ -4,7 +4,7 @@ import { AuthError, authorizePublish } from "../core/auth.ts";
 import { badRequest } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
 import { parseSelector } from "../core/topic.ts";
-import { parseJson, readBody } from "../http/body.ts";
+import { parseJson, readBody, requireUtf8 } from "../http/body.ts";
 import { STATUS_OF, sendJson, toHeraldError } from "../http/errors.ts";
 import type { Handler } from "../http/router.ts";
 import type { Streams } from "../http/sse/open-stream.ts";
@@ -50,6 +50,7 @@ export async function handleBroadcast(
 ) {
   try {
     const principal = await gate(req);
+    requireUtf8(req); // any media type (the seed's curl sends a form's), but UTF-8
     const body = parseJson(await readBody(req, options.maxBodyBytes));
     authorizePublish(principal, [options.broadcastTopic]);
     await hub.publish([{ topics: [options.broadcastTopic], data: JSON.stringify(body) }]);

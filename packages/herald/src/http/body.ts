@@ -99,14 +99,26 @@ function tooLarge(maxBytes: number): HeraldError {
 export function mediaType(req: IncomingMessage): string {
   const value = req.headers["content-type"];
   if (value === "application/json") return value; // the usual one: nothing to split or lowercase
-  const [type, ...params] = (value ?? "").split(";");
-  for (const param of params) {
-    const [name, raw] = param.split("=", 2);
-    if (name?.trim().toLowerCase() !== "charset") continue;
-    const charset = (raw ?? "")
-      .trim()
-      .replace(/^"(.*)"$/, "$1")
-      .toLowerCase();
+  requireUtf8(req);
+  return (value ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/**
+ * A parameter of a Content-Type (RFC 9110 5.6.6): `; name=token` or `; name="quoted string"`
+ * (a `;` inside quotes belongs to the value). Group 1: the name; 2: a quoted value; 3: a token.
+ */
+const PARAMETER = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+
+/**
+ * Refuses (415) a body whose Content-Type declares a charset other than UTF-8, for every route
+ * that reads a body (`mediaType` calls it; POST /broadcast, which takes any media type, too).
+ */
+export function requireUtf8(req: IncomingMessage): void {
+  const value = req.headers["content-type"];
+  if (value === undefined || !value.includes(";")) return;
+  for (const [, name, quoted, token] of value.matchAll(PARAMETER)) {
+    if (name?.toLowerCase() !== "charset") continue;
+    const charset = (quoted ?? token ?? "").trim().toLowerCase();
     if (charset !== "utf-8" && charset !== "utf8") {
       throw new HeraldError(
         "unsupported_media_type",
@@ -114,7 +126,6 @@ export function mediaType(req: IncomingMessage): string {
       );
     }
   }
-  return type!.trim().toLowerCase();
 }
 
 export function requireJson(req: IncomingMessage): void {

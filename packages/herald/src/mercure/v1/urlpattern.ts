@@ -30,6 +30,7 @@
 
 import { RE2JS, RE2JSException } from "re2js";
 import { URLPattern } from "urlpattern-polyfill/urlpattern";
+import { charactersOver } from "../../core/characters.ts";
 import {
   type ComponentOptions,
   DEFAULT_OPTIONS,
@@ -105,10 +106,9 @@ export function compileUrlPattern(
   base: string,
   limits: UrlPatternLimits,
 ): CompiledUrlPattern {
-  if (source.length > limits.maxLength) {
-    throw new UrlPatternTooComplex(
-      `it is ${source.length} characters long, the limit is ${limits.maxLength}`,
-    );
+  const long = charactersOver(source, limits.maxLength);
+  if (long !== undefined) {
+    throw new UrlPatternTooComplex(`it is ${long} characters long, the limit is ${limits.maxLength}`);
   }
   let pattern: URLPattern;
   try {
