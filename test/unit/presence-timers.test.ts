@@ -28,7 +28,8 @@ async function advance(ms: number) {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-async function startNode() {
+/** `canPublish`: what the node is told of its bus (absent: it can always publish). */
+async function startNode(canPublish?: () => boolean) {
   const sent: PresenceMessage[] = [];
   const announced: Transition[] = [];
   let listener: (message: PresenceMessage) => void = () => {};
@@ -47,6 +48,7 @@ async function startNode() {
     leadership: { claim: async () => true, release: async () => {} },
     warmUp: true,
     publish: async () => {},
+    ...(canPublish === undefined ? {} : { canPublish }),
     events: { transition: (t) => void announced.push(t) },
     log: { warn() {} },
   });
@@ -143,6 +145,38 @@ describe("presence while the channel cannot hear (a broker outage)", () => {
     assert.deepEqual(
       announced.map((t) => t.type),
       ["occupied", "join", "leave", "vacated"],
+    );
+    await presence.close();
+  });
+});
+
+describe("presence while its bus cannot publish (its connection not yet on a new primary)", () => {
+  // After a Sentinel failover each connection of a node moves to the new primary on its own. A
+  // node whose presence connection moved before its bus's used to take the lead and announce a
+  // join the bus then refused ("nothing was stored"): the join was lost.
+  it("does not lead while its bus cannot store; leads again once it can", async () => {
+    let busReady = true;
+    const { presence, announced, peerSnapshot } = await startNode(() => busReady);
+    await advance(2 * HEARTBEAT); // warm
+    assert.equal(presence.leading, true);
+    busReady = false;
+    await advance(HEARTBEAT);
+    assert.equal(presence.leading, false, "a node whose bus cannot store leads");
+    // ann joins on the peer meanwhile (its snapshot each heartbeat): not announced by this node
+    const beat = async () => {
+      peerSnapshot();
+      await advance(HEARTBEAT);
+    };
+    await beat();
+    assert.equal(announced.length, 0, JSON.stringify(announced));
+    busReady = true;
+    await beat();
+    assert.equal(presence.leading, true);
+    presence.joined("bob", ["room/a"]);
+    await beat();
+    assert.deepEqual(
+      announced.map((t) => (t.type === "join" ? `join ${t.sub}` : t.type)),
+      ["join bob"],
     );
     await presence.close();
   });

@@ -41,6 +41,12 @@ export interface PresenceOptions {
   /** False for a node alone (nothing to hear before it leads); true in a cluster. */
   readonly warmUp: boolean;
   readonly publish: PublishPresence;
+  /**
+   * False while `publish` cannot store (the bus's broker is out of reach, or its connection not yet
+   * moved to a new primary: `Bus.status()`): then this node does not lead, so a node that could
+   * not announce never holds the lead. Absent: always true.
+   */
+  readonly canPublish?: () => boolean;
   readonly events?: PresenceEvents;
   readonly log: { warn(fields: object, message: string): void };
 }
@@ -270,13 +276,16 @@ export class Presence implements SubscriberPresence {
   /**
    * Takes or renews the lead: a lease of 2 heartbeats, counted from before the ask, trusted for
    * 1.5 (timer jitter). A node in a cluster first warms up (WARM_UP_HEARTBEATS): it leads only once
-   * it has heard every live node's snapshot.
+   * it has heard every live node's snapshot. A node that cannot hear the others, or cannot publish
+   * (`canPublish`), does not claim: its lease lapses and a node that can takes it. (After a Redis
+   * failover each connection moves to the new primary on its own: presence's may be there while
+   * the bus's is not yet, and a join announced then would be refused by the bus, so lost.)
    */
   private async claim(warming = false): Promise<void> {
-    const { heartbeatMs, leadership } = this.options;
+    const { heartbeatMs, leadership, canPublish } = this.options;
     if (!this.warm && !warming) return;
-    if (this.options.channel.hearing === false) {
-      this.claimed = false; // a node that cannot hear the others never leads
+    if (this.options.channel.hearing === false || canPublish?.() === false) {
+      this.claimed = false;
       this.leaseUntil = 0;
       return;
     }
