@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { afterEach, beforeEach, describe, it, mock } from "node:test";
-import type { PresenceChannel, PresenceMessage } from "../../packages/herald/src/presence/channel.ts";
+import type { Leadership, PresenceChannel, PresenceMessage } from "../../packages/herald/src/presence/channel.ts";
 import { Presence } from "../../packages/herald/src/presence/presence.ts";
 import type { Transition } from "../../packages/herald/src/presence/table.ts";
 
@@ -28,8 +28,9 @@ async function advance(ms: number) {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** `canPublish`: what the node is told of its bus (absent: it can always publish). */
-async function startNode(canPublish?: () => boolean) {
+/** `canPublish`: what the node is told of its bus (absent: it can always publish); `leadership`: always leads. */
+async function startNode(options: { canPublish?: () => boolean; leadership?: Leadership } = {}) {
+  const { canPublish, leadership = { claim: async () => true, release: async () => {} } } = options;
   const sent: PresenceMessage[] = [];
   const announced: Transition[] = [];
   let listener: (message: PresenceMessage) => void = () => {};
@@ -45,7 +46,7 @@ async function startNode(canPublish?: () => boolean) {
     watched: [{ kind: "prefix", prefix: "room/" }],
     heartbeatMs: HEARTBEAT,
     channel,
-    leadership: { claim: async () => true, release: async () => {} },
+    leadership,
     warmUp: true,
     publish: async () => {},
     ...(canPublish === undefined ? {} : { canPublish }),
@@ -156,7 +157,7 @@ describe("presence while its bus cannot publish (its connection not yet on a new
   // join the bus then refused ("nothing was stored"): the join was lost.
   it("does not lead while its bus cannot store; leads again once it can", async () => {
     let busReady = true;
-    const { presence, announced, peerSnapshot } = await startNode(() => busReady);
+    const { presence, announced, peerSnapshot } = await startNode({ canPublish: () => busReady });
     await advance(2 * HEARTBEAT); // warm
     assert.equal(presence.leading, true);
     busReady = false;
@@ -178,6 +179,38 @@ describe("presence while its bus cannot publish (its connection not yet on a new
       announced.map((t) => (t.type === "join" ? `join ${t.sub}` : t.type)),
       ["join bob"],
     );
+    await presence.close();
+  });
+});
+
+describe("presence's lease answered late", () => {
+  // A claim sent as the Redis primary died was held by the client and run on the new primary once
+  // the Sentinels named it, seconds later: the lease it took there kept the other node from leading
+  // for 2 heartbeats while this node, its answer too late to trust, did not lead either.
+  it("gives up a lease answered after it could be trusted, and leads on a timely one", async () => {
+    let late: ((claimed: boolean) => void) | undefined;
+    let holdNext = true;
+    const released: string[] = [];
+    const leadership: Leadership = {
+      claim: () => {
+        if (!holdNext) return Promise.resolve(true);
+        holdNext = false;
+        return new Promise((resolve) => {
+          late = resolve;
+        });
+      },
+      release: async (node) => void released.push(node),
+    };
+    const { presence } = await startNode({ leadership });
+    await advance(2 * HEARTBEAT); // the warm-up ends: its claim is held
+    assert.notEqual(late, undefined);
+    await advance(HEARTBEAT * 2); // 600 ms later (a lease is trusted 450 ms)
+    late?.(true);
+    await advance(0);
+    assert.equal(presence.leading, false);
+    assert.deepEqual(released, [presence.node], "the late lease was not given up");
+    await advance(HEARTBEAT); // the next claim answers at once: it leads
+    assert.equal(presence.leading, true);
     await presence.close();
   });
 });

@@ -279,7 +279,8 @@ export class Presence implements SubscriberPresence {
    * it has heard every live node's snapshot. A node that cannot hear the others, or cannot publish
    * (`canPublish`), does not claim: its lease lapses and a node that can takes it. (After a Redis
    * failover each connection moves to the new primary on its own: presence's may be there while
-   * the bus's is not yet, and a join announced then would be refused by the bus, so lost.)
+   * the bus's is not yet, and a join announced then would be refused by the bus, so lost.) A lease
+   * answered after it would no longer be trusted is given up (`release`) rather than left to lapse.
    */
   private async claim(warming = false): Promise<void> {
     const { heartbeatMs, leadership, canPublish } = this.options;
@@ -290,8 +291,19 @@ export class Presence implements SubscriberPresence {
       return;
     }
     const asked = performance.now();
-    this.claimed = await leadership.claim(this.node, 2 * heartbeatMs).catch(() => false);
-    this.leaseUntil = this.claimed ? asked + 1.5 * heartbeatMs : 0;
+    const claimed = await leadership.claim(this.node, 2 * heartbeatMs).catch(() => false);
+    const trusted = asked + 1.5 * heartbeatMs;
+    if (claimed && performance.now() >= trusted && !this.closed) {
+      // answered too late to lead on: a claim a Redis client held across a failover and ran on the
+      // new primary seconds later. The lease it took there would keep the others from leading for
+      // 2 heartbeats while this node does not: given up at once
+      this.claimed = false;
+      this.leaseUntil = 0;
+      await leadership.release(this.node).catch(() => {});
+      return;
+    }
+    this.claimed = claimed;
+    this.leaseUntil = claimed ? trusted : 0;
   }
 
   /** One delta with the changes not sent yet (none: nothing). */
