@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { afterEach, beforeEach, describe, it, mock } from "node:test";
-import type { Leadership, PresenceChannel, PresenceMessage } from "../../packages/herald/src/presence/channel.ts";
+import type {
+  Leadership,
+  PresenceChannel,
+  PresenceMessage,
+} from "../../packages/herald/src/presence/channel.ts";
 import { Presence } from "../../packages/herald/src/presence/presence.ts";
 import type { Transition } from "../../packages/herald/src/presence/table.ts";
 
@@ -211,6 +215,42 @@ describe("presence's lease answered late", () => {
     assert.deepEqual(released, [presence.node], "the late lease was not given up");
     await advance(HEARTBEAT); // the next claim answers at once: it leads
     assert.equal(presence.leading, true);
+    await presence.close();
+  });
+});
+
+describe("presence after an outage, a peer back later than this node", () => {
+  // After a Sentinel failover each node's connection moves to the new primary when its own client
+  // learns of it, a second or more apart. A node that heard again first gave the other one a TTL
+  // (900 ms here) and then forgot it: a leave and topic.vacated, then a join and topic.occupied
+  // again, for a subscriber that never left.
+  it("waits for a peer cut off by the same outage as long as the outage lasted", async () => {
+    const { presence, announced, channel, peerSnapshot } = await startNode();
+    await advance(2 * HEARTBEAT); // warm
+    peerSnapshot();
+    await advance(HEARTBEAT);
+    assert.deepEqual(
+      announced.map((t) => t.type),
+      ["occupied", "join"],
+    );
+    channel.hearing = false;
+    for (let i = 0; i < 10; i++) await advance(HEARTBEAT); // deaf for 3 s
+    channel.hearing = true;
+    for (let i = 0; i < 5; i++) await advance(HEARTBEAT); // the peer comes back 1.5 s later
+    assert.deepEqual(presence.view("room/a").subscribers, ["ann"], "the peer was forgotten");
+    peerSnapshot();
+    await advance(HEARTBEAT);
+    assert.deepEqual(
+      announced.map((t) => t.type),
+      ["occupied", "join"],
+      JSON.stringify(announced),
+    );
+    // one that never comes back is forgotten, the outage's length and its TTL after this node hears
+    for (let i = 0; i < 15; i++) await advance(HEARTBEAT);
+    assert.deepEqual(
+      announced.map((t) => t.type),
+      ["occupied", "join", "leave", "vacated"],
+    );
     await presence.close();
   });
 });

@@ -101,8 +101,11 @@ export class Presence implements SubscriberPresence {
   private warmUpTimer: NodeJS.Timeout | undefined;
   /** When the last heartbeat ran (monotonic ms): a late one means this node was paused. */
   private lastBeat = 0;
-  /** The channel said it could not hear the others at a heartbeat since it last could. */
-  private deaf = false;
+  /**
+   * Since when (monotonic ms) the channel has said it cannot hear the others, at the heartbeats
+   * since it last could; undefined while it hears.
+   */
+  private deafSince: number | undefined;
   private closed = false;
 
   constructor(private readonly options: PresenceOptions) {
@@ -260,12 +263,15 @@ export class Presence implements SubscriberPresence {
       return;
     }
     this.sendSnapshot();
-    // deaf (the broker is out of reach): the others' silence says nothing; heard again: fresh TTLs
+    // deaf (the broker is out of reach): the others' silence says nothing. Heard again: each peer
+    // gets a fresh TTL plus as long as this node was deaf, since the outage cut the peers off too
+    // and each of them comes back on its own (after a Redis failover, each node's connection
+    // moves to the new primary when its own client learns of it: a second or more apart)
     const hearing = this.options.channel.hearing !== false;
-    if (!hearing) this.deaf = true;
-    else if (this.deaf) {
-      this.deaf = false;
-      this.table.extend(now);
+    if (!hearing) this.deafSince ??= now;
+    else if (this.deafSince !== undefined) {
+      this.table.extend(now, now - this.deafSince);
+      this.deafSince = undefined;
     }
     // late: the others' messages of the last heartbeats may still be unread; forget them next time
     if (gap <= 2 * this.options.heartbeatMs && hearing) this.counters.expired += this.table.expire(now);
