@@ -130,7 +130,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
   await hub.start();
   let presence: Awaited<ReturnType<typeof startPresence>>;
   try {
-    presence = await startPresence(config, hub, log, deps.presenceChannel, deps.workers);
+    presence = await startPresence(config, hub, bus, log, deps.presenceChannel, deps.workers);
   } catch (error) {
     await bus.close().catch(() => {});
     throw new Error(`presence could not start: ${(error as Error).message}`, { cause: error });

@@ -44,7 +44,8 @@ export interface PresenceChannel {
   /**
    * False while this node cannot hear the others (its connection to the broker is down). Then it
    * forgets no peer (their silence says nothing) and does not lead; once it hears again, each peer
-   * it knew gets a fresh TTL (its next snapshot is at most a heartbeat away). So an outage of the
+   * it knew gets a fresh TTL plus as long as this node could not hear (the outage cut the peers off
+   * too, and each comes back on its own, later maybe than this one). So an outage of the
    * broker alone announces nothing: no leave and `topic.vacated`, then join and `topic.occupied`
    * again, for subscribers that never left. Absent: always hearing (IPC, one process).
    */

@@ -41,6 +41,12 @@ export interface PresenceOptions {
   /** False for a node alone (nothing to hear before it leads); true in a cluster. */
   readonly warmUp: boolean;
   readonly publish: PublishPresence;
+  /**
+   * False while `publish` cannot store (the bus's broker is out of reach, or its connection not yet
+   * moved to a new primary: `Bus.status()`): then this node does not lead, so a node that could
+   * not announce never holds the lead. Absent: always true.
+   */
+  readonly canPublish?: () => boolean;
   readonly events?: PresenceEvents;
   readonly log: { warn(fields: object, message: string): void };
 }
@@ -95,8 +101,11 @@ export class Presence implements SubscriberPresence {
   private warmUpTimer: NodeJS.Timeout | undefined;
   /** When the last heartbeat ran (monotonic ms): a late one means this node was paused. */
   private lastBeat = 0;
-  /** The channel said it could not hear the others at a heartbeat since it last could. */
-  private deaf = false;
+  /**
+   * Since when (monotonic ms) the channel has said it cannot hear the others, at the heartbeats
+   * since it last could; undefined while it hears.
+   */
+  private deafSince: number | undefined;
   private closed = false;
 
   constructor(private readonly options: PresenceOptions) {
@@ -254,12 +263,15 @@ export class Presence implements SubscriberPresence {
       return;
     }
     this.sendSnapshot();
-    // deaf (the broker is out of reach): the others' silence says nothing; heard again: fresh TTLs
+    // deaf (the broker is out of reach): the others' silence says nothing. Heard again: each peer
+    // gets a fresh TTL plus as long as this node was deaf, since the outage cut the peers off too
+    // and each of them comes back on its own (after a Redis failover, each node's connection
+    // moves to the new primary when its own client learns of it: a second or more apart)
     const hearing = this.options.channel.hearing !== false;
-    if (!hearing) this.deaf = true;
-    else if (this.deaf) {
-      this.deaf = false;
-      this.table.extend(now);
+    if (!hearing) this.deafSince ??= now;
+    else if (this.deafSince !== undefined) {
+      this.table.extend(now, now - this.deafSince);
+      this.deafSince = undefined;
     }
     // late: the others' messages of the last heartbeats may still be unread; forget them next time
     if (gap <= 2 * this.options.heartbeatMs && hearing) this.counters.expired += this.table.expire(now);
@@ -270,19 +282,34 @@ export class Presence implements SubscriberPresence {
   /**
    * Takes or renews the lead: a lease of 2 heartbeats, counted from before the ask, trusted for
    * 1.5 (timer jitter). A node in a cluster first warms up (WARM_UP_HEARTBEATS): it leads only once
-   * it has heard every live node's snapshot.
+   * it has heard every live node's snapshot. A node that cannot hear the others, or cannot publish
+   * (`canPublish`), does not claim: its lease lapses and a node that can takes it. (After a Redis
+   * failover each connection moves to the new primary on its own: presence's may be there while
+   * the bus's is not yet, and a join announced then would be refused by the bus, so lost.) A lease
+   * answered after it would no longer be trusted is given up (`release`) rather than left to lapse.
    */
   private async claim(warming = false): Promise<void> {
-    const { heartbeatMs, leadership } = this.options;
+    const { heartbeatMs, leadership, canPublish } = this.options;
     if (!this.warm && !warming) return;
-    if (this.options.channel.hearing === false) {
-      this.claimed = false; // a node that cannot hear the others never leads
+    if (this.options.channel.hearing === false || canPublish?.() === false) {
+      this.claimed = false;
       this.leaseUntil = 0;
       return;
     }
     const asked = performance.now();
-    this.claimed = await leadership.claim(this.node, 2 * heartbeatMs).catch(() => false);
-    this.leaseUntil = this.claimed ? asked + 1.5 * heartbeatMs : 0;
+    const claimed = await leadership.claim(this.node, 2 * heartbeatMs).catch(() => false);
+    const trusted = asked + 1.5 * heartbeatMs;
+    if (claimed && performance.now() >= trusted && !this.closed) {
+      // answered too late to lead on: a claim a Redis client held across a failover and ran on the
+      // new primary seconds later. The lease it took there would keep the others from leading for
+      // 2 heartbeats while this node does not: given up at once
+      this.claimed = false;
+      this.leaseUntil = 0;
+      await leadership.release(this.node).catch(() => {});
+      return;
+    }
+    this.claimed = claimed;
+    this.leaseUntil = claimed ? trusted : 0;
   }
 
   /** One delta with the changes not sent yet (none: nothing). */

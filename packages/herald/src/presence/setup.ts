@@ -1,4 +1,5 @@
 import type { HeraldConfig } from "../config/settings.ts";
+import type { Bus } from "../core/bus.ts";
 import type { Hub } from "../core/hub.ts";
 import { parseSelector } from "../core/topic.ts";
 import type { PresenceFigures, WebhookFigures } from "../ops/presence-metrics.ts";
@@ -43,11 +44,13 @@ type Log = { warn(fields: object, message: string): void };
  *
  * Builds presence and webhooks when `--presence` is set (undefined otherwise: nothing runs), with
  * the channel of the bus: `cluster` (a `--workers` worker on the memory bus), else memory (alone),
- * Redis pub/sub and lease, or a RabbitMQ fanout exchange. Resolves once the channel listens.
+ * Redis pub/sub and lease, or a RabbitMQ fanout exchange. The join and leave events go through
+ * `hub` to `bus`: a node leads only while `bus` can store them. Resolves once the channel listens.
  */
 export async function startPresence(
   settings: PresenceSettings,
   hub: Hub,
+  bus: Pick<Bus, "status">,
   log: Log,
   cluster?: PresenceChannel,
   workers = 1,
@@ -98,6 +101,7 @@ export async function startPresence(
       leadership,
       warmUp,
       publish: (topic, data) => hub.publish([{ topics: [topic], data, type: "presence", private: true }]),
+      canPublish: () => bus.status().ready,
       events: webhooks,
       log,
     });

@@ -95,9 +95,12 @@ export class PresenceTable {
     return gone;
   }
 
-  /** Every peer's TTL starts again at `now` (this node could not hear them until now). */
-  extend(now: number): void {
-    for (const peer of this.peers.values()) peer.until = Math.max(peer.until, now + peer.ttlMs);
+  /**
+   * Every peer's TTL starts again at `now`, `graceMs` later (this node could not hear them until
+   * now). A peer heard from again gets its TTL from that message, as always.
+   */
+  extend(now: number, graceMs = 0): void {
+    for (const peer of this.peers.values()) peer.until = Math.max(peer.until, now + graceMs + peer.ttlMs);
   }
 
   /** Was `node` heard from within its TTL? */
