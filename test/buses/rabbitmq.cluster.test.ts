@@ -22,24 +22,29 @@ describe("three Herald processes on one RabbitMQ", { skip }, () => {
     const { publisher } = await publishThroughOutage(cluster, () => cluster.broker.halt(), "RabbitMQ");
     // a node started while RabbitMQ is down starts, says why it is not ready, and becomes ready later
     const late = await startNode(cluster.broker.url, [], false);
-    const lateReady = await fetch(`${late.url}/readyz`);
-    assert.equal(lateReady.status, 503);
-    assert.match(JSON.stringify(await lateReady.json()), /RabbitMQ at 127\.0\.0\.1/);
-    await cluster.broker.start();
-    await publisher;
-    await expectAllDelivered(cluster.clients, cluster.acked);
-    let lateIsReady = false;
-    while (!lateIsReady) {
-      lateIsReady = (await fetch(`${late.url}/readyz`)).status === 200;
-      await new Promise((r) => setTimeout(r, 100));
+    let lateClient: Client | undefined;
+    // stopped whatever fails: a node or a client left running would hold the file open
+    try {
+      const lateReady = await fetch(`${late.url}/readyz`);
+      assert.equal(lateReady.status, 503);
+      assert.match(JSON.stringify(await lateReady.json()), /RabbitMQ at 127\.0\.0\.1/);
+      await cluster.broker.start();
+      await publisher;
+      await expectAllDelivered(cluster.clients, cluster.acked);
+      let lateIsReady = false;
+      while (!lateIsReady) {
+        lateIsReady = (await fetch(`${late.url}/readyz`)).status === 200;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      lateClient = new Client([late], 0, "prices");
+      await lateClient.open();
+      assert.ok(await publishTo(cluster.nodes[1]!, "prices", "late"));
+      cluster.acked.push("late");
+      await expectAllDelivered([...cluster.clients, lateClient], ["late"]);
+    } finally {
+      lateClient?.close();
+      await late.kill("SIGTERM");
     }
-    const lateClient = new Client([late], 0, "prices");
-    await lateClient.open();
-    assert.ok(await publishTo(cluster.nodes[1]!, "prices", "late"));
-    cluster.acked.push("late");
-    await expectAllDelivered([...cluster.clients, lateClient], ["late"]);
-    lateClient.close();
-    await late.kill("SIGTERM");
   });
 
   itResumesAfterNodeKill(cluster);
