@@ -212,6 +212,17 @@ export abstract class LogBus implements Bus {
   async liveHead(): Promise<LiveStart | undefined> {
     if (!this.synced || this.closed) return undefined;
     const epoch = this.epoch;
+    const pos = await this.sharedNewestPos();
+    if (pos === undefined || epoch === undefined || epoch !== this.epoch) return undefined;
+    return { pos, id: formatHubId(epoch, pos) };
+  }
+
+  /**
+   * `newestPos`, read once for every caller while a read is on its way (at most
+   * `LIVE_FROM_WAIT_MS`; undefined when the broker does not answer in time): many streams opening
+   * at once cost one read of the broker.
+   */
+  protected sharedNewestPos(): Promise<number | undefined> {
     if (this.newest === undefined) {
       const read = Promise.race([
         this.newestPos().catch(() => undefined),
@@ -222,9 +233,7 @@ export abstract class LogBus implements Bus {
         if (this.newest === read) this.newest = undefined;
       });
     }
-    const pos = await this.newest;
-    if (pos === undefined || epoch === undefined || epoch !== this.epoch) return undefined;
-    return { pos, id: formatHubId(epoch, pos) };
+    return this.newest;
   }
 
   /**
