@@ -61,14 +61,16 @@ export function derPublicKeyAlgorithm(text: string): string | undefined {
   if (compact.length < 64 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(compact)) return undefined;
   const der = Buffer.from(compact.replace(/-/g, "+").replace(/_/g, "/"), "base64");
   if (der[0] !== 0x30) return undefined; // every DER key or certificate is a SEQUENCE
-  try {
-    return algorithmOf(createPublicKey({ key: der, format: "der", type: "spki" }));
-  } catch {
+  // SubjectPublicKeyInfo, an RSA key's own form (PKCS#1: "BEGIN RSA PUBLIC KEY"), a certificate
+  for (const type of ["spki", "pkcs1"] as const) {
     try {
-      return algorithmOf(new X509Certificate(der).publicKey);
-    } catch {
-      return undefined;
-    }
+      return algorithmOf(createPublicKey({ key: der, format: "der", type }));
+    } catch {}
+  }
+  try {
+    return algorithmOf(new X509Certificate(der).publicKey);
+  } catch {
+    return undefined;
   }
 }
 
