@@ -3,9 +3,9 @@ import { after, describe, it } from "node:test";
 import { REDIS_BIN, skipReason } from "../helpers/brokers.ts";
 import { startNode } from "../helpers/cluster.ts";
 import { publishOnNode, publishOnNodeEventually } from "../helpers/node-publish.ts";
+import { startNodeWithStream } from "../helpers/node-with-stream.ts";
 import { startSentinelGroup } from "../helpers/redis-ha.ts";
 import { setReplicaLinks } from "../helpers/replication-faults.ts";
-import { RecordingClient } from "../helpers/sse-client.ts";
 import { eventually } from "../helpers/waiters.ts";
 
 /**
@@ -34,16 +34,8 @@ describe("wait=auto: an event acknowledged by any node is never lost silently at
   it("A's subscriber is told (herald.missed) or gets X", async () => {
     const group = await startSentinelGroup();
     cleanup.push(() => group.stop());
-    const a = await startNode(group.url, ["--log-level", "info"]); // wait=auto, the default
-    cleanup.push(async () => {
-      process.kill(a.pid, "SIGCONT");
-      await a.kill("SIGKILL");
-    });
-    const client = new RecordingClient(`${a.url}/events?topic=t`, ["message", "herald.missed"]);
-    cleanup.push(async () => client.close());
-    await client.opened();
-    await publishOnNodeEventually(a, "t", "e1");
-    await client.until(() => client.datas().includes("e1"));
+    // wait=auto, the default
+    const { node: a, client } = await startNodeWithStream(group.url, ["--log-level", "info"], cleanup);
     await eventually(
       async () => a.output().includes("publishes now wait for 1 replica"),
       "A waits for 1 replica",

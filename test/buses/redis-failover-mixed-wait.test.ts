@@ -3,9 +3,10 @@ import { after, describe, it } from "node:test";
 import { REDIS_BIN, skipReason } from "../helpers/brokers.ts";
 import { type HeraldNode, startNode } from "../helpers/cluster.ts";
 import { publishOnNode, publishOnNodeEventually } from "../helpers/node-publish.ts";
+import { startNodeWithStream } from "../helpers/node-with-stream.ts";
 import { startSentinelGroup } from "../helpers/redis-ha.ts";
 import { setReplicaLinks } from "../helpers/replication-faults.ts";
-import { RecordingClient } from "../helpers/sse-client.ts";
+import type { RecordingClient } from "../helpers/sse-client.ts";
 
 /**
  * Promise (issue 17; docs/buses.md "After a failover", "Whatever each node's `wait`"): an event a
@@ -37,16 +38,7 @@ describe("wait=1 and wait=0 nodes on one log: the failover is told to the wait=1
   async function loseX(): Promise<{ a: HeraldNode; c: HeraldNode; client: RecordingClient }> {
     const group = await startSentinelGroup();
     cleanup.push(() => group.stop());
-    const a = await startNode(`${group.url}?wait=1`);
-    cleanup.push(async () => {
-      process.kill(a.pid, "SIGCONT");
-      await a.kill("SIGKILL");
-    });
-    const client = new RecordingClient(`${a.url}/events?topic=t`, ["message", "herald.missed"]);
-    cleanup.push(async () => client.close());
-    await client.opened();
-    await publishOnNodeEventually(a, "t", "e1");
-    await client.until(() => client.datas().includes("e1"));
+    const { node: a, client } = await startNodeWithStream(`${group.url}?wait=1`, [], cleanup);
     process.kill(a.pid, "SIGSTOP"); // A reads nothing C writes on this primary
     const primary = await group.primary();
     await setReplicaLinks(group, primary, "not-the-password");
