@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Herald } from "../../packages/herald/src/herald.ts";
-import { publish, startTestHerald } from "../helpers/herald.ts";
-import { RawSocket } from "../helpers/raw-socket.ts";
+import { describe, it } from "node:test";
+import { publish } from "../helpers/herald.ts";
+import { useRawHerald } from "../helpers/raw-herald.ts";
 import { until } from "../helpers/waiters.ts";
 
 /**
@@ -13,25 +12,7 @@ import { until } from "../helpers/waiters.ts";
  * would publish it twice).
  */
 describe("attack: a publish pipelined behind GET /events", () => {
-  let herald: Herald;
-  let port: number;
-  const clients: RawSocket[] = [];
-  const open = async (bytes: string) => {
-    const client = new RawSocket(port);
-    clients.push(client);
-    await client.connected();
-    client.send(bytes);
-    return client;
-  };
-
-  before(async () => {
-    herald = await startTestHerald();
-    port = Number(new URL(herald.url).port);
-  });
-  after(async () => {
-    for (const client of clients) client.socket.destroy();
-    await herald.close();
-  });
+  const { herald, open } = useRawHerald();
 
   it("is ignored, not published without an answer", async () => {
     const subscriber = await open("GET /events?topic=behind HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -43,7 +24,7 @@ describe("attack: a publish pipelined behind GET /events", () => {
     );
     await until(() => client.text.includes(": ok"), "the client's stream to open");
     // a marker published after it, on its own connection: once it arrived, so would have the other
-    assert.equal((await publish(herald.url, { topic: "behind", data: "marker" })).status, 200);
+    assert.equal((await publish(herald().url, { topic: "behind", data: "marker" })).status, 200);
     await until(() => subscriber.text.includes("data: marker"), "the subscriber to receive the marker");
     assert.ok(
       !client.text.includes("HTTP/1.1 200 OK\r\nContent-Type: application/json"),

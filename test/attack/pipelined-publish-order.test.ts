@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Herald } from "../../packages/herald/src/herald.ts";
-import { startTestHerald } from "../helpers/herald.ts";
-import { RawSocket } from "../helpers/raw-socket.ts";
+import { describe, it } from "node:test";
+import { useRawHerald } from "../helpers/raw-herald.ts";
 import { until } from "../helpers/waiters.ts";
 
 /**
@@ -15,25 +13,7 @@ import { until } from "../helpers/waiters.ts";
  * request is chunked, so the connection is served by node:http.
  */
 describe("attack: pipelined publishes on one connection keep their order", () => {
-  let herald: Herald;
-  let port: number;
-  const clients: RawSocket[] = [];
-  const open = async (bytes: string) => {
-    const client = new RawSocket(port);
-    clients.push(client);
-    await client.connected();
-    client.send(bytes);
-    return client;
-  };
-
-  before(async () => {
-    herald = await startTestHerald();
-    port = Number(new URL(herald.url).port);
-  });
-  after(async () => {
-    for (const client of clients) client.socket.destroy();
-    await herald.close();
-  });
+  const { open } = useRawHerald();
 
   const single = (data: string) => {
     const body = JSON.stringify({ topic: "order", data });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Herald } from "../../packages/herald/src/herald.ts";
-import { publish, startTestHerald } from "../helpers/herald.ts";
-import { RawSocket } from "../helpers/raw-socket.ts";
+import { describe, it } from "node:test";
+import { publish } from "../helpers/herald.ts";
+import { useRawHerald } from "../helpers/raw-herald.ts";
+import type { RawSocket } from "../helpers/raw-socket.ts";
 import { until } from "../helpers/waiters.ts";
 
 /**
@@ -12,16 +12,7 @@ import { until } from "../helpers/waiters.ts";
  * itself refuses must get Herald's JSON error too, and a subscriber keeps receiving meanwhile.
  */
 describe("attack: raw requests Node refuses get Herald's JSON error", () => {
-  let herald: Herald;
-  let port: number;
-  const clients: RawSocket[] = [];
-  const send = async (bytes: string) => {
-    const client = new RawSocket(port);
-    clients.push(client);
-    await client.connected();
-    client.send(bytes);
-    return client;
-  };
+  const { herald, open: send } = useRawHerald();
   /** The answer's status and its body (after the head), once the server answered or closed. */
   const answer = async (client: RawSocket) => {
     // ended, or a whole answer: a JSON body, or an empty chunked one
@@ -49,15 +40,6 @@ describe("attack: raw requests Node refuses get Herald's JSON error", () => {
     );
   };
 
-  before(async () => {
-    herald = await startTestHerald();
-    port = Number(new URL(herald.url).port);
-  });
-  after(async () => {
-    for (const client of clients) client.socket.destroy();
-    await herald.close();
-  });
-
   it("an HTTP/1.1 request without Host gets a JSON 400 saying so, not an empty body", async () => {
     const client = await send("GET /healthz HTTP/1.1\r\n\r\n");
     assertJsonError(await answer(client), 400);
@@ -81,7 +63,7 @@ describe("attack: raw requests Node refuses get Herald's JSON error", () => {
     assert.ok(got.status === 405 || got.status === 400, `405 or 400; got ${JSON.stringify(got.text)}`);
     assertJsonError(got, got.status);
     // the subscriber was not disturbed
-    const sent = await publish(herald.url, { topic: "connect", data: "still here" });
+    const sent = await publish(herald().url, { topic: "connect", data: "still here" });
     assert.equal(sent.status, 200);
     await until(() => stream.text.includes("data: still here"), "the subscriber to receive the event");
   });

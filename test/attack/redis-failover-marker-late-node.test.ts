@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, describe, it } from "node:test";
-import { REDIS_BIN, type RedisServer, skipReason } from "../helpers/brokers.ts";
-import { type HeraldNode, startNode } from "../helpers/cluster.ts";
+import { REDIS_BIN, skipReason } from "../helpers/brokers.ts";
+import { startNode } from "../helpers/cluster.ts";
 import { RawStream } from "../helpers/herald.ts";
-import { redisCommands, redisInfo, type SentinelGroup, startSentinelGroup } from "../helpers/redis-ha.ts";
+import { publishOnNode, publishOnNodeEventually } from "../helpers/node-publish.ts";
+import { startSentinelGroup } from "../helpers/redis-ha.ts";
+import { cutReplication } from "../helpers/replication-faults.ts";
 import { RecordingClient } from "../helpers/sse-client.ts";
-import { eventually } from "../helpers/waiters.ts";
 
 /**
  * Promise (docs/buses.md "What wait=0 loses" / "After a failover": with `wait=0` "every stream is
@@ -23,32 +23,6 @@ import { eventually } from "../helpers/waiters.ts";
  */
 const skip = skipReason(REDIS_BIN, "redis-server");
 
-async function publish(node: HeraldNode, data: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(`${node.url}/publish`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ topic: "t", data }),
-  });
-  return { status: response.status, body: await response.text() };
-}
-
-async function publishEventually(node: HeraldNode, data: string): Promise<void> {
-  await eventually(async () => (await publish(node, data)).status === 200, `a 2xx for ${data}`, 30_000);
-}
-
-/** The replicas stop receiving from `primary`: it now wants a password, and their links are dropped. */
-async function cutReplication(group: SentinelGroup, primary: RedisServer): Promise<void> {
-  await redisCommands(primary.port, [
-    ["CONFIG", "SET", "requirepass", randomBytes(8).toString("hex")],
-    ["CLIENT", "KILL", "TYPE", "replica"],
-  ]);
-  for (const replica of group.servers.filter((s) => s !== primary))
-    await eventually(
-      async () => (await redisInfo(replica.port, "replication")).get("master_link_status") === "down",
-      "a replica's link to the primary down",
-    );
-}
-
 describe("wait=0: a node started after a failover still never replays across it", { skip }, () => {
   const cleanup: (() => Promise<void>)[] = [];
   after(async () => {
@@ -64,17 +38,17 @@ describe("wait=0: a node started after a failover still never replays across it"
     const client = new RecordingClient(`${a.url}/events?topic=t`, ["message", "herald.missed"]);
     cleanup.push(async () => client.close());
     await client.opened();
-    await publishEventually(a, "e1");
+    await publishOnNodeEventually(a, "t", "e1");
     await client.until(() => client.datas().includes("e1"));
     const e1 = client.events.find((e) => e.data === "e1")?.id as string;
     // the old primary acknowledges X, which no replica gets, then dies
     const primary = await group.primary();
     await cutReplication(group, primary);
-    const x = await publish(a, "X");
+    const x = await publishOnNode(a, "t", "X");
     assert.equal(x.status, 200, x.body);
     await group.killPrimary();
     await group.failedOver(primary);
-    await publishEventually(a, "e2");
+    await publishOnNodeEventually(a, "t", "e2");
     await client.until(() => client.datas().includes("e2"), 30_000);
     // node C joins after the failover; a client that had e1 (it missed X) resumes there, and on A
     const c = await startNode(bus);
@@ -86,7 +60,7 @@ describe("wait=0: a node started after a failover still never replays across it"
       const stream = new RawStream(`${node.url}/events?topic=t`, { "last-event-id": e1 });
       try {
         await stream.opened();
-        await publishEventually(a, `fence ${name}`);
+        await publishOnNodeEventually(a, "t", `fence ${name}`);
         await stream.until(() => stream.text.includes(`data: fence ${name}`), 30_000);
         assert.match(
           stream.text,

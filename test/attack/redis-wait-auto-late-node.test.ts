@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { REDIS_BIN, type RedisServer, skipReason } from "../helpers/brokers.ts";
-import { type HeraldNode, startNode } from "../helpers/cluster.ts";
-import { redisCommands, redisInfo, type SentinelGroup, startSentinelGroup } from "../helpers/redis-ha.ts";
-import { RecordingClient } from "../helpers/sse-client.ts";
+import { REDIS_BIN, skipReason } from "../helpers/brokers.ts";
+import { startNode } from "../helpers/cluster.ts";
+import { publishOnNode, publishOnNodeEventually } from "../helpers/node-publish.ts";
+import { startNodeWithStream } from "../helpers/node-with-stream.ts";
+import { startSentinelGroup } from "../helpers/redis-ha.ts";
+import { setReplicaLinks } from "../helpers/replication-faults.ts";
 import { eventually } from "../helpers/waiters.ts";
 
 /**
@@ -21,35 +23,6 @@ import { eventually } from "../helpers/waiters.ts";
  */
 const skip = skipReason(REDIS_BIN, "redis-server");
 
-async function publish(node: HeraldNode, data: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(`${node.url}/publish`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ topic: "t", data }),
-  });
-  return { status: response.status, body: await response.text() };
-}
-
-async function publishEventually(node: HeraldNode, data: string): Promise<void> {
-  await eventually(async () => (await publish(node, data)).status === 200, `a 2xx for ${data}`, 30_000);
-}
-
-/** The replicas' links to `primary` drop and stay down (they now send it a password it has not). */
-async function dropReplicaLinks(
-  group: SentinelGroup,
-  primary: RedisServer,
-  masterauth: string,
-): Promise<void> {
-  for (const replica of group.servers.filter((s) => s !== primary))
-    await redisCommands(replica.port, [["CONFIG", "SET", "masterauth", masterauth]]);
-  if (masterauth === "") return;
-  await redisCommands(primary.port, [["CLIENT", "KILL", "TYPE", "replica"]]);
-  await eventually(
-    async () => (await redisInfo(primary.port, "replication")).get("connected_slaves") === "0",
-    "the primary without a connected replica",
-  );
-}
-
 describe("wait=auto: an event acknowledged by any node is never lost silently at a failover", {
   skip,
 }, () => {
@@ -61,33 +34,25 @@ describe("wait=auto: an event acknowledged by any node is never lost silently at
   it("A's subscriber is told (herald.missed) or gets X", async () => {
     const group = await startSentinelGroup();
     cleanup.push(() => group.stop());
-    const a = await startNode(group.url, ["--log-level", "info"]); // wait=auto, the default
-    cleanup.push(async () => {
-      process.kill(a.pid, "SIGCONT");
-      await a.kill("SIGKILL");
-    });
-    const client = new RecordingClient(`${a.url}/events?topic=t`, ["message", "herald.missed"]);
-    cleanup.push(async () => client.close());
-    await client.opened();
-    await publishEventually(a, "e1");
-    await client.until(() => client.datas().includes("e1"));
+    // wait=auto, the default
+    const { node: a, client } = await startNodeWithStream(group.url, ["--log-level", "info"], cleanup);
     await eventually(
       async () => a.output().includes("publishes now wait for 1 replica"),
       "A waits for 1 replica",
     );
     const primary = await group.primary();
-    await dropReplicaLinks(group, primary, "not-the-password");
+    await setReplicaLinks(group, primary, "not-the-password");
     // node C starts while no replica is connected
     const c = await startNode(group.url);
     cleanup.push(() => c.kill("SIGKILL"));
     process.kill(a.pid, "SIGSTOP"); // A will not read X before the primary dies
-    const x = await publish(c, "X");
+    const x = await publishOnNode(c, "t", "X");
     assert.equal(x.status, 200, x.body);
     await group.killPrimary();
     await group.failedOver(primary);
-    await dropReplicaLinks(group, primary, ""); // the replicas may follow the new primary again
+    await setReplicaLinks(group, primary, ""); // the replicas may follow the new primary again
     process.kill(a.pid, "SIGCONT");
-    await publishEventually(a, "e2");
+    await publishOnNodeEventually(a, "t", "e2");
     await client.until(() => client.datas().includes("e2"), 30_000);
     const seen = client.events.map((e) => (e.type === "message" ? e.data : "herald.missed"));
     assert.ok(

@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import {
-  RABBIT_BIN,
-  type RabbitServer,
-  REDIS_BIN,
-  type RedisServer,
-  skipReason,
-  startRabbit,
-  startRedis,
-} from "../helpers/brokers.ts";
+import { describe } from "node:test";
 import { type HeraldNode, startNode } from "../helpers/cluster.ts";
+import { itOnEachSharedBus } from "../helpers/each-shared-bus.ts";
 import { RawStream } from "../helpers/herald.ts";
 import { eventsOf } from "../helpers/id-scope-suite.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
@@ -81,33 +73,5 @@ async function squatOnOtherNode(busUrl: string, nodes: HeraldNode[]): Promise<vo
 }
 
 describe("a squatted id cannot move a resume past missed events on a node that never held the original", () => {
-  describe("Redis", { skip: skipReason(REDIS_BIN, "redis-server") }, () => {
-    let redis: RedisServer;
-    const nodes: HeraldNode[] = [];
-    before(async () => {
-      redis = await startRedis();
-    });
-    after(async () => {
-      for (const node of nodes) await node.kill("SIGTERM");
-      await redis?.stop();
-    });
-    it("node B tells the stream (herald.missed) or replays april and may", async () => {
-      await squatOnOtherNode(redis.url, nodes);
-    });
-  });
-
-  describe("RabbitMQ", { skip: skipReason(RABBIT_BIN, "rabbitmq-server") }, () => {
-    let rabbit: RabbitServer;
-    const nodes: HeraldNode[] = [];
-    before(async () => {
-      rabbit = await startRabbit();
-    });
-    after(async () => {
-      for (const node of nodes) await node.kill("SIGTERM");
-      await rabbit?.stop();
-    });
-    it("node B tells the stream (herald.missed) or replays april and may", async () => {
-      await squatOnOtherNode(rabbit.url, nodes);
-    });
-  });
+  itOnEachSharedBus("node B tells the stream (herald.missed) or replays april and may", squatOnOtherNode);
 });

@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import {
-  RABBIT_BIN,
-  type RabbitServer,
-  REDIS_BIN,
-  type RedisServer,
-  skipReason,
-  startRabbit,
-  startRedis,
-} from "../helpers/brokers.ts";
+import { describe } from "node:test";
 import { type HeraldNode, startNode } from "../helpers/cluster.ts";
+import { itOnEachSharedBus } from "../helpers/each-shared-bus.ts";
 import { RawStream } from "../helpers/herald.ts";
 
 /**
@@ -27,10 +19,10 @@ import { RawStream } from "../helpers/herald.ts";
  * queued events, all at or before the resume point: events the client already had, again and out
  * of order.
  */
-async function resumesOnLaggingNode(busUrl: () => string, nodes: HeraldNode[]): Promise<void> {
-  const a = await startNode(busUrl());
+async function resumesOnLaggingNode(busUrl: string, nodes: HeraldNode[]): Promise<void> {
+  const a = await startNode(busUrl);
   nodes.push(a);
-  const b = await startNode(busUrl());
+  const b = await startNode(busUrl);
   nodes.push(b);
   // B stalls while A takes a burst (a long pause, or a node busy elsewhere)
   process.kill(b.pid, "SIGSTOP");
@@ -73,33 +65,8 @@ async function resumesOnLaggingNode(busUrl: () => string, nodes: HeraldNode[]): 
 }
 
 describe("resuming on a node behind the shared log: no event at or before Last-Event-ID again", () => {
-  describe("Redis", { skip: skipReason(REDIS_BIN, "redis-server") }, () => {
-    let redis: RedisServer;
-    const nodes: HeraldNode[] = [];
-    before(async () => {
-      redis = await startRedis();
-    });
-    after(async () => {
-      for (const node of nodes) await node.kill("SIGTERM");
-      await redis?.stop();
-    });
-    it("the events B reads while it catches up are not sent to the resumed stream", async () => {
-      await resumesOnLaggingNode(() => redis.url, nodes);
-    });
-  });
-
-  describe("RabbitMQ", { skip: skipReason(RABBIT_BIN, "rabbitmq-server") }, () => {
-    let rabbit: RabbitServer;
-    const nodes: HeraldNode[] = [];
-    before(async () => {
-      rabbit = await startRabbit();
-    });
-    after(async () => {
-      for (const node of nodes) await node.kill("SIGTERM");
-      await rabbit?.stop();
-    });
-    it("the events B reads while it catches up are not sent to the resumed stream", async () => {
-      await resumesOnLaggingNode(() => rabbit.url, nodes);
-    });
-  });
+  itOnEachSharedBus(
+    "the events B reads while it catches up are not sent to the resumed stream",
+    resumesOnLaggingNode,
+  );
 });

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { REDIS_BIN, type RedisServer, skipReason } from "../helpers/brokers.ts";
+import { REDIS_BIN, skipReason } from "../helpers/brokers.ts";
 import { type HeraldNode, startNode } from "../helpers/cluster.ts";
-import { redisCommands, redisInfo, type SentinelGroup, startSentinelGroup } from "../helpers/redis-ha.ts";
-import { RecordingClient } from "../helpers/sse-client.ts";
-import { eventually } from "../helpers/waiters.ts";
+import { publishOnNode, publishOnNodeEventually } from "../helpers/node-publish.ts";
+import { startNodeWithStream } from "../helpers/node-with-stream.ts";
+import { startSentinelGroup } from "../helpers/redis-ha.ts";
+import { setReplicaLinks } from "../helpers/replication-faults.ts";
+import type { RecordingClient } from "../helpers/sse-client.ts";
 
 /**
  * Promise (issue 17; docs/buses.md "After a failover", "Whatever each node's `wait`"): an event a
@@ -17,35 +19,6 @@ import { eventually } from "../helpers/waiters.ts";
  *   second marker with `gap` once it runs a script on the new primary; the stream is told then.
  */
 const skip = skipReason(REDIS_BIN, "redis-server");
-
-async function publish(node: HeraldNode, data: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(`${node.url}/publish`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ topic: "t", data }),
-  });
-  return { status: response.status, body: await response.text() };
-}
-
-async function publishEventually(node: HeraldNode, data: string): Promise<void> {
-  await eventually(async () => (await publish(node, data)).status === 200, `a 2xx for ${data}`, 30_000);
-}
-
-/** The replicas' links to `primary` drop and stay down (they now send it a password it has not); `""` lets them follow again. */
-async function setReplicaLinks(
-  group: SentinelGroup,
-  primary: RedisServer,
-  masterauth: string,
-): Promise<void> {
-  for (const replica of group.servers.filter((s) => s !== primary))
-    await redisCommands(replica.port, [["CONFIG", "SET", "masterauth", masterauth]]);
-  if (masterauth === "") return;
-  await redisCommands(primary.port, [["CLIENT", "KILL", "TYPE", "replica"]]);
-  await eventually(
-    async () => (await redisInfo(primary.port, "replication")).get("connected_slaves") === "0",
-    "the primary without a connected replica",
-  );
-}
 
 const seen = (client: RecordingClient) =>
   client.events.map((e) => (e.type === "message" ? e.data : "herald.missed"));
@@ -65,16 +38,7 @@ describe("wait=1 and wait=0 nodes on one log: the failover is told to the wait=1
   async function loseX(): Promise<{ a: HeraldNode; c: HeraldNode; client: RecordingClient }> {
     const group = await startSentinelGroup();
     cleanup.push(() => group.stop());
-    const a = await startNode(`${group.url}?wait=1`);
-    cleanup.push(async () => {
-      process.kill(a.pid, "SIGCONT");
-      await a.kill("SIGKILL");
-    });
-    const client = new RecordingClient(`${a.url}/events?topic=t`, ["message", "herald.missed"]);
-    cleanup.push(async () => client.close());
-    await client.opened();
-    await publishEventually(a, "e1");
-    await client.until(() => client.datas().includes("e1"));
+    const { node: a, client } = await startNodeWithStream(`${group.url}?wait=1`, [], cleanup);
     process.kill(a.pid, "SIGSTOP"); // A reads nothing C writes on this primary
     const primary = await group.primary();
     await setReplicaLinks(group, primary, "not-the-password");
@@ -83,7 +47,7 @@ describe("wait=1 and wait=0 nodes on one log: the failover is told to the wait=1
       process.kill(c.pid, "SIGCONT");
       await c.kill("SIGKILL");
     });
-    const x = await publish(c, "X");
+    const x = await publishOnNode(c, "t", "X");
     assert.equal(x.status, 200, x.body);
     await group.killPrimary();
     await group.failedOver(primary);
@@ -93,7 +57,7 @@ describe("wait=1 and wait=0 nodes on one log: the failover is told to the wait=1
 
   it("C writes the failover marker: it says gap, and A's stream gets herald.missed before e2", async () => {
     const { a, c, client } = await loseX();
-    await publishEventually(c, "e2"); // C's script on the new primary writes the marker
+    await publishOnNodeEventually(c, "t", "e2"); // C's script on the new primary writes the marker
     process.kill(a.pid, "SIGCONT");
     await client.until(() => client.datas().includes("e2"), 30_000);
     assert.deepEqual(seen(client), ["e1", "herald.missed", "e2"]);
@@ -103,12 +67,12 @@ describe("wait=1 and wait=0 nodes on one log: the failover is told to the wait=1
     const { a, c, client } = await loseX();
     process.kill(c.pid, "SIGSTOP");
     process.kill(a.pid, "SIGCONT");
-    await publishEventually(a, "e2"); // A's script on the new primary writes the marker (no gap)
+    await publishOnNodeEventually(a, "t", "e2"); // A's script on the new primary writes the marker (no gap)
     await client.until(() => client.datas().includes("e2"), 30_000);
     assert.deepEqual(seen(client), ["e1", "e2"], "A has no way to know of X yet");
     process.kill(c.pid, "SIGCONT");
     await client.until(() => seen(client).includes("herald.missed"), 30_000);
-    await publishEventually(a, "e3");
+    await publishOnNodeEventually(a, "t", "e3");
     await client.until(() => client.datas().includes("e3"), 30_000);
     assert.deepEqual(seen(client), ["e1", "e2", "herald.missed", "e3"]);
   });

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, describe, it } from "node:test";
-import { REDIS_BIN, type RedisServer, skipReason } from "../helpers/brokers.ts";
+import { REDIS_BIN, skipReason } from "../helpers/brokers.ts";
 import { type HeraldNode, startNode } from "../helpers/cluster.ts";
-import { redisCommands, redisInfo, type SentinelGroup, startSentinelGroup } from "../helpers/redis-ha.ts";
+import { publishOnNode, publishOnNodeEventually } from "../helpers/node-publish.ts";
+import { startSentinelGroup } from "../helpers/redis-ha.ts";
+import { cutReplication } from "../helpers/replication-faults.ts";
 import { RecordingClient } from "../helpers/sse-client.ts";
-import { eventually } from "../helpers/waiters.ts";
 
 /**
  * A Redis failover under two Herald nodes (a primary, 2 replicas, 3 Sentinels; `redis+sentinel://`),
@@ -18,33 +18,6 @@ import { eventually } from "../helpers/waiters.ts";
 const skip = skipReason(REDIS_BIN, "redis-server");
 
 const TYPES = ["message", "herald.missed"];
-
-async function publish(node: HeraldNode, data: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(`${node.url}/publish`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ topic: "t", data }),
-  });
-  return { status: response.status, body: await response.text() };
-}
-
-/** Publishes until answered 2xx (the node follows the failover meanwhile). */
-async function publishEventually(node: HeraldNode, data: string): Promise<void> {
-  await eventually(async () => (await publish(node, data)).status === 200, `a 2xx for ${data}`, 30_000);
-}
-
-/** The replicas stop receiving from `primary`: it now wants a password, and their links are dropped. */
-async function cutReplication(group: SentinelGroup, primary: RedisServer): Promise<void> {
-  await redisCommands(primary.port, [
-    ["CONFIG", "SET", "requirepass", randomBytes(8).toString("hex")],
-    ["CLIENT", "KILL", "TYPE", "replica"],
-  ]);
-  for (const replica of group.servers.filter((s) => s !== primary))
-    await eventually(
-      async () => (await redisInfo(replica.port, "replication")).get("master_link_status") === "down",
-      "a replica's link to the primary down",
-    );
-}
 
 /** What a client got, as `data` for events and `missed:<reason>` for herald.missed. */
 function seen(client: RecordingClient): string[] {
@@ -77,7 +50,7 @@ describe("a Redis failover under two Herald nodes (redis+sentinel://)", { skip, 
       for (const client of clients) client.close();
     });
     await Promise.all(clients.map((c) => c.opened()));
-    await publishEventually(nodes[0]!, "e1");
+    await publishOnNodeEventually(nodes[0]!, "t", "e1");
     for (const client of clients) await client.until(() => client.datas().includes("e1"));
     return { group, a: nodes[0]!, b: nodes[1]!, clients };
   }
@@ -87,14 +60,14 @@ describe("a Redis failover under two Herald nodes (redis+sentinel://)", { skip, 
     const primary = await group.primary();
     await cutReplication(group, primary);
     process.kill(b.pid, "SIGSTOP"); // B will not read X
-    const x = await publish(a, "X");
+    const x = await publishOnNode(a, "t", "X");
     assert.equal(x.status, 200, `with wait=0 a publish is answered once the primary has it: ${x.body}`);
     await clients[0]!.until(() => clients[0]!.datas().includes("X"));
     await group.primary().then((p) => assert.equal(p, primary));
     await group.killPrimary();
     await group.failedOver(primary);
     process.kill(b.pid, "SIGCONT");
-    await publishEventually(a, "e2");
+    await publishOnNodeEventually(a, "t", "e2");
     for (const client of clients) await client.until(() => client.datas().includes("e2"), 30_000);
     // A delivered X before the failover; B never got it: both are told at the failover, before e2
     assert.deepEqual(seen(clients[0]!), ["e1", "X", "missed:gap", "e2"]);
@@ -106,13 +79,13 @@ describe("a Redis failover under two Herald nodes (redis+sentinel://)", { skip, 
     const primary = await group.primary();
     await cutReplication(group, primary);
     process.kill(b.pid, "SIGSTOP");
-    const x = await publish(a, "X");
+    const x = await publishOnNode(a, "t", "X");
     assert.equal(x.status, 503, x.body);
     assert.match(x.body, /only 0 of the 1 replica\(s\) .* confirmed it within 300 ms/);
     await group.killPrimary();
     await group.failedOver(primary);
     process.kill(b.pid, "SIGCONT");
-    await publishEventually(a, "e2");
+    await publishOnNodeEventually(a, "t", "e2");
     for (const client of clients) await client.until(() => client.datas().includes("e2"), 30_000);
     // X was refused: A may have delivered it (it read the old primary), B never; nobody is told of a gap
     assert.deepEqual(

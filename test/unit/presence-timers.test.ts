@@ -32,6 +32,11 @@ async function advance(ms: number) {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** `count` heartbeats pass, one at a time (every timer due fires at its own beat). */
+async function heartbeats(count: number) {
+  for (let i = 0; i < count; i++) await advance(HEARTBEAT);
+}
+
 /** `canPublish`: what the node is told of its bus (absent: it can always publish); `leadership`: always leads. */
 async function startNode(options: { canPublish?: () => boolean; leadership?: Leadership } = {}) {
   const { canPublish, leadership = { claim: async () => true, release: async () => {} } } = options;
@@ -72,6 +77,20 @@ async function startNode(options: { canPublish?: () => boolean; leadership?: Lea
       counts: { "room/a": [0, { ann: 1 }] },
     });
   return { presence, sent, announced, channel, peerSnapshot };
+}
+
+/**
+ * The node warms up (2 heartbeats), then hears the peer's snapshot with `ann` on room/a and, leading,
+ * announces her: asserts the announcements are then exactly topic.occupied and a join.
+ */
+async function warmWithPeer({ announced, peerSnapshot }: Awaited<ReturnType<typeof startNode>>) {
+  await advance(2 * HEARTBEAT);
+  peerSnapshot();
+  await advance(HEARTBEAT);
+  assert.deepEqual(
+    announced.map((t) => t.type),
+    ["occupied", "join"],
+  );
 }
 
 const warmSnapshots = (sent: PresenceMessage[]) =>
@@ -123,16 +142,11 @@ describe("presence while the channel cannot hear (a broker outage)", () => {
   // never left (a second topic.occupied with no vacated between, where the vacated was not
   // announced because nobody led during the outage).
   it("forgets no peer and leads not while deaf; heard again, announces nothing for who never left", async () => {
-    const { presence, announced, channel, peerSnapshot } = await startNode();
-    await advance(2 * HEARTBEAT); // warm
-    peerSnapshot();
-    await advance(HEARTBEAT);
-    assert.deepEqual(
-      announced.map((t) => t.type),
-      ["occupied", "join"],
-    );
+    const node = await startNode();
+    const { presence, announced, channel, peerSnapshot } = node;
+    await warmWithPeer(node);
     channel.hearing = false;
-    for (let i = 0; i < 10; i++) await advance(HEARTBEAT); // 3 s without a word from the peer
+    await heartbeats(10); // 3 s without a word from the peer
     assert.equal(presence.leading, false, "a node that cannot hear leads");
     assert.deepEqual(presence.view("room/a").subscribers, ["ann"], "the peer was forgotten while deaf");
     channel.hearing = true;
@@ -146,7 +160,7 @@ describe("presence while the channel cannot hear (a broker outage)", () => {
       JSON.stringify(announced),
     );
     // a peer that stays silent while this node hears is forgotten within its TTL, as always
-    for (let i = 0; i < 5; i++) await advance(HEARTBEAT);
+    await heartbeats(5);
     assert.deepEqual(
       announced.map((t) => t.type),
       ["occupied", "join", "leave", "vacated"],
@@ -225,18 +239,13 @@ describe("presence after an outage, a peer back later than this node", () => {
   // (900 ms here) and then forgot it: a leave and topic.vacated, then a join and topic.occupied
   // again, for a subscriber that never left.
   it("waits for a peer cut off by the same outage as long as the outage lasted", async () => {
-    const { presence, announced, channel, peerSnapshot } = await startNode();
-    await advance(2 * HEARTBEAT); // warm
-    peerSnapshot();
-    await advance(HEARTBEAT);
-    assert.deepEqual(
-      announced.map((t) => t.type),
-      ["occupied", "join"],
-    );
+    const node = await startNode();
+    const { presence, announced, channel, peerSnapshot } = node;
+    await warmWithPeer(node);
     channel.hearing = false;
-    for (let i = 0; i < 10; i++) await advance(HEARTBEAT); // deaf for 3 s
+    await heartbeats(10); // deaf for 3 s
     channel.hearing = true;
-    for (let i = 0; i < 5; i++) await advance(HEARTBEAT); // the peer comes back 1.5 s later
+    await heartbeats(5); // the peer comes back 1.5 s later
     assert.deepEqual(presence.view("room/a").subscribers, ["ann"], "the peer was forgotten");
     peerSnapshot();
     await advance(HEARTBEAT);
@@ -246,7 +255,7 @@ describe("presence after an outage, a peer back later than this node", () => {
       JSON.stringify(announced),
     );
     // one that never comes back is forgotten, the outage's length and its TTL after this node hears
-    for (let i = 0; i < 15; i++) await advance(HEARTBEAT);
+    await heartbeats(15);
     assert.deepEqual(
       announced.map((t) => t.type),
       ["occupied", "join", "leave", "vacated"],
