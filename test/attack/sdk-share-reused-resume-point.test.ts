@@ -4,16 +4,7 @@ import type { Herald } from "../../packages/herald/src/herald.ts";
 import { RecentIds } from "../../packages/herald-client/src/share/recent-ids.ts";
 import { publish, RawStream, startTestHerald } from "../helpers/herald.ts";
 import { eventsOf } from "../helpers/id-scope-suite.ts";
-
-/** What a tab shows of `stream`, in order, after the host's `at` messages (`@id`) (test/unit/recent-ids.test.ts). */
-function shown(recent: RecentIds, stream: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const item of stream) {
-    if (item.startsWith("@")) recent.resumedAfter(item.slice(1));
-    else if (!recent.repeated(item)) out.push(item);
-  }
-  return out;
-}
+import { shown } from "../helpers/tab-shown.ts";
 
 /**
  * docs/client.md "Leader handover" (commit 3e78088): "A tab that was ahead of the new leader drops

@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RecentIds } from "../../packages/herald-client/src/share/recent-ids.ts";
-
-/** What a tab shows of `ids`, in order, after the host's `at` messages (`@id`). */
-function shown(recent: RecentIds, stream: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const item of stream) {
-    if (item.startsWith("@")) recent.resumedAfter(item.slice(1));
-    else if (!recent.repeated(item)) out.push(item);
-  }
-  return out;
-}
+import { shown } from "../helpers/tab-shown.ts";
 
 describe("share: a tab drops only what a new leader's resume sends it again", () => {
   it("a tab ahead of the new leader drops the replayed events it had, in order, then shows the rest", () => {
