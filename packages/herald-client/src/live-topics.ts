@@ -1,5 +1,5 @@
 import { safeJson } from "./parse.ts";
-import { changeTopics, postTopicChange, sameTopics } from "./topics.ts";
+import { changeTopics, postTopicChange } from "./topics.ts";
 import { HeraldClientError } from "./transport.ts";
 import type { ConnectionState } from "./types.ts";
 
