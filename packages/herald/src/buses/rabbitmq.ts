@@ -56,6 +56,8 @@ export class RabbitMqBus extends LogBus {
   private readonly publisher: Publisher;
   private tailChannel: Channel | undefined;
   private consuming = false;
+  /** Setups asked for (`resubscribe`): a setup that sees this change while it runs is stale. */
+  private setups = 0;
   private setup: Promise<void> = Promise.resolve();
   private attempt = 0;
   private readonly names: ReturnType<typeof rabbitNames>;
@@ -181,6 +183,7 @@ export class RabbitMqBus extends LogBus {
   /** (Re)starts the tail after a (re)connection; runs one setup at a time. */
   private resubscribe(): void {
     this.consuming = false;
+    this.setups++;
     this.setup = this.setup.then(() => this.subscribeWithRetry());
   }
 
@@ -199,6 +202,7 @@ export class RabbitMqBus extends LogBus {
   }
 
   private async subscribe(): Promise<void> {
+    const setup = this.setups;
     const previous = this.tailChannel;
     this.tailChannel = undefined; // its late messages and its "close" are ignored from here on
     await previous?.close().catch(() => undefined);
@@ -232,6 +236,12 @@ export class RabbitMqBus extends LogBus {
       (msg) => this.onMessage(ch, msg),
     );
     await this.syncToHead(syncToken);
+    // A tail whose channel closed, or whose connection came back, while it was set up is dead
+    // (its "close" asked for a new setup, which would find `consuming` and do nothing): set up
+    // again.
+    if (this.setups !== setup || this.tailChannel !== ch || !ch.active) {
+      throw new Error("the tail's channel closed while it was being set up");
+    }
     this.consuming = true;
     this.markSynced();
     this.log.info({ rabbitmq: this.where(), offset }, "tailing the RabbitMQ stream");
