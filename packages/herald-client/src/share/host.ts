@@ -62,7 +62,7 @@ export class StreamHost {
     this.upstream = makeUpstream(
       {
         url: options.url,
-        topics: this.wanted,
+        topics: [...this.wanted],
         token: options.token,
         headers: options.headers,
         withCredentials: options.withCredentials,
