@@ -291,6 +291,41 @@ describe("one stream per browser (share) in Chromium", { skip }, () => {
     }
   });
 
+  test("BroadcastChannel: the next leader joined after the last topic change, and lacks the others' topics: it starts the stream with all of them (no gap for the others)", async () => {
+    const context = await (browser as Browser).newContext();
+    // the leader has every topic: no tab after it brings a new one, so no change is ever made
+    const sets = [["a/*", "c", "e"], ["c"], ["a/*"], ["e"]] as const;
+    try {
+      const tabs = await openTabs(context, sets.length, "/health");
+      for (const [i, tab] of tabs.entries()) await joinWith(tab, sets[i] as readonly string[], false);
+      for (const tab of tabs) {
+        await tab.waitForFunction((n) => (window as unknown as { tabs: number }).tabs === n, sets.length);
+      }
+      await probe(tabs, sets);
+      const sent = await publishEvents("h", async (i) => {
+        // tab 1, with c only, takes over; events go on meanwhile (not waiting for the close)
+        if (i === 4) void tabs[0]?.close();
+      });
+      for (const i of [1, 2, 3]) {
+        const tab = tabs[i] as Page;
+        const want = expected(sent, sets[i] as readonly string[]);
+        await tab.waitForFunction(
+          (n) =>
+            (window as unknown as { got: string[] }).got.filter((t) => !t.startsWith("probe")).length >= n,
+          want.length,
+        );
+        assert.deepEqual(
+          await got(tab),
+          want,
+          `tab ${i} (${sets[i]?.join(", ")}): its own events, once, in order`,
+        );
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test("without SharedWorker (BroadcastChannel, a Web Lock leader): the leader tab closes, another takes over with no gap and no duplicate", async () => {
     const context = await (browser as Browser).newContext();
     try {

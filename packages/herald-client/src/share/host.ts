@@ -134,9 +134,9 @@ export class StreamHost {
     const fresh = topics.filter((topic) => !this.wanted.includes(topic));
     if (fresh.length > 0) {
       this.wanted.push(...fresh);
-      this.sendTopics();
       this.upstream.add(fresh).catch((error: unknown) => this.refuse(fresh, error));
     }
+    this.sendTopics(); // also when none is new: a tab that joined after the last change learns them
     if (known) return;
     this.sendCount();
     if (lock !== undefined) {
