@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { httpRequest, RawStream } from "../helpers/herald.ts";
 import { type HeraldProcess, spawnWorkers } from "../helpers/process.ts";
-import { TEST_SECRET } from "../helpers/tokens.ts";
+import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { eventually, until } from "../helpers/waiters.ts";
 import { Receiver, SECRET } from "../helpers/webhook-receiver.ts";
 
@@ -70,6 +70,33 @@ describe("webhooks on one node of --workers 2, receiver never answers", () => {
             queued <= maxQueue,
             `the node holds ${queued} webhook events for a dead receiver, over --webhook-max-queue ${maxQueue} ("at most --webhook-max-queue events wait per node", docs/webhooks.md)`,
           );
+        });
+
+        it("delivers every event to every subscriber meanwhile (a dead endpoint never slows delivery)", async () => {
+          const token = await heraldToken({ publish: ["room/*"] });
+          for (let round = 0; round < 5; round++) {
+            const events = Array.from({ length: TOPICS }, (_, i) => ({
+              topic: `room/${i}`,
+              data: `r${round}-${i}`,
+            }));
+            const answer = await httpRequest(`${herald.url}/publish/batch`, {
+              method: "POST",
+              headers: { "content-type": "application/json", ...bearer(token) },
+              body: JSON.stringify({ events }),
+            });
+            assert.equal(answer.status, 200, answer.text);
+          }
+          await Promise.all(
+            streams.map((stream, i) => stream.until(() => stream.text.includes(`data: r4-${i}\n`), 10_000)),
+          );
+          for (const [i, stream] of streams.entries()) {
+            const got = [...stream.text.matchAll(/^data: (r\d-\d+)$/gm)].map((m) => m[1]);
+            assert.deepEqual(
+              got,
+              [0, 1, 2, 3, 4].map((r) => `r${r}-${i}`),
+              `room/${i}`,
+            );
+          }
         });
       } else {
         it("makes at most 8 calls at once to the receiver for the node", async () => {

@@ -258,6 +258,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       this.matched?.opened(text);
       return;
     }
+    this.live.unannounced();
     if (this.matched !== undefined) this.onMatched?.(this.matched.take());
     if (type === MISSED_EVENT_TYPE) {
       const body = safeJson(text) as { lastEventId?: unknown; reason?: unknown } | undefined;

@@ -27,11 +27,6 @@ export function changeTopics(
   return next;
 }
 
-/** Whether two topic lists hold the same topics (order aside). */
-export function sameTopics(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((t) => b.includes(t));
-}
-
 export interface TopicChangeRequest {
   /** Herald's base URL (as given to subscribe). */
   readonly url: string | URL;
