@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { REDIS_BIN, type RedisServer, skipReason, startRedis } from "../helpers/brokers.ts";
 import { type HeraldNode, startNode } from "../helpers/cluster.ts";
+import { publish, RawStream } from "../helpers/herald.ts";
 import { type HeraldProcess, spawnWorkers, stopHerald } from "../helpers/process.ts";
 import { ControlledClient, postJson, switchWhilePublishing } from "../helpers/stream-control.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
@@ -21,6 +22,41 @@ describe("live subscription changes across 2 workers (memory bus)", () => {
     const client = new ControlledClient(`${herald.url}/events?topic=a`);
     clients.push(client);
     await switchWhilePublishing(client, [herald.url], (id) => `${herald.url}/streams/${id}/topics`);
+  });
+
+  it("matched=1: changes made through either worker write the new list where they take effect, and the indices follow it", async () => {
+    const stream = new RawStream(`${herald.url}/events?announce=1&matched=1&topic=a&topic=b`);
+    try {
+      await stream.until(() => stream.text.includes('"topics":["a","b"]'));
+      const id = (/"id":"([^"]+)"/.exec(stream.text) as RegExpExecArray)[1] as string;
+      const send = (topic: string[], data: string) => publish(herald.url, { topic, data, id: data });
+      // each request on a new connection: round robin puts them on both workers
+      for (const [n, change] of [
+        { add: ["c"] },
+        { remove: ["a"] },
+        { add: ["a"], remove: ["b"] },
+      ].entries()) {
+        await send(["a", "c"], `m${n}`);
+        const answer = await postJson(`${herald.url}/streams/${id}/topics`, change);
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      }
+      await send(["a", "c"], "m3");
+      await stream.until(() => stream.text.includes("data: m3"));
+      const lines = stream.text
+        .split("\n")
+        .filter((l) => l.startsWith(": matched") || l.startsWith(": topics"));
+      assert.deepEqual(lines, [
+        ": matched 0",
+        ': topics ["a","b","c"]',
+        ": matched 0 2",
+        ': topics ["b","c"]',
+        ": matched 1",
+        ': topics ["c","a"]',
+        ": matched 0 1",
+      ]);
+    } finally {
+      stream.close();
+    }
   });
 });
 

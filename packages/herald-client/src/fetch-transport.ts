@@ -65,6 +65,7 @@ export function fetchTransport(fetchImpl: typeof fetch) {
       const parser = createParser({
         onEvent: (event) => handlers.onEvent(event),
         onRetry: (ms) => handlers.onRetry(ms),
+        onComment: handlers.onComment && ((text) => handlers.onComment?.(text)),
         onError: (error) => {
           if (error.type === "max-buffer-size-exceeded") parseError = error;
         },

@@ -1,7 +1,7 @@
 /**
  * The SharedWorker of `subscribe({share: true})`: one per origin, it runs one Herald stream per
- * group of tabs asking for the same thing (same hub, token, topics: see share/messages.ts) and
- * passes every event to each tab of the group. A tab leaves with a `leave` message, or by closing:
+ * group of tabs asking the same hub the same way (same hub, token, headers: see share/messages.ts),
+ * with the union of their topics, and passes each event to the tabs of the group it is for. A tab leaves with a `leave` message, or by closing:
  * its Web Lock is then released and the worker gets it. The last tab of a group leaving closes
  * its stream.
  *
@@ -34,7 +34,7 @@ export function serveTabs(): void {
         if (host === undefined) {
           const made = new StreamHost(
             m.options,
-            (options) => new Subscription(options),
+            (options, onMatched) => new Subscription(options, onMatched),
             undefined,
             (member, empty) => {
               hostOf.delete(member);
@@ -45,7 +45,7 @@ export function serveTabs(): void {
           hosts.set(m.key, made);
         }
         hostOf.set(m.member, host);
-        host.join(m.member, (out) => port.postMessage(out), m.lock);
+        host.join(m.member, (out) => port.postMessage(out), m.lock, m.options.topics);
       } else if (m.t === "leave") {
         hostOf.get(m.member)?.leave(m.member);
       }

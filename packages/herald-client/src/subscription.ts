@@ -1,10 +1,17 @@
 import { Backoff } from "./backoff.ts";
 import { chooseTransport } from "./choose-transport.ts";
 import { LiveTopics } from "./live-topics.ts";
+import { MatchedTopics } from "./matched.ts";
 import { parseJsonOrText, safeJson } from "./parse.ts";
 import { MessageQueue } from "./queue.ts";
 import { joinShared, type SharedJoin } from "./share/join.ts";
-import { fromWire, type HostMessage, type SharedStreamOptions, stateFromWire } from "./share/messages.ts";
+import {
+  fromWire,
+  type HostMessage,
+  isFor,
+  type SharedStreamOptions,
+  stateFromWire,
+} from "./share/messages.ts";
 import { RecentIds } from "./share/recent-ids.ts";
 import { STREAM_EVENT_TYPE, topicList } from "./topics.ts";
 import {
@@ -56,17 +63,32 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   private connectionToken: string | undefined;
   private shared: SharedJoin | undefined;
   private sharedTabs = 0;
+  /** The ids of the shared stream this tab saw (any tab's), to drop a new leader's repeats. */
   private recent: RecentIds | undefined;
+  /** The last id of the shared stream this tab saw, of any tab's topics: where it resumes if it becomes leader. */
+  private streamAt: string | undefined;
   private readonly parse: (text: string) => T;
   private readonly queue: MessageQueue<HeraldMessage<T>>;
   private iterating = false;
   /** Whether events are queued for the iterator: from the start without `onEvent`, else once iterated. */
   private buffering: boolean;
   private finish!: (error: Error | undefined) => void;
+  /** What the stream says each event matched, when `onMatched` asked it to (`matched=1`). */
+  private readonly matched: MatchedTopics | undefined;
   /** Resolves once the subscription is closed, with the fatal error if one closed it. */
   readonly closed: Promise<Error | undefined>;
 
-  constructor(private readonly options: SubscribeOptions<T>) {
+  /**
+   * `onMatched` is for the stream tabs share (share/host.ts), with the fetch transport: the hub is
+   * asked to tag each event with the topics it matched (`matched=1`), and `onMatched` is called
+   * with them right before each event's `onEvent` or `onMissed` (undefined: the hub's own event,
+   * about the whole stream).
+   */
+  constructor(
+    private readonly options: SubscribeOptions<T>,
+    private readonly onMatched?: (topics: readonly string[] | undefined) => void,
+  ) {
+    this.matched = onMatched === undefined ? undefined : new MatchedTopics();
     this.live = new LiveTopics(
       topicList(options.topics, 'subscribe: "topics"'),
       {
@@ -175,6 +197,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       },
       onEvent: (event) => this.receive(event.id, event.event ?? "message", event.data),
       onRetry: (ms) => this.backoff.setBase(ms),
+      onComment: this.matched && ((text) => this.matched?.comment(text)),
       room: () => (this.buffering ? this.queue.room() : Promise.resolve()),
     };
     this.call(this.options.onStateChange, { state: "connecting" });
@@ -186,12 +209,14 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       this.controller.signal.addEventListener("abort", abort);
       this.connection = connection;
       this.live.forgetStream();
+      this.matched?.reset();
       try {
         const token = await resolveToken(this.options.token);
         this.connectionToken = token;
         const url = new URL(this.url);
         for (const topic of this.live.topics) url.searchParams.append("topic", topic);
         url.searchParams.set("announce", "1"); // the stream's id, for add/remove (ignored by older hubs)
+        if (this.matched !== undefined) url.searchParams.set("matched", "1");
         end = await transport(
           {
             url,
@@ -230,10 +255,11 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     if (this.currentState === "closed") return;
     if (type === STREAM_EVENT_TYPE) {
       this.live.opened(text, this.connectionToken);
+      this.matched?.opened(text);
       return;
     }
     this.live.unannounced();
-    if (id !== undefined && this.recent?.repeated(id)) return;
+    if (this.matched !== undefined) this.onMatched?.(this.matched.take());
     if (type === MISSED_EVENT_TYPE) {
       const body = safeJson(text) as { lastEventId?: unknown; reason?: unknown } | undefined;
       const info: MissedInfo = {
@@ -318,13 +344,23 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     };
     this.recent = new RecentIds();
     const share = typeof this.options.share === "object" ? this.options.share : {};
+    const own = this.live.topics;
     const deliver = (message: HostMessage) => {
-      if (message.t === "event") this.receive(message.id, message.type, message.data);
-      else if (message.t === "state") this.setState(stateFromWire(message));
-      else if (message.t === "fatal") this.end(fromWire(message.error));
-      else if (message.t === "at") {
+      if (message.t === "event") {
+        // every event of the stream counts for the handover, also those of other tabs' topics
+        if (message.id !== undefined) {
+          if (this.recent?.repeated(message.id)) return;
+          this.streamAt = message.id;
+        }
+        if (isFor(own, message)) this.receive(message.id, message.type, message.data);
+      } else if (message.t === "state") this.setState(stateFromWire(message));
+      else if (message.t === "fatal") {
+        if (message.member === undefined || message.member === this.shared?.member)
+          this.end(fromWire(message.error));
+      } else if (message.t === "at") {
         this.recent?.resumedAfter(message.id);
         this.lastId ??= message.id;
+        this.streamAt ??= message.id;
       } else if (message.t === "tabs") {
         this.sharedTabs = message.count;
         if (this.shared !== undefined)
@@ -335,8 +371,8 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       options,
       share,
       deliver,
-      (o) => new Subscription(o),
-      () => this.lastId,
+      (o, onMatched) => new Subscription(o, onMatched),
+      () => this.streamAt ?? this.lastId,
     );
     if (joined === undefined) return undefined;
     this.call(this.options.onStateChange, { state: "connecting" });

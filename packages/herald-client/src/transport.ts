@@ -9,6 +9,8 @@ export interface TransportHandlers {
   onEvent(event: { id?: string | undefined; event?: string | undefined; data: string }): void;
   /** The server's `retry:` field. */
   onRetry(ms: number): void;
+  /** A comment line (without its colon and the space after it): fetch transport only. */
+  onComment?(text: string): void;
   /** Resolves when the application has room for more events (backpressure for transports that can pause). */
   room(): Promise<void>;
 }

@@ -92,8 +92,9 @@ export interface SubscribeOptions<T = unknown> {
   /** The EventSource class to use (default: globalThis.EventSource). */
   readonly EventSource?: EventSourceLike | undefined;
   /**
-   * Share one stream with the other tabs of this origin that subscribe to the same topics of the
-   * same hub with the same token (browsers only; docs/client.md). `true` or `{worker}`. Default false.
+   * Share one stream with the other tabs of this origin that subscribe to the same hub with the
+   * same token, whatever their topics: the stream has the union of them, and each tab gets exactly
+   * the events of its own (browsers only; docs/client.md). `true` or `{worker}`. Default false.
    * Needs a string token (not a function); `transport`, `eventTypes`, `fetch`, `EventSource` and
    * `bufferSize` backpressure do not apply to a shared stream (it reads every event type with fetch).
    */

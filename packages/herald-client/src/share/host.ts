@@ -1,28 +1,53 @@
 import type { SubscribeOptions } from "../types.ts";
 import { MISSED_EVENT_TYPE } from "../types.ts";
-import type { Deliver, HostMessage, SharedStreamOptions } from "./messages.ts";
-import { toWire } from "./messages.ts";
+import type { Deliver, HostMessage, SharedStreamOptions, WireError } from "./messages.ts";
+import { isFor, toWire } from "./messages.ts";
 
 /** What the host needs of a subscription (the SDK's own Subscription, without sharing). */
 export interface Upstream {
   readonly lastEventId: string | undefined;
+  /** Live topic changes (`POST /streams/{id}/topics`): applied in call order. */
+  add(topics: readonly string[]): Promise<readonly string[]>;
+  remove(topics: readonly string[]): Promise<readonly string[]>;
   close(): void;
 }
-export type MakeUpstream = (options: SubscribeOptions<string>) => Upstream;
+/**
+ * Opens the upstream. It must ask the hub to tag events (`matched=1`) and call `onMatched` with
+ * the topics each event matched, right before its `onEvent`/`onMissed` (undefined: the hub's own).
+ */
+export type MakeUpstream = (
+  options: SubscribeOptions<string>,
+  onMatched: (topics: readonly string[] | undefined) => void,
+) => Upstream;
+
+interface Member {
+  readonly deliver: Deliver | undefined;
+  readonly topics: readonly string[];
+}
 
 /**
- * The one real stream behind a group of tabs, and who is on it. Runs in the SharedWorker, or in
- * the leader tab. Each member is a subscription in some tab; it is dropped on `leave`, or when the
- * host gets the member's Web Lock (the tab closed or crashed: the browser released it).
+ * The one real stream behind a group of tabs (same hub, token, headers, credentials mode: see
+ * `shareKey`), and who is on it. Runs in the SharedWorker, or in the leader tab. Each member is a
+ * subscription in some tab, with topics of its own; it is dropped on `leave`, or when the host
+ * gets the member's Web Lock (the tab closed or crashed: the browser released it).
  *
- * Every member gets every message, in the upstream's order; `post` (a BroadcastChannel) reaches the
- * members that have no `deliver` of their own. A member that joins late gets the stream's state and
- * resume point first, then live events (not those sent before it joined).
+ * Topics: the stream has the union of the members' topics. A member that brings topics the stream
+ * lacks adds them (`POST /streams/{id}/topics`); when the last member needing a topic leaves, it is
+ * removed. The hub tags each event with the topics it matched (`matched=1`, docs/streams.md), and
+ * each member gets, in the upstream's order, exactly the events one of its topics matched, and the
+ * hub's own (`herald.missed`) and the stream's state. `post` (a BroadcastChannel) gets every event
+ * with its topics: each tab there keeps its own (`isFor`) and follows the stream's position for a
+ * leader handover. A member that joins late gets the stream's state and resume point first, then
+ * live events (not those sent before it joined; of a topic it added, those after the addition).
  */
 export class StreamHost {
-  private readonly members = new Map<string, Deliver | undefined>();
+  private readonly members = new Map<string, Member>();
   private readonly upstream: Upstream;
   private readonly stop = new AbortController();
+  /** The topics asked of the hub: the members' (and, after a handover, the old leader's until a tab leaves). */
+  private wanted: string[];
+  /** The topics the event being delivered matched (set right before its `onEvent`). */
+  private matched: readonly string[] | undefined;
   private lastState: HostMessage | undefined;
   private closed = false;
 
@@ -33,58 +58,85 @@ export class StreamHost {
     /** Called when a member left; `empty`: it was the last, the host closed. */
     private readonly onLeave: (member: string, empty: boolean) => void = () => {},
   ) {
-    this.upstream = makeUpstream({
-      url: options.url,
-      topics: options.topics,
-      token: options.token,
-      headers: options.headers,
-      withCredentials: options.withCredentials,
-      lastEventId: options.lastEventId,
-      initialDelayMs: options.initialDelayMs,
-      maxDelayMs: options.maxDelayMs,
-      idleTimeoutMs: options.idleTimeoutMs,
-      transport: "fetch", // every event type, and headers for the token
-      parse: (text) => text,
-      onEvent: (m) =>
-        this.send({ t: "event", id: m.id === "" ? undefined : m.id, type: m.type, data: m.text }),
-      onMissed: (info) =>
-        this.send({
-          t: "event",
-          id: info.resumeId,
-          type: MISSED_EVENT_TYPE,
-          data: JSON.stringify({ lastEventId: info.lastEventId, reason: info.reason }),
-        }),
-      onStateChange: (change) => {
-        if (change.state === "open") {
-          const at = this.upstream?.lastEventId;
-          if (at !== undefined) this.send({ t: "at", id: at });
-          this.lastState = { t: "state", state: "open" };
-          this.send(this.lastState);
-        } else if (change.state === "reconnecting") {
-          const { delayMs, attempt } = change;
-          this.lastState = {
-            t: "state",
-            state: "reconnecting",
-            error: toWire(change.error),
-            delayMs,
-            attempt,
-          };
-          this.send(this.lastState);
-        }
+    this.wanted = [...new Set(options.topics)];
+    this.upstream = makeUpstream(
+      {
+        url: options.url,
+        topics: [...this.wanted],
+        token: options.token,
+        headers: options.headers,
+        withCredentials: options.withCredentials,
+        lastEventId: options.lastEventId,
+        initialDelayMs: options.initialDelayMs,
+        maxDelayMs: options.maxDelayMs,
+        idleTimeoutMs: options.idleTimeoutMs,
+        transport: "fetch", // every event type, headers for the token, and the matched comments
+        parse: (text) => text,
+        onEvent: (m) =>
+          this.send({
+            t: "event",
+            id: m.id === "" ? undefined : m.id,
+            type: m.type,
+            data: m.text,
+            matched: this.matched,
+          }),
+        onMissed: (info) =>
+          this.send({
+            t: "event",
+            id: info.resumeId,
+            type: MISSED_EVENT_TYPE,
+            data: JSON.stringify({ lastEventId: info.lastEventId, reason: info.reason }),
+            matched: undefined,
+          }),
+        onStateChange: (change) => {
+          if (change.state === "open") {
+            const at = this.upstream?.lastEventId;
+            if (at !== undefined) this.send({ t: "at", id: at });
+            this.lastState = { t: "state", state: "open" };
+            this.send(this.lastState);
+          } else if (change.state === "reconnecting") {
+            const { delayMs, attempt } = change;
+            this.lastState = {
+              t: "state",
+              state: "reconnecting",
+              error: toWire(change.error),
+              delayMs,
+              attempt,
+            };
+            this.send(this.lastState);
+          }
+        },
+        onError: (error) => this.send({ t: "fatal", error: toWire(error) }),
       },
-      onError: (error) => this.send({ t: "fatal", error: toWire(error) }),
-    });
+      (topics) => {
+        this.matched = topics;
+      },
+    );
   }
 
-  /** Adds a member (again: harmless). `lock`: the Web Lock its tab holds while it lives. */
-  join(member: string, deliver: Deliver | undefined, lock: string | undefined): void {
+  /**
+   * Adds a member (again: harmless) with its topics; those the stream lacks are added to it.
+   * `lock`: the Web Lock its tab holds while it lives.
+   */
+  join(
+    member: string,
+    deliver: Deliver | undefined,
+    lock: string | undefined,
+    topics: readonly string[],
+  ): void {
     if (this.closed) return;
     const known = this.members.has(member);
-    this.members.set(member, deliver);
+    this.members.set(member, { deliver, topics });
     const to = deliver ?? this.post;
     if (this.lastState !== undefined) to?.(this.lastState);
     const at = this.upstream.lastEventId;
     if (at !== undefined) to?.({ t: "at", id: at });
+    const fresh = topics.filter((topic) => !this.wanted.includes(topic));
+    if (fresh.length > 0) {
+      this.wanted.push(...fresh);
+      this.upstream.add(fresh).catch((error: unknown) => this.refuse(fresh, error));
+    }
+    this.sendTopics(); // also when none is new: a tab that joined after the last change learns them
     if (known) return;
     this.sendCount();
     if (lock !== undefined) {
@@ -96,7 +148,10 @@ export class StreamHost {
     if (!this.members.delete(member) || this.closed) return;
     const empty = this.members.size === 0;
     if (empty) this.close();
-    else this.sendCount();
+    else {
+      this.sendCount();
+      this.dropUnneeded();
+    }
     this.onLeave(member, empty);
   }
 
@@ -107,13 +162,45 @@ export class StreamHost {
     this.upstream.close();
   }
 
+  /** Removes from the stream the topics no member needs any more. */
+  private dropUnneeded(): void {
+    const needed = new Set<string>();
+    for (const { topics } of this.members.values()) for (const topic of topics) needed.add(topic);
+    const unneeded = this.wanted.filter((topic) => !needed.has(topic));
+    if (unneeded.length === 0) return;
+    this.wanted = this.wanted.filter((topic) => needed.has(topic));
+    this.sendTopics();
+    // a refusal leaves them on the stream: their events then reach no member
+    this.upstream.remove(unneeded).catch(() => {});
+  }
+
+  /** The hub refused to add `topics` (a bad topic, too many): the members that need them end with its error. */
+  private refuse(topics: readonly string[], error: unknown): void {
+    this.wanted = this.wanted.filter((topic) => !topics.includes(topic));
+    this.sendTopics();
+    const wire: WireError = toWire(error instanceof Error ? error : undefined);
+    for (const [member, { deliver, topics: own }] of this.members) {
+      if (!own.some((topic) => topics.includes(topic))) continue;
+      const fatal: HostMessage = { t: "fatal", error: wire, member };
+      if (deliver !== undefined) deliver(fatal);
+      else this.post?.(fatal);
+    }
+  }
+
   private sendCount(): void {
     this.send({ t: "tabs", count: this.members.size });
+  }
+
+  /** Tells the channel's tabs the stream's topics: a tab that becomes leader starts with them. */
+  private sendTopics(): void {
+    if (!this.closed) this.post?.({ t: "topics", topics: [...this.wanted] });
   }
 
   private send(message: HostMessage): void {
     if (this.closed) return;
     this.post?.(message);
-    for (const deliver of this.members.values()) deliver?.(message);
+    for (const { deliver, topics } of this.members.values()) {
+      if (deliver !== undefined && isFor(topics, message)) deliver(message);
+    }
   }
 }

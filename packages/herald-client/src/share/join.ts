@@ -8,6 +8,8 @@ import { joinViaWorker } from "./via-worker.ts";
 export type ShareMode = "worker" | "channel";
 
 export interface SharedJoin {
+  /** This subscription's name in the group (a fatal message may be for it alone). */
+  readonly member: string;
   /** How this tab shares: through the SharedWorker, or a BroadcastChannel with a leader tab. */
   readonly mode: () => ShareMode;
   readonly leave: () => void;
@@ -57,6 +59,7 @@ export function joinShared(
     });
   });
   return {
+    member: lock,
     mode: () => mode,
     leave: () => {
       left = true;

@@ -29,7 +29,14 @@ export interface WireError {
 
 /** From the host of a shared stream to its tabs. */
 export type HostMessage =
-  | { readonly t: "event"; readonly id: string | undefined; readonly type: string; readonly data: string }
+  | {
+      readonly t: "event";
+      readonly id: string | undefined;
+      readonly type: string;
+      readonly data: string;
+      /** The stream's topics that matched it (the hub's `: matched` line); undefined: the hub's own, for every tab. */
+      readonly matched: readonly string[] | undefined;
+    }
   | {
       readonly t: "state";
       readonly state: "open" | "reconnecting";
@@ -37,8 +44,11 @@ export type HostMessage =
       readonly delayMs?: number | undefined;
       readonly attempt?: number | undefined;
     }
-  | { readonly t: "fatal"; readonly error: WireError }
+  /** The stream ended for good; with `member`, only that member's subscription ends (a topic of its was refused). */
+  | { readonly t: "fatal"; readonly error: WireError; readonly member?: string | undefined }
   | { readonly t: "tabs"; readonly count: number }
+  /** The stream's topics now (to the channel's tabs: a tab that becomes leader starts with them). */
+  | { readonly t: "topics"; readonly topics: readonly string[] }
   /** Where the stream stands (its first resume point), for a tab that has seen no event yet. */
   | { readonly t: "at"; readonly id: string };
 
@@ -58,13 +68,23 @@ export type TabMessage =
 export type Deliver = (message: HostMessage) => void;
 
 /**
- * Tabs share a stream only when they ask for the same thing the same way: same hub, same token,
- * same topic set, same headers and credentials mode. Tabs with different tokens never share.
+ * Tabs share a stream when they ask the same hub the same way: same hub, same token, same headers
+ * and credentials mode, whatever their topics (the stream has the union of them, and each tab gets
+ * the events of its own: `isFor`). Tabs with different tokens never share.
  */
 export function shareKey(options: SharedStreamOptions): string {
   const headers = Object.entries(options.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-  const topics = [...options.topics].sort();
-  return JSON.stringify([options.url, options.token ?? null, topics, headers, options.withCredentials]);
+  return JSON.stringify([options.url, options.token ?? null, headers, options.withCredentials]);
+}
+
+/**
+ * Whether a tab subscribed to `topics` gets `message`: an event one of its topics matched (as the
+ * hub said: `matched`, the topics as the tabs named them), the hub's own events, and everything
+ * that is not an event (state, tab count).
+ */
+export function isFor(topics: readonly string[], message: HostMessage): boolean {
+  if (message.t !== "event" || message.matched === undefined) return true;
+  return message.matched.some((topic) => topics.includes(topic));
 }
 
 export function toWire(error: Error | undefined): WireError {

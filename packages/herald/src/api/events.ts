@@ -4,6 +4,7 @@ import type { HeraldConfig } from "../config/settings.ts";
 import type { Principal } from "../core/auth.ts";
 import { refuseControlTopic } from "../core/control.ts";
 import { encodeEvent } from "../core/encoder.ts";
+import { badRequest } from "../core/errors.ts";
 import type { TopicSelector } from "../core/topic.ts";
 import { clientIp } from "../http/client-ip.ts";
 import type { Handler } from "../http/router.ts";
@@ -58,7 +59,8 @@ export type CredentialGate = (req: IncomingMessage, url: URL) => Promise<StreamC
  * patterns), public ones, plus private ones the token's subscribe claim allows. Resume with the
  * `Last-Event-ID` header or the `lastEventId` query parameter (docs/http-api.md). The stream opens
  * with its id (`event: herald.stream`, data `{"id", "topics"}`), which `POST /streams/{id}/...`
- * changes (docs/streams.md); `?ticket=` stands for a token (`POST /tickets`).
+ * changes (docs/streams.md), and `matched=1` tags each event with the topics it matched; `?ticket=`
+ * stands for a token (`POST /tickets`).
  */
 export function eventsRoute(
   streams: Streams,
@@ -82,6 +84,32 @@ export const STREAM_EVENT_TYPE = "herald.stream";
 export const ANNOUNCE_PARAM = "announce";
 
 /**
+ * The query parameter by which an announced stream asks that each event say which of its topics
+ * matched it (`matched=1`, with `announce=1`): a `: matched 0 2` comment line before the event's
+ * fields, indices into the topic list `herald.stream` announced (src/core/matched.ts). For a client
+ * that shares one stream among several consumers (the SDK's `share`); opt-in, so that no other
+ * stream pays for it.
+ */
+export const MATCHED_PARAM = "matched";
+
+/** Whether `url` asks for `matched=1`: 400 for any other value, or without `announce=1`. */
+export function asksMatched(url: URL): boolean {
+  const value = url.searchParams.get(MATCHED_PARAM);
+  if (value === null) return false;
+  if (value !== "1") {
+    throw badRequest(
+      `matched takes 1 (matched=1: each event names the topics it matched); got ${JSON.stringify(value.slice(0, 32))}`,
+    );
+  }
+  if (url.searchParams.get(ANNOUNCE_PARAM) !== "1") {
+    throw badRequest(
+      "matched=1 needs announce=1: the matched indices refer to the topic list the herald.stream event announces",
+    );
+  }
+  return true;
+}
+
+/**
  * Herald's way into the shared stream path (`Streams`): a place in the connection limits first,
  * then the subscriber's credential (401 without one when anonymous subscribers are refused), then
  * the stream. With `control` (`GET /events`) and `announce=1`, the stream gets an id, announced first.
@@ -96,6 +124,7 @@ export async function openHeraldStream(
   selectors: readonly TopicSelector[],
   control?: StreamControl,
 ): Promise<void> {
+  const matched = control !== undefined && asksMatched(url);
   const release = await streams.admit(clientIp(req, options.trustProxy), req);
   let principal: Principal;
   let held: HeldStream | undefined;
@@ -118,6 +147,7 @@ export async function openHeraldStream(
     expiresAt: principal.expiresAt,
     release,
     watcher: watchers(held, presence),
+    matched: matched && held !== undefined,
     announce:
       held &&
       encodeEvent({ type: STREAM_EVENT_TYPE, data: JSON.stringify({ id: held.id, topics: held.topics }) }),

@@ -10,6 +10,7 @@ import {
   validatePublish,
 } from "./event.ts";
 import { DEFAULT_STEP_WORK, FanOut } from "./fanout.ts";
+import { topicsLine } from "./matched.ts";
 import { storeEvent } from "./stored-event.ts";
 import { type CloseReason, isSingle, mayRead, receives, type Sink, Subscriber } from "./subscriber.ts";
 import { SubscriberIndex } from "./subscriber-index.ts";
@@ -89,6 +90,11 @@ export interface SubscribeRequest {
    * `lastEventId`. Must not throw.
    */
   readonly onResume?: (outcome: ResumeOutcome) => void;
+  /**
+   * Tag every event written to it with the selectors that matched it (src/core/matched.ts);
+   * default false.
+   */
+  readonly matched?: boolean | undefined;
   /**
    * Called with the subscriber as soon as it is registered, before its replay: from then on
    * `resubscribe` may change it (a live change of topics can come while the replay runs).
@@ -321,7 +327,10 @@ export class Hub {
   /**
    * Changes what `subscriber` receives from now on (called by the control listener, at the
    * record's position: every event before it was routed with the old selectors, every event after
-   * it is routed with the new ones). Updates the index for this subscriber only.
+   * it is routed with the new ones). Updates the index for this subscriber only. A `matched`
+   * subscriber whose selectors changed is written its new list (`topicsLine`) at once: every event
+   * before it was written, and every event after it is tagged, against the list of its time (a
+   * control record is applied between fan-out jobs, so nothing it collected waits unwritten).
    */
   resubscribe(
     subscriber: Subscriber,
@@ -334,8 +343,9 @@ export class Hub {
     this.selectorTotal += selectors.length - before.length;
     subscriber.selectors = selectors;
     subscriber.privateSelectors = privateSelectors;
-    subscriber.single = isSingle(selectors, privateSelectors);
+    subscriber.single = !subscriber.matched && isSingle(selectors, privateSelectors);
     this.index.change(subscriber, before, wasSingle);
+    if (subscriber.matched && selectors !== before) subscriber.sink.write(topicsLine(selectors));
   }
 
   /**
@@ -394,6 +404,7 @@ export class Hub {
       privateSelectors: request.privateSelectors,
       sink: request.sink,
       maxPendingBytes: this.options.maxPendingBytes,
+      matched: request.matched,
     });
     this.register(subscriber);
     request.onRegistered?.(subscriber);

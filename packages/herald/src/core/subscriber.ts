@@ -1,6 +1,7 @@
 import { concat } from "./bytes.ts";
 import { isControl } from "./control.ts";
 import type { HeraldEvent } from "./event.ts";
+import { taggedBytes } from "./matched.ts";
 import { anySelectorGrants, anySelectorMatches, type TopicSelector } from "./topic.ts";
 
 /**
@@ -51,6 +52,8 @@ export interface SubscriberOptions {
   readonly sink: Sink;
   /** Most bytes queued while a replay runs before the subscriber is dropped as slow. */
   readonly maxPendingBytes: number;
+  /** Tag each event with the selectors that matched it (`GET /events?matched=1`: src/core/matched.ts). */
+  readonly matched?: boolean | undefined;
 }
 
 const NONE: readonly TopicSelector[] = [];
@@ -72,8 +75,13 @@ export class Subscriber {
   private readonly openedWith: { selectors: readonly TopicSelector[]; private: readonly TopicSelector[] };
   readonly sink: Sink;
   /**
-   * True when the subscription is one exact topic with no private rights: the hub may then write
-   * it a batch's bytes shared with every other such subscriber of that topic.
+   * Each event it is sent is tagged with the selectors that matched it (src/core/matched.ts): its
+   * bytes are its own, so it is never `single`. False for every other subscriber (one check).
+   */
+  readonly matched: boolean;
+  /**
+   * True when the subscription is one exact topic with no private rights and no tagging: the hub
+   * may then write it a batch's bytes shared with every other such subscriber of that topic.
    */
   single: boolean;
   /** Position of the last event written; events at or before it are skipped. */
@@ -92,7 +100,8 @@ export class Subscriber {
     this.sink = options.sink;
     this.maxPendingBytes = options.maxPendingBytes;
     this.openedWith = { selectors: this.selectors, private: this.privateSelectors };
-    this.single = isSingle(this.selectors, this.privateSelectors);
+    this.matched = options.matched === true;
+    this.single = !this.matched && isSingle(this.selectors, this.privateSelectors);
   }
 
   /** False while the replay runs (live events are queued, not written). */
@@ -130,13 +139,14 @@ export class Subscriber {
     if (event.private && !anySelectorGrants(this.privateSelectors, event.topics)) return false;
     if (this.replaying) return this.queue(event);
     this.lastPos = event.pos;
+    const bytes = this.matched ? taggedBytes(this.selectors, event) : event.bytes;
     if (this.collected === undefined) {
-      this.collected = event.bytes;
+      this.collected = bytes;
       touched.push(this);
     } else if (this.collected instanceof Uint8Array) {
-      this.collected = [this.collected, event.bytes];
+      this.collected = [this.collected, bytes];
     } else {
-      this.collected.push(event.bytes);
+      this.collected.push(bytes);
     }
     return true;
   }
@@ -189,7 +199,9 @@ export class Subscriber {
   replayed(event: HeraldEvent): "skipped" | "written" | "full" {
     if (event.pos <= this.lastPos || !this.accepts(event)) return "skipped";
     this.lastPos = event.pos;
-    return this.sink.write(event.bytes) ? "written" : "full";
+    return this.sink.write(this.matched ? taggedBytes(this.selectors, event) : event.bytes)
+      ? "written"
+      : "full";
   }
 
   /** Ends replay: writes the live events queued meanwhile that the replay did not cover. */
@@ -202,7 +214,7 @@ export class Subscriber {
     for (const event of pending) {
       if (event.pos > this.lastPos && !this.closed) {
         this.lastPos = event.pos;
-        this.sink.write(event.bytes);
+        this.sink.write(this.matched ? taggedBytes(this.selectors, event) : event.bytes);
       }
     }
   }

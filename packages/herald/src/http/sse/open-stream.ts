@@ -38,6 +38,8 @@ export interface StreamRequest {
   readonly resumeHeader?: string | undefined;
   /** Bytes written right after the opening comment and `retry:`, before any event (Herald's `herald.stream` event). */
   readonly announce?: Uint8Array | undefined;
+  /** Tag each event with the selectors that matched it (Herald's `matched=1`: src/core/matched.ts). */
+  readonly matched?: boolean | undefined;
 }
 
 /**
@@ -185,6 +187,7 @@ export class Streams {
         lastEventId,
         reusedIds: protocol.reusedIds,
         liveStart,
+        matched: request.matched,
         onResume: waits
           ? (outcome) =>
               this.start(

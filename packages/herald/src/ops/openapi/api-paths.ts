@@ -78,6 +78,11 @@ export const API_PATHS: Json = {
           { type: "string", enum: ["1"] },
         ),
         query(
+          "matched",
+          "`1` (with `announce=1`): each event starts with a comment line naming the selectors that matched it, `: matched 0 2` (indices into the stream's topic list), and a live topic change writes the new list, `: topics [...]`; SSE clients ignore comment lines (docs/streams.md)",
+          { type: "string", enum: ["1"] },
+        ),
+        query(
           "topic",
           `repeated: exact topics, \`*\` (every topic) or prefixes ending in \`/*\`, \`:*\` or \`.*\`; at most ${setting("maxTopics")}`,
           { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
@@ -91,7 +96,7 @@ export const API_PATHS: Json = {
           standsAt,
         ),
         ...heraldErrors({
-          bad_request: `no \`topic\`, more than ${setting("maxTopics")}, or one that is empty, too long or holds a control character`,
+          bad_request: `no \`topic\`, more than ${setting("maxTopics")}, or one that is empty, too long or holds a control character; \`matched\` other than \`1\`, or without \`announce=1\``,
           ...streamRefusals,
           too_many_requests: `${streamRefusals.too_many_requests}; or, with \`?ticket=\`, over the control rate of this client IP: ${setting("controlRate")} per second, bursts of ${setting("controlBurst")}`,
         }),
