@@ -13,8 +13,14 @@ import { accessToken, detail, resourceOf, startModernHerald } from "../mercure/v
  * publishes it. Herald itself accepts the matching subscription, `?match=` (an empty exact
  * matcher, 200), which can then never receive anything.
  *
+ * The same holds in a token: a topic matcher object "MUST be a JSON object with a `match`
+ * property" (spec, "Topic Matcher List"); the reference hub (authorizationdetails.go) tells an
+ * absent `match` from "an explicit empty string", and accepts the latter.
+ *
  * Found checking Herald against the Mercure conformance material (2026-12-03), low severity (an
- * edge a real app rarely hits): `topic=` answers 400 `missing "topic"`, though the field is there.
+ * edge a real app rarely hits): `topic=` answers 400 `missing "topic"`, though the field is there;
+ * a token with one `{"match": ""}` entry is refused whole (401 `invalid_token`, "match must be a
+ * non-empty string"), where the reference hub accepts it.
  */
 describe("Mercure 1.0: an empty topic value is a topic", () => {
   let herald: Herald;
@@ -44,5 +50,21 @@ describe("Mercure 1.0: an empty topic value is a topic", () => {
     } finally {
       subscriber.close();
     }
+  });
+
+  it("accepts a token whose detail has {match: ''} beside a valid grant", async () => {
+    const token = await accessToken(resourceOf(herald.url), [
+      detail(["publish"], ["*"]),
+      detail(["subscribe"], [{ match: "" }]),
+    ]);
+    const answer = await mercurePublish(
+      herald.url,
+      [
+        ["topic", "https://example.com/books/1"],
+        ["data", "published with a token that grants the empty topic too"],
+      ],
+      { authorization: `Bearer ${token}` },
+    );
+    assert.equal(answer.status, 200, answer.text);
   });
 });
