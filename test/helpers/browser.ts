@@ -22,7 +22,7 @@ export const browserSkip: string | false = existsSync(CHROMIUM)
   ? false
   : `${CHROMIUM} is missing (apt-get install chromium): browser tests skipped`;
 
-/** Launches Chromium (gives up after 60 s, e.g. on a machine under load). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 60_000 });
+/** Launches Chromium (gives up after 60 s, e.g. on a machine under load), with `extra` flags. */
+export function launchChromium(extra: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...extra], timeout: 60_000 });
 }

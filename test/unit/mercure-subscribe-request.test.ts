@@ -57,4 +57,15 @@ describe("Mercure 1.0 subscribe parameters", () => {
     assert.equal(mixed.generation, 1);
     assert.equal(parse("match=a&lastEventID=x").lastEventId, undefined);
   });
+
+  it('reads an empty cursor as present (""), one with a value winning; none: undefined', () => {
+    assert.equal(parse("match=a").lastEventId, undefined);
+    assert.equal(parse("match=a&last_event_id=").lastEventId, "");
+    assert.equal(parse("match=a&last_event_id").lastEventId, "");
+    assert.equal(parse("match=a", { header: "" }).lastEventId, "");
+    assert.equal(parse("match=a&last_event_id=q", { header: "" }).lastEventId, "q");
+    assert.equal(parse("match=a&last_event_id=&last_event_id=q").lastEventId, "");
+    assert.equal(parse("topic=a&lastEventID=", { compat: true }).lastEventId, "");
+    assert.equal(parse("topic=a&last_event_id=&lastEventID=x", { compat: true }).lastEventId, "x");
+  });
 });

@@ -100,7 +100,7 @@ function ownScope(): string {
  */
 export function parseMercureForm(form: URLSearchParams, modern = true): PublishInput {
   const topics = form.getAll("topic");
-  if (topics.length === 0 || topics.every((t) => t === "")) {
+  if (topics.length === 0) {
     throw badRequest('missing "topic": send at least one topic field (the first is the canonical topic)');
   }
   for (const topic of topics) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AuthError } from "../core/auth.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
+import { parseHubId } from "../core/ids.ts";
 import { anySelectorMatches } from "../core/topic.ts";
 import type { MercureClaims } from "./claims.ts";
 import type { MercureContext } from "./context.ts";
@@ -29,8 +30,9 @@ import type { HubIdentity } from "./v1/identity.ts";
  * `lastEventID` in the body). The collection at `.../subscriptions` is answered in the format of
  * the token's generation (0.x without a token, in compatibility mode).
  *
- * The cursor is the hub's resume point (a position `<epoch>-<n>`, `earliest` if none), never the
- * id of the newest event, which may be private: resuming from it replays exactly what came later.
+ * The cursor is the hub's resume point (a position `<epoch>-<n>`), never the id of the newest
+ * event, which may be private: resuming from it replays exactly what came later. `earliest` while
+ * nothing was dispatched (`cursorOf`).
  * The `ETag` is that position too (`If-None-Match` -> 304).
  *
  * Access: when subscriber tokens are read, the token must allow `subscribe` on the requested path
@@ -72,7 +74,7 @@ export async function handleSubscriptionsApi(
       );
     }
   }
-  const lastEventID = ctx.hub.resumePoint ?? "earliest";
+  const lastEventID = cursorOf(ctx.hub.resumePoint);
   // The list changes only with subscription events, which are events: the position is the version.
   const etag = `"${lastEventID.replace(/[%"]/g, (ch) => encodeURIComponent(ch)).replace(/[^\x21-\x7e]/g, "_")}"`;
   if (req.headers["if-none-match"] === etag) {
@@ -106,6 +108,19 @@ type Route =
   | { version: "root" }
   | { version: 1; type: MatcherType; match: string; subscriber?: string | undefined }
   | { version: 0; topic: string; subscriber?: string | undefined };
+
+/**
+ * The reconciliation cursor of a resume point (spec "Subscription API": "the identifier of the
+ * last event dispatched by the hub at the time of this request, or `earliest` if no events have
+ * been dispatched yet"): `earliest` when the hub has no position (a worker before its first
+ * turn, a Redis or RabbitMQ node with nothing held) or stands at position 0 of its log's life
+ * (the memory bus, and the primary's answer to its workers, before the first event), else the
+ * position. Both resume alike; only `earliest` tells a client that nothing happened yet.
+ */
+function cursorOf(point: string | undefined): string {
+  if (point === undefined || point === "" || parseHubId(point)?.pos === 0) return "earliest";
+  return point;
+}
 
 /** The route of `pathname` under /.well-known/mercure/subscriptions, its segments decoded. */
 function routeOf(pathname: string, compat: boolean): Route {

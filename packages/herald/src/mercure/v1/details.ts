@@ -41,7 +41,8 @@ export const FORBIDDEN_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\p{Cf}]/u;
 /**
  * Reads `authorization_details` (RFC 9396) of a verified 1.0 access token. Details of other
  * types are ignored; a Mercure detail must have a non-empty `actions` array of strings (unknown
- * actions grant nothing) and a non-empty `topics` array of `{match, match_type?}` objects
+ * actions grant nothing) and a non-empty `topics` array of `{match, match_type?}` objects (`match`
+ * a string, empty included, checked as a subscribe matcher is)
  * (`match_type` `exact`, the default, or `urlpattern`, case-sensitive), and may have a `payload`
  * object. One invalid Mercure detail rejects the whole token (401 `invalid_token`), as do more
  * than `MAX_DETAILS` details or `MAX_DETAIL_TOPICS` matchers in one. URL patterns are resolved
@@ -110,8 +111,9 @@ function matcherSelector(
     throw invalidDetail(`${where} must be an object {"match": ..., "match_type": ...}`);
   }
   const { match, match_type: type = "exact" } = topic as Record<string, unknown>;
-  if (typeof match !== "string" || match === "")
-    throw invalidDetail(`${where}.match must be a non-empty string`);
+  // An empty string is a matcher (spec "Topic Matcher List": the object has a `match` property; the
+  // Mercure hub tells it from an absent one and accepts it): exact, it matches no publishable topic.
+  if (typeof match !== "string") throw invalidDetail(`${where}.match must be a string`);
   if (FORBIDDEN_CHARACTERS.test(match)) {
     throw invalidDetail(`${where}.match contains a control or format character`);
   }

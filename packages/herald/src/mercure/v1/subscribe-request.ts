@@ -16,7 +16,15 @@ export interface SubscribeRequest {
   readonly topics: readonly string[];
   /** 1.0 matchers (`match=`, `match_exact=`, `match_urlpattern=`), deduplicated. */
   readonly matchers: readonly TopicMatcher[];
-  /** Where to resume: the `Last-Event-ID` header, else `last_event_id` (or 0.x's `lastEventID`). */
+  /**
+   * Where to resume: the `Last-Event-ID` header, else `last_event_id` (or 0.x's `lastEventID`),
+   * the first of them with a value. `""` when one is present but every one present is empty (spec
+   * "Reconciliation": "When the request contains a `Last-Event-ID` HTTP header or a
+   * `last_event_id` query parameter, the hub MUST set a `Mercure-Last-Event-ID` field"; "A
+   * parameter name given without a value is equivalent to that name with an empty value"): no
+   * update bears that id, so it resumes as an unknown id does (`earliest`, nothing replayed).
+   * Undefined: none is present, the stream is live only.
+   */
   readonly lastEventId: string | undefined;
 }
 
@@ -46,7 +54,8 @@ const MATCHER_PARAMS: Record<string, MatcherType> = {
  * control or format character, more than `maxMatchers` matchers or one longer than `maxLength`,
  * and a request with no matcher. `topic` is a 0.x selector in compatibility mode, a 400 otherwise.
  * The `Last-Event-ID` header wins over `last_event_id` (and 0.x's `lastEventID`, compatibility
- * mode only). Validity of URL patterns is checked when they are compiled (selectors.ts).
+ * mode only); an empty one counts as present but yields to one with a value (as the Mercure hub
+ * reads them: subscribe.go `retrieveLastEventID`). Validity of URL patterns is checked when they are compiled (selectors.ts).
  */
 export function parseSubscribeRequest(
   req: IncomingMessage,
@@ -107,12 +116,12 @@ export function parseSubscribeRequest(
     );
   }
   const header = req.headers["last-event-id"];
-  const fromHeader = typeof header === "string" && header !== "" ? headerText(header) : undefined;
-  const fromQuery = queryLastEventId || legacyLastEventId || undefined;
+  const fromHeader = typeof header === "string" ? headerText(header) : undefined;
+  const present = [fromHeader, queryLastEventId, legacyLastEventId].filter((id) => id !== undefined);
   return {
     generation: matchers.size > 0 || !limits.compat ? 1 : 0,
     topics: [...topics],
     matchers: [...matchers.values()],
-    lastEventId: fromHeader ?? fromQuery,
+    lastEventId: present.length === 0 ? undefined : (present.find((id) => id !== "") ?? ""),
   };
 }
