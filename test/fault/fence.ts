@@ -16,19 +16,17 @@ export class FenceWatch {
   /** Per subscriber: how far its events were scanned, and the fences (event indexes) among them. */
   private readonly seen = new Map<SubscriberLog, { scanned: number; fences: Set<number> }>();
 
-  constructor(private readonly history: History) {}
+  /** The acknowledged fences, in send order. */
+  private readonly acked: readonly SentEvent[];
+
+  /** Made once every fence publish was answered (the acknowledged fences are read here). */
+  constructor(private readonly history: History) {
+    this.acked = history.events.filter((e) => e.publisher === FENCE && e.ack !== undefined);
+  }
 
   /** The last acknowledged fence on `sub`'s topics (fences are public), by send order. */
   lastFence(sub: SubscriberLog): SentEvent | undefined {
-    let last: SentEvent | undefined;
-    for (const event of this.history.events)
-      if (
-        event.publisher === FENCE &&
-        event.ack !== undefined &&
-        event.topics.some((t) => sub.selectors.some((s) => selectorMatches(s, t)))
-      )
-        last = event;
-    return last;
+    return this.acked.findLast((e) => e.topics.some((t) => sub.selectors.some((s) => selectorMatches(s, t))));
   }
 
   /** Whether `sub` got its last fence (see the class comment). */
