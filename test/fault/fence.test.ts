@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { History, type SubscriberLog } from "./checker.ts";
-import { FENCE, FenceWatch } from "./fence.ts";
+import { awaitFences, FENCE, FenceWatch } from "./fence.ts";
 
 /**
  * When the fault run may stop waiting and check (fence.ts), on hand-made histories. The case of
@@ -77,5 +77,42 @@ describe("fence: when the fault run may check", () => {
     assert.equal(watch.settled(s), false);
     got(h, s, 0);
     assert.equal(watch.settled(s), true);
+  });
+
+  /** A node's readiness as FaultNode reports it: its reasons in turn, then the last one for good. */
+  const node = (...reasons: (string | undefined)[]) => ({
+    notReady: async () => (reasons.length > 1 ? reasons.shift() : reasons[0]),
+  });
+  const wait = { ms: 50, notReadyMs: 300, pollMs: 5 };
+
+  it("ends at once when every subscriber has its last fence", async () => {
+    const h = fences();
+    got(h, subscriber(h, ["*"]), 0, 1, 2, 3, 4);
+    const { report } = await awaitFences(h, [node(undefined)], { ...wait, ms: 60_000 });
+    assert.match(report.join("\n"), /every subscriber got its last fence/);
+  });
+
+  it("says a fence missing while every node was ready is missing (a loss)", async () => {
+    const h = fences();
+    got(h, subscriber(h, ["*"]), 0);
+    const { report } = await awaitFences(h, [node(undefined), node(undefined)], wait);
+    assert.match(report.join("\n"), /not received .* by \* \(fence4\)/);
+    assert.match(report.join("\n"), /every node was ready throughout the wait/);
+  });
+
+  it("waits on while a node is not ready, and says which and why", async () => {
+    const h = fences();
+    got(h, subscriber(h, ["*"]), 0);
+    const behind = node("503 catching up", "503 catching up", undefined);
+    const { report } = await awaitFences(h, [node(undefined), behind], wait);
+    assert.match(report.join("\n"), /node 1 was not ready .* \(503 catching up\), ready after/);
+  });
+
+  it("waits no more than its bound for a node that never gets ready, and says so", async () => {
+    const h = fences();
+    got(h, subscriber(h, ["*"]), 0);
+    const { report } = await awaitFences(h, [node("503 cannot tail the stream")], wait);
+    // it returns (the bound), and says the node never got ready
+    assert.match(report.join("\n"), /node 0 still not ready .* \(503 cannot tail the stream\)/);
   });
 });

@@ -3,7 +3,7 @@ import { heraldToken } from "../helpers/tokens.ts";
 import { eventually, until } from "../helpers/waiters.ts";
 import { type Broker, startBroker } from "./broker.ts";
 import { check, History, type Report } from "./checker.ts";
-import { FenceWatch } from "./fence.ts";
+import { awaitFences } from "./fence.ts";
 import { FaultNode, FIGURES, type FigureName } from "./nodes.ts";
 import { Publishers, TOPICS } from "./publishers.ts";
 import {
@@ -98,6 +98,9 @@ const PROFILES: readonly {
 const SLOW_READERS = PROFILES.flatMap((p, i) => (p.slow ? [i] : []));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How much longer than `settleMs` the fence is awaited while a node is not ready (bounded). */
+const NOT_READY_MS = 30_000;
 
 export async function runFaults(options: RunOptions): Promise<RunResult> {
   const { target, seed } = options;
@@ -225,7 +228,8 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       if (await publishUntilAcked(() => publishers.fence(nodes[0]!, topic), fenceDeadline)) fenced++;
     log(`[${elapsed()}] faults over; fence published on ${fenced} of ${TOPICS.length} topics`);
     const fenceWait = options.signal?.aborted ? 0 : (options.settleMs ?? 60_000);
-    const fence = await awaitFences(history, nodes, fenceWait, options.signal?.aborted ? 0 : NOT_READY_MS);
+    const notReadyMs = options.signal?.aborted ? 0 : NOT_READY_MS;
+    const fence = await awaitFences(history, nodes, { ms: fenceWait, notReadyMs });
     for (const line of fence.progress) log(`[${elapsed()}] ${line}`);
     const server: Record<FigureName, number> = { slowDisconnects: 0, missedSignals: 0, replayed: 0 };
     for (const node of nodes) {
@@ -397,84 +401,6 @@ async function runStep(step: Step, index: number, world: World): Promise<void> {
       return;
     }
   }
-}
-
-/** How much longer than `settleMs` the fence is awaited while a node is not ready (bounded). */
-const NOT_READY_MS = 30_000;
-
-/**
- * Waits until every subscriber got its last fence (fence.ts). `ms` counts from the start, or from
- * the last time a node answered /readyz with anything but 200 (its tail still catching up after the
- * broker came back, say: its streams get the fence only once it has read that far), but no more
- * than `notReadyMs` beyond `ms` in all. Never waits for a fixed time: it ends as soon as every
- * subscriber is settled. `report` says how it ended, for the failure message: a subscriber that
- * lacks its fence while its node never got ready again is a node that did not recover in time,
- * which the lost events it shows do not prove on their own; every node ready and a fence missing
- * is a loss. `progress` is for the progress log.
- */
-async function awaitFences(
-  history: History,
-  nodes: readonly FaultNode[],
-  ms: number,
-  notReadyMs: number,
-): Promise<{ report: string[]; progress: string[] }> {
-  const watch = new FenceWatch(history);
-  const subs = history.subscribers;
-  const start = Date.now();
-  const seconds = (t: number) => `${((t - start) / 1000).toFixed(1)} s`;
-  let countFrom = start;
-  let nextPoll = start;
-  let anyFenceAt: number | undefined;
-  let lackingThen: string[] = [];
-  /** Per node: the last reason it was not ready, and when it was last seen so. */
-  const notReady = new Map<number, { reason: string; at: number }>();
-  let still: readonly (string | undefined)[] = [];
-  for (;;) {
-    const now = Date.now();
-    if (anyFenceAt === undefined && subs.every((s) => watch.anyFence(s))) {
-      anyFenceAt = now;
-      lackingThen = subs.filter((s) => !watch.settled(s)).map((s) => s.name);
-    }
-    if (subs.every((s) => watch.settled(s))) break;
-    if (now >= nextPoll) {
-      still = await Promise.all(nodes.map((n) => n.notReady()));
-      for (const [i, reason] of still.entries())
-        if (reason !== undefined) {
-          notReady.set(i, { reason, at: Date.now() });
-          countFrom = Date.now();
-        }
-      nextPoll = Date.now() + 500;
-    }
-    if (Date.now() - countFrom > ms || Date.now() - start > ms + notReadyMs) break;
-    await sleep(10);
-  }
-  const end = Date.now();
-  const lacking = subs.filter((s) => !watch.settled(s));
-  const report: string[] = [];
-  if (lacking.length === 0) report.push(`fence: every subscriber got its last fence within ${seconds(end)}`);
-  else
-    report.push(
-      `fence: not received after ${seconds(end)} by ${lacking
-        .map((s) => `${s.name} (${watch.lastFence(s)?.key ?? "any fence"})`)
-        .join(", ")}`,
-    );
-  for (const [i, { reason, at }] of notReady)
-    report.push(
-      still[i] === undefined
-        ? `fence: node ${i} was not ready at ${seconds(at)} into the wait (${reason}), ready after; the fence was awaited ${ms / 1000} s from then`
-        : `fence: node ${i} still not ready after ${seconds(end)} (${reason}): it never caught up within the bound, so what it did not deliver may be late, not lost`,
-    );
-  if (lacking.length > 0 && notReady.size === 0)
-    report.push("fence: every node was ready throughout the wait");
-  const progress = [
-    ...report,
-    anyFenceAt === undefined
-      ? "fence: some subscriber got no fence at all"
-      : `fence: every subscriber had some fence at ${seconds(anyFenceAt)}${
-          lackingThen.length > 0 ? `, when ${lackingThen.join(", ")} still lacked their last one` : ""
-        }`,
-  ];
-  return { report, progress };
 }
 
 /** Calls `publish` until it is answered 2xx (a node or broker may be coming back), until `deadline`. */
