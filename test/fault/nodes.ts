@@ -111,6 +111,21 @@ export class FaultNode {
     return (await this.status("/readyz")) === 200;
   }
 
+  /**
+   * Why this node is not ready: /readyz's reason (503), "not answering", or "stopped"/"dead"
+   * (the fault injected); undefined when it answers 200.
+   */
+  async notReady(): Promise<string | undefined> {
+    if (this.state !== "running") return this.state;
+    try {
+      const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(5000) });
+      const body = (await response.json().catch(() => ({}))) as { reason?: unknown };
+      return response.status === 200 ? undefined : `${response.status} ${String(body.reason ?? "")}`;
+    } catch {
+      return "not answering";
+    }
+  }
+
   private async status(path: string): Promise<number> {
     try {
       const response = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(5000) });

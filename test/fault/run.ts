@@ -2,7 +2,8 @@ import { prng } from "../helpers/prng.ts";
 import { heraldToken } from "../helpers/tokens.ts";
 import { eventually, until } from "../helpers/waiters.ts";
 import { type Broker, startBroker } from "./broker.ts";
-import { check, History, type Report, type SubscriberLog } from "./checker.ts";
+import { check, History, type Report } from "./checker.ts";
+import { awaitFences } from "./fence.ts";
 import { FaultNode, FIGURES, type FigureName } from "./nodes.ts";
 import { Publishers, TOPICS } from "./publishers.ts";
 import {
@@ -56,6 +57,8 @@ export interface RunResult {
   readonly publishFailures: readonly string[];
   /** The end of each Herald node's log (warnings and errors), to explain a failure. */
   readonly nodeLogs: readonly string[];
+  /** How the wait for the fence ended (awaitFences): who lacked it, which node was not ready. */
+  readonly fence: readonly string[];
   /** The herald.missed events the subscribers got, by reason (`gap`, `too-old`, ...). */
   readonly missedReasons: Readonly<Record<string, number>>;
   readonly seconds: number;
@@ -95,6 +98,9 @@ const PROFILES: readonly {
 const SLOW_READERS = PROFILES.flatMap((p, i) => (p.slow ? [i] : []));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How much longer than `settleMs` the fence is awaited while a node is not ready (bounded). */
+const NOT_READY_MS = 30_000;
 
 export async function runFaults(options: RunOptions): Promise<RunResult> {
   const { target, seed } = options;
@@ -221,19 +227,10 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
     for (const topic of TOPICS)
       if (await publishUntilAcked(() => publishers.fence(nodes[0]!, topic), fenceDeadline)) fenced++;
     log(`[${elapsed()}] faults over; fence published on ${fenced} of ${TOPICS.length} topics`);
-    const scanned = new Map<SubscriberLog, number>();
-    const hasFence = (s: SubscriberLog) => {
-      for (let i = scanned.get(s) ?? 0; i < s.events.length; i++) {
-        const index = s.events[i]!;
-        if (index >= 0 && history.events[index]!.publisher === "fence") return true;
-      }
-      scanned.set(s, s.events.length);
-      return false;
-    };
     const fenceWait = options.signal?.aborted ? 0 : (options.settleMs ?? 60_000);
-    await until(() => history.subscribers.every(hasFence), "the fence", fenceWait).catch(() => {
-      log(`[${elapsed()}] not every subscriber got the fence within ${fenceWait} ms`);
-    });
+    const notReadyMs = options.signal?.aborted ? 0 : NOT_READY_MS;
+    const fence = await awaitFences(history, nodes, { ms: fenceWait, notReadyMs });
+    for (const line of fence.progress) log(`[${elapsed()}] ${line}`);
     const server: Record<FigureName, number> = { slowDisconnects: 0, missedSignals: 0, replayed: 0 };
     for (const node of nodes) {
       const figures = await node.figures();
@@ -265,6 +262,7 @@ export async function runFaults(options: RunOptions): Promise<RunResult> {
       publishRequests: { ...publishers.requests },
       publishFailures: [...publishers.failures],
       nodeLogs: nodes.map((node) => node.output().slice(-1500)),
+      fence: fence.report,
       missedReasons,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
@@ -452,6 +450,7 @@ export function formatResult(result: RunResult): string {
     ),
     ...result.steps.map((s, i) => `  step ${i}: ${s}`),
     ...r.examples.map((e) => `  ${e}`),
+    ...result.fence.map((line) => `  ${line}`),
     ...result.nodeLogs.map((text, i) => `  node ${i} log, its end:\n${text.trim().replace(/^/gm, "    ")}`),
   ];
   return lines.join("\n");
