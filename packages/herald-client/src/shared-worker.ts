@@ -47,7 +47,7 @@ export function serveTabs(): void {
         hostOf.set(m.member, host);
         host.join(m.member, (out) => port.postMessage(out), m.lock, m.options.topics);
       } else if (m.t === "leave") {
-        hostOf.get(m.member)?.leave(m.member);
+        hostOf.get(m.member)?.leaveAsked(m.member);
       }
     };
     port.start();

@@ -42,6 +42,8 @@ interface Member {
  */
 export class StreamHost {
   private readonly members = new Map<string, Member>();
+  /** Members whose Web Lock the host watches: only its release drops them (`leaveAsked`). */
+  private readonly locked = new Set<string>();
   private readonly upstream: Upstream;
   private readonly stop = new AbortController();
   /** The topics asked of the hub: the members' (and, after a handover, the old leader's until a tab leaves). */
@@ -140,11 +142,23 @@ export class StreamHost {
     if (known) return;
     this.sendCount();
     if (lock !== undefined) {
+      this.locked.add(member);
       navigator.locks.request(lock, { signal: this.stop.signal }, () => this.leave(member)).catch(() => {}); // aborted: the host closed first
     }
   }
 
+  /**
+   * A `leave` message for `member`. Ignored for a member whose lock the host watches: any page of
+   * the origin can post on the channel and list the lock names (`navigator.locks.query()`), so a
+   * message could close the stream of every tab; the release of the member's own lock (when it
+   * leaves or closes) is what drops it.
+   */
+  leaveAsked(member: string): void {
+    if (!this.locked.has(member)) this.leave(member);
+  }
+
   leave(member: string): void {
+    this.locked.delete(member);
     if (!this.members.delete(member) || this.closed) return;
     const empty = this.members.size === 0;
     if (empty) this.close();

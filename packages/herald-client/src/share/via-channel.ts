@@ -28,7 +28,7 @@ export function joinViaChannel(
     const message = event.data;
     if (host !== undefined) {
       if (message.t === "join") host.join(message.member, undefined, message.lock, message.options.topics);
-      else if (message.t === "leave") host.leave(message.member);
+      else if (message.t === "leave") host.leaveAsked(message.member);
       return;
     }
     if (message.t === "who") channel.postMessage(join);
@@ -42,7 +42,7 @@ export function joinViaChannel(
       host = new StreamHost({ ...join.options, topics, lastEventId: lastId() }, makeUpstream, (message) =>
         channel.postMessage(message),
       );
-      host.join(join.member, deliver, undefined, join.options.topics);
+      host.join(join.member, deliver, join.lock, join.options.topics); // its lock too: a leave message cannot drop the leader
       channel.postMessage({ t: "who" } satisfies TabMessage);
       return new Promise<void>((release) => resign.signal.addEventListener("abort", () => release()));
     })
