@@ -67,4 +67,24 @@ describe("attack: raw requests Node refuses get Herald's JSON error", () => {
     assert.equal(sent.status, 200);
     await until(() => stream.text.includes("data: still here"), "the subscriber to receive the event");
   });
+
+  it("a body in a transfer coding other than chunked gets a JSON 501 and publishes nothing", async () => {
+    const stream = await send("GET /events?topic=coded HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until(() => stream.text.includes(": ok"), "the subscriber's stream to open");
+    const body = JSON.stringify({ topic: "coded", data: "as if decompressed" });
+    for (const codings of ["gzip, chunked", "identity, chunked", "chunked, chunked"]) {
+      const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+      const client = await send(
+        `POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ${codings}\r\n\r\n${chunked}`,
+      );
+      const got = await answer(client);
+      if (got.status === 400) continue; // node:http itself refused the framing: fine, nothing was read
+      assertJsonError(got, 501);
+      assert.match(got.body, /Transfer-Encoding/, codings);
+    }
+    const sent = await publish(herald().url, { topic: "coded", data: "plain" });
+    assert.equal(sent.status, 200);
+    await until(() => stream.text.includes("data: plain"), "the subscriber to receive the plain event");
+    assert.doesNotMatch(stream.text, /as if decompressed/, "no coded body was taken as JSON");
+  });
 });

@@ -5,7 +5,9 @@ import type { Browser, Page } from "playwright-core";
 import type { Herald } from "../../packages/herald/src/herald.ts";
 import { publish } from "../../packages/herald-client/src/index.ts";
 import { browserSkip, launchChromium } from "../helpers/browser.ts";
+import { RawStream } from "../helpers/herald.ts";
 import { portOf, SurvivingBus, startHeraldOn } from "../helpers/restart.ts";
+import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
 
 const ARTIFACTS = "test-artifacts";
 const skip = browserSkip;
@@ -23,7 +25,7 @@ describe("the page at / in Chromium", { skip }, () => {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    herald = await startHeraldOn(0, bus, { retryMs: 100 });
+    herald = await startHeraldOn(0, bus, { retryMs: 100, presence: ["prices"], jwtSecret: TEST_SECRET });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
     page.setDefaultTimeout(15_000);
@@ -70,6 +72,37 @@ describe("the page at / in Chromium", { skip }, () => {
     await page.waitForFunction(() =>
       /^published \S+ to 1 subscriber/.test(document.getElementById("pub-result")?.textContent ?? ""),
     );
+  });
+
+  test("shows who watches prices: the count, and the subjects of the streams with a token", async () => {
+    const presence = () => page.textContent("#presence");
+    await page.waitForFunction(
+      () => document.getElementById("presence")?.textContent === "watching prices: 0",
+    );
+    const alice = new RawStream(
+      `${herald.url}/events?topic=prices`,
+      bearer(await heraldToken({ subscribe: ["prices"] }, { subject: "alice" })),
+    );
+    const anonymous = new RawStream(`${herald.url}/events?topic=prices`);
+    try {
+      await Promise.all([alice.opened(), anonymous.opened()]);
+      await page.waitForFunction(
+        () => document.getElementById("presence")?.textContent === "watching prices: 2 (alice)",
+        undefined,
+        { timeout: 20_000 },
+      );
+    } finally {
+      alice.close();
+      anonymous.close();
+    }
+    await page.waitForFunction(
+      () => document.getElementById("presence")?.textContent === "watching prices: 0",
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
+    assert.equal(await presence(), "watching prices: 0");
   });
 
   test("/herald-client.js is the SDK as one ES module", async () => {

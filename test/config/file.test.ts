@@ -27,6 +27,15 @@ describe("the config file", () => {
     assert.equal(config.maxTopicLength, 256, "default");
   });
 
+  it("--demo turns presence on for its topic, prices, unless presence is set anywhere (empty included)", () => {
+    assert.deepEqual(loadConfig({ demo: "true" }, {}).presence, ["prices"]);
+    assert.deepEqual(loadConfig({}, { HERALD_DEMO: "true" }).presence, ["prices"]);
+    assert.deepEqual(loadConfig({ demo: "true", presence: "rooms/*" }, {}).presence, ["rooms/*"]);
+    assert.deepEqual(loadConfig({ demo: "true" }, { HERALD_PRESENCE: "" }).presence, []);
+    assert.deepEqual(loadConfig({}, {}, read("demo: true\npresence: ''\n")).presence, []);
+    assert.deepEqual(loadConfig({}, {}).presence, [], "off by default without the demo");
+  });
+
   it("takes YAML numbers, booleans and lists, and JSON", () => {
     const yaml = loadConfig(
       {},

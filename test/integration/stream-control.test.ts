@@ -81,6 +81,15 @@ describe("live subscription changes, tickets and token renewal (one process)", (
     }
     const reserved = await postJson(url, { add: ["$herald/control"] });
     assert.equal(reserved.status, 400);
+    // nor may a stream open on it: its records reach no subscriber, the stream would wait forever
+    const opened = await httpRequest(
+      `${herald.url}/events?topic=a&topic=${encodeURIComponent("$herald/control")}`,
+    );
+    assert.equal(opened.status, 400);
+    assert.match(
+      String((opened.body as { message?: unknown }).message),
+      /\$herald\/control.*subscribe to another/,
+    );
     const ok = await postJson(url, { add: ["b"], remove: [] });
     assert.deepEqual(ok, { status: 200, body: { id, topics: ["a", "b"] } });
   });

@@ -5,6 +5,10 @@
  * opened in Debian's Chromium. The seed's flow: `POST /broadcast {"message":"hi"}` shows
  * `Message: hi`; Herald restarts on the same port; the next broadcast shows, none missed (the page
  * lists every message it received: exactly the two broadcasts, in order).
+ *
+ * It builds with the newest Angular major that runs on this Node (test/helpers/angular.ts: Angular 21
+ * on Node 20, Angular 22 on Node 22.22.3+ and 24.15+), logs the versions the build used, and checks
+ * that the page runs that Angular (the root element's `ng-version`).
  */
 import assert from "node:assert/strict";
 import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -13,6 +17,7 @@ import { basename, extname, join, normalize } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
+import { type AngularMajor, angularMajors, newestAngularFor } from "../helpers/angular.ts";
 import { browserSkip, launchChromium } from "../helpers/browser.ts";
 import {
   freePort,
@@ -53,6 +58,12 @@ function serveStatic(root: string, port: number): Promise<Server> {
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
 }
 
+/** The version of `pkg` npm installed in `dir`. */
+async function installedVersion(dir: string, pkg: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(dir, "node_modules", pkg, "package.json"), "utf8"));
+  return (manifest as { version: string }).version;
+}
+
 describe("the seed's Angular client (examples/angular) from the tarballs, in Chromium", { skip }, () => {
   let packed: Packed | undefined;
   let herald: PackedHerald | undefined;
@@ -63,6 +74,8 @@ describe("the seed's Angular client (examples/angular) from the tarballs, in Chr
   let browser: Browser | undefined;
   let page: Page;
   let token: string;
+  let angular: AngularMajor;
+  let angularVersion: string;
   const errors: Error[] = [];
 
   const start = () =>
@@ -84,12 +97,17 @@ describe("the seed's Angular client (examples/angular) from the tarballs, in Chr
   // A fresh npm cache on a loaded machine makes the install the long part: more than the 240 s a test gets.
   before(
     async () => {
+      angular = newestAngularFor(await angularMajors(EXAMPLE), process.version);
       packed = await packTarballs("angular");
       const appDir = join(packed.dir, "app");
       await cp(EXAMPLE, appDir, {
         recursive: true,
-        filter: (source) => !["node_modules", "dist", ".angular", "out-tsc"].includes(basename(source)),
+        filter: (source) =>
+          !["node_modules", "dist", ".angular", "out-tsc"].includes(basename(source)) &&
+          !/^angular-\d+$/.test(basename(source)),
       });
+      for (const file of ["package.json", "package-lock.json"])
+        await cp(join(angular.dir, file), join(appDir, file));
       const manifest = JSON.parse(await readFile(join(appDir, "package.json"), "utf8"));
       manifest.dependencies["herald-client"] = `file:${packed.client}`;
       await writeFile(join(appDir, "package.json"), JSON.stringify(manifest, null, 2));
@@ -102,6 +120,12 @@ describe("the seed's Angular client (examples/angular) from the tarballs, in Chr
         env: { ...process.env, NG_CLI_ANALYTICS: "false" },
         timeoutMs: 240_000,
       });
+      angularVersion = await installedVersion(appDir, "@angular/core");
+      assert.equal(angularVersion, angular.version, `the install follows ${angular.dir}/package-lock.json`);
+      console.log(
+        `Angular ${angular.major} on Node ${process.version} (the newest major it supports): @angular/core ${angularVersion}, ` +
+          `@angular/build ${await installedVersion(appDir, "@angular/build")}, TypeScript ${await installedVersion(appDir, "typescript")}`,
+      );
       console.log(
         `npm install: the Angular app ${install.ms} ms, herald ${server.ms} ms (in parallel); ng build ${build.ms} ms`,
       );
@@ -131,6 +155,12 @@ describe("the seed's Angular client (examples/angular) from the tarballs, in Chr
     await herald?.stop();
     await new Promise((resolve) => (app ? app.close(resolve) : resolve(undefined)));
     await removeScratch(packed);
+  });
+
+  test("the page runs the Angular the app was built with (the root element's ng-version)", async () => {
+    const ngVersion = await page.getAttribute("app-root", "ng-version");
+    assert.equal(ngVersion, angularVersion);
+    assert.equal(ngVersion?.split(".")[0], String(angular.major));
   });
 
   test('POST /broadcast {"message":"hi"} shows "Message: hi"', async () => {

@@ -10,24 +10,43 @@ export interface LiveTopicsOwner {
   reconnectNow(): void;
 }
 
+/** How long a change waits for an open stream's first event (Herald sends `herald.stream` at once). */
+const ANNOUNCE_WAIT_MS = 5_000;
+
 /**
  * The open stream as its `herald.stream` event told it, and the token its connection was opened
  * with: the token the stream holds, the only one Herald takes for its changes (docs/streams.md).
- * A token function is not called again for a change: a fresh token would get 403.
+ * A token function is not called again for a change: a fresh token would get 403. `topics`: what
+ * the hub holds, as its last word (the announcement, or the answer to a change) said.
  */
 interface HeldStream {
   readonly id: string;
   readonly token: string | undefined;
+  topics: readonly string[];
 }
 
 /**
  * The topics of one subscription, and their changes while its stream is open: `POST
  * /streams/{id}/topics` once the stream's `herald.stream` event told its id, else a reconnect with
  * the new set. Changes run one after the other, in call order. Every connection asks for `topics`.
+ *
+ * Contracts:
+ * - a change made while the stream is open but has not announced itself yet (Herald sends
+ *   `herald.stream` first, so the response is open a moment before) waits for the announcement; it
+ *   reconnects only when the stream's first event is another one (a hub without live changes);
+ * - whatever fails, the stream ends up holding `topics`: a change the hub refused (an answer:
+ *   400, 403, 429) rejects and puts the topics back; one whose request failed without an answer
+ *   (the network, a 5xx: the hub may have applied it or not) rejects, puts the topics back and
+ *   reconnects, since the stream's set is then unknown; a new stream whose announced set differs
+ *   from `topics` (asked for before a change) is sent the difference, and reconnected when that fails.
  */
 export class LiveTopics {
   private list: readonly string[];
   private stream: HeldStream | undefined;
+  /** Whether this connection said if it announces itself (its first event came). */
+  private said = false;
+  /** Changes waiting for this connection's first event. */
+  private waiting: (() => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -50,6 +69,15 @@ export class LiveTopics {
   /** A connection starts or ended: its stream id no longer holds. */
   forgetStream(): void {
     this.stream = undefined;
+    this.said = false;
+    this.wake();
+  }
+
+  /** The connection's first event was not `herald.stream`: a hub without live changes. */
+  unannounced(): void {
+    if (this.said) return;
+    this.said = true;
+    this.wake();
   }
 
   /**
@@ -58,15 +86,16 @@ export class LiveTopics {
    */
   opened(text: string, token: string | undefined): void {
     const body = safeJson(text) as { id?: unknown; topics?: unknown } | undefined;
-    if (typeof body?.id !== "string") return;
-    const stream: HeldStream = { id: body.id, token };
+    if (typeof body?.id !== "string") {
+      this.unannounced();
+      return;
+    }
+    const topics = Array.isArray(body.topics) ? body.topics.filter((t) => typeof t === "string") : [];
+    const stream: HeldStream = { id: body.id, token, topics };
     this.stream = stream;
-    const has = Array.isArray(body.topics) ? body.topics.filter((t) => typeof t === "string") : [];
-    if (has.length === 0 || sameTopics(has, this.list)) return;
-    const want = this.list;
-    const add = want.filter((t) => !has.includes(t));
-    const remove = has.filter((t) => !want.includes(t));
-    this.queue = this.queue.then(() => this.post(stream, add, remove).catch(() => {}));
+    this.said = true;
+    this.wake();
+    this.queue = this.queue.then(() => this.sync(stream));
   }
 
   /** `lists`: [add, remove], or throws the TypeError of bad input (the promise rejects with it). */
@@ -85,22 +114,20 @@ export class LiveTopics {
       if (next.length === 0) throw new TypeError("remove: no topic would be left; close() the subscription");
       this.list = next;
       if (this.owner.state() !== "open") return next; // the next connection asks for them
+      if (!this.said) await this.firstEvent();
       const stream = this.stream;
       if (stream === undefined) {
-        this.owner.reconnectNow(); // a hub without live changes
+        // a hub without live changes; or the connection ended meanwhile: the next one asks for them
+        if (this.said && this.owner.state() === "open") this.owner.reconnectNow();
         return next;
       }
       try {
-        const topics = await this.post(
-          stream,
-          add.filter((t) => !before.includes(t)),
-          remove.filter((t) => before.includes(t)),
-        );
-        if (topics !== undefined) this.list = topics;
+        await this.post(stream);
         return this.list;
       } catch (error) {
         this.list = before;
-        throw error;
+        if (!(error instanceof Refused)) this.resync(stream);
+        throw error instanceof Refused ? error.error : error;
       }
     };
     const result = this.queue.then(change, change);
@@ -108,12 +135,57 @@ export class LiveTopics {
     return result;
   }
 
+  /** Resolves at this connection's first event, its end, or after `ANNOUNCE_WAIT_MS` (then: unannounced). */
+  private firstEvent(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.unannounced(), ANNOUNCE_WAIT_MS);
+      this.waiting.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Brings a newly announced stream to `topics`; reconnects when that fails. */
+  private async sync(stream: HeldStream): Promise<void> {
+    try {
+      await this.post(stream);
+    } catch {
+      this.resync(stream);
+    }
+  }
+
   /**
-   * Asks the hub to change `stream`, with the token it holds; undefined when there is nothing to ask
-   * or the stream is gone (404: the reconnect asks for `topics`, with its own fresh token).
+   * After a request that failed: the stream's set is unknown (or refused), so reconnect if it is
+   * still the current one (the new connection asks for `topics`); a newer stream was, or will be,
+   * brought to `topics` by `sync` when it announced itself.
    */
-  private async post(stream: HeldStream, add: string[], remove: string[]): Promise<string[] | undefined> {
-    if (add.length === 0 && remove.length === 0) return undefined;
+  private resync(stream: HeldStream): void {
+    if (this.stream === stream) {
+      this.owner.reconnectNow();
+    } else if (this.stream !== undefined) {
+      const current = this.stream;
+      this.queue = this.queue.then(() => this.sync(current));
+    }
+  }
+
+  /**
+   * Asks the hub to bring `stream` from what it holds to `topics`, with the token the stream holds;
+   * nothing when they agree, or when the stream is gone (404: the reconnect asks for `topics`, with
+   * its own fresh token). Throws `Refused` for an answer that refuses, the fetch error otherwise.
+   */
+  private async post(stream: HeldStream): Promise<void> {
+    if (this.stream !== stream) return; // a newer connection asks for `topics`
+    const want = this.list;
+    const add = want.filter((t) => !stream.topics.includes(t));
+    const remove = stream.topics.filter((t) => !want.includes(t));
+    if (add.length === 0 && remove.length === 0) return;
     const answer = await postTopicChange({
       ...this.hub,
       streamId: stream.id,
@@ -121,8 +193,20 @@ export class LiveTopics {
       remove,
       token: stream.token,
     });
-    if ("topics" in answer) return answer.topics;
-    if (answer.error.status === 404) return undefined;
+    if ("topics" in answer) {
+      stream.topics = answer.topics;
+      if (this.stream === stream) this.list = answer.topics;
+      return;
+    }
+    if (answer.error.status === 404) return;
+    if (answer.error.status >= 400 && answer.error.status < 500) throw new Refused(answer.error);
     throw answer.error;
+  }
+}
+
+/** The hub answered and refused a change (400, 403, 429): it did not apply it. */
+class Refused extends Error {
+  constructor(readonly error: HeraldClientError) {
+    super(error.message);
   }
 }

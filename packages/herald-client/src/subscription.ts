@@ -232,6 +232,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       this.live.opened(text, this.connectionToken);
       return;
     }
+    this.live.unannounced();
     if (id !== undefined && this.recent?.repeated(id)) return;
     if (type === MISSED_EVENT_TYPE) {
       const body = safeJson(text) as { lastEventId?: unknown; reason?: unknown } | undefined;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { selectorsOf } from "../access/selector-cache.ts";
 import type { HeraldConfig } from "../config/settings.ts";
 import type { Principal } from "../core/auth.ts";
+import { refuseControlTopic } from "../core/control.ts";
 import { encodeEvent } from "../core/encoder.ts";
 import type { TopicSelector } from "../core/topic.ts";
 import { clientIp } from "../http/client-ip.ts";
@@ -35,14 +36,18 @@ export type EventsOptions = Pick<HeraldConfig, "maxTopics" | "maxTopicLength" | 
   readonly streamPresence?: Presence | undefined;
 };
 
-/** Topic selectors of `GET /events`: repeated `topic` query parameters. Validated here (400). */
+/** Topic selectors of `GET /events`: repeated `topic` query parameters. Validated here (400; the control topic too). */
 export function topicsFromQuery(
   url: URL,
   limits: Pick<HeraldConfig, "maxTopics" | "maxTopicLength">,
 ): readonly TopicSelector[] {
-  return selectorsOf(
-    queryTopics(url, limits, "at least one topic is required: GET /events?topic=<name>[&topic=<other>]"),
+  const topics = queryTopics(
+    url,
+    limits,
+    "at least one topic is required: GET /events?topic=<name>[&topic=<other>]",
   );
+  refuseControlTopic(topics);
+  return selectorsOf(topics);
 }
 
 /** Who a `GET /events` request comes from: its principal and token digest (`StreamControl`), from a ticket or a token. */

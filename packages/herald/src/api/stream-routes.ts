@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Access, bearerToken } from "../access/request-access.ts";
 import type { HeraldConfig } from "../config/settings.ts";
 import { AuthError, type Authorizer, missingToken } from "../core/auth.ts";
-import { CONTROL_TOPIC } from "../core/control.ts";
+import { refuseControlTopic } from "../core/control.ts";
 import { badRequest, HeraldError } from "../core/errors.ts";
 import { DEFAULT_PUBLISH_LIMITS, validateTopic } from "../core/event.ts";
 import { parseJson, readBody, requireJson } from "../http/body.ts";
@@ -141,9 +141,7 @@ function parseChange(
   if (both !== undefined) {
     throw badRequest(`topic ${JSON.stringify(both)} is in both "add" and "remove": name it in one of them`);
   }
-  if (change.add.includes(CONTROL_TOPIC)) {
-    throw badRequest(`topic ${JSON.stringify(CONTROL_TOPIC)} is the hub's own; subscribe to another`);
-  }
+  refuseControlTopic(change.add);
   return change;
 }
 

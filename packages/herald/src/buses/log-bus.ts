@@ -309,14 +309,24 @@ export abstract class LogBus implements Bus {
   }
 
   /**
-   * Before a replay: when the id names a position of this log the tail has not reached yet (the
-   * client came from a node that is ahead), wait for it, bounded by `deliveryWaitMs`.
+   * Before a replay, so that a client coming from a node that is ahead resumes where it was, bounded
+   * by `deliveryWaitMs` without progress (`waitForPos`; no progress: the replay answers from what
+   * this node holds):
+   * - an id that names a position of this log the tail has not reached yet: wait for it;
+   * - an id this node does not hold (a publisher's id, or one of another epoch), which another
+   *   node may already have delivered (this node's tail is behind: a pause, a burst's backlog):
+   *   wait until the tail reached the broker's newest position (`sharedNewestPos`, one read shared
+   *   with `liveHead`; none when the broker cannot tell).
    */
   protected async catchUp(lastEventId: string): Promise<void> {
     const hubId = parseHubId(lastEventId);
-    if (hubId !== undefined && hubId.epoch === this.epoch && hubId.pos > this.headPos) {
-      await this.waitForPos(hubId.pos);
+    if (hubId !== undefined && hubId.epoch === this.epoch) {
+      if (hubId.pos > this.headPos) await this.waitForPos(hubId.pos);
+      return;
     }
+    if (this.history.holds(lastEventId)) return;
+    const newest = await this.sharedNewestPos();
+    if (newest !== undefined) await this.waitForPos(newest);
   }
 
   /** Refuses publisher ids that look like ids of this log (they would alias a position). */

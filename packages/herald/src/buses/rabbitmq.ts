@@ -3,7 +3,6 @@ import { type AsyncMessage, type Channel, Connection, type Publisher } from "rab
 import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
-import { parseHubId } from "../core/ids.ts";
 import { type AmqpTarget, parseAmqpUrl } from "./amqp-url.ts";
 import { LIVE_FROM_WAIT_MS, LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
 import { bodyText, RABBIT_HEADERS, rabbitNames, streamArguments, toEntry } from "./rabbitmq-wire.ts";
@@ -173,23 +172,6 @@ export class RabbitMqBus extends LogBus {
       results.push(result);
     }
     return results;
-  }
-
-  /**
-   * A publisher id this node does not hold may be one another node already delivered (this node's
-   * tail is behind: a pause, a burst's backlog): wait until the tail reached the stream's newest
-   * offset (`newestPos`, the read `liveHead` shares) before answering the replay, bounded by
-   * `deliveryWaitMs` without progress (`waitForPos`); no answer or no progress: the replay answers
-   * from what this node holds. As RedisBus.catchUp. A hub id of this log names a position:
-   * `super.catchUp` waits for it when it is ahead.
-   */
-  protected override async catchUp(lastEventId: string): Promise<void> {
-    const position = parseHubId(lastEventId)?.epoch === this.epoch;
-    if (!position && !this.history.holds(lastEventId)) {
-      const newest = await this.sharedNewestPos();
-      if (newest !== undefined) await this.waitForPos(newest);
-    }
-    await super.catchUp(lastEventId);
   }
 
   private where(): string {

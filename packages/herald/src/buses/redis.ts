@@ -4,7 +4,7 @@ import type { AppendResult, BusStatus } from "../core/bus.ts";
 import { isControl } from "../core/control.ts";
 import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
-import { formatHubId, parseHubId } from "../core/ids.ts";
+import { formatHubId } from "../core/ids.ts";
 import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
 import { ANNOUNCE_SCRIPT, FAILOVER_MARKER, UNREPLICATED_MARKER } from "./redis-failover.ts";
 import { createLink, type RedisLink } from "./redis-link.ts";
@@ -288,32 +288,6 @@ export class RedisBus extends LogBus {
       this.ackedOn,
     ]);
     if (typeof replid === "string") this.noteAck(replid, false);
-  }
-
-  /**
-   * A publisher id this node does not hold may be one another node already delivered: wait
-   * (bounded) until the tail reached the stream's newest entry before answering the replay. A hub
-   * id of this log names a position: `super.catchUp` waits for it when it is ahead.
-   */
-  protected override async catchUp(lastEventId: string): Promise<void> {
-    const position = parseHubId(lastEventId)?.epoch === this.epoch;
-    if (!position && !this.history.holds(lastEventId) && this.writer.ready) {
-      try {
-        const newest = (await this.writer.send([
-          "XREVRANGE",
-          this.keys.log,
-          "+",
-          "-",
-          "COUNT",
-          "1",
-        ])) as RawEntry[];
-        const pos = newest[0] === undefined ? undefined : streamIdToPos(newest[0][0]);
-        if (pos !== undefined) await this.waitForPos(pos);
-      } catch {
-        // Redis unreachable: answer from what this node holds
-      }
-    }
-    await super.catchUp(lastEventId);
   }
 
   private where(): string {

@@ -1,3 +1,4 @@
+import { DEMO_TOPIC } from "../ops/demo.ts";
 import { flagAndEnv, parseSetting } from "./parse.ts";
 import { checkRules } from "./rules.ts";
 import { type HeraldConfig, SETTING_KEYS, SETTING_OF, type SettingKey } from "./table.ts";
@@ -27,6 +28,11 @@ export function loadConfig(
   };
   for (const key of SETTING_KEYS) take(key);
   if (!isComplete(config)) throw new Error("a setting of the table was not loaded"); // cannot happen
+  // the demo watches its own topic, so its page can show who is watching `prices`, unless presence
+  // was set (to anything, empty included)
+  if (config.demo && (flags.presence ?? env[SETTING_OF.presence.env] ?? file.presence) === undefined) {
+    config.presence = [DEMO_TOPIC];
+  }
   checkRules(config);
   return config;
 }

@@ -1,3 +1,4 @@
+import { badRequest } from "./errors.ts";
 import type { HeraldEvent } from "./event.ts";
 
 /**
@@ -8,6 +9,20 @@ import type { HeraldEvent } from "./event.ts";
  * to this topic (`Hub.publish` refuses it).
  */
 export const CONTROL_TOPIC = "$herald/control";
+
+/**
+ * Refuses (400) a subscription that names the control topic exactly: its records reach no
+ * subscriber, so that topic would never deliver anything. Herald's API calls it where a stream
+ * names its topics (opening, adding). Patterns that cover it (`*`, `$herald/*`) are fine: they
+ * simply never see a record.
+ */
+export function refuseControlTopic(topics: readonly string[]): void {
+  if (topics.includes(CONTROL_TOPIC)) {
+    throw badRequest(
+      `topic ${JSON.stringify(CONTROL_TOPIC)} is the hub's own (its control records reach no subscriber); subscribe to another`,
+    );
+  }
+}
 
 /** The event type control records carry (with `CONTROL_TOPIC` as their only topic). */
 export const CONTROL_TYPE = "herald.control";

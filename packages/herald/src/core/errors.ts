@@ -15,6 +15,7 @@ export type HeraldErrorCode =
   | "expectation_failed" // an Expect header other than 100-continue
   | "request_timeout" // the request did not arrive in time (HERALD_HEADERS_TIMEOUT, HERALD_REQUEST_TIMEOUT)
   | "headers_too_large" // request headers over node:http's limit
+  | "not_implemented" // a request framing Herald does not support (a Transfer-Encoding other than chunked)
   | "unavailable" // shutting down, or the bus cannot store events right now
   | "internal";
 

@@ -17,6 +17,7 @@ export const STATUS_OF: Record<HeraldErrorCode, number> = {
   headers_too_large: 431,
   too_many_requests: 429,
   internal: 500,
+  not_implemented: 501,
   unavailable: 503,
 };
 

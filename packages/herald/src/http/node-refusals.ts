@@ -14,6 +14,10 @@ import { sendError } from "./errors.ts";
  * - `Expect` with anything but `100-continue` (node:http's 'checkExpectation'): 417.
  * - `CONNECT` (node:http's 'connect'; without a listener node:http closes the connection without a
  *   word): 400, Herald is no proxy.
+ * - A `Transfer-Encoding` other than one `chunked` (node:http reads a body whose last coding is
+ *   `chunked` and leaves the others, `gzip` say, to the handler, which would take compressed bytes
+ *   for JSON): 501, as RFC 9112 6.1 asks of a coding the server does not understand. The request
+ *   listener asks `unknownTransferCoding` first.
  */
 
 const CLOSE = { Connection: "close" } as const;
@@ -54,4 +58,25 @@ export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
     message:
       "CONNECT asks for a tunnel, and Herald is no proxy: send GET or POST requests to Herald's own paths (docs/http-api.md); the connection is closed",
   });
+}
+
+/**
+ * The `Transfer-Encoding` of `req` when it is anything but `chunked` alone (`gzip, chunked`,
+ * `identity`, `chunked, chunked`, a parameter), else undefined. One header read on the hot path.
+ */
+export function unknownTransferCoding(req: IncomingMessage): string | undefined {
+  const codings = req.headers["transfer-encoding"];
+  if (codings === undefined || codings.toLowerCase() === "chunked") return undefined;
+  return codings;
+}
+
+export function refuseTransferCoding(res: ServerResponse, codings: string): void {
+  sendError(
+    res,
+    new HeraldError(
+      "not_implemented",
+      `Transfer-Encoding ${JSON.stringify(codings)} is not supported: Herald reads bodies as sent, framed by Content-Length or by \`Transfer-Encoding: chunked\` alone; send the body uncompressed; the connection is closed`,
+    ),
+    CLOSE,
+  );
 }

@@ -3,7 +3,12 @@ import { HeraldError } from "../core/errors.ts";
 import type { Cors } from "./cors.ts";
 import { sendError, toHeraldError } from "./errors.ts";
 import { inTurn } from "./in-turn.ts";
-import { lacksHost, refuseMissingHost } from "./node-refusals.ts";
+import {
+  lacksHost,
+  refuseMissingHost,
+  refuseTransferCoding,
+  unknownTransferCoding,
+} from "./node-refusals.ts";
 import { parseTarget, type Router } from "./router.ts";
 
 export interface ServeOptions {
@@ -18,7 +23,7 @@ export interface ServeOptions {
 /**
  * The server's request listener: requests of one connection one at a time, in order (a request
  * pipelined behind an event stream never: http/in-turn.ts); an HTTP/1.1 request without `Host`
- * refused (http/node-refusals.ts); CORS (a preflight is answered here), then the route's handler.
+ * refused, so is a body in a transfer coding other than `chunked` (http/node-refusals.ts); CORS (a preflight is answered here), then the route's handler.
  * A handler's error is answered with Herald's JSON error (status from `STATUS_OF`, `Allow` on
  * 405); an unexpected one is logged and answered 500 without its details. Handlers that answer
  * errors in their own format (Mercure, the seed) catch them first.
@@ -42,6 +47,11 @@ export function serve(
     try {
       if (lacksHost(req)) {
         refuseMissingHost(res);
+        return undefined;
+      }
+      const codings = unknownTransferCoding(req);
+      if (codings !== undefined) {
+        refuseTransferCoding(res, codings);
         return undefined;
       }
       const url = parseTarget(req.url);

@@ -63,7 +63,12 @@ export interface PresenceChannel {
  * monotonic clock before announcing, so a resumed node announces nothing until it renewed).
  */
 export interface Leadership {
-  claim(node: string, ttlMs: number): Promise<boolean>;
+  /**
+   * `endingWarmUp`: the first claim, at the end of this node's warm-up. A lead decided from the
+   * view (`fromView`) then defers to every elder node this node heard, warm or not yet seen warm:
+   * its message saying it got warm may still be unread or in flight.
+   */
+  claim(node: string, ttlMs: number, endingWarmUp?: boolean): Promise<boolean>;
   /**
    * True when `claim` answers from what this node heard (no I/O, no lock: RabbitMQ's lowest id):
    * it is asked again before each announcement, so a node stops announcing as soon as it hears

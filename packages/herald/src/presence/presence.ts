@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { selectorMatches, type TopicSelector } from "../core/topic.ts";
 import type { Leadership, PresenceChannel, PresenceMessage } from "./channel.ts";
 import { type Change, toWire } from "./counts.ts";
+import { newNodeId } from "./lowest-leads.ts";
 import { PRESENCE_PREFIX, presenceTopicOf } from "./reserved.ts";
 import { PresenceTable, type Transition } from "./table.ts";
 
@@ -73,7 +73,8 @@ export const WARM_UP_MAX_MS = 2000;
  * handover, at most 2 heartbeats) is not announced: at most once.
  */
 export class Presence implements SubscriberPresence {
-  readonly node = randomBytes(8).toString("hex");
+  /** Sorts by start time (`newNodeId`): where the lowest id leads, the eldest node does. */
+  readonly node = newNodeId();
   readonly ttlMs: number;
   readonly table = new PresenceTable(this.node);
   readonly counters = { joins: 0, leaves: 0, messagesSent: 0, messagesReceived: 0, expired: 0 };
@@ -94,6 +95,12 @@ export class Presence implements SubscriberPresence {
    * its warm-up's transitions are dropped.
    */
   private announcedElsewhere = false;
+  /**
+   * Transitions of peers forgotten during a warm-up that `announcedElsewhere` covers: announced by
+   * nobody (a forgotten node announces nothing), so kept for the end of the warm-up, when this
+   * node announces them if it leads.
+   */
+  private forgottenInWarmUp: Transition[] = [];
   /** When this warm-up began, and when the last one ended (monotonic ms). */
   private warmUpFrom = 0;
   private warmSince = 0;
@@ -128,6 +135,7 @@ export class Presence implements SubscriberPresence {
   private warmUp(): void {
     this.warm = false;
     this.announcedElsewhere = false;
+    this.forgottenInWarmUp = [];
     this.warmUpFrom = performance.now();
     this.leaseUntil = 0;
     this.claimed = false;
@@ -274,9 +282,25 @@ export class Presence implements SubscriberPresence {
       this.deafSince = undefined;
     }
     // late: the others' messages of the last heartbeats may still be unread; forget them next time
-    if (gap <= 2 * this.options.heartbeatMs && hearing) this.counters.expired += this.table.expire(now);
+    if (gap <= 2 * this.options.heartbeatMs && hearing) this.forgetSilent(now);
     await this.claim();
     this.announce();
+  }
+
+  /**
+   * Forgets the peers not heard within their TTL. During a warm-up that another node's
+   * announcements cover (`announcedElsewhere`), what was heard until now is the baseline
+   * (announced elsewhere: dropped, as at the warm-up's end), and what forgetting them changes is
+   * kept (`forgottenInWarmUp`): otherwise the drop at the warm-up's end took it too, and a
+   * worker that started as the last workers that counted a topic died (the primary told it their
+   * counts: cluster/presence-memory.ts) never announced that topic vacated.
+   */
+  private forgetSilent(now: number): void {
+    const keep = !this.warm && this.announcedElsewhere;
+    if (keep) this.table.transitions();
+    const gone = this.table.expire(now);
+    this.counters.expired += gone;
+    if (keep && gone > 0) this.forgottenInWarmUp.push(...this.table.transitions());
   }
 
   /**
@@ -297,7 +321,7 @@ export class Presence implements SubscriberPresence {
       return;
     }
     const asked = performance.now();
-    const claimed = await leadership.claim(this.node, 2 * heartbeatMs).catch(() => false);
+    const claimed = await leadership.claim(this.node, 2 * heartbeatMs, warming).catch(() => false);
     const trusted = asked + 1.5 * heartbeatMs;
     if (claimed && performance.now() >= trusted && !this.closed) {
       // answered too late to lead on: a claim a Redis client held across a failover and ran on the
@@ -352,7 +376,7 @@ export class Presence implements SubscriberPresence {
    */
   private announce(): void {
     if (!this.warm) return;
-    const transitions = this.table.transitions();
+    const transitions = [...this.forgottenInWarmUp.splice(0), ...this.table.transitions()];
     if (transitions.length === 0 || (!this.leading && !this.claimed)) return;
     this.announcing = this.announcing.then(async () => {
       const recheck = this.options.leadership.fromView === true || (!this.leading && this.claimed);

@@ -76,7 +76,10 @@ export async function startPresence(
   let presence: Presence | undefined;
   if (cluster !== undefined) {
     channel = cluster;
-    leadership = new LowestNodeLeads(() => presence?.table.warmPeers() ?? []);
+    leadership = new LowestNodeLeads(
+      () => presence?.table.warmPeers() ?? [],
+      () => presence?.table.peerNodes() ?? [],
+    );
   } else if (settings.bus === "memory") {
     const local = new LocalChannel();
     channel = local;
@@ -85,7 +88,10 @@ export async function startPresence(
   } else if (/^amqps?:\/\//.test(settings.bus)) {
     const node = { id: "" };
     channel = new RabbitPresence(settings.bus, node, onError);
-    leadership = new LowestNodeLeads(() => presence?.table.warmPeers() ?? []);
+    leadership = new LowestNodeLeads(
+      () => presence?.table.warmPeers() ?? [],
+      () => presence?.table.peerNodes() ?? [],
+    );
     presence = build();
     node.id = presence.node;
   } else {

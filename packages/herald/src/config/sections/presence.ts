@@ -9,7 +9,7 @@ export const PRESENCE = {
     env: "HERALD_PRESENCE",
     kind: presenceSelectors,
     default: "",
-    help: "comma-separated topic selectors presence is on for (e.g. rooms/*,prices); empty = off",
+    help: "comma-separated topic selectors presence is on for (e.g. rooms/*,prices); empty = off (with --demo and no --presence: prices)",
   },
   presenceHeartbeatMs: {
     flag: "presence-heartbeat",

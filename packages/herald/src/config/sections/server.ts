@@ -134,7 +134,7 @@ export const SERVER = {
     env: "HERALD_DEMO",
     kind: bool,
     default: "false",
-    help: "run the demo feed: a price tick every second on topic `prices` (`--demo` alone means true)",
+    help: "run the demo feed: a price tick every second on topic `prices` (`--demo` alone means true); presence is then on for `prices`, unless --presence is set",
   },
   metricsTopics: {
     flag: "metrics-topics",

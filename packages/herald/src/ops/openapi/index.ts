@@ -24,7 +24,7 @@ Three APIs share one hub (the same topics, history and limits):
 On every path:
 - \`HEAD\` is answered as \`GET\`, without a body; \`OPTIONS\` (a CORS preflight) with 204 and \`Allow\` (docs/http-api.md#cors).
 - A path Herald does not serve is a 404 (\`NotFound\` below, the message lists the routes), another method on a path it serves a 405 with \`Allow\` (\`MethodNotAllowed\`), a request target that is no URL a 400 (\`BadTarget\`); all three JSON, Mercure paths included (but a path of more than two segments under \`/.well-known/mercure/subscriptions/\` is a \`text/plain\` 404).
-- Bytes that are no HTTP/1.1 request are a 400 (\`Malformed\`; so is an HTTP/1.1 request without \`Host\`, and \`CONNECT\`), a request not received in time a 408 (\`RequestTimeout\`: its headers within \`HERALD_HEADERS_TIMEOUT\`, all of it within \`HERALD_REQUEST_TIMEOUT\`; a connection that sends nothing too), an \`Expect\` other than \`100-continue\` a 417 (\`ExpectationFailed\`), headers over 16 KiB a 431 (\`HeadersTooLarge\`); all JSON, then the connection closes.
+- Bytes that are no HTTP/1.1 request are a 400 (\`Malformed\`; so is an HTTP/1.1 request without \`Host\`, and \`CONNECT\`), a request not received in time a 408 (\`RequestTimeout\`: its headers within \`HERALD_HEADERS_TIMEOUT\`, all of it within \`HERALD_REQUEST_TIMEOUT\`; a connection that sends nothing too), an \`Expect\` other than \`100-continue\` a 417 (\`ExpectationFailed\`), a \`Transfer-Encoding\` other than \`chunked\` alone a 501 (\`NotImplemented\`), headers over 16 KiB a 431 (\`HeadersTooLarge\`); all JSON, then the connection closes.
 - Requests pipelined on one connection are handled one at a time, in order; requests pipelined behind an event stream are ignored (never carried out).
 
 Every limit, its setting and its answer: docs/limits.md.`;
@@ -86,6 +86,10 @@ const RESPONSES: Json = {
   ExpectationFailed: heraldError(
     "expectation_failed",
     "the request's Expect header is not `100-continue`, the only expectation Herald meets; the connection closes",
+  ),
+  NotImplemented: heraldError(
+    "not_implemented",
+    "the request's Transfer-Encoding is not `chunked` alone (a compressed body, say); the connection closes",
   ),
   HeadersTooLarge: heraldError(
     "headers_too_large",
