@@ -13,6 +13,7 @@ import { ConfigError, type HeraldConfig, loadConfig, readConfigFile } from "./co
 import { type Herald, type HeraldDeps, startHerald } from "./herald.ts";
 import { createLogger, type Logger, logFormatOf } from "./ops/logger.ts";
 import { watchParent } from "./ops/parent.ts";
+import { onStopSignals } from "./ops/stop-signals.ts";
 
 /**
  * The `herald` command. Every setting is a flag, a HERALD_* environment variable and a key of the
@@ -109,11 +110,10 @@ const stop = (signal: string) => {
 };
 if (cluster.isPrimary) {
   // At once: a signal while the workers start waits for them, then stops everything gracefully.
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
-  // a closed terminal (or a hang-up sent by hand): the same graceful stop, not a kill mid-write
-  process.once("SIGHUP", () => stop("SIGHUP"));
-  // `npm start` (npm, then sh -c) does not pass a SIGTERM on: stop when the parent is gone (ops/parent.ts)
+  // SIGHUP (a closed terminal, or a hang-up sent by hand) too: the same graceful stop, not a kill
+  // mid-write. A second signal a while later exits at once (ops/stop-signals.ts).
+  onStopSignals(stop);
+  // a parent that exits without passing its signal on (a shell, a killed npm): stop (ops/parent.ts)
   watchParent(() => stop("the parent process is gone"));
 }
 if (cluster.isWorker) {
