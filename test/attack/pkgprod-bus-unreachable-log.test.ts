@@ -6,18 +6,28 @@
 // telling why.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { freePort, type RedisServer, startRedis } from "../helpers/brokers.ts";
+import {
+  freePort,
+  RABBIT_BIN,
+  type RabbitServer,
+  type RedisServer,
+  skipReason,
+  startRabbit,
+  startRedis,
+} from "../helpers/brokers.ts";
 import { logLines } from "../helpers/logs.ts";
 import { type HeraldProcess, spawnHerald, stopHerald } from "../helpers/process.ts";
 import { eventually, until } from "../helpers/waiters.ts";
 
-/** A warn (or worse) line of Herald's log that names the bus's broker. */
-const busWarnings = (herald: HeraldProcess) => {
+/** Herald's log lines so far (whole lines only). */
+const linesOf = (herald: HeraldProcess) => {
   const out = herald.output();
-  return logLines(out.slice(0, out.lastIndexOf("\n") + 1)).filter(
-    (l) => ["warn", "error", "fatal"].includes(l.level) && /redis|\bbus\b|broker/i.test(l.msg),
-  );
+  return logLines(out.slice(0, out.lastIndexOf("\n") + 1));
 };
+
+/** A warn (or worse) line of Herald's log that names the bus's broker. */
+const busWarnings = (herald: HeraldProcess, broker = /redis|\bbus\b|broker/i) =>
+  linesOf(herald).filter((l) => ["warn", "error", "fatal"].includes(l.level) && broker.test(l.msg));
 
 const readiness = async (herald: HeraldProcess) => {
   const answer = await fetch(`${herald.url}/readyz`);
@@ -27,9 +37,11 @@ const readiness = async (herald: HeraldProcess) => {
 describe("attack: an unreachable bus broker is logged, not only shown by /readyz", () => {
   let herald: HeraldProcess | undefined;
   let redis: RedisServer | undefined;
+  let rabbit: RabbitServer | undefined;
   after(async () => {
     if (herald && herald.child.exitCode === null) await stopHerald(herald);
     await redis?.stop();
+    await rabbit?.stop();
   });
 
   it("Redis down at start: /readyz says unreachable, and a warning line in the log says it too", async () => {
@@ -58,6 +70,60 @@ describe("attack: an unreachable bus broker is logged, not only shown by /readyz
       () => busWarnings(started).length > 0,
       `a warning naming the lost Redis in the log:\n${started.output()}`,
       15_000,
+    );
+    await stopHerald(started);
+  });
+
+  it("Redis down at start, then up: one warning for the whole outage (not one per retry), then an info line", async () => {
+    const port = await freePort(); // nothing listens there yet
+    herald = await spawnHerald(["--bus", `redis://127.0.0.1:${port}/0`]);
+    const started = herald;
+    await until(() => busWarnings(started).length > 0, `a warning in the log:\n${started.output()}`, 15_000);
+    assert.match(
+      busWarnings(started)[0]?.msg ?? "",
+      new RegExp(`Redis at 127\\.0\\.0\\.1:${port} is unreachable.*keeps trying`),
+    );
+    redis = await startRedis({ port });
+    await eventually(async () => (await readiness(started)).status === 200, "/readyz answers 200", 15_000);
+    await until(
+      () =>
+        linesOf(started).some(
+          (l) => l.level === "info" && l.msg === `Redis at 127.0.0.1:${port} is reachable again`,
+        ),
+      `an info line saying Redis is back:\n${started.output()}`,
+    );
+    assert.equal(busWarnings(started).length, 1, `one warning for the outage:\n${started.output()}`);
+    await stopHerald(started);
+    await redis.stop();
+    redis = undefined;
+  });
+
+  it("RabbitMQ down at start, then up: one warning naming it, then an info line", {
+    skip: skipReason(RABBIT_BIN, "rabbitmq-server"),
+  }, async () => {
+    const port = await freePort(); // nothing listens there yet
+    herald = await spawnHerald(["--bus", `amqp://guest:guest@127.0.0.1:${port}`]);
+    const started = herald;
+    await eventually(async () => (await readiness(started)).status === 503, "/readyz answers 503");
+    await until(
+      () => busWarnings(started, /rabbitmq/i).length > 0,
+      `a warning naming the unreachable RabbitMQ in the log:\n${started.output()}`,
+      15_000,
+    );
+    assert.match(
+      busWarnings(started, /rabbitmq/i)[0]?.msg ?? "",
+      /RabbitMQ at .* is unreachable.*keeps trying/,
+    );
+    rabbit = await startRabbit({ port });
+    await eventually(async () => (await readiness(started)).status === 200, "/readyz answers 200", 60_000);
+    assert.ok(
+      linesOf(started).some((l) => l.level === "info" && /^RabbitMQ at .* is reachable again$/.test(l.msg)),
+      `an info line saying RabbitMQ is back:\n${started.output()}`,
+    );
+    assert.equal(
+      busWarnings(started, /rabbitmq/i).length,
+      1,
+      `one warning for the outage:\n${started.output()}`,
     );
     await stopHerald(started);
   });
