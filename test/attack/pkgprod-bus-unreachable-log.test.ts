@@ -35,19 +35,24 @@ const readiness = async (herald: HeraldProcess) => {
 };
 
 describe("attack: an unreachable bus broker is logged, not only shown by /readyz", () => {
-  let herald: HeraldProcess | undefined;
+  // every Herald started, stopped at the end even when a test failed before stopping its own
+  const heralds: HeraldProcess[] = [];
+  const spawnBus = async (url: string) => {
+    const herald = await spawnHerald(["--bus", url]);
+    heralds.push(herald);
+    return herald;
+  };
   let redis: RedisServer | undefined;
   let rabbit: RabbitServer | undefined;
   after(async () => {
-    if (herald && herald.child.exitCode === null) await stopHerald(herald);
+    for (const herald of heralds) if (herald.child.exitCode === null) await stopHerald(herald);
     await redis?.stop();
     await rabbit?.stop();
   });
 
   it("Redis down at start: /readyz says unreachable, and a warning line in the log says it too", async () => {
     const port = await freePort(); // nothing listens there
-    herald = await spawnHerald(["--bus", `redis://127.0.0.1:${port}/0`]);
-    const started = herald;
+    const started = await spawnBus(`redis://127.0.0.1:${port}/0`);
     await eventually(async () => (await readiness(started)).status === 503, "/readyz answers 503");
     assert.match((await readiness(started)).body, /unreachable/);
     await until(
@@ -60,8 +65,7 @@ describe("attack: an unreachable bus broker is logged, not only shown by /readyz
 
   it("Redis lost while Herald runs: a warning line in the log says so", async () => {
     redis = await startRedis();
-    herald = await spawnHerald(["--bus", `${redis.url}/0`]);
-    const started = herald;
+    const started = await spawnBus(`${redis.url}/0`);
     await eventually(async () => (await readiness(started)).status === 200, "/readyz answers 200");
     assert.deepEqual(busWarnings(started), [], "no bus warning while Redis is up");
     await redis.kill();
@@ -76,8 +80,7 @@ describe("attack: an unreachable bus broker is logged, not only shown by /readyz
 
   it("Redis down at start, then up: one warning for the whole outage (not one per retry), then an info line", async () => {
     const port = await freePort(); // nothing listens there yet
-    herald = await spawnHerald(["--bus", `redis://127.0.0.1:${port}/0`]);
-    const started = herald;
+    const started = await spawnBus(`redis://127.0.0.1:${port}/0`);
     await until(() => busWarnings(started).length > 0, `a warning in the log:\n${started.output()}`, 15_000);
     assert.match(
       busWarnings(started)[0]?.msg ?? "",
@@ -102,8 +105,7 @@ describe("attack: an unreachable bus broker is logged, not only shown by /readyz
     skip: skipReason(RABBIT_BIN, "rabbitmq-server"),
   }, async () => {
     const port = await freePort(); // nothing listens there yet
-    herald = await spawnHerald(["--bus", `amqp://guest:guest@127.0.0.1:${port}`]);
-    const started = herald;
+    const started = await spawnBus(`amqp://guest:guest@127.0.0.1:${port}`);
     await eventually(async () => (await readiness(started)).status === 503, "/readyz answers 503");
     await until(
       () => busWarnings(started, /rabbitmq/i).length > 0,

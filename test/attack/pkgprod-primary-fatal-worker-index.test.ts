@@ -56,3 +56,13 @@ describe("attack: the primary's fatal start refusal is labelled as the primary's
     });
   }
 });
+
+describe("a single process's fatal start refusal is labelled as its other lines", () => {
+  it('a bad config file, --workers 1: exit 1, and the fatal line has "worker": 0', async () => {
+    const run = await runBin(["--workers", "1", "--config", badFile]);
+    assert.equal(run.code, 1, run.output);
+    const fatal = logLines(run.output).filter((l) => l.level === "fatal");
+    assert.equal(fatal.length, 1, run.output);
+    assert.equal(fatal[0]?.worker, 0, `a single process's line: ${run.output}`);
+  });
+});

@@ -8,8 +8,15 @@ import { type PresenceIpc, WorkerPresence } from "./cluster/presence.ts";
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster/primary.ts";
 import type { ToPrimary, ToWorker } from "./cluster/wire.ts";
 import { ClusterBus } from "./cluster/worker-bus.ts";
-import { addSettingFlags, readCommandLine } from "./config/flags.ts";
-import { ConfigError, type HeraldConfig, loadConfig, readConfigFile } from "./config/settings.ts";
+import { addSettingFlags, type CommandLine, readCommandLine } from "./config/flags.ts";
+import {
+  ConfigError,
+  type HeraldConfig,
+  loadConfig,
+  loadSetting,
+  type RawSettings,
+  readConfigFile,
+} from "./config/settings.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./herald.ts";
 import { createLogger, type Logger, logFormatOf } from "./ops/logger.ts";
 import { watchParent } from "./ops/parent.ts";
@@ -28,20 +35,28 @@ program.parse();
 
 // One log for everything this process says: JSON lines, readable ones on a terminal (ops/logger.ts).
 const isPrimary = cluster.isPrimary;
-const logFor = (level: string, format: string, workers: number): Logger =>
+// `workers` undefined: not known (a refused config); a process that is no worker is then labelled
+// as the `--workers` primary it was to be (null)
+const logFor = (level: string, format: string, workers: number | undefined): Logger =>
   createLogger(level, {
     format: logFormatOf(format, process.stdout.isTTY === true),
-    worker: isPrimary && workers > 1 ? null : Number(process.env[WORKER_INDEX_ENV] ?? 0),
+    worker: isPrimary && workers !== 1 ? null : Number(process.env[WORKER_INDEX_ENV] ?? 0),
   });
 let config: HeraldConfig;
+let commandLine: CommandLine | undefined;
+let fileSettings: RawSettings = {};
 try {
   // flag > environment > config file > default (docs/configuration.md)
-  const { flags, configFile } = readCommandLine(program, process.env);
-  config = loadConfig(flags, process.env, configFile === undefined ? {} : readConfigFile(configFile));
+  commandLine = readCommandLine(program, process.env);
+  const { configFile } = commandLine;
+  if (configFile !== undefined) fileSettings = readConfigFile(configFile);
+  config = loadConfig(commandLine.flags, process.env, fileSettings);
   checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
   if (error instanceof ConfigError) {
-    logFor("info", process.env.HERALD_LOG_FORMAT ?? "auto", 1).fatal(error.message);
+    // labelled as the process's other lines would be: the primary's with --workers N (N > 1)
+    const workers = loadSetting("workers", commandLine?.flags ?? {}, process.env, fileSettings);
+    logFor("info", process.env.HERALD_LOG_FORMAT ?? "auto", workers).fatal(error.message);
     process.exit(1);
   }
   throw error;
