@@ -9,56 +9,95 @@ import { until } from "../helpers/waiters.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
-describe("process handling: no Herald process outlives the command that started it", () => {
-  it("SIGTERM to `npm start` (npm, then sh -c, then herald --workers 2) stops the primary and every worker", async () => {
-    // npm passes the SIGTERM to its `sh -c`, which dies without passing it on: Herald sees only its
-    // parent go. (Running the bin directly gets the signal itself: docs/production.md.)
-    const npm = spawn("npm", ["start"], {
-      cwd: REPO,
-      env: {
-        ...process.env,
-        HERALD_PORT: "0",
-        HERALD_HOST: "127.0.0.1",
-        HERALD_WORKERS: "2",
-        HERALD_LOG_FORMAT: "json",
-        HERALD_ALLOW_ANONYMOUS_PUBLISH: "false",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true, // its own process group: the test can kill all it started, whatever happens
-    });
-    let output = "";
-    npm.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    npm.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const pids = () =>
-      logLines(
-        output
-          .split("\n")
-          .filter((l) => l.startsWith("{"))
-          .join("\n"),
-      ).map((l) => l.pid);
+/** `npm start` with 2 workers in a process group of its own (as a terminal's); `npm.kill` signals npm only. */
+function npmStart() {
+  const npm = spawn("npm", ["start"], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      HERALD_PORT: "0",
+      HERALD_HOST: "127.0.0.1",
+      HERALD_WORKERS: "2",
+      HERALD_LOG_FORMAT: "json",
+      HERALD_ALLOW_ANONYMOUS_PUBLISH: "false",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group: the test can kill all it started, whatever happens
+  });
+  let output = "";
+  npm.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  npm.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    npm.once("exit", (code, sig) => resolve(code ?? sig ?? -1)),
+  );
+  // Herald's JSON lines (npm writes its own lines too)
+  const lines = () =>
+    logLines(
+      output
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .join("\n"),
+    );
+  const pids = () => lines().map((l) => l.pid);
+  const listening = async () => {
+    await until(
+      () =>
+        output.includes('"all workers listening"') &&
+        (output.match(/"Herald listening"/g) ?? []).length === 2,
+      "the primary and both workers listening",
+      60_000,
+    );
+    assert.equal(new Set(pids()).size, 3, `the primary and 2 workers: ${output}`);
+  };
+  const killAll = () => {
     try {
-      await until(
-        () =>
-          output.includes('"all workers listening"') &&
-          (output.match(/"Herald listening"/g) ?? []).length === 2,
-        "the primary and both workers listening",
-        60_000,
-      );
-      assert.equal(new Set(pids()).size, 3, `the primary and 2 workers: ${output}`);
-      npm.kill("SIGTERM");
-      await new Promise((resolve) => npm.once("exit", resolve));
-      await expectAllGone(pids(), "after SIGTERM to npm start");
-      assert.match(output, /"the parent process is gone: stopping"/);
+      process.kill(-(npm.pid as number), "SIGKILL"); // npm and every Herald process left
+    } catch {
+      // none left
+    }
+  };
+  return { npm, exited, lines, pids, output: () => output, listening, killAll };
+}
+
+describe("process handling: no Herald process outlives the command that started it", () => {
+  it("SIGTERM to `npm start` (npm, then `exec` herald --workers 2) stops the primary and every worker", async () => {
+    // npm passes the SIGTERM on to its child, which the script's `exec` made Herald itself.
+    // (SIGINT and a killed npm: test/attack/pkgprod-npm-start-signals.test.ts.)
+    const run = npmStart();
+    try {
+      await run.listening();
+      run.npm.kill("SIGTERM");
+      await run.exited;
+      await expectAllGone(run.pids(), "after SIGTERM to npm start");
+      assert.match(run.output(), /"SIGTERM: stopping"/);
+      assert.match(run.output(), /"Herald primary stopped"/);
     } finally {
-      try {
-        process.kill(-(npm.pid as number), "SIGKILL"); // npm, its sh and every Herald process left
-      } catch {
-        // none left
-      }
+      run.killAll();
+    }
+  });
+
+  it("Ctrl-C to `npm start` (SIGINT to the whole group: Herald gets it twice, itself and from npm): a graceful stop, exit 0", async () => {
+    const run = npmStart();
+    try {
+      await run.listening();
+      process.kill(-(run.npm.pid as number), "SIGINT"); // what a terminal does on Ctrl-C
+      assert.equal(await run.exited, 0, run.output());
+      await expectAllGone(run.pids(), "after Ctrl-C to npm start");
+      // one graceful stop, not the impatient second Ctrl-C's exit at once
+      assert.deepEqual(
+        run
+          .lines()
+          .filter((l) => l.worker === null && /stopping|stopped/.test(l.msg))
+          .map((l) => l.msg),
+        ["SIGINT: stopping", "Herald primary stopped"],
+        run.output(),
+      );
+    } finally {
+      run.killAll();
     }
   });
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { mintHs256 } from "../../packages/herald/src/auth/index.ts";
 import type { Herald } from "../../packages/herald/src/herald.ts";
+import { openApiDocument } from "../../packages/herald/src/ops/openapi/index.ts";
 import { RawStream, startTestHerald } from "../helpers/herald.ts";
 import { RawSocket } from "../helpers/raw-socket.ts";
 import { bearer, heraldToken, TEST_SECRET } from "../helpers/tokens.ts";
@@ -539,6 +540,17 @@ describe("every answer of a running Herald matches the OpenAPI description", () 
     } finally {
       for (const socket of sockets) socket.socket.destroy();
       await quick.close();
+    }
+  });
+
+  it("OPTIONS on every path (and a CORS preflight): 204 with Allow", async () => {
+    for (const path of Object.keys(openApiDocument().paths as object)) {
+      const url = `${main.url}${path.replace(/\{[^}]+\}/g, (param) => param.slice(1, -1))}`;
+      const answer = await call(url, {
+        method: "OPTIONS",
+        headers: { Origin: "http://app.example", "Access-Control-Request-Method": "POST" },
+      });
+      api.check("OPTIONS", path, answer);
     }
   });
 

@@ -8,11 +8,19 @@ import { type PresenceIpc, WorkerPresence } from "./cluster/presence.ts";
 import { startPrimary, WORKER_INDEX_ENV } from "./cluster/primary.ts";
 import type { ToPrimary, ToWorker } from "./cluster/wire.ts";
 import { ClusterBus } from "./cluster/worker-bus.ts";
-import { addSettingFlags, readCommandLine } from "./config/flags.ts";
-import { ConfigError, type HeraldConfig, loadConfig, readConfigFile } from "./config/settings.ts";
+import { addSettingFlags, type CommandLine, readCommandLine } from "./config/flags.ts";
+import {
+  ConfigError,
+  type HeraldConfig,
+  loadConfig,
+  loadSetting,
+  type RawSettings,
+  readConfigFile,
+} from "./config/settings.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./herald.ts";
 import { createLogger, type Logger, logFormatOf } from "./ops/logger.ts";
 import { watchParent } from "./ops/parent.ts";
+import { onStopSignals } from "./ops/stop-signals.ts";
 
 /**
  * The `herald` command. Every setting is a flag, a HERALD_* environment variable and a key of the
@@ -27,20 +35,28 @@ program.parse();
 
 // One log for everything this process says: JSON lines, readable ones on a terminal (ops/logger.ts).
 const isPrimary = cluster.isPrimary;
-const logFor = (level: string, format: string, workers: number): Logger =>
+// `workers` undefined: not known (a refused config); a process that is no worker is then labelled
+// as the `--workers` primary it was to be (null)
+const logFor = (level: string, format: string, workers: number | undefined): Logger =>
   createLogger(level, {
     format: logFormatOf(format, process.stdout.isTTY === true),
-    worker: isPrimary && workers > 1 ? null : Number(process.env[WORKER_INDEX_ENV] ?? 0),
+    worker: isPrimary && workers !== 1 ? null : Number(process.env[WORKER_INDEX_ENV] ?? 0),
   });
 let config: HeraldConfig;
+let commandLine: CommandLine | undefined;
+let fileSettings: RawSettings = {};
 try {
   // flag > environment > config file > default (docs/configuration.md)
-  const { flags, configFile } = readCommandLine(program, process.env);
-  config = loadConfig(flags, process.env, configFile === undefined ? {} : readConfigFile(configFile));
+  commandLine = readCommandLine(program, process.env);
+  const { configFile } = commandLine;
+  if (configFile !== undefined) fileSettings = readConfigFile(configFile);
+  config = loadConfig(commandLine.flags, process.env, fileSettings);
   checkKeySettings(config); // in the primary too, before any worker starts
 } catch (error) {
   if (error instanceof ConfigError) {
-    logFor("info", process.env.HERALD_LOG_FORMAT ?? "auto", 1).fatal(error.message);
+    // labelled as the process's other lines would be: the primary's with --workers N (N > 1)
+    const workers = loadSetting("workers", commandLine?.flags ?? {}, process.env, fileSettings);
+    logFor("info", process.env.HERALD_LOG_FORMAT ?? "auto", workers).fatal(error.message);
     process.exit(1);
   }
   throw error;
@@ -109,11 +125,10 @@ const stop = (signal: string) => {
 };
 if (cluster.isPrimary) {
   // At once: a signal while the workers start waits for them, then stops everything gracefully.
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
-  // a closed terminal (or a hang-up sent by hand): the same graceful stop, not a kill mid-write
-  process.once("SIGHUP", () => stop("SIGHUP"));
-  // `npm start` (npm, then sh -c) does not pass a SIGTERM on: stop when the parent is gone (ops/parent.ts)
+  // SIGHUP (a closed terminal, or a hang-up sent by hand) too: the same graceful stop, not a kill
+  // mid-write. A second signal a while later exits at once (ops/stop-signals.ts).
+  onStopSignals(stop);
+  // a parent that exits without passing its signal on (a shell, a killed npm): stop (ops/parent.ts)
   watchParent(() => stop("the parent process is gone"));
 }
 if (cluster.isWorker) {

@@ -5,6 +5,7 @@ import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import { type AmqpTarget, parseAmqpUrl } from "./amqp-url.ts";
 import { LIVE_FROM_WAIT_MS, LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
+import { OutageLog } from "./outage-log.ts";
 import { bodyText, RABBIT_HEADERS, rabbitNames, streamArguments, toEntry } from "./rabbitmq-wire.ts";
 import { backoffMs, sleep, unavailable } from "./retry.ts";
 
@@ -70,10 +71,13 @@ export class RabbitMqBus extends LogBus {
   /** The last connection error, for /readyz (the connection retries by itself). */
   private lastError = "connecting";
   private readonly target: AmqpTarget;
+  /** An outage logged once, and its end (buses/outage-log.ts). */
+  private readonly outage: OutageLog;
 
   constructor(rabbitOptions: RabbitMqBusOptions) {
     super(rabbitOptions);
     this.target = parseAmqpUrl(rabbitOptions.url);
+    this.outage = new OutageLog(this.log, `RabbitMQ at ${this.where()}`, { rabbitmq: this.where() });
     this.names = rabbitNames(rabbitOptions.prefix);
     this.streamArgs = streamArguments(rabbitOptions.streamBytes);
     this.rabbit = new Connection({
@@ -87,8 +91,13 @@ export class RabbitMqBus extends LogBus {
     });
     this.rabbit.on("error", (error: Error) => {
       this.lastError = error.message;
+      // at start or later: the connection retries by itself, and says so once
+      if (!this.closed && !this.rabbit.ready) this.outage.unreachable(this.unreachableReason());
     });
-    this.rabbit.on("connection", () => this.resubscribe());
+    this.rabbit.on("connection", () => {
+      this.outage.reachable();
+      this.resubscribe();
+    });
     this.publisher = this.rabbit.createPublisher({
       confirm: true,
       maxAttempts: 1,
@@ -101,7 +110,7 @@ export class RabbitMqBus extends LogBus {
   override status(): BusStatus {
     if (this.closed) return super.status();
     if (!this.rabbit.ready) {
-      return { ready: false, reason: `RabbitMQ at ${this.where()} is unreachable: ${this.lastError}` };
+      return { ready: false, reason: this.unreachableReason() };
     }
     const status = super.status();
     if (status.ready && !this.consuming) {
@@ -178,6 +187,10 @@ export class RabbitMqBus extends LogBus {
 
   private where(): string {
     return this.target.hosts.join(",");
+  }
+
+  private unreachableReason(): string {
+    return `RabbitMQ at ${this.where()} is unreachable: ${this.lastError}`;
   }
 
   /** (Re)starts the tail after a (re)connection; runs one setup at a time. */

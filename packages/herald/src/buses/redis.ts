@@ -6,6 +6,7 @@ import { HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import { formatHubId } from "../core/ids.ts";
 import { LogBus, type LogBusOptions, type LogEntry, type LostEntries } from "./log-bus.ts";
+import { OutageLog } from "./outage-log.ts";
 import { ANNOUNCE_SCRIPT, FAILOVER_MARKER, UNREPLICATED_MARKER } from "./redis-failover.ts";
 import { createLink, type RedisLink } from "./redis-link.ts";
 import { msOf, PUBLISH_SCRIPT, parseFields, type RawEntry, SEQ_PER_MS, streamIdToPos } from "./redis-log.ts";
@@ -105,10 +106,13 @@ export class RedisBus extends LogBus {
   private warnedOldRedis = false;
   /** The last connection error, for /readyz (the clients reconnect by themselves). */
   private lastError: Error = new Error("reconnecting");
+  /** An outage logged once, and its end (buses/outage-log.ts). */
+  private readonly outage: OutageLog;
 
   constructor(redisOptions: RedisBusOptions) {
     super(redisOptions);
     this.target = parseRedisUrl(redisOptions.url);
+    this.outage = new OutageLog(this.log, `Redis at ${this.where()}`, { redis: this.where() });
     let prefix = redisOptions.keyPrefix ?? "herald";
     if (this.target.mode === "cluster" && !/\{[^}]+\}/.test(prefix)) prefix = `{${prefix}}`;
     this.keys = {
@@ -128,6 +132,11 @@ export class RedisBus extends LogBus {
         routeKey: this.keys.log,
         onError: (error) => {
           this.lastError = error;
+          // Redis down at start: the tail waits in `connect`, which does not throw; the links'
+          // errors tell of it (refused credentials are logged by the tail, as errors)
+          if (!this.closed && !this.writer.ready && !isRefusal(error)) {
+            this.outage.unreachable(this.whyDown(error));
+          }
         },
       });
     this.writer = make();
@@ -320,7 +329,7 @@ export class RedisBus extends LogBus {
           synced = true;
           this.markSynced();
           await this.keepFrom();
-          if (attempt > 0) this.log.info({ redis: this.where() }, "Redis is back; tailing resumes");
+          this.outage.reachable();
           attempt = 0;
         }
         const point = this.point as TailPoint;
@@ -354,7 +363,7 @@ export class RedisBus extends LogBus {
         // refused credentials: logged each time the reason changes (waiting will not fix them)
         if (isRefusal(error)) {
           if (why !== this.notReadyReason) this.log.error({ redis: this.where() }, why);
-        } else if (attempt === 0) this.log.warn({ err: error }, "lost Redis; retrying with backoff");
+        } else this.outage.unreachable(why);
         this.notReadyReason = why;
         await sleep(backoffMs(attempt++));
       }

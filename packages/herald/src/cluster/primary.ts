@@ -9,6 +9,7 @@ import { HeraldError } from "../core/errors.ts";
 import type { HeraldEvent } from "../core/event.ts";
 import { boundAddress } from "../http/bound-address.ts";
 import type { Logger } from "../ops/logger.ts";
+import { STOP_SIGNALS } from "../ops/stop-signals.ts";
 import { serveClusterFigures } from "./figures.ts";
 import { serveClusterLimits } from "./limits.ts";
 import { serveClusterPresence } from "./presence.ts";
@@ -39,7 +40,7 @@ const MAX_KILLED_AT_START = 3;
  * process group, and the workers' deaths can reach the primary before its own signal does.
  */
 const GROUP_SIGNAL_GRACE_MS = 500;
-const STOP_SIGNALS: ReadonlySet<string> = new Set(["SIGTERM", "SIGINT", "SIGHUP"]);
+const STOP_SIGNAL_SET: ReadonlySet<string> = new Set(STOP_SIGNALS);
 
 /** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
 export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
@@ -283,7 +284,7 @@ export async function startPrimary(
     const index = indexes.get(worker) ?? 0;
     indexes.delete(worker);
     if (stopping) return;
-    if (signal !== null && STOP_SIGNALS.has(signal)) {
+    if (signal !== null && STOP_SIGNAL_SET.has(signal)) {
       setTimeout(() => {
         if (!stopping) replace(worker, index, code, signal);
       }, GROUP_SIGNAL_GRACE_MS);

@@ -19,12 +19,7 @@ export function loadConfig(
 ): HeraldConfig {
   const config: Partial<HeraldConfig> = {};
   const take = <K extends SettingKey>(key: K): void => {
-    const setting = SETTING_OF[key];
-    config[key] = parseSetting(
-      key,
-      flags[key] ?? env[setting.env] ?? file[key] ?? setting.default,
-      flagAndEnv(key),
-    );
+    config[key] = parseSetting(key, rawOf(key, flags, env, file), flagAndEnv(key));
   };
   for (const key of SETTING_KEYS) take(key);
   if (!isComplete(config)) throw new Error("a setting of the table was not loaded"); // cannot happen
@@ -35,6 +30,34 @@ export function loadConfig(
   }
   checkRules(config);
   return config;
+}
+
+/**
+ * One setting as `loadConfig` would load it, or undefined when its value does not parse: for what
+ * must be known of a config that was refused (the label of the fatal line that says why).
+ */
+export function loadSetting<K extends SettingKey>(
+  key: K,
+  flags: RawSettings,
+  env: Readonly<Record<string, string | undefined>>,
+  file: RawSettings = {},
+): HeraldConfig[K] | undefined {
+  try {
+    return parseSetting(key, rawOf(key, flags, env, file), flagAndEnv(key));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A setting's text from the first layer that has it: flag, environment, file, default. */
+function rawOf(
+  key: SettingKey,
+  flags: RawSettings,
+  env: Readonly<Record<string, string | undefined>>,
+  file: RawSettings,
+): string {
+  const setting = SETTING_OF[key];
+  return flags[key] ?? env[setting.env] ?? file[key] ?? setting.default;
 }
 
 /** A config from defaults plus overrides: for tests and embedding. */

@@ -91,6 +91,26 @@ const RESPONSES: Json = {
     "not_implemented",
     "the request's Transfer-Encoding is not `chunked` alone (a compressed body, say); the connection closes",
   ),
+  Options: {
+    description:
+      "the methods served on this path (`Allow`); to a CORS preflight from an allowed origin (`HERALD_CORS_ORIGINS`), also the `Access-Control-*` headers a browser needs (an origin not allowed gets none, and the browser refuses the request)",
+    headers: {
+      Allow: { description: "the methods served on this path", required: true, schema: { type: "string" } },
+      "Access-Control-Allow-Origin": {
+        description: "the allowed origin the request came from, or `*` when any origin is allowed",
+        schema: { type: "string" },
+      },
+      "Access-Control-Allow-Methods": { description: "as `Allow`", schema: { type: "string" } },
+      "Access-Control-Allow-Headers": {
+        description: "the request headers a cross-origin client may send",
+        schema: { type: "string" },
+      },
+      "Access-Control-Max-Age": {
+        description: "seconds a browser may keep this answer",
+        schema: { type: "string", pattern: "^[0-9]+$" },
+      },
+    },
+  },
   HeadersTooLarge: heraldError(
     "headers_too_large",
     "the request headers are over 16 KiB; the connection closes",
@@ -116,10 +136,31 @@ export function openApiDocument(): Json {
       { name: "mercure", description: "The Mercure protocol (docs/mercure.md)" },
       { name: "ops", description: "Health, figures, the demo page, this description" },
     ],
-    paths: { ...API_PATHS, ...STREAM_PATHS, ...PRESENCE_PATHS, ...MERCURE_PATHS, ...OPS_PATHS },
+    paths: withOptions({ ...API_PATHS, ...STREAM_PATHS, ...PRESENCE_PATHS, ...MERCURE_PATHS, ...OPS_PATHS }),
     components: { schemas: SCHEMAS, responses: RESPONSES, securitySchemes: SECURITY_SCHEMES },
   };
   return document;
+}
+
+/**
+ * Every path also answers OPTIONS (http/cors.ts): 204 with `Allow`, and the CORS preflight; the
+ * same operation on each path, added here so no path lacks it.
+ */
+function withOptions(paths: Json): Json {
+  const out: Json = {};
+  for (const [path, item] of Object.entries(paths)) {
+    const tags = Object.values(item as Record<string, Json>).find((op) => op.tags !== undefined)?.tags;
+    out[path] = {
+      ...(item as Json),
+      options: {
+        ...(tags === undefined ? {} : { tags }),
+        summary: "Allowed methods, and the CORS preflight (docs/http-api.md#cors)",
+        security: [],
+        responses: { "204": { $ref: "#/components/responses/Options" } },
+      },
+    };
+  }
+  return out;
 }
 
 /** The herald package's version (its package.json is 3 levels up from both src/ and dist/). */
