@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HeraldConfig } from "../config/settings.ts";
 import { authorizePublish, type Principal } from "../core/auth.ts";
+import { badRequest } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
 import { bodyRead, parseJson, readBody, requireJson } from "../http/body.ts";
 import { sendJson } from "../http/errors.ts";
@@ -56,8 +57,12 @@ export async function readPublishRequest(
   return { principal, body: parseJson(read ?? (await readBody(req, options.maxBodyBytes))) };
 }
 
-/** Refuses an event on a reserved topic, then one the token's publish claim does not cover (403). */
+/**
+ * Refuses an event with an empty topic (400: in Herald's API it is no topic, not the Mercure hub's
+ * URL), on a reserved topic, then one the token's publish claim does not cover (403).
+ */
 export function allowPublish(principal: Principal, topics: readonly string[]): void {
+  if (topics.includes("")) throw badRequest('"topic" must not be empty');
   refuseReservedTopics(topics);
   authorizePublish(principal, topics);
 }
