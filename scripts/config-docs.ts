@@ -26,7 +26,10 @@ and what each kind of value accepts.
 
 ## The config file
 
-\`herald --config herald.yaml\` reads a YAML file, or a JSON file (YAML holds JSON). It is a mapping
+\`herald --config herald.yaml\` reads a YAML file. A file whose name ends in \`.json\` (any case) is
+read as JSON, strictly: a trailing comma or another JSON error stops the start with the file and
+the line and column of the error. A file with any other extension (\`.yaml\`, \`.yml\`, \`.conf\`, none)
+is read as YAML, which holds JSON too. It is a mapping
 whose keys are the flags' names without \`--\`. A value is what the flag takes, or a YAML number, a
 boolean, or, for a list, a YAML list:
 

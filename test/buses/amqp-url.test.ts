@@ -28,6 +28,15 @@ describe("--bus for a RabbitMQ cluster (amqp://user:pass@host:port,host:port/vho
     }
   });
 
+  it("logs in as guest/guest when the URL has no user, as the AMQP URI spec's defaults say", () => {
+    assert.deepEqual(parseAmqpUrl("amqp://127.0.0.1:5672"), {
+      url: "amqp://guest:guest@127.0.0.1:5672",
+      hosts: ["127.0.0.1:5672"],
+    });
+    assert.equal(parseAmqpUrl("amqp://r1,r2/v").url, "amqp://guest:guest@r1/v");
+    assert.equal(parseAmqpUrl("amqp://herald@r1/v").url, "amqp://herald:guest@r1/v");
+  });
+
   it("logs never show its password", () => {
     assert.equal(
       redactBusUrl("amqp://herald:s3cret@r1:5672,r2:5672/prod"),

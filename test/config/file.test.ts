@@ -4,13 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { loadConfig, readConfigFile, SETTINGS } from "../../packages/herald/src/config/settings.ts";
+import {
+  ConfigError,
+  loadConfig,
+  readConfigFile,
+  SETTINGS,
+} from "../../packages/herald/src/config/settings.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "herald-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
-function read(content: string): ReturnType<typeof readConfigFile> {
-  const path = join(dir, `${++files}.yaml`);
+function read(content: string, extension = "yaml"): ReturnType<typeof readConfigFile> {
+  const path = join(dir, `${++files}.${extension}`);
   writeFileSync(path, content);
   return readConfigFile(path);
 }
@@ -18,6 +23,21 @@ function read(content: string): ReturnType<typeof readConfigFile> {
 const EXAMPLE = fileURLToPath(new URL("../../packages/herald/herald.example.yaml", import.meta.url));
 
 describe("the config file", () => {
+  it("is parsed as JSON when it ends in .json: a JSON error names the file and the position", () => {
+    assert.deepEqual(read('{"port": 8080}', "json"), read('{"port": 8080}', "yaml"));
+    assert.deepEqual(read("", "json"), {});
+    assert.throws(
+      () => read('{\n  "port": 8080,\n}\n', "JSON"),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /config file \S+\.JSON is not valid JSON at line 3, column 1: /.test(error.message),
+    );
+    assert.throws(() => read("port: 8080\n", "json"), /is not valid JSON at line 1, column 1/);
+    // .yaml, .yml and other extensions stay YAML (which holds JSON, trailing commas included)
+    for (const extension of ["yaml", "yml", "conf"])
+      assert.equal(read("port: 8080\n", extension).port, "8080", extension);
+  });
+
   it("comes after flags and environment variables, and before defaults", () => {
     const file = read("retry: 1s\nheartbeat: 2s\nmax-topics: 3\n");
     const config = loadConfig({ retryMs: "4s" }, { HERALD_RETRY: "5s", HERALD_HEARTBEAT: "6s" }, file);

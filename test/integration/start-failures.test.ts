@@ -34,6 +34,21 @@ describe("a start that cannot succeed exits non-zero with the reason, never rest
     });
   }
 
+  for (const level of ["silent", "error"]) {
+    it(`--log-level ${level} still prints why the start failed (a port in use, a bad config)`, async () => {
+      for (const args of [
+        ["--port", String(port)],
+        ["--port", "0", "--request-timeout", "0"],
+      ]) {
+        const { code, output } = await runUntilExit([...args, "--log-level", level], {}, 20_000);
+        assert.equal(code, 1, `exit code; output: ${output}`);
+        const fatal = logLines(output).filter((l) => l.level === "fatal");
+        assert.equal(fatal.length, 1, `one fatal line, ${args.join(" ")}; output: ${output}`);
+        assert.match(fatal[0]?.msg ?? "", /already in use|HERALD_REQUEST_TIMEOUT/);
+      }
+    });
+  }
+
   it("--workers 2: a worker killed by a signal every time before it listens (a crash, the OOM killer) stops the whole process, exit 1, after 3 tries", async () => {
     // worker 1 (and each replacement, which keeps index 1) kills itself as it starts: a signal, no exit code
     const crash = `data:text/javascript,if (process.env.HERALD_WORKER_INDEX === "1") process.kill(process.pid, "SIGKILL");`;

@@ -18,7 +18,7 @@ import {
   readConfigFile,
 } from "./config/settings.ts";
 import { type Herald, type HeraldDeps, startHerald } from "./herald.ts";
-import { createLogger, type Logger, logFormatOf } from "./ops/logger.ts";
+import { createLogger, fatalLog, type Logger, logFormatOf } from "./ops/logger.ts";
 import { watchParent } from "./ops/parent.ts";
 import { onStopSignals } from "./ops/stop-signals.ts";
 
@@ -66,7 +66,7 @@ const log = logFor(config.logLevel, config.logFormat, config.workers);
 process.removeAllListeners("warning");
 process.on("warning", (warning) => log.warn({ name: warning.name }, warning.message));
 process.on("uncaughtException", (error) => {
-  log.fatal({ err: error }, `crashed: ${error.message}`);
+  fatalLog(log).fatal({ err: error }, `crashed: ${error.message}`);
   process.exit(1);
 });
 
@@ -118,7 +118,7 @@ const stop = (signal: string) => {
     .then(
       () => process.exit(0),
       (error: unknown) => {
-        log.fatal({ err: error }, `shutdown failed: ${(error as Error).message}`);
+        fatalLog(log).fatal({ err: error }, `shutdown failed: ${(error as Error).message}`);
         process.exit(1);
       },
     );
@@ -155,7 +155,7 @@ const herald = await starting;
 if ("failed" in herald) {
   // a replacement worker could not start: every worker has stopped (src/cluster/primary.ts)
   herald.failed.catch((error: unknown) => {
-    log.fatal(`stopping: a worker cannot start: ${(error as Error).message}`);
+    fatalLog(log).fatal(`stopping: a worker cannot start: ${(error as Error).message}`);
     process.exit(1);
   });
 }
@@ -170,7 +170,7 @@ function cannotStart(error: unknown): Promise<never> {
     process.send({ herald: "fatal", reason }, () => process.exit(1));
     return new Promise<never>(() => {});
   }
-  log.fatal(`cannot start: ${reason}`);
+  fatalLog(log).fatal(`cannot start: ${reason}`); // whatever --log-level says
   process.exit(1);
 }
 

@@ -1,7 +1,8 @@
 /**
  * The RabbitMQ forms of `--bus` (docs/buses.md), parsed and checked without I/O:
  *
- * - `amqp://user:pass@host:port/vhost` (or `amqps://`): one RabbitMQ node;
+ * - `amqp://user:pass@host:port/vhost` (or `amqps://`): one RabbitMQ node; without `user:pass@`,
+ *   Herald logs in as RabbitMQ's default `guest`/`guest` (the AMQP URI spec's defaults);
  * - `amqp://user:pass@host:port,host:port,host:port/vhost`: the nodes of a RabbitMQ cluster. Herald
  *   connects to one, and to the next when it is lost; the stream is replicated on the cluster's
  *   nodes and the epoch is kept in a replicated queue too (rabbitmq.ts).
@@ -37,8 +38,7 @@ export function parseAmqpUrl(text: string): AmqpTarget {
     if (!/^(\[[^\]]+\]|[^:[\]]+)(:\d{1,5})?$/.test(host))
       throw new Error(`${JSON.stringify(host)} in the RabbitMQ URL is not host or host:port; use ${FORM}`);
   }
-  const auth = credentials === undefined ? "" : `${credentials}@`;
-  const url = `${scheme}://${auth}${hosts[0]}${rest}`;
+  const url = `${scheme}://${withDefaults(credentials)}@${hosts[0]}${rest}`;
   try {
     new URL(url);
   } catch {
@@ -46,6 +46,16 @@ export function parseAmqpUrl(text: string): AmqpTarget {
   }
   const port = scheme === "amqps" ? "5671" : "5672";
   return { url, hosts: hosts.map((h) => (/:\d+$/.test(h) ? h : `${h}:${port}`)) };
+}
+
+/**
+ * The AMQP URI spec's defaults (RabbitMQ's `guest`/`guest`): a URL without user logs in as
+ * `guest:guest`, a user without password gets `guest` as password. The client (rabbitmq-client)
+ * would otherwise send an empty user and fail to log in.
+ */
+function withDefaults(credentials: string | undefined): string {
+  if (credentials === undefined) return "guest:guest";
+  return credentials.includes(":") ? credentials : `${credentials}:guest`;
 }
 
 /** What is wrong with `text` as a RabbitMQ `--bus` value; undefined when it is fine or not a RabbitMQ URL. */

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "./errors.ts";
 import type { Kind } from "./kinds.ts";
@@ -7,7 +8,9 @@ import { parseSetting } from "./parse.ts";
 import { SETTING_KEYS, SETTING_OF, type SettingKey } from "./table.ts";
 
 /**
- * Reads a config file (`herald --config herald.yaml`): YAML, or JSON (YAML holds JSON). It is a
+ * Reads a config file (`herald --config herald.yaml`). A `.json` file (any case) is parsed as JSON,
+ * strictly (a trailing comma is an error); any other file (`.yaml`, `.yml`, or another extension)
+ * as YAML, which holds JSON too. It is a
  * mapping of settings keyed by the flags' names (`port: 8080`, `history-size: 1000`); each value
  * is what the flag takes, or a YAML number, boolean, or list (for lists). Every value is checked,
  * even one a flag or an environment variable will override: a bad file never starts.
@@ -27,7 +30,7 @@ export function readConfigFile(path: string): RawSettings {
       { cause: error },
     );
   }
-  const content = parseYaml(text, where);
+  const content = extname(path).toLowerCase() === ".json" ? parseJson(text, where) : parseYaml(text, where);
   if (content === null || content === undefined) return {}; // empty, or comments only: all defaults
   if (typeof content !== "object" || Array.isArray(content)) {
     throw new ConfigError(
@@ -43,6 +46,56 @@ export function readConfigFile(path: string): RawSettings {
     values[key] = fileValue(key, value, `${JSON.stringify(name)} in ${where}`);
   }
   return values;
+}
+
+function parseJson(text: string, where: string): unknown {
+  if (text.trim() === "") return undefined; // empty, as an empty YAML file: all defaults
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(
+      `${where} is not valid JSON at ${lineColumn(text, jsonErrorOffset(text))}: ${messageOf(error)}; fix it (no trailing comma, keys in double quotes), or write YAML in a .yaml file`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Where JSON.parse fails on `text`. V8 names a position for most errors but not for an unexpected
+ * token ("Unexpected token 'p', ... is not valid JSON"): then it is the length of the longest prefix
+ * of `text` that is a valid beginning of JSON (found by bisection, as prefixes of one are ones too).
+ */
+function jsonErrorOffset(text: string): number {
+  const failure = (prefix: string): { position: number | undefined } | undefined => {
+    try {
+      JSON.parse(prefix);
+      return undefined;
+    } catch (error) {
+      const message = messageOf(error);
+      if (/^Unexpected end of JSON input/.test(message)) return undefined;
+      const position = /at position (\d+)/.exec(message)?.[1];
+      return { position: position === undefined ? undefined : Number(position) };
+    }
+  };
+  const whole = failure(text)?.position;
+  if (whole !== undefined) return whole;
+  const fine = (length: number): boolean => {
+    const found = failure(text.slice(0, length));
+    return found === undefined || (found.position !== undefined && found.position >= length);
+  };
+  let [lo, hi] = [0, text.length]; // fine(lo); not fine(hi), or hi is the whole text
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (fine(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** "line L, column C" (both from 1) of a character offset in `text`. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split("\n");
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
 function parseYaml(text: string, where: string): unknown {

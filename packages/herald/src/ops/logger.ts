@@ -42,6 +42,15 @@ export function createLogger(level: string, options: LogOptions = {}): Logger {
   );
 }
 
+/**
+ * The log to say why the process stops (a failed start, a crash, a failed shutdown): `log`, or,
+ * when its level hides fatal entries (`--log-level silent`), a child of it that shows them. The
+ * reason the process exits is always printed, whatever the log level.
+ */
+export function fatalLog(log: Logger): Logger {
+  return log.isLevelEnabled("fatal") ? log : log.child({}, { level: "fatal" });
+}
+
 /** `--log-format auto` (the default): `pretty` when stdout is a terminal, else `json`. */
 export function logFormatOf(setting: string, stdoutIsTty: boolean): LogFormat {
   if (setting === "json" || setting === "pretty") return setting;
