@@ -44,15 +44,16 @@ function mayResolveIntoHub(topic: string): boolean {
 function underHub(topic: string, hub: string): boolean {
   let path: string;
   try {
-    path = new URL(topic, hub).pathname;
-    if (path.includes("%")) {
-      // decode unreserved characters, then let the parser remove the dot segments they may form
-      const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (encoded, hex: string) => {
-        const c = String.fromCharCode(Number.parseInt(hex, 16));
-        return /[A-Za-z0-9\-._~]/.test(c) ? c : encoded;
-      });
-      path = new URL(decoded, hub).pathname;
-    }
+    const url = new URL(topic, hub);
+    // another scheme (`urn:...`) has its own paths, opaque ones included: never the hub's
+    if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+    path = url.pathname;
+    // decode unreserved characters, then let the parser remove the dot segments they may form
+    const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (encoded, hex: string) => {
+      const c = String.fromCharCode(Number.parseInt(hex, 16));
+      return /[A-Za-z0-9\-._~]/.test(c) ? c : encoded;
+    });
+    if (decoded !== path) path = new URL(decoded, hub).pathname;
   } catch {
     return false;
   }
