@@ -2,6 +2,7 @@
  * herald-client from its tarball in plain Node programs (an ES module and a CommonJS file), against
  * a herald installed from its tarball and started with `npx herald`: on this machine's Node, and on
  * Node 22 and 24 fetched from npm as the `node` package (the npm cache serves later runs offline).
+ * And herald itself as a library (consumers/embed.mjs), on the running Node.
  */
 import assert from "node:assert/strict";
 import { copyFile } from "node:fs/promises";
@@ -52,10 +53,11 @@ async function fetchNode(major: number, cwd: string): Promise<string> {
   }
 }
 
-describe("herald-client in Node, from the tarballs", () => {
+describe("herald-client in Node, and herald as a library, from the tarballs", () => {
   let packed: Packed | undefined;
   let herald: PackedHerald | undefined;
   let consumerDir: string;
+  let serverDir: string;
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
@@ -66,6 +68,7 @@ describe("herald-client in Node, from the tarballs", () => {
     ]);
     console.log(`npm install: herald ${server.ms} ms, herald-client + rxjs ${consumer.ms} ms`);
     consumerDir = consumer.dir;
+    serverDir = server.dir;
     for (const file of ["consumer.mjs", "consumer.cjs"]) {
       await copyFile(new URL(file, CONSUMERS), join(consumerDir, file));
     }
@@ -88,6 +91,16 @@ describe("herald-client in Node, from the tarballs", () => {
       .filter((major) => major !== running)
       .map((major) => ({ name: `Node ${major} from npm`, binary: () => nodeFromNpm(major, consumerDir) })),
   ];
+
+  test("herald as a library: a program imports it, starts a hub, publishes through it, reads the stream, exits", async () => {
+    await copyFile(new URL("embed.mjs", CONSUMERS), join(serverDir, "embed.mjs"));
+    const { stdout } = await run(process.execPath, ["embed.mjs"], { cwd: serverDir, timeoutMs: 30_000 });
+    const out = JSON.parse(stdout) as { url: string; refused: string; id: string; stream: string };
+    assert.match(out.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(out.refused, /HERALD_WEBHOOK_URL.*needs HERALD_WEBHOOK_SECRET/);
+    assert.ok(out.stream.includes(`id: ${out.id}\n`), out.stream);
+    assert.ok(out.stream.includes("data: from the host program\n"), out.stream);
+  });
 
   for (const node of nodes) {
     test(`${node.name}: consumer.mjs subscribes (SDK and rx), publishes, receives both events, exits`, async () => {

@@ -1,7 +1,8 @@
 /**
  * herald-client's types from its tarball: consumers/consumer.ts (and a CommonJS consumer.cts) type-check
  * with the repository's TypeScript (`tsc --noEmit`, library files checked too) in a scratch project,
- * under module/moduleResolution NodeNext and under module ESNext + moduleResolution Bundler.
+ * under module/moduleResolution NodeNext, under CommonJS + node10 (older projects) and under module
+ * ESNext + moduleResolution Bundler.
  */
 import assert from "node:assert/strict";
 import { copyFile, writeFile } from "node:fs/promises";
@@ -33,6 +34,19 @@ const CONFIGS: Record<string, { compilerOptions: Record<string, unknown>; files:
     },
     files: ["consumer.ts", "consumer.cts"],
   },
+  "Node10 (an older CommonJS project: moduleResolution node10 reads `types` and `typesVersions`, not `exports`)":
+    {
+      compilerOptions: {
+        module: "commonjs",
+        moduleResolution: "node10",
+        target: "es2022",
+        lib: ["es2022"],
+        types: ["node"],
+        strict: true,
+        noEmit: true,
+      },
+      files: ["consumer.ts"],
+    },
   "ESNext + Bundler (a browser project: lib DOM)": {
     compilerOptions: {
       module: "esnext",

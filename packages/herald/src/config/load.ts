@@ -60,9 +60,15 @@ function rawOf(
   return flags[key] ?? env[setting.env] ?? file[key] ?? setting.default;
 }
 
-/** A config from defaults plus overrides: for tests and embedding. */
+/**
+ * A config from defaults plus overrides: for embedding (src/index.ts) and tests. The overrides are
+ * typed values, taken as they are (their types are TypeScript's to check); the rules between
+ * settings are checked as `loadConfig` checks them (a ConfigError names the settings).
+ */
 export function configWith(overrides: Partial<HeraldConfig>): HeraldConfig {
-  return { ...loadConfig({}, {}), ...overrides };
+  const config = { ...loadConfig({}, {}), ...overrides };
+  checkRules(config);
+  return config;
 }
 
 function isComplete(config: Partial<HeraldConfig>): config is HeraldConfig {
