@@ -34,6 +34,10 @@ function onDrain(this: Tagged): void {
 function onClose(this: Tagged): void {
   this[CONNECTION]?.closed();
 }
+/** The client's FIN on the socket: an SSE client never half-closes while it reads, it left. */
+function onPeerEnd(this: Tagged): void {
+  this[CONNECTION]?.end("client-closed");
+}
 
 /**
  * The SSE response writer: the `Sink` of one subscriber.
@@ -59,7 +63,7 @@ function onClose(this: Tagged): void {
  *
  * Memory: no closure or timer per connection (the options object is not kept); the queue and
  * waiter list exist only while blocked; the connection's HTTP parser is handed back to node:http
- * once the stream runs (http/parser-release.ts).
+ * once the head is out (`headSent`, http/parser-release.ts).
  */
 export class SseConnection implements Sink {
   private queue: Uint8Array[] | undefined;
@@ -83,10 +87,19 @@ export class SseConnection implements Sink {
     (res as { _last?: boolean })._last = true;
     res.on("close", onClose);
     res.on("drain", onDrain);
-    if (res.socket !== null) {
-      this.attach(res.socket);
-      releaseParserSoon(res);
-    }
+    if (res.socket !== null) this.attach(res.socket);
+  }
+
+  /**
+   * The head is out (open-stream.ts `start`; a resuming stream's head may wait for the history):
+   * the connection's HTTP parser can go back to node:http's pool now (http/parser-release.ts).
+   */
+  headSent(): void {
+    const socket = this.res.socket;
+    if (socket === null || this.ended) return;
+    // its client's FIN came before the head
+    if (socket.readableEnded) this.end("client-closed");
+    else releaseParserSoon(this.res);
   }
 
   get isEnded(): boolean {
@@ -172,10 +185,15 @@ export class SseConnection implements Sink {
     return socket.write(this.res.chunkedEncoding ? frameChunk(bytes) : bytes);
   }
 
-  /** Listens for the socket's 'drain' (direct writes bypass the response's own 'drain'). */
+  /**
+   * Listens for the socket's 'drain' (direct writes bypass the response's own 'drain') and 'end':
+   * the server allows half-open connections (herald.ts), so node:http only marks the response as
+   * the last on a client's FIN; the stream ends at once, whether its parser was released or not.
+   */
   private attach(socket: Socket & Tagged): void {
     socket[CONNECTION] = this;
     socket.on("drain", onDrain);
+    socket.on("end", onPeerEnd);
   }
 
   private buffered(): number {
@@ -191,6 +209,7 @@ export class SseConnection implements Sink {
     const socket = this.res.socket as (Socket & Tagged) | null;
     if (socket !== null) {
       socket.off("drain", onDrain);
+      socket.off("end", onPeerEnd);
       socket[CONNECTION] = undefined;
     }
     this.wake();

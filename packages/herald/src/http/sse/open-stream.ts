@@ -280,6 +280,7 @@ export class Streams {
     // The token's end is the stream's end.
     if (expiresAt !== undefined) stream.cancelExpiry = atTime(expiresAt, () => stream.expire());
     if (endsAt !== undefined) stream.cancelLifetime = atTime(endsAt.at, () => stream.retire(endsAt.comment));
+    stream.headSent(); // last: it ends the stream when its client already left
   }
 
   private refused(request: StreamRequest): void {
