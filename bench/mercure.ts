@@ -4,7 +4,7 @@
 // (clients and hub share this process: the fan-out figure is end to end on one core)
 import { request } from "node:http";
 import { mintHs256 } from "../packages/herald/src/auth/index.ts";
-import { configWith } from "../packages/herald/src/config/settings.ts";
+import { defaultsWith } from "../packages/herald/src/config/settings.ts";
 import { startHerald } from "../packages/herald/src/herald.ts";
 import { compileTemplate } from "../packages/herald/src/mercure/uri-template.ts";
 import { createLogger } from "../packages/herald/src/ops/logger.ts";
@@ -41,7 +41,7 @@ const events = Number(process.argv[3] ?? 100);
 const exact = process.argv[4] === "exact";
 const secret = "bench-secret-bench-secret-bench-secret";
 const herald = await startHerald(
-  configWith({
+  defaultsWith({
     port: 0,
     host: "127.0.0.1",
     logLevel: "silent",

@@ -5,7 +5,7 @@
 // costs in Herald's code, node's promise machinery and the garbage collector, with no system call.
 //   npm run build && node bench/publish-path.mjs [rounds=7] [publishes per round=50000]
 import { loadavg } from "node:os";
-import { configWith } from "../packages/herald/dist/config/settings.js";
+import { defaultsWith } from "../packages/herald/dist/config/settings.js";
 import { parseSelector } from "../packages/herald/dist/core/topic.js";
 import { startHerald } from "../packages/herald/dist/herald.js";
 import { LeanRequest, LeanResponse } from "../packages/herald/dist/http/lean-exchange.js";
@@ -14,7 +14,7 @@ import { createLogger } from "../packages/herald/dist/ops/logger.js";
 const rounds = Number(process.argv[2] ?? 7);
 const perRound = Number(process.argv[3] ?? 50_000);
 const herald = await startHerald(
-  configWith({
+  defaultsWith({
     port: 0,
     host: "127.0.0.1",
     logLevel: "silent",

@@ -4,7 +4,7 @@
 // Usage: node --import tsx bench/steps.ts [subscribers=9000]
 // CPU time is what a step costs; wall time adds what the machine's other processes took meanwhile.
 import { loadavg } from "node:os";
-import { configWith } from "../packages/herald/src/config/settings.ts";
+import { defaultsWith } from "../packages/herald/src/config/settings.ts";
 import { startHerald } from "../packages/herald/src/herald.ts";
 import { createLogger } from "../packages/herald/src/ops/logger.ts";
 import { eventData, LoadPool, type ServerHandle, sleep } from "./harness.ts";
@@ -12,7 +12,7 @@ import { eventData, LoadPool, type ServerHandle, sleep } from "./harness.ts";
 const subscribers = Number(process.argv[2] ?? 9000);
 const EVENTS = 100;
 const herald = await startHerald(
-  configWith({
+  defaultsWith({
     port: 0,
     host: "127.0.0.1",
     logLevel: "silent",

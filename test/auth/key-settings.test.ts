@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from "jose";
-import { configWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
+import { defaultsWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
 import { startHerald } from "../../packages/herald/src/herald.ts";
 import { createLogger } from "../../packages/herald/src/ops/logger.ts";
 import { logLines } from "../helpers/logs.ts";
@@ -12,7 +12,7 @@ import { runUntilExit } from "../helpers/start-failure.ts";
 
 /** Resolves with the reason startHerald refused to start (fails the test if it started). */
 async function refusedStart(overrides: Partial<HeraldConfig>): Promise<string> {
-  const config = configWith({ port: 0, host: "127.0.0.1", logLevel: "silent", workers: 1, ...overrides });
+  const config = defaultsWith({ port: 0, host: "127.0.0.1", logLevel: "silent", workers: 1, ...overrides });
   let herald: Awaited<ReturnType<typeof startHerald>> | undefined;
   try {
     herald = await startHerald(config, { log: createLogger("silent") });

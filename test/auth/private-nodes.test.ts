@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
-import { configWith } from "../../packages/herald/src/config/settings.ts";
+import { defaultsWith } from "../../packages/herald/src/config/settings.ts";
 import type {
   AppendResult,
   Bus,
@@ -58,7 +58,7 @@ describe("private events on other nodes", () => {
   before(async () => {
     for (const privateTopics of [["vault/*"], []]) {
       // Node 2 does not list vault/* itself: the flag set by node 1 at publish time is what counts.
-      const config = configWith({
+      const config = defaultsWith({
         port: 0,
         host: "127.0.0.1",
         logLevel: "silent",

@@ -1,5 +1,5 @@
 import { request } from "node:http";
-import { configWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
+import { defaultsWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
 import { type Herald, type HeraldDeps, startHerald } from "../../packages/herald/src/herald.ts";
 import { createLogger } from "../../packages/herald/src/ops/logger.ts";
 import { Waiters } from "./waiters.ts";
@@ -14,7 +14,7 @@ export function startTestHerald(
   overrides: Partial<HeraldConfig> = {},
   deps: Omit<HeraldDeps, "log"> = {},
 ): Promise<Herald> {
-  const config = configWith({
+  const config = defaultsWith({
     port: 0,
     host: "127.0.0.1",
     logLevel: "silent",

@@ -1,5 +1,5 @@
 import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
-import { configWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
+import { defaultsWith, type HeraldConfig } from "../../packages/herald/src/config/settings.ts";
 import type {
   AppendResult,
   Bus,
@@ -60,7 +60,7 @@ export function startHeraldOn(
   overrides: Partial<HeraldConfig> = {},
 ): Promise<Herald> {
   // as startTestHerald: anonymous publishing on, publish rate and per-IP limits out of the way
-  const config = configWith({
+  const config = defaultsWith({
     port,
     host: "127.0.0.1",
     logLevel: "silent",

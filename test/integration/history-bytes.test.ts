@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { configWith, loadConfig } from "../../packages/herald/src/config/settings.ts";
+import { defaultsWith, loadConfig } from "../../packages/herald/src/config/settings.ts";
 import type { Herald } from "../../packages/herald/src/herald.ts";
 import { startNode } from "../helpers/cluster.ts";
 import { httpRequest, publish, RawStream, startTestHerald } from "../helpers/herald.ts";
@@ -41,7 +41,7 @@ describe("history is bounded in bytes (HERALD_HISTORY_MAX_BYTES)", () => {
   });
 
   it("has a safe default, and the setting reads sizes", () => {
-    assert.equal(configWith({}).historyMaxBytes, 64 * 1024 * 1024);
+    assert.equal(defaultsWith({}).historyMaxBytes, 64 * 1024 * 1024);
     assert.equal(loadConfig({}, { HERALD_HISTORY_MAX_BYTES: "1MiB" }).historyMaxBytes, 1024 * 1024);
     assert.equal(loadConfig({ historyMaxBytes: "2MiB" }, {}).historyMaxBytes, 2 * 1024 * 1024);
     assert.throws(() => loadConfig({}, { HERALD_HISTORY_MAX_BYTES: "lots" }), /HERALD_HISTORY_MAX_BYTES/);

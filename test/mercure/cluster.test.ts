@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MemoryBus } from "../../packages/herald/src/buses/memory.ts";
-import { configWith } from "../../packages/herald/src/config/settings.ts";
+import { defaultsWith } from "../../packages/herald/src/config/settings.ts";
 import type { Bus } from "../../packages/herald/src/core/bus.ts";
 import type { HeraldEvent } from "../../packages/herald/src/core/event.ts";
 import { type Herald, startHerald } from "../../packages/herald/src/herald.ts";
@@ -37,7 +37,7 @@ async function sharedLogNodes(count: number): Promise<Herald[]> {
   };
   const nodes: Herald[] = [];
   for (let i = 0; i < count; i++) {
-    const config = configWith({
+    const config = defaultsWith({
       port: 0,
       host: "127.0.0.1",
       logLevel: "silent",

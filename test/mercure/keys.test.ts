@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
-import { configWith } from "../../packages/herald/src/config/settings.ts";
+import { defaultsWith } from "../../packages/herald/src/config/settings.ts";
 import { mercureVerifiers } from "../../packages/herald/src/mercure/keys.ts";
 import { HUB, mercurePublish, startMercureHerald } from "./helpers.ts";
 import { detail, ISSUER, resourceOf, startModernHerald } from "./v1-helpers.ts";
 
-const config = (overrides: Parameters<typeof configWith>[0]) =>
-  configWith({ logLevel: "silent", ...overrides });
+const config = (overrides: Parameters<typeof defaultsWith>[0]) =>
+  defaultsWith({ logLevel: "silent", ...overrides });
 
 describe("Mercure keys (MERCURE_*_JWT_KEY / _ALG)", () => {
   it("verifies HS256 by default and HS512 when asked", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RateLimiter } from "../../packages/herald/src/access/rate-limiter.ts";
-import { ConfigError, configWith, loadConfig } from "../../packages/herald/src/config/settings.ts";
+import { ConfigError, defaultsWith, loadConfig } from "../../packages/herald/src/config/settings.ts";
 import {
   AuthError,
   anonymousPrincipal,
@@ -101,7 +101,7 @@ describe("auth settings", () => {
     assert.equal(loadConfig({}, {}).allowAnonymousPublish, false, "anonymous publishing is off by default");
   });
   it("does not start with a public key that is not one", async () => {
-    const config = configWith({
+    const config = defaultsWith({
       port: 0,
       host: "127.0.0.1",
       logLevel: "silent",

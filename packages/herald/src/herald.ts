@@ -6,6 +6,7 @@ import { CONTROL_RATE_NAMES, RateLimiter } from "./access/rate-limiter.ts";
 import { Access } from "./access/request-access.ts";
 import { handleDeleteCookie, handleSetCookie } from "./api/auth-cookie.ts";
 import { eventsRoute, HERALD_STREAMS } from "./api/events.ts";
+import { hostPublish } from "./api/host-publish.ts";
 import { handlePublish } from "./api/publish.ts";
 import { handlePublishBatch } from "./api/publish-batch.ts";
 import { handleBroadcast, seedStreamRoute } from "./api/seed.ts";
@@ -18,8 +19,8 @@ import type { ClusterFigures } from "./cluster/figures.ts";
 import type { HeraldConfig } from "./config/settings.ts";
 import type { Authorizer, Principal } from "./core/auth.ts";
 import type { Bus } from "./core/bus.ts";
-import { DEFAULT_PUBLISH_LIMITS } from "./core/event.ts";
-import { Hub } from "./core/hub.ts";
+import { DEFAULT_PUBLISH_LIMITS, type PublishInput } from "./core/event.ts";
+import { Hub, type PublishResult } from "./core/hub.ts";
 import { parseSelector } from "./core/topic.ts";
 import { boundAddress } from "./http/bound-address.ts";
 import { onClientError } from "./http/client-errors.ts";
@@ -49,6 +50,7 @@ import { routes } from "./routes.ts";
 
 export interface Herald {
   readonly server: Server;
+  /** The core: publishes what it is given, the hub's own events included (use `publish`). */
   readonly hub: Hub;
   readonly config: HeraldConfig;
   readonly connections: ReadonlySet<SseConnection>;
@@ -62,6 +64,11 @@ export interface Herald {
   readonly devToken: string | undefined;
   /** The base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
+  /**
+   * Publishes from the embedding program with the checks of POST /publish (api/host-publish.ts):
+   * resolves with each event's id, rejects with the HeraldError the HTTP API would answer.
+   */
+  publish(inputs: readonly PublishInput[]): Promise<PublishResult[]>;
   /**
    * First half of a graceful stop: not ready, new streams and publishes refused (503), publishes
    * already being received finish. Streams stay open (a `--workers` primary drains every worker
@@ -355,6 +362,7 @@ export async function startHerald(config: HeraldConfig, deps: HeraldDeps = {}): 
     connections: streams.connections,
     mercure,
     url,
+    publish: (inputs) => hostPublish(hub, inputs),
     drain,
     close,
     authorizer: auth.authorizer,

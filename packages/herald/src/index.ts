@@ -3,13 +3,15 @@
  *
  *   import { configWith, startHerald } from "herald";
  *   const herald = await startHerald(configWith({ port: 0, jwtSecret: process.env.SECRET }));
- *   // herald.url; herald.hub.publish(...); then: await herald.close();
+ *   // herald.url; await herald.publish([{ topics: ["news"], data: "..." }]); then: await herald.close();
  *
- * `configWith` fills every setting not given with the `herald` command's default
- * (docs/configuration.md); `loadConfig` reads flags, environment variables and a config file's
- * values as text, the way the command does. Both throw a ConfigError that names the setting.
+ * `configWith(overrides, { file, env })` takes each setting from the overrides, else the
+ * environment variables given, else the config file, else the `herald` command's default
+ * (docs/configuration.md), each checked as the command checks it: a ConfigError names the setting.
  */
 export { ConfigError } from "./config/errors.ts";
-export { configWith, type HeraldConfig, loadConfig } from "./config/settings.ts";
+export { type ConfigSources, configWith, type HeraldConfig } from "./config/settings.ts";
 export { HeraldError, type HeraldErrorCode } from "./core/errors.ts";
+export type { PublishInput } from "./core/event.ts";
+export type { PublishResult } from "./core/hub.ts";
 export { type Herald, startHerald } from "./herald.ts";

@@ -22,7 +22,7 @@ const herald = await startHerald(
 const response = await fetch(`${herald.url}/events?topic=embedded`);
 const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
 let text = "";
-const published = await herald.hub.publish([{ topics: ["embedded"], data: "from the host program" }]);
+const published = await herald.publish([{ topics: ["embedded"], data: "from the host program" }]);
 while (!text.includes("data: from the host program\n")) {
   const { value, done } = await reader.read();
   if (done) break;

@@ -2,9 +2,8 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "./errors.ts";
-import type { Kind } from "./kinds.ts";
 import type { RawSettings } from "./load.ts";
-import { parseSetting } from "./parse.ts";
+import { describeValue, parseSetting, settingText } from "./parse.ts";
 import { SETTING_KEYS, SETTING_OF, type SettingKey } from "./table.ts";
 
 /**
@@ -34,7 +33,7 @@ export function readConfigFile(path: string): RawSettings {
   if (content === null || content === undefined) return {}; // empty, or comments only: all defaults
   if (typeof content !== "object" || Array.isArray(content)) {
     throw new ConfigError(
-      `${where} must hold a mapping of settings keyed by the flags' names, such as "port: 8080"; it holds ${describe(content)}`,
+      `${where} must hold a mapping of settings keyed by the flags' names, such as "port: 8080"; it holds ${describeValue(content)}`,
     );
   }
   const byFlag = new Map(SETTING_KEYS.map((key) => [SETTING_OF[key].flag, key]));
@@ -114,33 +113,14 @@ function parseYaml(text: string, where: string): unknown {
 /** The text of one file value, checked as the setting's flag would be. */
 function fileValue(key: SettingKey, value: unknown, source: string): string {
   const { kind } = SETTING_OF[key];
-  const raw = textOf(value, kind);
+  const raw = settingText(value, kind);
   if (raw === undefined)
-    throw new ConfigError(`invalid ${source}: ${describe(value)}; it accepts ${kind.accepts}`);
+    throw new ConfigError(`invalid ${source}: ${describeValue(value)}; it accepts ${kind.accepts}`);
   parseSetting(key, raw, source);
   return raw;
 }
 
-function textOf(value: unknown, kind: Kind<unknown>): string | undefined {
-  if (typeof value === "string" || typeof value === "boolean") return String(value);
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (kind.list === true && Array.isArray(value)) {
-    const items = value.map((item) => (Array.isArray(item) ? undefined : textOf(item, kind)));
-    return items.every((item) => item !== undefined) ? items.join(",") : undefined;
-  }
-  return undefined;
-}
-
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-function describe(value: unknown): string {
-  if (value === null) return "no value";
-  if (typeof value === "number" && !Number.isFinite(value)) return `${value} (not a finite number)`;
-  if (value instanceof Uint8Array) return "binary data (!!binary)";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return JSON.stringify(value) ?? String(value);
-}
 
 /** What to write instead of an unknown key: the setting it most likely means, and where keys are listed. */
 function suggest(name: string): string {

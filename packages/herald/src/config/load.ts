@@ -1,5 +1,7 @@
 import { DEMO_TOPIC } from "../ops/demo.ts";
-import { flagAndEnv, parseSetting } from "./parse.ts";
+import { ConfigError } from "./errors.ts";
+import { readConfigFile } from "./file.ts";
+import { describeValue, flagAndEnv, parseSetting, settingText } from "./parse.ts";
 import { checkRules } from "./rules.ts";
 import { type HeraldConfig, SETTING_KEYS, SETTING_OF, type SettingKey } from "./table.ts";
 
@@ -60,15 +62,53 @@ function rawOf(
   return flags[key] ?? env[setting.env] ?? file[key] ?? setting.default;
 }
 
+/** Where `configWith` reads settings besides its overrides. */
+export interface ConfigSources {
+  /** A config file's path (YAML or JSON, keyed by the flags' names), read as `herald --config` reads it. */
+  readonly file?: string | undefined;
+  /** Environment variables (`HERALD_*`, `MERCURE_*`), e.g. `process.env`; none by default. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
 /**
- * A config from defaults plus overrides: for embedding (src/index.ts) and tests. The overrides are
- * typed values, taken as they are (their types are TypeScript's to check); the rules between
- * settings are checked as `loadConfig` checks them (a ConfigError names the settings).
+ * A config for embedding (src/index.ts): each setting from `overrides`, else `sources.env`, else
+ * `sources.file`, else its default, as the command takes a flag over its variable over its file.
+ * Every override is checked as the command checks its flag (a typed value's text: a bare number is
+ * milliseconds for a duration, bytes for a size), then the rules between settings. Throws a
+ * ConfigError naming the setting and what it accepts, an unknown setting, or the file's problem.
  */
-export function configWith(overrides: Partial<HeraldConfig>): HeraldConfig {
-  const config = { ...loadConfig({}, {}), ...overrides };
-  checkRules(config);
-  return config;
+export function configWith(overrides: Partial<HeraldConfig> = {}, sources: ConfigSources = {}): HeraldConfig {
+  const flags: RawSettings = {};
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(SETTING_OF, name)) {
+      throw new ConfigError(
+        `unknown setting ${JSON.stringify(name)} given to configWith: the settings are the fields of HeraldConfig, each named after its flag in camelCase (--history-size: historySize; docs/configuration.md)`,
+      );
+    }
+    flags[name as SettingKey] = overrideText(name as SettingKey, value);
+  }
+  const file = sources.file === undefined ? {} : readConfigFile(sources.file);
+  return loadConfig(flags, sources.env ?? {}, file);
+}
+
+/** An override as the text its flag would take, checked (the ConfigError names `configWith({ key })`). */
+function overrideText(key: SettingKey, value: unknown): string {
+  const { kind } = SETTING_OF[key];
+  const source = `configWith({ ${key} })`;
+  const text = settingText(value, kind);
+  if (text === undefined)
+    throw new ConfigError(`invalid ${source}: ${describeValue(value)}; it accepts ${kind.accepts}`);
+  parseSetting(key, text, source);
+  return text;
+}
+
+/**
+ * Defaults plus overrides as given, with no check: for tests and benches, which run timers shorter
+ * than the command allows (a 20 ms retry). Embedders use `configWith`.
+ */
+export function defaultsWith(overrides: Partial<HeraldConfig>): HeraldConfig {
+  return { ...loadConfig({}, {}), ...overrides };
 }
 
 function isComplete(config: Partial<HeraldConfig>): config is HeraldConfig {

@@ -5,5 +5,12 @@
  */
 export { ConfigError } from "./errors.ts";
 export { readConfigFile } from "./file.ts";
-export { configWith, loadConfig, loadSetting, type RawSettings } from "./load.ts";
+export {
+  type ConfigSources,
+  configWith,
+  defaultsWith,
+  loadConfig,
+  loadSetting,
+  type RawSettings,
+} from "./load.ts";
 export { type HeraldConfig, SETTINGS, type SettingKey } from "./table.ts";

@@ -53,13 +53,34 @@ export function refuseOnSocket(socket: Duplex, refusal: Refusal): void {
   );
 }
 
+/**
+ * The length of the request line, when the bytes node gives with the error (`rawPacket`, the chunk
+ * being parsed) start with it; undefined when they do not (a later chunk: it cannot be told).
+ */
+function requestLineLength(error: NodeJS.ErrnoException): number | undefined {
+  const raw = (error as { rawPacket?: unknown }).rawPacket;
+  if (!Buffer.isBuffer(raw) || !/^[A-Z]+ /.test(raw.subarray(0, 16).toString("latin1"))) return undefined;
+  const end = raw.indexOf("\r\n");
+  return end === -1 ? raw.length : end;
+}
+
 /** The status line, code and message (what is wrong, what to do) of a 'clientError'. */
 function refusalOf(error: NodeJS.ErrnoException): Refusal {
   if (error.code === "HPE_HEADER_OVERFLOW") {
+    const over = `over ${maxHeaderSize} bytes (node's --max-http-header-size)`;
+    const url =
+      "for a long list of topics, send them in the body of a QUERY request (docs/mercure.md), or open several streams";
+    const headers = "send fewer or shorter headers (large cookies, long tokens)";
+    const line = requestLineLength(error);
     return {
       status: "431 Request Header Fields Too Large",
       code: "headers_too_large",
-      message: `the request headers are over ${maxHeaderSize} bytes (node's --max-http-header-size): send fewer or shorter headers (large cookies, long tokens)`,
+      message:
+        line === undefined
+          ? `the request line (its URL) and headers are ${over}: shorten the URL (${url}) or ${headers}`
+          : line >= maxHeaderSize / 2
+            ? `the request line (its URL) and headers are ${over}, most of it the URL: ${url}`
+            : `the request headers are ${over}: ${headers}`,
     };
   }
   if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {

@@ -32,7 +32,8 @@ type Found = { token: string; from: "header" | "query" | "cookie" };
  * Who a Mercure request comes from (spec "Presenting the Access Token"). The token is taken from
  * the `Authorization: Bearer` header, else the cookie (MERCURE_COOKIE_NAME,
  * `__Secure-mercure_access_token` by default); a cookie beside the header is ignored. No query
- * parameter is read, except 0.x's `authorization` (between the two) in compatibility mode, where
+ * parameter is read, except 0.x's `authorization` (between the two) in compatibility mode, for 0.x
+ * tokens only (a 1.0 access token there is a 400 `invalid_request`), where
  * the 0.x cookie `mercureAuthorization` is read too when the configured one is absent.
  *
  * A token with `typ: at+jwt` or `authorization_details` is a 1.0 access token, verified as RFC
@@ -119,6 +120,14 @@ export class MercureAuth {
     identity: HubIdentity,
   ): Promise<MercureClaims> {
     if (isAccessToken(found.token)) {
+      if (found.from === "query") {
+        // compatibility mode reads 0.x's query parameter; a 1.0 token is never taken from a URL
+        throw new AuthError(
+          "bad_request",
+          "invalid_request",
+          "a Mercure 1.0 access token is not accepted in the URL (RFC 9700: URLs end up in logs and histories): send it in the Authorization header or the cookie",
+        );
+      }
       if (role === "publisher" && found.from === "cookie") this.checkOrigin(req, true);
       const token = await verifyAccessToken(
         found.token,

@@ -129,10 +129,16 @@ export function parseMercureForm(form: URLSearchParams, modern = true): PublishI
   const retryText = nonEmpty(form.get("retry"));
   let retry: number | undefined;
   if (retryText !== undefined) {
-    if (!/^\d{1,15}$/.test(retryText)) {
-      throw badRequest('"retry" must be a whole number of milliseconds, such as 3000');
+    // the spec asks for ASCII digits only; leading zeros are digits too (a fixed-width writer's)
+    if (!/^[0-9]+$/.test(retryText)) {
+      throw badRequest('"retry" must be made of ASCII digits only (milliseconds), such as 3000');
     }
     retry = Number(retryText);
+    if (!Number.isSafeInteger(retry)) {
+      throw badRequest(
+        `"retry" is too large: at most ${Number.MAX_SAFE_INTEGER} milliseconds (2^53 - 1); a reconnection delay is usually a few seconds, such as 3000`,
+      );
+    }
   }
   return {
     topics,
