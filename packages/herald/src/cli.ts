@@ -5,7 +5,7 @@ import { checkKeySettings } from "./auth/setup.ts";
 import { ClusterFigures, type FiguresToPrimary, type FiguresToWorker } from "./cluster/figures.ts";
 import { ClusterLimits, type LimitsToPrimary, type LimitsToWorker } from "./cluster/limits.ts";
 import { type PresenceIpc, WorkerPresence } from "./cluster/presence.ts";
-import { startPrimary, WORKER_INDEX_ENV } from "./cluster/primary.ts";
+import { startPrimary, WORKER_INDEX_ENV, WORKER_PORT_ENV } from "./cluster/primary.ts";
 import type { ToPrimary, ToWorker } from "./cluster/wire.ts";
 import { ClusterBus } from "./cluster/worker-bus.ts";
 import { addSettingFlags, type CommandLine, readCommandLine } from "./config/flags.ts";
@@ -74,6 +74,9 @@ process.on("uncaughtException", (error) => {
 // command and serve HTTP (src/server/cluster-primary.ts).
 // The demo feed publishes from one process only, or every worker would publish each tick.
 if (cluster.isWorker && process.env[WORKER_INDEX_ENV] !== "0") config.demo = false;
+// a replacement worker of `--port 0` listens where the first workers did (cluster/primary.ts)
+if (cluster.isWorker && process.env[WORKER_PORT_ENV] !== undefined)
+  config.port = Number(process.env[WORKER_PORT_ENV]);
 let deps: HeraldDeps = {};
 if (cluster.isWorker) {
   // GET /status and /metrics answer the whole cluster's figures (src/server/cluster-figures.ts).

@@ -35,7 +35,7 @@ export class JwtAuthorizer implements Authorizer {
       if (hit !== undefined) this.cache.delete(token);
     }
     const payload = await this.verifier.verify(token);
-    const principal = principalOf(payload, this.claims(payload), token);
+    const principal = principalOf(payload, this.claims(payload), token, this.verifier.leewayMs);
     if (this.cacheable) {
       if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(token, { principal, until: Math.min(now + CACHE_MS, principal.expiresAt ?? Infinity) });
@@ -47,11 +47,16 @@ export class JwtAuthorizer implements Authorizer {
 const CACHE_MS = 60_000;
 const CACHE_SIZE = 10_000;
 
-/** Builds the Principal of a verified payload. */
+/**
+ * Builds the Principal of a verified payload. Its `expiresAt` is `exp` plus the leeway the
+ * verifier allowed (HERALD_JWT_LEEWAY): a token it accepted is good until then, so a stream, a
+ * cookie or a ticket made with it does not end before it was opened.
+ */
 export function principalOf(
   payload: JWTPayload,
   rights: { publish: readonly string[]; subscribe: readonly string[] },
   token: string,
+  leewayMs = 0,
 ): Principal {
   const id =
     typeof payload.sub === "string" && payload.sub !== ""
@@ -62,6 +67,6 @@ export function principalOf(
     anonymous: false,
     publish: rights.publish.map(parseSelector),
     subscribe: rights.subscribe.map(parseSelector),
-    expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : undefined,
+    expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 + leewayMs : undefined,
   };
 }

@@ -29,6 +29,11 @@ export class JwtVerifier {
     private readonly options: VerifyOptions = {},
   ) {}
 
+  /** The clock skew allowed on `exp` and `nbf` (HERALD_JWT_LEEWAY), in ms. */
+  get leewayMs(): number {
+    return (this.options.clockToleranceSec ?? 0) * 1000;
+  }
+
   /** The verifier's clock (ms since the Unix epoch). */
   now(): number {
     return this.options.now?.() ?? Date.now();

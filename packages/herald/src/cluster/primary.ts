@@ -44,6 +44,12 @@ const STOP_SIGNAL_SET: ReadonlySet<string> = new Set(STOP_SIGNALS);
 
 /** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
 export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
+/**
+ * The port the first workers got for `--port 0`, given to every later worker: node:cluster shares
+ * a port-0 server between workers only while one of them holds it, so replacements forked after
+ * every worker died would get another free port than the one announced.
+ */
+export const WORKER_PORT_ENV = "HERALD_WORKER_PORT";
 
 export interface Primary {
   /** A URL that reaches the workers from this machine: their host and port (`localhost` for every interface). */
@@ -228,11 +234,14 @@ export async function startPrimary(
   const listened = new WeakSet<Worker>();
   let listening = 0;
   let url = "";
+  /** With `--port 0`: the port the workers got (WORKER_PORT_ENV). */
+  let boundPort: number | undefined;
   cluster.on(
     "listening",
     (worker: Worker, address: { address: string | null; port: number; addressType: number }) => {
       listened.add(worker);
       killedAtStart.delete(indexes.get(worker) ?? 0);
+      if (config.port === 0) boundPort = address.port;
       listening++;
       if (listening === config.workers && !stopping) {
         // each worker logs the address it is bound to ("Herald listening"); node:cluster knows it
@@ -271,7 +280,10 @@ export async function startPrimary(
   const killedAtStart = new Map<number, number>();
   const restarts = new RestartBackoff();
   const fork = (index: number) => {
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
+    const worker = cluster.fork({
+      [WORKER_INDEX_ENV]: String(index),
+      ...(boundPort === undefined ? {} : { [WORKER_PORT_ENV]: String(boundPort) }),
+    });
     indexes.set(worker, index);
     restarts.started(index, Date.now());
     // A send to a worker that just died fails (EPIPE) as an 'error' on it; with no listener that
