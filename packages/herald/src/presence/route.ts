@@ -58,7 +58,7 @@ export function presenceRoute(options: PresenceRouteOptions): Handler {
             ? `reading the presence of ${JSON.stringify(topic)} needs a token whose subscribe claim names a selector beginning with "$" that covers it; present one with "Authorization: Bearer <token>"`
             : open
               ? 'reading presence needs a token; present one with "Authorization: Bearer <token>"'
-              : `${JSON.stringify(topic)} is a private topic (--private-topics): reading its presence needs a token whose subscribe claim grants it; present one with "Authorization: Bearer <token>"`,
+              : `${JSON.stringify(topic)} is a private topic (--private-topics): reading its presence needs a token whose subscribe or publish claim grants it; present one with "Authorization: Bearer <token>"`,
         );
       }
       throw new AuthError(
