@@ -39,6 +39,7 @@ describe("sdk: a change recorded while connecting, whose difference request fail
     const url = (herald as HeraldProcess).url;
     let addCalled = false;
     let posts = 0;
+    let askedB = false;
     const flaky: typeof fetch = async (input, init) => {
       const target = new URL(String(input instanceof Request ? input.url : input));
       if (target.pathname.startsWith("/streams/")) {
@@ -46,6 +47,7 @@ describe("sdk: a change recorded while connecting, whose difference request fail
         throw new TypeError("fetch failed");
       }
       await until(() => addCalled, "add() was called");
+      if (target.searchParams.getAll("topic").includes("b")) askedB = true;
       return fetch(input, init);
     };
     const got: HeraldMessage[] = [];
@@ -66,7 +68,9 @@ describe("sdk: a change recorded while connecting, whose difference request fail
       addCalled = true;
       assert.deepEqual(await added, ["a", "b"]);
       await until(() => subscription?.state === "open" && subscription.streamId !== undefined, "open");
-      await until(() => posts > 0, "the difference was sent");
+      // the difference is sent (and fails), or the SDK left that stream for one asking for a and b
+      // (resuming after the first one's position: docs/client.md), which then needs no difference
+      await until(() => posts > 0 || askedB, "the difference was sent, or a stream asked for b");
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.deepEqual(subscription.currentTopics, ["a", "b"]);
       await publish({ url, topic: "b", data: "b1" });

@@ -121,7 +121,18 @@ describe("Backoff", () => {
       [100, 200, 400, 800, 1000],
     );
     high.reset();
-    high.setBase(10);
-    assert.equal(high.next(), 10);
+    high.setBase(10); // under the floor (Herald's smallest retry:, 100 ms): counts as 100
+    assert.equal(high.next(), 100);
+    high.reset();
+    high.setBase(0); // a publisher's `retry: 0`: still doubles from the floor
+    assert.deepEqual(
+      [1, 2, 3].map(() => high.next()),
+      [100, 200, 400],
+    );
+    const zero = new Backoff(0, 0, () => 0);
+    assert.deepEqual(
+      [1, 2].map(() => zero.next()),
+      [50, 50],
+    );
   });
 });

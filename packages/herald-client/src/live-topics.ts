@@ -28,7 +28,8 @@ interface HeldStream {
 /**
  * The topics of one subscription, and their changes while its stream is open: `POST
  * /streams/{id}/topics` once the stream's `herald.stream` event told its id, else a reconnect with
- * the new set. Changes run one after the other, in call order. Every connection asks for `topics`.
+ * the new set. Changes run one after the other, in call order. Every connection asks for `topics`
+ * (`request()`).
  *
  * Contracts:
  * - a change made while the stream is open but has not announced itself yet (Herald sends
@@ -38,11 +39,22 @@ interface HeldStream {
  *   400, 403, 429) rejects and puts the topics back; one whose request failed without an answer
  *   (the network, a 5xx: the hub may have applied it or not) rejects, puts the topics back and
  *   reconnects, since the stream's set is then unknown; a new stream whose announced set differs
- *   from `topics` (asked for before a change) is sent the difference, and reconnected when that fails.
+ *   from `topics` (asked for before a change) is sent the difference, and reconnected when that fails;
+ * - no gap for a change made while a connection's request is on its way (asked for the old set): it
+ *   resolves at once, so the events of its added topics from then on are owed, and a difference
+ *   would add them only from the hub's position when it arrives. When that stream announces a set
+ *   lacking some of `topics` and has a resume point (`Last-Event-ID` sent, or the position the hub
+ *   answered with), it is left at once for one asking for `topics` after the same point, whose
+ *   replay holds them; the owner drops whatever the left connection still delivers. Without a
+ *   resume point (the browser's EventSource before its first event), the difference is sent.
  */
 export class LiveTopics {
   private list: readonly string[];
   private stream: HeldStream | undefined;
+  /** What the connection on its way asked for (`request()`); undefined between connections. */
+  private asked: readonly string[] | undefined;
+  /** A change added topics that `asked` lacks, and resolved: this connection must catch up (contracts). */
+  private behind = false;
   /** Whether this connection said if it announces itself (its first event came). */
   private said = false;
   /** Changes waiting for this connection's first event. */
@@ -66,31 +78,49 @@ export class LiveTopics {
     return this.stream?.id;
   }
 
+  /** The topics a new connection asks for, now: every connection's URL is built from them. */
+  request(): readonly string[] {
+    this.asked = this.list;
+    this.behind = false;
+    return this.list;
+  }
+
   /** A connection starts or ended: its stream id no longer holds. */
   forgetStream(): void {
     this.stream = undefined;
+    this.asked = undefined;
     this.said = false;
     this.wake();
   }
 
-  /** The connection's first event was not `herald.stream`: a hub without live changes. */
+  /**
+   * The connection's first event was not `herald.stream`: a hub without live changes. If a change
+   * was recorded while its request was on its way, reconnect (with `topics`, after the last id).
+   */
   unannounced(): void {
     if (this.said) return;
     this.said = true;
+    if (this.behind) this.owner.reconnectNow();
     this.wake();
   }
 
   /**
    * herald.stream: remember the id, with `token`, the one this connection was opened with; if the
-   * stream was asked for before a change, send the difference (to this stream, with that token).
+   * stream was asked for before a change, send the difference (to this stream, with that token), or
+   * reconnect when a change that already resolved added topics it lacks and it can be resumed
+   * (`resumable`: the connection has a resume point, and no event of it moved it yet).
    */
-  opened(text: string, token: string | undefined): void {
+  opened(text: string, token: string | undefined, resumable: boolean): void {
     const body = safeJson(text) as { id?: unknown; topics?: unknown } | undefined;
     if (typeof body?.id !== "string") {
       this.unannounced();
       return;
     }
     const topics = Array.isArray(body.topics) ? body.topics.filter((t) => typeof t === "string") : [];
+    if (this.behind && resumable && this.list.some((t) => !topics.includes(t))) {
+      this.owner.reconnectNow(); // waiting changes wake at the end (forgetStream): the next one asks for them
+      return;
+    }
     const stream: HeldStream = { id: body.id, token, topics };
     this.stream = stream;
     this.said = true;
@@ -113,7 +143,11 @@ export class LiveTopics {
       const next = changeTopics(before, add, remove);
       if (next.length === 0) throw new TypeError("remove: no topic would be left; close() the subscription");
       this.list = next;
-      if (this.owner.state() !== "open") return next; // the next connection asks for them
+      if (this.owner.state() !== "open") {
+        // the next connection asks for them; one on its way without them catches up (`opened`)
+        if (this.asked !== undefined && next.some((t) => !this.asked?.includes(t))) this.behind = true;
+        return next;
+      }
       if (!this.said) await this.firstEvent();
       const stream = this.stream;
       if (stream === undefined) {

@@ -58,6 +58,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   private readonly live: LiveTopics;
   /** Aborts the current connection only (a topic change on a hub without live changes). */
   private connection: AbortController | undefined;
+  /** The current connection is being left for a new one at once: its events are dropped (`receive`). */
   private reconnectNow = false;
   /** The token the current connection was opened with: the one its stream holds, sent for its changes. */
   private connectionToken: string | undefined;
@@ -157,8 +158,9 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
    * Adds topics to the open stream, without reconnecting (`POST /streams/{id}/topics`): resolves with
    * the stream's topics once the hub applied the change. On a hub that does not announce its stream
    * id, the SDK reconnects with the new topics, resuming after the last id. While reconnecting, the
-   * change is kept for the next connection. Rejects with Herald's error (400 bad topic, 403 not
-   * allowed), the topics unchanged. Not available on a shared subscription.
+   * change is kept for the next connection (one already on its way is left for a new one resuming
+   * after the same id when it lacks them: live-topics.ts). Rejects with Herald's error (400 bad
+   * topic, 403 not allowed), the topics unchanged. Not available on a shared subscription.
    */
   add(topics: string | readonly string[]): Promise<readonly string[]> {
     return this.changeTopics(() => [topicList(topics, "add"), []]);
@@ -208,13 +210,14 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       const abort = () => connection.abort();
       this.controller.signal.addEventListener("abort", abort);
       this.connection = connection;
+      this.reconnectNow = false; // this connection asks for the topics as they are now
       this.live.forgetStream();
       this.matched?.reset();
       try {
         const token = await resolveToken(this.options.token);
         this.connectionToken = token;
         const url = new URL(this.url);
-        for (const topic of this.live.topics) url.searchParams.append("topic", topic);
+        for (const topic of this.live.request()) url.searchParams.append("topic", topic);
         url.searchParams.set("announce", "1"); // the stream's id, for add/remove (ignored by older hubs)
         if (this.matched !== undefined) url.searchParams.set("matched", "1");
         end = await transport(
@@ -253,12 +256,15 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
 
   private receive(id: string | undefined, type: string, text: string): void {
     if (this.currentState === "closed") return;
+    // a connection being left for a new one: the next resumes after `lastId`, and replays these
+    if (this.reconnectNow) return;
     if (type === STREAM_EVENT_TYPE) {
-      this.live.opened(text, this.connectionToken);
+      this.live.opened(text, this.connectionToken, this.lastId !== undefined);
       this.matched?.opened(text);
       return;
     }
     this.live.unannounced();
+    if (this.reconnectNow) return;
     if (this.matched !== undefined) this.onMatched?.(this.matched.take());
     if (type === MISSED_EVENT_TYPE) {
       const body = safeJson(text) as { lastEventId?: unknown; reason?: unknown } | undefined;

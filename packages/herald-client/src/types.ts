@@ -79,9 +79,9 @@ export interface SubscribeOptions<T = unknown> {
   readonly withCredentials?: boolean | undefined;
   /** Extra request headers (fetch transport only). */
   readonly headers?: Readonly<Record<string, string>> | undefined;
-  /** First reconnect delay in ms when the server sent no `retry:` (the server's `retry:` wins). Default 1000. */
+  /** First reconnect delay in ms when the server sent no `retry:` (the server's `retry:` wins); both count as at least 100. Default 1000. */
   readonly initialDelayMs?: number | undefined;
-  /** Longest reconnect delay in ms. Default 30000. */
+  /** Longest reconnect delay in ms (at least 100). Default 30000. */
   readonly maxDelayMs?: number | undefined;
   /** Reconnect when nothing (not even a heartbeat comment) arrived for this long, in ms; 0 = never. Fetch transport only. Default 45000 (3 heartbeats). */
   readonly idleTimeoutMs?: number | undefined;
