@@ -1,4 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
+import { type AddressInfo, createServer } from "node:net";
 import { CONTROL_RATE_NAMES } from "../access/rate-limiter.ts";
 import { generateSecret } from "../auth/index.ts";
 import { logDevToken, mintDevToken, noKeyConfigured } from "../auth/setup.ts";
@@ -45,7 +46,7 @@ const STOP_SIGNAL_SET: ReadonlySet<string> = new Set(STOP_SIGNALS);
 /** The environment variable that tells a worker its index; worker 0 runs the demo feed (`--demo`). */
 export const WORKER_INDEX_ENV = "HERALD_WORKER_INDEX";
 /**
- * The port the first workers got for `--port 0`, given to every later worker: node:cluster shares
+ * With `--port 0`, the port the primary chose for every worker (`choosePort`): node:cluster shares
  * a port-0 server between workers only while one of them holds it, so replacements forked after
  * every worker died would get another free port than the one announced.
  */
@@ -234,14 +235,13 @@ export async function startPrimary(
   const listened = new WeakSet<Worker>();
   let listening = 0;
   let url = "";
-  /** With `--port 0`: the port the workers got (WORKER_PORT_ENV). */
-  let boundPort: number | undefined;
+  /** With `--port 0`: the free port every worker listens on (WORKER_PORT_ENV). */
+  const boundPort = config.port === 0 ? await choosePort(config.host) : undefined;
   cluster.on(
     "listening",
     (worker: Worker, address: { address: string | null; port: number; addressType: number }) => {
       listened.add(worker);
       killedAtStart.delete(indexes.get(worker) ?? 0);
-      if (config.port === 0) boundPort = address.port;
       listening++;
       if (listening === config.workers && !stopping) {
         // each worker logs the address it is bound to ("Herald listening"); node:cluster knows it
@@ -423,5 +423,22 @@ function drainWorker(worker: Worker, timeoutMs: number): Promise<void> {
     worker.on("message", onMessage);
     worker.once("exit", done);
     worker.send({ herald: "drain" });
+  });
+}
+
+/**
+ * A free port on `host` for `--port 0` (a listen on port 0, closed at once): every worker then asks
+ * for this one, so their shared server keeps it for the primary's life, replacements included.
+ * Another program could take it between the close and the first worker's listen (milliseconds):
+ * the workers would then fail to listen and the primary stops, saying why.
+ */
+function choosePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, host === "" ? undefined : host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
   });
 }
