@@ -179,6 +179,23 @@ export function runBusContract(
       if (empty !== undefined) assert.deepEqual(await datas(empty), ["a", "b", "c"]);
     });
 
+    it("currentEpoch(), where a bus has it, is the epoch of its hub ids; append refuses a publisher id of that form", async () => {
+      const tail = await new Tail(open(freshLog())).start();
+      const [stored] = await tail.bus.append([ev("a")]);
+      const epoch = parseHubId(stored!.event.id)?.epoch;
+      if (tail.bus.currentEpoch !== undefined) assert.equal(tail.bus.currentEpoch(), epoch);
+      await assert.rejects(tail.bus.append([ev("b"), ev("c", { id: `${epoch}-99` })]), {
+        code: "bad_request",
+      });
+      await tail.bus.append([ev("d")]);
+      await tail.has(2);
+      assert.deepEqual(
+        tail.events.map((e) => e.data),
+        ["a", "d"],
+        "nothing of a refused append is stored",
+      );
+    });
+
     it("an unknown or expired id, or one from another epoch, is a typed miss", async () => {
       const tail = await new Tail(open(freshLog(), { maxEvents: 3 })).start();
       const results = await tail.bus.append([ev("1", { id: "first" }), ev("2"), ev("3"), ev("4"), ev("5")]);

@@ -15,6 +15,12 @@ export interface SharedLimits {
    * (giving back `refund` tokens the request took before: `RateLimiter.take`).
    */
   takePublish(key: string, count?: number, refund?: number): Promise<void> | undefined;
+  /**
+   * Gives back `count` publish tokens `key` took before (a batch's first, the gate's, when this
+   * process's count refused the rest before the machine's was asked). No answer; never above the
+   * bucket's size.
+   */
+  giveBackPublish(key: string, count: number): void;
   /** Takes one control token for `key`, as `takePublish` takes one publish token (429 when none is left). */
   takeControl(key: string): Promise<void> | undefined;
 }
@@ -54,10 +60,17 @@ export class Limits {
   /**
    * A publish by `key` takes a token per event (429 with Retry-After when fewer are left; all or
    * nothing). Throws at once for this process's count; returns a promise only when the machine's
-   * count is asked too.
+   * count is asked too. `refund`: tokens the request took before (a batch's first), given back to
+   * both counts when either refuses (a refused batch costs nothing: `RateLimiter.take`).
    */
   takePublish(key: string, count = 1, refund = 0): Promise<void> | undefined {
-    this.publishRate.take(key, count, refund);
+    try {
+      this.publishRate.take(key, count, refund);
+    } catch (error) {
+      // this process's count gave the refund back to itself; the machine's count took it too
+      if (refund > 0) this.shared?.giveBackPublish(key, refund);
+      throw error;
+    }
     const shared = this.shared?.takePublish(key, count, refund);
     if (shared === undefined) return undefined;
     // refused by the machine's count: this process's count gives back what it took, and the refund

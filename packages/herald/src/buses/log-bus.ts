@@ -329,6 +329,11 @@ export abstract class LogBus implements Bus {
     if (newest !== undefined) await this.waitForPos(newest);
   }
 
+  /** The broker's epoch as adopted (`adoptEpoch`); undefined before the first load. */
+  currentEpoch(): string | undefined {
+    return this.epoch;
+  }
+
   /** Refuses publisher ids that look like ids of this log (they would alias a position). */
   protected checkIds(inputs: readonly PublishInput[]): void {
     if (this.closed) throw busClosing();

@@ -36,6 +36,10 @@ export class MemoryBus implements Bus {
     this.listener = listener;
   }
 
+  currentEpoch(): string {
+    return this.epoch;
+  }
+
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
     if (this.closed) throw busClosing();
     refuseHubIds(inputs, this.epoch);

@@ -14,6 +14,8 @@ import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
  *     answered with the tokens taken for it (at least `count`); when refused, `refund` tokens the
  *     request took before (a batch's first) go back to the bucket. `bucket: "control"`: the same
  *     for one control request (HERALD_CONTROL_RATE), from the control bucket;
+ *   {giveBack: key, count}  `count` publish tokens `key` took before go back to the bucket (a
+ *     batch's first, when the worker's own count refused the rest; no answer);
  *   {release: lease}  a stream ended (no answer).
  * primary -> worker: `limits` {answers}: {rid, lease} | {rid, tokens} | {rid, error}, in order asked.
  *
@@ -37,6 +39,7 @@ export type LimitsToWorker = { herald: "limits"; answers: LimitAnswer[] };
 type LimitAsk =
   | { rid: number; stream: string }
   | { rid: number; publish: string; count?: number; refund?: number; bucket?: "control" }
+  | { giveBack: string; count: number }
   | { release: number };
 type LimitAnswer =
   | { rid: number; lease: number }
@@ -90,6 +93,12 @@ export class ClusterLimits implements SharedLimits {
 
   takeControl(key: string): Promise<void> | undefined {
     return this.take("control", key, 1, 0);
+  }
+
+  giveBackPublish(key: string, count: number): void {
+    // to the primary's bucket, whether the token came from this worker's lease or from an ask:
+    // both were taken from it
+    this.queue({ giveBack: key, count });
   }
 
   private take(bucket: RateBucket, key: string, count: number, refund: number): Promise<void> | undefined {
@@ -229,6 +238,10 @@ export function serveClusterLimits(
       if ("release" in ask) {
         mine.get(ask.release)?.();
         mine.delete(ask.release);
+        continue;
+      }
+      if ("giveBack" in ask) {
+        if (Number.isSafeInteger(ask.count) && ask.count > 0) publishRate.giveBack(ask.giveBack, ask.count);
         continue;
       }
       try {

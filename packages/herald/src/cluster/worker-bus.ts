@@ -1,6 +1,7 @@
 import type { AppendResult, Bus, BusStatus, MissedReason, ReplayResult, Visible } from "../core/bus.ts";
 import { HeraldError, type HeraldErrorCode } from "../core/errors.ts";
 import type { HeraldEvent, PublishInput } from "../core/event.ts";
+import { parseHubId } from "../core/ids.ts";
 import { storeEvent } from "../core/stored-event.ts";
 import {
   type Answer,
@@ -57,6 +58,8 @@ export class ClusterBus implements Bus {
   private nextRid = 1;
   private size = 0;
   private head: string | undefined;
+  /** The primary's log epoch, from the head id of any turn (it keeps one for its life). */
+  private epoch: string | undefined;
   private onLost: (() => void) | undefined;
   private closed = false;
 
@@ -74,6 +77,11 @@ export class ClusterBus implements Bus {
   /** The log's head as of the last events this worker received (undefined before the first). */
   headId(): string | undefined {
     return this.head;
+  }
+
+  /** The primary's epoch, known from this worker's first turn on (`Bus.currentEpoch`). */
+  currentEpoch(): string | undefined {
+    return this.epoch;
   }
 
   async append(inputs: readonly PublishInput[]): Promise<AppendResult[]> {
@@ -205,6 +213,7 @@ export class ClusterBus implements Bus {
       this.scheduleFlush();
     }
     this.size = message.historySize;
+    this.epoch ??= parseHubId(message.headId)?.epoch;
     const events = message.events.map(fromWire);
     if (events.length > 0) {
       // positions are contiguous: the event RECENT_EVENTS positions back is the one to forget

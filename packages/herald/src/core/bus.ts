@@ -145,6 +145,15 @@ export interface Bus {
    */
   headId?(): string | undefined;
   /**
+   * The `<epoch>` of this log's hub ids (`<epoch>-<pos>`) as this node knows it now; undefined
+   * before it knows one (a broker not reached yet, a cluster worker before its first turn). The hub
+   * refuses a publisher id of that form when it validates an input (`Hub.validate`: a route does it
+   * before it charges the publish rate, naming the bad event); `append` refuses them again, as the
+   * last guard (the epoch may have changed, or become known, meanwhile). Optional: without it only
+   * `append` refuses them.
+   */
+  currentEpoch?(): string | undefined;
+  /**
    * Where a live-only stream opened now starts: the log's newest position as the broker holds it
    * now, asked of the broker (a node's tail may lag behind it: a node that was stopped, or is
    * reading a backlog, must not hand a new stream the events stored before it opened). The stream

@@ -10,6 +10,7 @@ import {
   validatePublish,
 } from "./event.ts";
 import { DEFAULT_STEP_WORK, FanOut } from "./fanout.ts";
+import { refuseHubId } from "./ids.ts";
 import { topicsLine } from "./matched.ts";
 import { storeEvent } from "./stored-event.ts";
 import { type CloseReason, isSingle, mayRead, receives, type Sink, Subscriber } from "./subscriber.ts";
@@ -273,21 +274,25 @@ export class Hub {
     return this.index.size;
   }
 
-  /** Checks one input against the hub's limits; throws `bad_request` naming the problem. */
+  /**
+   * Every check `publish` makes of one input, for a route to make before it charges anything (a
+   * batch names the bad event): the hub's limits, the hub's own control topic, and an id of the
+   * form the hub makes (`Bus.currentEpoch`; the bus refuses those again). Throws `bad_request` (413
+   * for data over the size limit) naming the problem.
+   */
   validate(input: PublishInput): void {
     validatePublish(input, this.limits);
+    if (input.topics.includes(CONTROL_TOPIC)) {
+      throw badRequest(
+        `topic ${JSON.stringify(CONTROL_TOPIC)} is reserved for the hub's own records; choose another`,
+      );
+    }
+    refuseHubId(input.id, this.bus.currentEpoch?.());
   }
 
   /** Validates, stores (through the bus) and delivers. Rejects with HeraldError; nothing is stored then. */
   async publish(inputs: readonly PublishInput[]): Promise<PublishResult[]> {
-    for (const input of inputs) {
-      validatePublish(input, this.limits);
-      if (input.topics.includes(CONTROL_TOPIC)) {
-        throw badRequest(
-          `topic ${JSON.stringify(CONTROL_TOPIC)} is reserved for the hub's own records; choose another`,
-        );
-      }
-    }
+    for (const input of inputs) this.validate(input);
     const privateTopics = this.options.privateTopics ?? [];
     const marked =
       privateTopics.length === 0

@@ -23,12 +23,12 @@ export function parseHubId(id: string): { epoch: string; pos: number } | undefin
  * position). Throws `bad_request`. Nothing is refused before the log has an epoch.
  */
 export function refuseHubIds(inputs: readonly PublishInput[], epoch: string | undefined): void {
-  if (epoch === undefined) return;
-  for (const input of inputs) {
-    if (input.id !== undefined && parseHubId(input.id)?.epoch === epoch) {
-      throw badRequest(
-        `"id" ${JSON.stringify(input.id)} has the form of an id the hub makes; choose another`,
-      );
-    }
+  for (const input of inputs) refuseHubId(input.id, epoch);
+}
+
+/** `refuseHubIds` for one publisher id (undefined: none given, nothing to refuse). */
+export function refuseHubId(id: string | undefined, epoch: string | undefined): void {
+  if (id !== undefined && epoch !== undefined && parseHubId(id)?.epoch === epoch) {
+    throw badRequest(`"id" ${JSON.stringify(id)} has the form of an id the hub makes; choose another`);
   }
 }
