@@ -4,6 +4,7 @@ import { badRequest, HeraldError } from "../core/errors.ts";
 import type { PublishInput } from "../core/event.ts";
 import type { Hub } from "../core/hub.ts";
 import { sendJson } from "../http/errors.ts";
+import { elementStarts, memberStart, skipSpace } from "../http/json-source.ts";
 import { allowPublish, type PublishGate, type PublishOptions, readPublishRequest } from "./publish.ts";
 import { parsePublishBody } from "./publish-body.ts";
 import { publishScope } from "./publish-scope.ts";
@@ -30,7 +31,7 @@ export async function handlePublishBatch(
   gate: PublishGate,
   chargeBatch: (principal: Principal, events: number) => Promise<void>,
 ) {
-  const { principal, body } = await readPublishRequest(req, options, gate);
+  const { principal, body, text } = await readPublishRequest(req, options, gate);
   const events = (body as { events?: unknown } | null)?.events;
   if (typeof body !== "object" || body === null || Array.isArray(body) || !Array.isArray(events)) {
     throw badRequest('the body must be a JSON object {"events": [{"topic": "news", "data": "hello"}, ...]}');
@@ -45,9 +46,10 @@ export async function handlePublishBatch(
     );
   }
   const scope = publishScope(principal);
+  const starts = elementStarts(text, memberStart(text, skipSpace(text, 0), "events")); // where each event is in `text`
   const inputs: PublishInput[] = events.map((event, i) => {
     try {
-      const input = parsePublishBody(event, scope);
+      const input = parsePublishBody(event, { text, start: starts[i]! }, scope);
       hub.validate(input);
       allowPublish(principal, input.topics);
       return input;

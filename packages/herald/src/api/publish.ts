@@ -3,8 +3,9 @@ import type { HeraldConfig } from "../config/settings.ts";
 import { authorizePublish, type Principal } from "../core/auth.ts";
 import { badRequest } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
-import { bodyRead, parseJson, readBody, requireJson } from "../http/body.ts";
+import { bodyRead, parseJsonBody, readBody, requireJson } from "../http/body.ts";
 import { sendJson } from "../http/errors.ts";
+import { skipSpace } from "../http/json-source.ts";
 import { parsePublishBody } from "./publish-body.ts";
 import { publishScope } from "./publish-scope.ts";
 import { refuseReservedTopics } from "./reserved-topics.ts";
@@ -37,24 +38,28 @@ export async function handlePublish(
   const principal = gated instanceof Promise ? await gated : gated;
   requireJson(req);
   const read = bodyRead(req, options.maxBodyBytes);
-  const body = parseJson(read ?? (await readBody(req, options.maxBodyBytes)));
-  const input = parsePublishBody(body, publishScope(principal));
+  const { value, text } = parseJsonBody(read ?? (await readBody(req, options.maxBodyBytes)));
+  const input = parsePublishBody(value, { text, start: skipSpace(text, 0) }, publishScope(principal));
   allowPublish(principal, input.topics);
   const result = (await hub.publish([input]))[0]!;
   sendJson(res, 200, { id: result.id, queued: result.queued });
 }
 
-/** What every publish route does first: the gate (before the body is read), then the JSON body. */
+/**
+ * What every publish route does first: the gate (before the body is read), then the JSON body:
+ * its value (`body`) and its text (`text`, where a value's source text is read: http/json-source.ts).
+ */
 export async function readPublishRequest(
   req: IncomingMessage,
   options: PublishOptions,
   gate: PublishGate,
-): Promise<{ principal: Principal; body: unknown }> {
+): Promise<{ principal: Principal; body: unknown; text: string }> {
   const gated = gate(req);
   const principal = gated instanceof Promise ? await gated : gated;
   requireJson(req);
   const read = bodyRead(req, options.maxBodyBytes);
-  return { principal, body: parseJson(read ?? (await readBody(req, options.maxBodyBytes))) };
+  const { value, text } = parseJsonBody(read ?? (await readBody(req, options.maxBodyBytes)));
+  return { principal, body: value, text };
 }
 
 /**

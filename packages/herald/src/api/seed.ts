@@ -4,8 +4,9 @@ import { AuthError, authorizePublish } from "../core/auth.ts";
 import { badRequest } from "../core/errors.ts";
 import type { Hub } from "../core/hub.ts";
 import { parseSelector } from "../core/topic.ts";
-import { parseJson, readBody, requireUtf8 } from "../http/body.ts";
+import { parseJsonBody, readBody, requireUtf8 } from "../http/body.ts";
 import { STATUS_OF, sendJson, toHeraldError } from "../http/errors.ts";
+import { compactValue, skipSpace } from "../http/json-source.ts";
 import type { Handler } from "../http/router.ts";
 import type { Streams } from "../http/sse/open-stream.ts";
 import { openHeraldStream, type SubscriberGate } from "./events.ts";
@@ -35,8 +36,9 @@ export function seedStreamRoute(
 }
 
 /**
- * The seed article's `POST /broadcast`: any JSON body is sent, as compact JSON text, as `data:` to
- * every `/stream` client (topic `broadcastTopic`). Answers in the seed's shape:
+ * The seed article's `POST /broadcast`: any JSON body is sent, as written but compact (whitespace
+ * outside strings removed: http/json-source.ts `compactValue`), as `data:` to every `/stream`
+ * client (topic `broadcastTopic`). Answers in the seed's shape:
  * `{"success":true,"code":200}` or `{"success":false,"code":<status>,"message":"..."}`.
  * Any Content-Type is accepted, as the seed did: the body itself must be JSON. Like /publish it needs
  * a token allowed to publish to `broadcastTopic` (401 + WWW-Authenticate / 403, in the seed's shape).
@@ -51,9 +53,10 @@ export async function handleBroadcast(
   try {
     const principal = await gate(req);
     requireUtf8(req); // any media type (the seed's curl sends a form's), but UTF-8
-    const body = parseJson(await readBody(req, options.maxBodyBytes));
+    const { text } = parseJsonBody(await readBody(req, options.maxBodyBytes));
     authorizePublish(principal, [options.broadcastTopic]);
-    await hub.publish([{ topics: [options.broadcastTopic], data: JSON.stringify(body) }]);
+    // the body as written, made compact: numbers keep their digits, strings their escapes
+    await hub.publish([{ topics: [options.broadcastTopic], data: compactValue(text, skipSpace(text, 0)) }]);
     sendJson(res, 200, { success: true, code: 200 });
   } catch (error) {
     const herald = toHeraldError(error);

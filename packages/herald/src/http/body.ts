@@ -139,18 +139,30 @@ export function requireJson(req: IncomingMessage): void {
 }
 
 /**
- * Deepest nesting of arrays and objects a JSON body may have. Re-encoding a value (an event's
- * `data` is sent as JSON text) recurses once per level, and V8 runs out of stack near 4,000: far
- * enough from 512 wherever it is called.
+ * Deepest nesting of arrays and objects a JSON body may have. Reading a body does not recurse per
+ * level (`JSON.parse` takes 100,000 levels on Node 20; http/json-source.ts is iterative), but a JS
+ * value that deep is a hazard for whatever walks it recursively (`JSON.stringify` runs out of stack
+ * near 4,000 levels): 512 is far from that, and deeper than any event needs.
  */
 export const MAX_JSON_DEPTH = 512;
 
+/** A JSON body: its value, and its text (where http/json-source.ts finds a value's source text). */
+export interface ParsedJson {
+  readonly value: unknown;
+  readonly text: string;
+}
+
 /**
- * Parses JSON text; a syntax error becomes `bad_request` naming what the parser saw, and so do
+ * Parses a JSON body; a syntax error becomes `bad_request` naming what the parser saw, and so do
  * bytes that are not UTF-8 (never replaced by U+FFFD in silence) and nesting deeper than
  * MAX_JSON_DEPTH (checked on the bytes, before parsing).
  */
 export function parseJson(body: Buffer): unknown {
+  return parseJsonBody(body).value;
+}
+
+/** `parseJson`, with the text that parsed: the contract of http/json-source.ts's functions. */
+export function parseJsonBody(body: Buffer): ParsedJson {
   if (body.length > MAX_JSON_DEPTH && nestedTooDeep(body, MAX_JSON_DEPTH)) {
     throw badRequest(
       `request body is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects); flatten it, or send the value as a JSON string`,
@@ -162,7 +174,7 @@ export function parseJson(body: Buffer): unknown {
   const text = body.toString("utf8");
   if (text.trim() === "") throw badRequest("request body is empty; send a JSON document");
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), text };
   } catch (error) {
     throw badRequest(`request body is not valid JSON: ${(error as Error).message}`);
   }

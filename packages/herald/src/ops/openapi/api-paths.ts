@@ -165,7 +165,7 @@ export const API_PATHS: Json = {
       tags: ["seed"],
       operationId: "seedBroadcast",
       summary: "The seed's broadcast: send any JSON to every `GET /stream` client",
-      description: `The body is sent, as compact JSON text, as the \`data:\` of an event on the broadcast topic (${defaultOf("broadcastTopic")} by default). Any Content-Type is accepted, as the seed did; the body must be JSON. Answers keep the seed's shape.`,
+      description: `The body is sent, as written but compact (whitespace outside strings removed; numbers and string escapes unchanged), as the \`data:\` of an event on the broadcast topic (${defaultOf("broadcastTopic")} by default). Any Content-Type is accepted, as the seed did; the body must be JSON. Answers keep the seed's shape.`,
       security: BEARER,
       requestBody: {
         required: true,

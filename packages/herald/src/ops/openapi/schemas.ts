@@ -27,7 +27,7 @@ const PublishBody: Json = {
   properties: {
     topic: topics,
     data: {
-      description: `any JSON value: a string is sent as is, any other value as its JSON text; at most ${setting("maxEventBytes")} of UTF-8 (413 above)`,
+      description: `any JSON value: a string is sent as is (its escapes decoded); any other value as written, made compact (whitespace outside strings removed; numbers keep their digits and form, strings their escapes); at most ${setting("maxEventBytes")} of UTF-8 (413 above)`,
     },
     event: orNull(
       { type: "string", minLength: 1, maxLength: 256 },
