@@ -23,18 +23,19 @@ import { type HeraldProcess, spawnHerald, stopHerald } from "../helpers/process.
 const skip = browserSkip;
 if (skip) console.log(`# ${skip}`);
 
-const join = (tab: Page) =>
+const join = (tab: Page, topics: readonly string[] = ["news"]) =>
   tab.evaluate(`(async () => {
     const sdk = await import(location.origin + "/herald-client.js");
     window.got = [];
     await new Promise((opened) => {
       window.sub = sdk.subscribe({
         url: "/",
-        topics: ["news"],
+        topics: ${JSON.stringify(topics)},
         share: { worker: "/herald-client.js" },
         initialDelayMs: 100,
         maxDelayMs: 300,
         onEvent: (m) => window.got.push(m.text),
+        onMissed: (info) => window.got.push("missed " + info.reason),
         onStateChange: (c) => { if (c.state === "open") opened(); },
       });
     });
@@ -80,6 +81,45 @@ describe("attack: share (SharedWorker): the tab that started the worker crashes"
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.equal((await got(second))[0], "before");
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("tabs on news and on sports get every event once, in order, across the crash", async () => {
+    const url = (herald as HeraldProcess).url;
+    const context = await (browser as Browser).newContext();
+    try {
+      const tabs: Page[] = [];
+      for (const topics of [["news"], ["news"], ["sports"]]) {
+        const tab = await context.newPage();
+        tab.setDefaultTimeout(15_000);
+        await tab.goto(`${url}/health`);
+        await join(tab, topics);
+        tabs.push(tab);
+      }
+      const [first, news, sports] = tabs as [Page, Page, Page];
+      const sent: Record<string, string[]> = { news: [], sports: [] };
+      const send = async (i: number) => {
+        const topic = i % 2 === 0 ? "news" : "sports";
+        await publish({ url, topic, data: `${topic} ${i}` });
+        sent[topic]?.push(`${topic} ${i}`);
+      };
+      let i = 0;
+      for (; i < 10; i++) await send(i);
+      const cdp = await context.newCDPSession(first);
+      void cdp.send("Page.crash").catch(() => {});
+      await first.waitForEvent("crash");
+      // publish until both tabs got the events published after the crash
+      for (let round = 0; ; round++, i++) {
+        await send(i);
+        const [n, s] = await Promise.all([got(news), got(sports)]);
+        if (n.includes(sent.news?.at(-1) ?? "") && s.includes(sent.sports?.at(-1) ?? "") && round > 20) break;
+        assert.ok(round < 200, "the surviving tabs get events again after the crash");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.deepEqual(await got(news), sent.news, "the news tab: every news event once, in order");
+      assert.deepEqual(await got(sports), sent.sports, "the sports tab: every sports event once, in order");
     } finally {
       await context.close();
     }
