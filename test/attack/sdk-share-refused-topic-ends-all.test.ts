@@ -117,5 +117,56 @@ describe("attack: share: a tab with a refused topic ends the other tabs too", { 
         if (herald === undefined) herald = await startHeraldOn(port, bus, { retryMs: 100 });
       }
     });
+
+    test(`${mode}: the tab with the bad topic starts the stream while the hub is away, the tab on news joins; the tab on news goes on`, async () => {
+      const port = portOf(herald as Herald);
+      const url = (herald as Herald).url;
+      const context = await (browser as Browser).newContext();
+      try {
+        const good = await context.newPage();
+        const bad = await context.newPage();
+        for (const tab of [good, bad]) {
+          tab.setDefaultTimeout(15_000);
+          await tab.goto(`${url}/health`);
+          await tab.evaluate(
+            `(async () => { window.sdk = await import(location.origin + "/herald-client.js"); })()`,
+          );
+        }
+        // the worker (if any) is started while the hub is up, and the group left empty
+        await join(good, "first", ["news"], worker);
+        await good.waitForFunction(
+          () => (window as unknown as { states: Record<string, string> }).states.first === "open",
+        );
+        await good.evaluate(() =>
+          (window as unknown as { subs: Record<string, { close(): void }> }).subs.first?.close(),
+        );
+        await herald?.close();
+        herald = undefined;
+        // the bad tab starts the group's stream, the good tab joins it while it connects
+        await join(bad, "bad", ["$herald/control"], worker);
+        await join(good, "good", ["news"], worker);
+        herald = await startHeraldOn(port, bus, { retryMs: 100 });
+        await bad.waitForFunction(
+          () => (window as unknown as { ended: Record<string, string> }).ended.bad !== undefined,
+        );
+        for (let i = 0; ; i++) {
+          await publish({ url, topic: "news", data: `m${i}` });
+          const got = await good.evaluate(
+            () => (window as unknown as { got: Record<string, string[]> }).got.good,
+          );
+          if ((got?.length ?? 0) > 0) break;
+          const ended = await good.evaluate(
+            () => (window as unknown as { ended: Record<string, string> }).ended.good,
+          );
+          assert.equal(ended, undefined, "the tab on news was not ended by the other tab's refused topic");
+          assert.ok(i < 150, "the tab on news gets news events");
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.notEqual(await stateOf(good, "good"), "closed");
+      } finally {
+        await context.close();
+        if (herald === undefined) herald = await startHeraldOn(port, bus, { retryMs: 100 });
+      }
+    });
   }
 });

@@ -39,8 +39,9 @@ interface Member {
  * is open, so that the hub's answer is about them alone: a refusal (400, 403: a bad topic, too many)
  * ends the members that need them (`fatal` with `member`), never the stream nor the others; no
  * answer (the network, a 5xx) or 429 is retried with backoff until it is added. Until then they are
- * not on the stream, nor asked by its reconnects. When the last member needing a topic leaves, it is
- * removed.
+ * not on the stream, nor asked by its reconnects. A stream that ends for good at connection (a 4xx)
+ * ends the members that need one of the topics it asked for; the others get a new stream (`failed`).
+ * When the last member needing a topic leaves, it is removed.
  *
  * Events: the hub tags each with the topics it matched (`matched=1`, docs/streams.md). Every member
  * and `post` (a BroadcastChannel) get every event with its topics, the hub's own (`herald.missed`),
@@ -54,7 +55,7 @@ export class StreamHost {
   private readonly members = new Map<string, Member>();
   /** Members whose Web Lock the host watches: only its release drops them (`leaveAsked`). */
   private readonly locked = new Set<string>();
-  private readonly upstream: Upstream;
+  private upstream: Upstream;
   private readonly stop = new AbortController();
   /** The topics asked of the hub: the members' (and, after a handover, the old leader's until a tab leaves). */
   private wanted: string[];
@@ -71,22 +72,28 @@ export class StreamHost {
   private closed = false;
 
   constructor(
-    options: SharedStreamOptions,
-    makeUpstream: MakeUpstream,
+    private readonly options: SharedStreamOptions,
+    private readonly makeUpstream: MakeUpstream,
     private readonly post: Deliver | undefined,
     /** Called when a member left; `empty`: it was the last, the host closed. */
     private readonly onLeave: (member: string, empty: boolean) => void = () => {},
   ) {
     this.wanted = [...new Set(options.topics)];
     this.retry = new Backoff(options.initialDelayMs ?? 1000, options.maxDelayMs ?? 30_000);
-    this.upstream = makeUpstream(
+    this.upstream = this.start(options.lastEventId);
+  }
+
+  /** Opens the stream with the topics in `wanted`, resuming after `lastEventId`. */
+  private start(lastEventId: string | undefined): Upstream {
+    const options = this.options;
+    return this.makeUpstream(
       {
         url: options.url,
         topics: [...this.wanted],
         token: options.token,
         headers: options.headers,
         withCredentials: options.withCredentials,
-        lastEventId: options.lastEventId,
+        lastEventId,
         initialDelayMs: options.initialDelayMs,
         maxDelayMs: options.maxDelayMs,
         idleTimeoutMs: options.idleTimeoutMs,
@@ -127,12 +134,33 @@ export class StreamHost {
             this.send(this.lastState);
           }
         },
-        onError: (error) => this.send({ t: "fatal", error: toWire(error) }),
+        onError: (error) => this.failed(error),
       },
       (topics) => {
         this.matched = topics;
       },
     );
+  }
+
+  /**
+   * The stream ended for good (a 4xx at connection: a bad topic, a token refused): the members that
+   * need one of the topics it asked for end with its error. Members whose topics were all still
+   * pending (they joined while it connected) asked for none of it: they get a new stream of their
+   * topics, resuming where this one stood (and end in turn if it fails too).
+   */
+  private failed(error: Error): void {
+    const asked = this.wanted;
+    const rest = new Set<string>();
+    for (const { topics } of this.members.values()) {
+      if (!topics.some((topic) => asked.includes(topic))) for (const topic of topics) rest.add(topic);
+    }
+    clearTimeout(this.retryTimer);
+    this.adding = false;
+    this.pending = [];
+    this.wanted = [...rest];
+    this.sendTopics(); // first: a tab that takes over (the leader's tab may end) starts with these
+    this.end(asked, error);
+    if (!this.closed && rest.size > 0) this.upstream = this.start(this.upstream.lastEventId);
   }
 
   /**
@@ -211,8 +239,10 @@ export class StreamHost {
     const batch = this.pending[0]?.filter(missing);
     if (batch === undefined) return;
     this.adding = true;
-    this.upstream.add(batch).then(
+    const upstream = this.upstream;
+    upstream.add(batch).then(
       () => {
+        if (this.upstream !== upstream) return; // it failed meanwhile: `failed` started again
         this.adding = false;
         this.pending.shift();
         this.retry.reset();
@@ -222,10 +252,11 @@ export class StreamHost {
         this.addPending();
       },
       (error: unknown) => {
+        if (this.upstream !== upstream) return;
         if (isRefusal(error)) {
           this.adding = false;
           this.pending.shift();
-          this.refuse(batch, error);
+          this.end(batch, error);
           this.addPending();
           return;
         }
@@ -256,10 +287,13 @@ export class StreamHost {
     this.upstream.remove(unneeded).catch(() => {});
   }
 
-  /** The hub refused to add `topics` (a bad topic, too many): the members that need them end with its error. */
-  private refuse(topics: readonly string[], error: unknown): void {
+  /**
+   * The hub refused `topics` (a bad topic, too many): the members that need one of them end with its
+   * error (each is told alone; it leaves when its subscription ends).
+   */
+  private end(topics: readonly string[], error: unknown): void {
     const wire: WireError = toWire(error instanceof Error ? error : undefined);
-    for (const [member, { deliver, topics: own }] of this.members) {
+    for (const [member, { deliver, topics: own }] of [...this.members]) {
       if (!own.some((topic) => topics.includes(topic))) continue;
       const fatal: HostMessage = { t: "fatal", error: wire, member };
       if (deliver !== undefined) deliver(fatal);
