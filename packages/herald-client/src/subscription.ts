@@ -4,7 +4,7 @@ import { LiveTopics } from "./live-topics.ts";
 import { MatchedTopics } from "./matched.ts";
 import { parseJsonOrText, safeJson } from "./parse.ts";
 import { MessageQueue } from "./queue.ts";
-import { joinShared, type SharedJoin } from "./share/join.ts";
+import { canShare, joinShared, type SharedJoin } from "./share/join.ts";
 import {
   fromWire,
   type HostMessage,
@@ -26,6 +26,7 @@ import {
   MISSED_EVENT_TYPE,
   type MissedInfo,
   type ShareInfo,
+  type ShareOptions,
   type StateChange,
   type SubscribeOptions,
 } from "./types.ts";
@@ -105,7 +106,9 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
         },
       },
     );
-    if (options.share && typeof options.token === "function") {
+    const share = options.share ? shareOptionsOf(options.share) : undefined;
+    const sharing = share !== undefined && canShare(share); // elsewhere `share` is ignored
+    if (sharing && typeof options.token === "function") {
       throw new TypeError("subscribe: share needs a string token (tabs share by token); resolve it first");
     }
     this.url = routeUrl(options.url, "events");
@@ -114,7 +117,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     this.queue = new MessageQueue(options.bufferSize ?? 1000);
     this.buffering = options.onEvent === undefined;
     this.backoff = new Backoff(options.initialDelayMs ?? 1000, options.maxDelayMs ?? 30_000);
-    this.transport = options.share ? undefined : chooseTransport(options);
+    this.transport = sharing ? undefined : chooseTransport(options);
     this.closed = new Promise((resolve) => {
       this.finish = resolve;
     });
@@ -123,9 +126,9 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       return;
     }
     options.signal?.addEventListener("abort", () => this.close(), { once: true });
-    if (options.share) this.shared = this.joinShared();
+    if (share !== undefined && sharing) this.shared = this.joinShared(share);
     if (this.shared === undefined) {
-      this.transport ??= chooseTransport(options); // share, where it cannot share: a stream of its own
+      this.transport ??= chooseTransport(options);
       void this.run();
     }
   }
@@ -327,7 +330,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   }
 
   private changeTopics(lists: () => [string[], string[]]): Promise<readonly string[]> {
-    if (this.options.share) {
+    if (this.shared !== undefined) {
       return Promise.reject(
         new TypeError("add/remove: a shared subscription cannot change topics; subscribe again instead"),
       );
@@ -336,7 +339,7 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
   }
 
   /** share: join the tabs' stream (undefined when this browser cannot share: then a stream of its own). */
-  private joinShared(): SharedJoin | undefined {
+  private joinShared(share: ShareOptions): SharedJoin | undefined {
     const options: SharedStreamOptions = {
       url: routeUrl(this.options.url, "").href,
       topics: this.live.topics,
@@ -349,7 +352,6 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
       idleTimeoutMs: this.options.idleTimeoutMs,
     };
     this.recent = new RecentIds();
-    const share = typeof this.options.share === "object" ? this.options.share : {};
     const own = this.live.topics;
     const deliver = (message: HostMessage) => {
       if (message.t === "event") {
@@ -385,6 +387,10 @@ export class Subscription<T = unknown> implements AsyncIterable<HeraldMessage<T>
     this.controller.signal.addEventListener("abort", () => joined.leave(), { once: true });
     return joined;
   }
+}
+
+function shareOptionsOf(share: boolean | ShareOptions): ShareOptions {
+  return typeof share === "object" ? share : {};
 }
 
 async function resolveToken(token: SubscribeOptions["token"]): Promise<string | undefined> {

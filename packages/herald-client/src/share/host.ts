@@ -1,11 +1,14 @@
-import type { SubscribeOptions } from "../types.ts";
+import { Backoff } from "../backoff.ts";
+import { HeraldClientError } from "../transport.ts";
+import type { ConnectionState, SubscribeOptions } from "../types.ts";
 import { MISSED_EVENT_TYPE } from "../types.ts";
 import type { Deliver, HostMessage, SharedStreamOptions, WireError } from "./messages.ts";
-import { isFor, toWire } from "./messages.ts";
+import { toWire } from "./messages.ts";
 
 /** What the host needs of a subscription (the SDK's own Subscription, without sharing). */
 export interface Upstream {
   readonly lastEventId: string | undefined;
+  readonly state: ConnectionState;
   /** Live topic changes (`POST /streams/{id}/topics`): applied in call order. */
   add(topics: readonly string[]): Promise<readonly string[]>;
   remove(topics: readonly string[]): Promise<readonly string[]>;
@@ -32,43 +35,65 @@ interface Member {
  * gets the member's Web Lock (the tab closed or crashed: the browser released it).
  *
  * Topics: the stream has the union of the members' topics. A member that brings topics the stream
- * lacks adds them (`POST /streams/{id}/topics`); when the last member needing a topic leaves, it is
- * removed. The hub tags each event with the topics it matched (`matched=1`, docs/streams.md), and
- * each member gets, in the upstream's order, exactly the events one of its topics matched, and the
- * hub's own (`herald.missed`) and the stream's state. `post` (a BroadcastChannel) gets every event
- * with its topics: each tab there keeps its own (`isFor`) and follows the stream's position for a
- * leader handover. A member that joins late gets the stream's state and resume point first, then
- * live events (not those sent before it joined; of a topic it added, those after the addition).
+ * lacks adds them (`POST /streams/{id}/topics`), one member's at a time and only while the stream
+ * is open, so that the hub's answer is about them alone: a refusal (400, 403: a bad topic, too many)
+ * ends the members that need them (`fatal` with `member`), never the stream nor the others; no
+ * answer (the network, a 5xx) or 429 is retried with backoff until it is added. Until then they are
+ * not on the stream, nor asked by its reconnects. A stream that ends for good at connection (a 4xx)
+ * ends the members that need one of the topics it asked for; the others get a new stream (`failed`).
+ * When the last member needing a topic leaves, it is removed.
+ *
+ * Events: the hub tags each with the topics it matched (`matched=1`, docs/streams.md). Every member
+ * and `post` (a BroadcastChannel) get every event with its topics, the hub's own (`herald.missed`),
+ * the stream's state and its topics: each tab keeps the events of its own topics (`isFor`) and
+ * follows the stream's position and topics, so that any tab can start the stream again where it
+ * stood (a leader handover; a SharedWorker that died). A member that joins late gets the stream's
+ * state and resume point first, then live events (not those sent before it joined; of a topic it
+ * added, those after the addition).
  */
 export class StreamHost {
   private readonly members = new Map<string, Member>();
   /** Members whose Web Lock the host watches: only its release drops them (`leaveAsked`). */
   private readonly locked = new Set<string>();
-  private readonly upstream: Upstream;
+  private upstream: Upstream;
   private readonly stop = new AbortController();
   /** The topics asked of the hub: the members' (and, after a handover, the old leader's until a tab leaves). */
   private wanted: string[];
+  /** Members' topics the stream lacks, one batch per join, added in order while the stream is open. */
+  private pending: string[][] = [];
+  /** Whether an add of `pending[0]` is out, or waits for its retry. */
+  private adding = false;
+  /** Delays between the retries of an add that got no answer, or 429. */
+  private readonly retry: Backoff;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The topics the event being delivered matched (set right before its `onEvent`). */
   private matched: readonly string[] | undefined;
   private lastState: HostMessage | undefined;
   private closed = false;
 
   constructor(
-    options: SharedStreamOptions,
-    makeUpstream: MakeUpstream,
+    private readonly options: SharedStreamOptions,
+    private readonly makeUpstream: MakeUpstream,
     private readonly post: Deliver | undefined,
     /** Called when a member left; `empty`: it was the last, the host closed. */
     private readonly onLeave: (member: string, empty: boolean) => void = () => {},
   ) {
     this.wanted = [...new Set(options.topics)];
-    this.upstream = makeUpstream(
+    this.retry = new Backoff(options.initialDelayMs ?? 1000, options.maxDelayMs ?? 30_000);
+    this.upstream = this.start(options.lastEventId);
+  }
+
+  /** Opens the stream with the topics in `wanted`, resuming after `lastEventId`. */
+  private start(lastEventId: string | undefined): Upstream {
+    const options = this.options;
+    return this.makeUpstream(
       {
         url: options.url,
         topics: [...this.wanted],
         token: options.token,
         headers: options.headers,
         withCredentials: options.withCredentials,
-        lastEventId: options.lastEventId,
+        lastEventId,
         initialDelayMs: options.initialDelayMs,
         maxDelayMs: options.maxDelayMs,
         idleTimeoutMs: options.idleTimeoutMs,
@@ -96,6 +121,7 @@ export class StreamHost {
             if (at !== undefined) this.send({ t: "at", id: at });
             this.lastState = { t: "state", state: "open" };
             this.send(this.lastState);
+            this.addPending();
           } else if (change.state === "reconnecting") {
             const { delayMs, attempt } = change;
             this.lastState = {
@@ -108,12 +134,33 @@ export class StreamHost {
             this.send(this.lastState);
           }
         },
-        onError: (error) => this.send({ t: "fatal", error: toWire(error) }),
+        onError: (error) => this.failed(error),
       },
       (topics) => {
         this.matched = topics;
       },
     );
+  }
+
+  /**
+   * The stream ended for good (a 4xx at connection: a bad topic, a token refused): the members that
+   * need one of the topics it asked for end with its error. Members whose topics were all still
+   * pending (they joined while it connected) asked for none of it: they get a new stream of their
+   * topics, resuming where this one stood (and end in turn if it fails too).
+   */
+  private failed(error: Error): void {
+    const asked = this.wanted;
+    const rest = new Set<string>();
+    for (const { topics } of this.members.values()) {
+      if (!topics.some((topic) => asked.includes(topic))) for (const topic of topics) rest.add(topic);
+    }
+    clearTimeout(this.retryTimer);
+    this.adding = false;
+    this.pending = [];
+    this.wanted = [...rest];
+    this.sendTopics(); // first: a tab that takes over (the leader's tab may end) starts with these
+    this.end(asked, error);
+    if (!this.closed && rest.size > 0) this.upstream = this.start(this.upstream.lastEventId);
   }
 
   /**
@@ -133,12 +180,14 @@ export class StreamHost {
     if (this.lastState !== undefined) to?.(this.lastState);
     const at = this.upstream.lastEventId;
     if (at !== undefined) to?.({ t: "at", id: at });
-    const fresh = topics.filter((topic) => !this.wanted.includes(topic));
+    const fresh = topics.filter(
+      (topic) => !this.wanted.includes(topic) && !this.pending.flat().includes(topic),
+    );
     if (fresh.length > 0) {
-      this.wanted.push(...fresh);
-      this.upstream.add(fresh).catch((error: unknown) => this.refuse(fresh, error));
+      this.pending.push(fresh);
+      this.addPending();
     }
-    this.sendTopics(); // also when none is new: a tab that joined after the last change learns them
+    this.sendTopics(to); // also when none is new: a tab that joined after the last change learns them
     if (known) return;
     this.sendCount();
     if (lock !== undefined) {
@@ -172,14 +221,64 @@ export class StreamHost {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.retryTimer);
     this.stop.abort();
     this.upstream.close();
   }
 
-  /** Removes from the stream the topics no member needs any more. */
-  private dropUnneeded(): void {
+  /**
+   * Adds the first pending batch to the stream (those of its topics a member still needs), then the
+   * next: only while the stream is open (a reconnect then asks only for topics the hub took; the
+   * opening calls this again), one request at a time.
+   */
+  private addPending(): void {
+    if (this.closed || this.adding || this.upstream?.state !== "open") return;
+    const needed = this.needed();
+    const missing = (topic: string) => needed.has(topic) && !this.wanted.includes(topic);
+    while (this.pending.length > 0 && !this.pending[0]?.some(missing)) this.pending.shift(); // their members left
+    const batch = this.pending[0]?.filter(missing);
+    if (batch === undefined) return;
+    this.adding = true;
+    const upstream = this.upstream;
+    upstream.add(batch).then(
+      () => {
+        if (this.upstream !== upstream) return; // it failed meanwhile: `failed` started again
+        this.adding = false;
+        this.pending.shift();
+        this.retry.reset();
+        this.wanted.push(...batch);
+        this.sendTopics();
+        this.dropUnneeded(); // a member that needed them may have left meanwhile
+        this.addPending();
+      },
+      (error: unknown) => {
+        if (this.upstream !== upstream) return;
+        if (isRefusal(error)) {
+          this.adding = false;
+          this.pending.shift();
+          this.end(batch, error);
+          this.addPending();
+          return;
+        }
+        // no answer (the upstream reconnects: the stream's set is unknown) or 429: again later
+        this.retryTimer = setTimeout(() => {
+          this.adding = false;
+          this.addPending();
+        }, this.retry.next());
+      },
+    );
+  }
+
+  /** The topics some member needs. */
+  private needed(): Set<string> {
     const needed = new Set<string>();
     for (const { topics } of this.members.values()) for (const topic of topics) needed.add(topic);
+    return needed;
+  }
+
+  /** Removes from the stream the topics no member needs any more. */
+  private dropUnneeded(): void {
+    const needed = this.needed();
     const unneeded = this.wanted.filter((topic) => !needed.has(topic));
     if (unneeded.length === 0) return;
     this.wanted = this.wanted.filter((topic) => needed.has(topic));
@@ -188,12 +287,13 @@ export class StreamHost {
     this.upstream.remove(unneeded).catch(() => {});
   }
 
-  /** The hub refused to add `topics` (a bad topic, too many): the members that need them end with its error. */
-  private refuse(topics: readonly string[], error: unknown): void {
-    this.wanted = this.wanted.filter((topic) => !topics.includes(topic));
-    this.sendTopics();
+  /**
+   * The hub refused `topics` (a bad topic, too many): the members that need one of them end with its
+   * error (each is told alone; it leaves when its subscription ends).
+   */
+  private end(topics: readonly string[], error: unknown): void {
     const wire: WireError = toWire(error instanceof Error ? error : undefined);
-    for (const [member, { deliver, topics: own }] of this.members) {
+    for (const [member, { deliver, topics: own }] of [...this.members]) {
       if (!own.some((topic) => topics.includes(topic))) continue;
       const fatal: HostMessage = { t: "fatal", error: wire, member };
       if (deliver !== undefined) deliver(fatal);
@@ -205,16 +305,24 @@ export class StreamHost {
     this.send({ t: "tabs", count: this.members.size });
   }
 
-  /** Tells the channel's tabs the stream's topics: a tab that becomes leader starts with them. */
-  private sendTopics(): void {
-    if (!this.closed) this.post?.({ t: "topics", topics: [...this.wanted] });
+  /** Tells the tabs (or the one joining: `to`) the stream's topics: a tab that starts the stream again starts with them. */
+  private sendTopics(to?: Deliver): void {
+    if (this.closed) return;
+    const message: HostMessage = { t: "topics", topics: [...this.wanted] };
+    if (to !== undefined) to(message);
+    else this.send(message);
   }
 
   private send(message: HostMessage): void {
     if (this.closed) return;
     this.post?.(message);
-    for (const { deliver, topics } of this.members.values()) {
-      if (deliver !== undefined && isFor(topics, message)) deliver(message);
-    }
+    for (const { deliver } of this.members.values()) deliver?.(message);
   }
+}
+
+/** An answer that refuses the topics themselves (400 bad topic, 403 not allowed; not 408, 429). */
+function isRefusal(error: unknown): boolean {
+  if (!(error instanceof HeraldClientError)) return false;
+  const { status } = error;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }

@@ -16,6 +16,17 @@ export interface SharedJoin {
 }
 
 /**
+ * Whether this place can share a stream: a page, with Web Locks, and a SharedWorker (unless
+ * `share.worker` is false) or a BroadcastChannel. Elsewhere (Node 24 has Web Locks and
+ * BroadcastChannel too, but no tabs to share with; workers) `share` is ignored.
+ */
+export function canShare(share: ShareOptions): boolean {
+  if (typeof document === "undefined" || !hasLocks()) return false;
+  const hasWorker = typeof SharedWorker === "function" && share.worker !== false;
+  return hasWorker || typeof BroadcastChannel === "function";
+}
+
+/**
  * Joins the stream the tabs of this origin share for `options` (same key: see `shareKey`), or
  * answers undefined when it cannot share (not a page, no Web Locks, or neither SharedWorker nor
  * BroadcastChannel): the caller then opens a stream of its own.
@@ -31,10 +42,8 @@ export function joinShared(
   makeUpstream: MakeUpstream,
   lastId: () => string | undefined,
 ): SharedJoin | undefined {
-  // pages only: Node 24 has Web Locks and BroadcastChannel too, but no tabs to share with
-  if (typeof document === "undefined" || !hasLocks()) return undefined;
+  if (!canShare(share)) return undefined;
   const hasWorker = typeof SharedWorker === "function" && share.worker !== false;
-  if (!hasWorker && typeof BroadcastChannel !== "function") return undefined;
   const lock = uniqueName("herald-client:member:");
   const join: Extract<TabMessage, { t: "join" }> = {
     t: "join",
@@ -54,9 +63,15 @@ export function joinShared(
   void release.then(() => {
     if (left) return;
     if (mode === "channel") return viaChannel();
-    leave = joinViaWorker(openWorker(share.worker || undefined), join, deliver, () => {
-      if (!left) viaChannel();
-    });
+    leave = joinViaWorker(
+      () => openWorker(share.worker || undefined),
+      join,
+      deliver,
+      lastId,
+      () => {
+        if (!left) viaChannel();
+      },
+    );
   });
   return {
     member: lock,

@@ -47,8 +47,10 @@ export type HostMessage =
   /** The stream ended for good; with `member`, only that member's subscription ends (a topic of its was refused). */
   | { readonly t: "fatal"; readonly error: WireError; readonly member?: string | undefined }
   | { readonly t: "tabs"; readonly count: number }
-  /** The stream's topics now (to the channel's tabs: a tab that becomes leader starts with them). */
+  /** The stream's topics now (to every tab: a tab that starts the stream again starts with them). */
   | { readonly t: "topics"; readonly topics: readonly string[] }
+  /** From a SharedWorker to each tab it serves: the Web Lock it holds while it lives (the tab gets it when the worker died). */
+  | { readonly t: "worker"; readonly lock: string }
   /** Where the stream stands (its first resume point), for a tab that has seen no event yet. */
   | { readonly t: "at"; readonly id: string };
 
@@ -60,6 +62,11 @@ export type TabMessage =
       readonly member: string;
       readonly lock: string;
       readonly options: SharedStreamOptions;
+      /**
+       * The topics of the stream the tab was on, when it joins again after its worker died: a host
+       * it starts asks for them too (no gap for the other tabs), until a member leaves.
+       */
+      readonly streamTopics?: readonly string[] | undefined;
     }
   | { readonly t: "leave"; readonly member: string }
   /** A new leader asks every tab of the channel to join again. */
