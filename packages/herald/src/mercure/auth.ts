@@ -154,7 +154,12 @@ export class MercureAuth {
       );
     }
     if (role === "publisher" && found.from === "cookie") this.checkOrigin(req, false);
-    return mercureClaims(await verifier.verify(found.token), found.token, this.options.selectors);
+    return mercureClaims(
+      await verifier.verify(found.token),
+      found.token,
+      this.options.selectors,
+      verifier.leewayMs,
+    );
   }
 
   private token(req: IncomingMessage, url: URL): Found | undefined {

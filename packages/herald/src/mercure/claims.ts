@@ -28,12 +28,13 @@ export interface MercureClaims {
  * Selectors use Mercure's syntax (`*`, exact, URI templates: selectors.ts), not Herald's.
  * Herald's own `herald` claim, when present, adds its rights in Herald's syntax (`orders/*`), so one
  * token can serve both APIs. A malformed claim is a 401 `invalid_token` (the auth module's
- * `readRights` checks the shape).
+ * `readRights` checks the shape). `leewayMs`: the clock skew the verifier allowed, added to `exp`.
  */
 export function mercureClaims(
   payload: JWTPayload,
   token: string,
   selectors: MercureSelectors,
+  leewayMs = 0,
 ): MercureClaims {
   const claim = payload.mercure ?? payload["https://mercure.rocks/"];
   const rights = readRights(claim, "mercure");
@@ -51,12 +52,12 @@ export function mercureClaims(
       }
     });
   const record = typeof claim === "object" && claim !== null ? (claim as Record<string, unknown>) : {};
-  const herald = principalOf(payload, heraldClaims(payload), token);
+  const herald = principalOf(payload, heraldClaims(payload), token, leewayMs);
   return {
     id: herald.id,
     publish: [...parse(rights.publish, "publish"), ...herald.publish],
     subscribe: [...parse(rights.subscribe, "subscribe"), ...herald.subscribe],
     payload: record.payload,
-    expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : undefined,
+    expiresAt: herald.expiresAt, // exp plus the verifier's leeway (auth/authorizer.ts principalOf)
   };
 }

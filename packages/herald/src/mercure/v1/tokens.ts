@@ -86,7 +86,8 @@ export async function verifyAccessToken(
     typeof payload.sub === "string" && payload.sub !== ""
       ? `sub:${iss} ${payload.sub}`
       : `token:${createHash("sha256").update(token).digest("base64url").slice(0, 16)}`;
-  return { id, grants, expiresAt: (payload.exp as number) * 1000 };
+  // good until exp plus the leeway the verifier allowed (auth/authorizer.ts principalOf)
+  return { id, grants, expiresAt: (payload.exp as number) * 1000 + verifier.leewayMs };
 }
 
 /**
