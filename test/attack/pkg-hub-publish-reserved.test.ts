@@ -54,4 +54,18 @@ describe("attack: herald as a library: herald.publish makes the checks POST /pub
       (error: unknown) => error instanceof HeraldError && error.code === http.body.error,
     );
   });
+
+  it("inputs of the wrong shape from plain JS (topics a string, private a string) reject with bad_request", async () => {
+    const h = herald as Herald;
+    for (const input of [
+      { topics: "abc", data: "x" },
+      { topics: ["news"], data: "x", private: "no" },
+    ]) {
+      await assert.rejects(
+        h.publish([input as unknown as Parameters<Herald["publish"]>[0][number]]),
+        (error: unknown) => error instanceof HeraldError && error.code === "bad_request",
+        JSON.stringify(input),
+      );
+    }
+  });
 });

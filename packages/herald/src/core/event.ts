@@ -102,6 +102,13 @@ export function validateTopic(topic: unknown, limits: PublishLimits, where = "to
 
 /** Checks a publish. Throws `bad_request` with a message that says what to change. */
 export function validatePublish(input: PublishInput, limits: PublishLimits = DEFAULT_PUBLISH_LIMITS): void {
+  // the HTTP routes build inputs of the right shape; an embedding program's JS may not (a string
+  // here would publish to each of its characters)
+  if (!Array.isArray(input.topics))
+    throw badRequest('"topics" must be an array of topic strings, such as ["news"]');
+  if (input.private !== undefined && typeof input.private !== "boolean") {
+    throw badRequest('"private" must be true or false');
+  }
   if (input.topics.length === 0) throw badRequest('"topic" is required: a topic string or an array of them');
   if (input.topics.length > limits.maxTopicsPerEvent) {
     throw badRequest(
