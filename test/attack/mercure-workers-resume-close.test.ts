@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type RedisServer, startRedis } from "../helpers/brokers.ts";
 import { type HeraldProcess, spawnHerald, spawnWorkers, stopHerald } from "../helpers/process.ts";
@@ -104,6 +105,28 @@ for (const [name, start] of [
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const status = (await (await fetch(`${herald.url}/status`)).json()) as { connections: number };
       assert.equal(status.connections, 0, "streams still counted as open after their clients closed");
+    });
+
+    it("ends a resuming stream whose client half-closed before its head went out (FIN right after the request)", async () => {
+      const { port } = new URL(herald.url);
+      // one after the other, over the per-IP limit (4) in all: each slot must come back
+      for (let i = 0; i < 6; i++) {
+        const socket = net.connect(Number(port), "127.0.0.1");
+        let text = "";
+        socket.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        const closed = new Promise<string>((resolve) => socket.on("close", () => resolve(text)));
+        const query = `match=${encodeURIComponent(`https://example.com/f/${i}`)}&last_event_id=earliest`;
+        // the request, then the client's FIN at once, as `printf ... | nc -q` sends it
+        socket.end(`GET /.well-known/mercure?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        // closed by the hub (not left waiting for a heartbeat), never with an error answer: the
+        // stream ends with its client, having written nothing or its head
+        const answer = await closed;
+        assert.match(answer, /^$|^HTTP\/1\.1 200 /, answer);
+      }
+      const status = (await (await fetch(`${herald.url}/status`)).json()) as { connections: number };
+      assert.equal(status.connections, 0, "streams still counted as open after their clients half-closed");
     });
   });
 }
